@@ -1,0 +1,94 @@
+/**
+ * The `openmnt` command. `serve` runs the node; the client commands (sessions, CoA, …) speak HTTP
+ * to any MnT node and arrive with the API.
+ */
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config.js';
+import { isOpenMntError } from '../errors.js';
+import { createLogger } from '../logger.js';
+import { startServer } from '../server.js';
+
+export const HELP = `openmnt — open Monitoring-and-Troubleshooting node for RADIUS sessions
+
+Usage
+  openmnt serve [--config FILE]     run the node: RADIUS listeners and session directory
+  openmnt help                      this text
+
+Options of serve
+  -c, --config FILE   YAML configuration (default: $OPENMNT_CONFIG, else ./openmnt.yaml if
+                      present, else built-in defaults with a demo NAS 127.0.0.1 / testing123)
+
+Environment
+  OPENMNT_CONFIG      configuration file when --config is not given
+  OPENMNT_<PATH>      overrides one setting: segments of its path in upper snake case joined
+                      by "__", e.g. OPENMNT_RADIUS__AUTH__PORT=11812, OPENMNT_STORE__PATH=/var/lib/openmnt.db
+
+Exit codes
+  0 stopped cleanly   1 failed   2 usage error
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return serve(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(HELP);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`openmnt: unknown command "${command}"\n\n${HELP}`);
+      return 2;
+  }
+}
+
+async function serve(argv: string[]): Promise<number> {
+  let values: { config?: string | undefined; help?: boolean | undefined };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    }));
+  } catch (error) {
+    process.stderr.write(`openmnt serve: ${(error as Error).message}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const file = values.config ?? process.env.OPENMNT_CONFIG ?? (existsSync('openmnt.yaml') ? 'openmnt.yaml' : undefined);
+  let config;
+  try {
+    config = loadConfig({ file });
+  } catch (error) {
+    if (isOpenMntError(error)) {
+      process.stderr.write(`openmnt serve: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const logger = createLogger(config.log.level);
+  const running = await startServer(config, logger);
+  if (config.radius.clients.length === 0) {
+    process.stderr.write(
+      `\nNo NAS clients configured: accepting RADIUS from 127.0.0.1 with secret "testing123" (demo).\n` +
+        `  auth ${config.radius.auth.host}:${running.ports.auth}  accounting ${config.radius.accounting.host}:${running.ports.accounting}\n` +
+        `  try: echo "User-Name=00:11:22:33:44:55,Acct-Status-Type=Start,Acct-Session-Id=1" | radclient 127.0.0.1:${running.ports.accounting} acct testing123\n\n`,
+    );
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'stopping');
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await running.close();
+  return 0;
+}

@@ -1,0 +1,373 @@
+/**
+ * Configuration: defaults, then a YAML file, then environment overrides. The result is validated
+ * once at start-up; a mistake names the offending path so an operator can fix it without guessing.
+ *
+ * Environment overrides follow one rule: `OPENMNT_` + the path of the setting, segments joined by
+ * `__`, each segment the setting's name in upper snake case. `OPENMNT_RADIUS__AUTH__PORT=11812`
+ * sets `radius.auth.port`; `OPENMNT_SESSIONS__STALE_AFTER_INTERVALS=4` sets
+ * `sessions.staleAfterIntervals`. Only scalar settings can be overridden this way.
+ */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { parse as parseYaml } from 'yaml';
+import { OpenMntError } from './errors.js';
+
+export interface ListenerConfig {
+  host: string;
+  port: number;
+}
+
+export interface NasClientConfig {
+  name: string;
+  /** A single address or a CIDR block (IPv4 or IPv6). */
+  address: string;
+  secret: string;
+  vendor: string;
+  /** UDP port the NAS listens on for CoA / Disconnect (RFC 5176: 3799; older Cisco: 1700). */
+  coaPort: number;
+  /** Drop Access-Requests that carry no Message-Authenticator (BlastRADIUS mitigation). */
+  requireMessageAuthenticator: boolean;
+  /** Network device groups as ISE prints them, e.g. `Location#All Locations#Building-1`. */
+  deviceGroups: string[];
+}
+
+export interface AuthorizationProfileConfig {
+  vlan?: string;
+  filterId?: string;
+  dacl?: string;
+  sgt?: number;
+  sessionTimeout?: number;
+  terminationAction?: 'default' | 'radius-request';
+  /** Reject instead of accept (ISE's DenyAccess). */
+  deny?: boolean;
+}
+
+export interface EndpointConfig {
+  mac: string;
+  group?: string;
+  profile?: string;
+  description?: string;
+}
+
+export interface UserConfig {
+  name: string;
+  password: string;
+  group?: string;
+  profile?: string;
+  disabled?: boolean;
+}
+
+export interface IdentityGroupConfig {
+  name: string;
+  profile?: string;
+}
+
+export interface AuthConfig {
+  /** What an unknown MAC gets on MAB: `reject`, or the name of a profile (e.g. a guest VLAN). */
+  unknownEndpoint: string;
+  /** Profile for known endpoints and users that name none (and whose group names none). */
+  defaultProfile: string;
+  profiles: Record<string, AuthorizationProfileConfig>;
+  groups: IdentityGroupConfig[];
+  endpoints: EndpointConfig[];
+  users: UserConfig[];
+}
+
+export interface StoreConfig {
+  driver: 'sqlite';
+  path: string;
+  /** `full` fsyncs every group commit; `normal` survives a process crash but not power loss. */
+  synchronous: 'full' | 'normal';
+  cacheSizeMiB: number;
+}
+
+export interface Config {
+  node: {
+    /** Name of this node as it appears in records (`acs_server`, `server`). */
+    name: string;
+  };
+  radius: {
+    auth: ListenerConfig;
+    accounting: ListenerConfig;
+    /** RFC 5080 §2.2.2 duplicate detection window. */
+    duplicateWindowSeconds: number;
+    receiveBufferBytes: number;
+    /** Group commit: at most this many packets per transaction. */
+    maxBatch: number;
+    clients: NasClientConfig[];
+  };
+  auth: AuthConfig;
+  store: StoreConfig;
+  sessions: {
+    /** Interim interval assumed when a session announced none. */
+    defaultInterimSeconds: number;
+    /** A session with no update for this many interim intervals is closed as stale. */
+    staleAfterIntervals: number;
+    /** A session that was authenticated but never saw accounting is closed after this long. */
+    authOnlyTimeoutSeconds: number;
+    sweepIntervalSeconds: number;
+  };
+  retention: {
+    /** Records and closed sessions older than this many days are pruned. */
+    days: number;
+    pruneIntervalMinutes: number;
+  };
+  log: {
+    level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  };
+}
+
+export function defaultConfig(): Config {
+  return {
+    node: { name: 'openmnt' },
+    radius: {
+      auth: { host: '0.0.0.0', port: 1812 },
+      accounting: { host: '0.0.0.0', port: 1813 },
+      duplicateWindowSeconds: 5,
+      receiveBufferBytes: 4 * 1024 * 1024,
+      maxBatch: 1000,
+      clients: [],
+    },
+    auth: {
+      unknownEndpoint: 'reject',
+      defaultProfile: 'PermitAccess',
+      profiles: { PermitAccess: {}, DenyAccess: { deny: true } },
+      groups: [],
+      endpoints: [],
+      users: [],
+    },
+    store: { driver: 'sqlite', path: 'data/openmnt.db', synchronous: 'full', cacheSizeMiB: 64 },
+    sessions: {
+      defaultInterimSeconds: 600,
+      staleAfterIntervals: 3,
+      authOnlyTimeoutSeconds: 3600,
+      sweepIntervalSeconds: 60,
+    },
+    retention: { days: 30, pruneIntervalMinutes: 60 },
+    log: { level: 'info' },
+  };
+}
+
+/** The demo client used when no configuration names any NAS, so the quick start works as is. */
+export const DEMO_CLIENT: NasClientConfig = {
+  name: 'demo-localhost',
+  address: '127.0.0.1',
+  secret: 'testing123',
+  vendor: 'cisco',
+  coaPort: 3799,
+  requireMessageAuthenticator: false,
+  deviceGroups: [],
+};
+
+const CLIENT_DEFAULTS: Omit<NasClientConfig, 'name' | 'address' | 'secret'> = {
+  vendor: 'cisco',
+  coaPort: 3799,
+  requireMessageAuthenticator: false,
+  deviceGroups: [],
+};
+
+export interface LoadOptions {
+  /** Path of the YAML file; absent means defaults plus environment only. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function loadConfig(options: LoadOptions = {}): Config {
+  let fromFile: unknown = {};
+  if (options.file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(options.file, 'utf8');
+    } catch (cause) {
+      throw new OpenMntError('CONFIG_NOT_FOUND', `cannot read configuration file ${options.file}`, { cause });
+    }
+    try {
+      fromFile = parseYaml(text) ?? {};
+    } catch (cause) {
+      throw new OpenMntError('CONFIG_INVALID', `${options.file} is not valid YAML: ${(cause as Error).message}`);
+    }
+  }
+  const merged = mergeInto(defaultConfig(), fromFile, '');
+  applyEnvironment(merged, options.env ?? process.env);
+  return validate(merged as unknown as Config);
+}
+
+type Plain = Record<string, unknown>;
+
+function isPlain(value: unknown): value is Plain {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Deep-merges `source` into `target`, refusing keys the defaults do not know (typos). Maps whose
+ * keys are the operator's own names (`auth.profiles`) accept any key. */
+function mergeInto(target: Plain | Config, source: unknown, path: string): Plain {
+  const t = target as Plain;
+  if (!isPlain(source)) {
+    throw new OpenMntError('CONFIG_INVALID', `${path || 'configuration'} must be a mapping`);
+  }
+  for (const [key, value] of Object.entries(source)) {
+    const here = path ? `${path}.${key}` : key;
+    const current = t[key];
+    if (!(key in t)) throw new OpenMntError('CONFIG_INVALID', `unknown setting ${here}`);
+    if (FREE_MAPS.has(here)) {
+      if (!isPlain(value)) invalid(here, 'a mapping');
+      t[key] = { ...(current as Plain), ...value };
+    } else if (isPlain(current)) {
+      t[key] = mergeInto(current, value, here);
+    } else {
+      t[key] = value;
+    }
+  }
+  return t;
+}
+
+const FREE_MAPS = new Set(['auth.profiles']);
+
+function invalid(path: string, expected: string): never {
+  throw new OpenMntError('CONFIG_INVALID', `${path} must be ${expected}`);
+}
+
+function envSegment(key: string): string {
+  return key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+function applyEnvironment(config: Plain, env: NodeJS.ProcessEnv): void {
+  const walk = (node: Plain, prefix: string, path: string) => {
+    for (const [key, value] of Object.entries(node)) {
+      const name = `${prefix}${envSegment(key)}`;
+      const here = path ? `${path}.${key}` : key;
+      if (isPlain(value)) {
+        if (!FREE_MAPS.has(here)) walk(value, `${name}__`, here);
+        continue;
+      }
+      const raw = env[name];
+      if (raw === undefined || Array.isArray(value)) continue;
+      if (typeof value === 'number') {
+        const n = Number(raw);
+        if (raw.trim() === '' || !Number.isFinite(n)) invalid(`${here} (from ${name})`, 'a number');
+        node[key] = n;
+      } else if (typeof value === 'boolean') {
+        if (!['true', 'false', '1', '0'].includes(raw)) invalid(`${here} (from ${name})`, 'true or false');
+        node[key] = raw === 'true' || raw === '1';
+      } else {
+        node[key] = raw;
+      }
+    }
+  };
+  walk(config, 'OPENMNT_', '');
+}
+
+function port(value: unknown, path: string): number {
+  if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 65535) {
+    invalid(path, 'a port number 0-65535');
+  }
+  return value as number;
+}
+
+function positive(value: unknown, path: string, min = 1): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) invalid(path, `a number ≥ ${min}`);
+  return value;
+}
+
+function text(value: unknown, path: string): string {
+  if (typeof value !== 'string' || value === '') invalid(path, 'a non-empty string');
+  return value;
+}
+
+function address(value: unknown, path: string): string {
+  const s = typeof value === 'number' ? String(value) : text(value, path);
+  const [ip, bits, extra] = s.split('/');
+  const family = isIP(ip ?? '');
+  const max = family === 4 ? 32 : 128;
+  if (family === 0 || extra !== undefined || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= max))) {
+    invalid(path, 'an IP address or CIDR block');
+  }
+  return s;
+}
+
+function list<T>(value: unknown, path: string, each: (item: Plain, path: string) => T): T[] {
+  if (value === null || value === undefined) return [];
+  if (!Array.isArray(value)) invalid(path, 'a list');
+  return value.map((item, i) => {
+    if (!isPlain(item)) invalid(`${path}[${i}]`, 'a mapping');
+    return each(item, `${path}[${i}]`);
+  });
+}
+
+function validate(config: Config): Config {
+  text(config.node.name, 'node.name');
+  for (const key of ['auth', 'accounting'] as const) {
+    text(config.radius[key].host, `radius.${key}.host`);
+    port(config.radius[key].port, `radius.${key}.port`);
+  }
+  positive(config.radius.duplicateWindowSeconds, 'radius.duplicateWindowSeconds', 0);
+  positive(config.radius.receiveBufferBytes, 'radius.receiveBufferBytes', 65536);
+  positive(config.radius.maxBatch, 'radius.maxBatch');
+  config.radius.clients = list(config.radius.clients, 'radius.clients', (c, p) => {
+    for (const key of Object.keys(c)) {
+      if (!['name', 'address', 'secret', ...Object.keys(CLIENT_DEFAULTS)].includes(key)) {
+        invalid(`${p}.${key}`, 'one of name, address, secret, vendor, coaPort, requireMessageAuthenticator, deviceGroups');
+      }
+    }
+    const client = { ...CLIENT_DEFAULTS, ...c } as NasClientConfig;
+    client.address = address(client.address, `${p}.address`);
+    client.secret = typeof client.secret === 'number' ? String(client.secret) : text(client.secret, `${p}.secret`);
+    client.name = client.name === undefined ? client.address : text(client.name, `${p}.name`);
+    client.vendor = text(client.vendor, `${p}.vendor`).toLowerCase();
+    port(client.coaPort, `${p}.coaPort`);
+    if (typeof client.requireMessageAuthenticator !== 'boolean') invalid(`${p}.requireMessageAuthenticator`, 'true or false');
+    if (!Array.isArray(client.deviceGroups)) invalid(`${p}.deviceGroups`, 'a list of strings');
+    return client;
+  });
+  const auth = config.auth;
+  for (const [name, raw] of Object.entries(auth.profiles as Record<string, unknown>)) {
+    if (!isPlain(raw)) invalid(`auth.profiles.${name}`, 'a mapping');
+    const profile = raw as AuthorizationProfileConfig;
+    if (profile.vlan !== undefined) profile.vlan = String(profile.vlan);
+    const sgt: unknown = profile.sgt;
+    if (sgt !== undefined && !(typeof sgt === 'number' && Number.isInteger(sgt) && sgt >= 0 && sgt < 65536)) {
+      invalid(`auth.profiles.${name}.sgt`, 'a security group tag 0-65535');
+    }
+    if (profile.sessionTimeout !== undefined) positive(profile.sessionTimeout, `auth.profiles.${name}.sessionTimeout`);
+    if (profile.terminationAction !== undefined && !['default', 'radius-request'].includes(profile.terminationAction)) {
+      invalid(`auth.profiles.${name}.terminationAction`, 'default or radius-request');
+    }
+  }
+  const knownProfile = (name: unknown, path: string) => {
+    if (name !== undefined && !(typeof name === 'string' && name in auth.profiles)) {
+      invalid(path, `the name of a profile in auth.profiles (${Object.keys(auth.profiles).join(', ')})`);
+    }
+  };
+  if (auth.unknownEndpoint !== 'reject') knownProfile(auth.unknownEndpoint, 'auth.unknownEndpoint');
+  knownProfile(auth.defaultProfile, 'auth.defaultProfile');
+  auth.groups = list(auth.groups, 'auth.groups', (g, p) => {
+    text(g.name, `${p}.name`);
+    knownProfile(g.profile, `${p}.profile`);
+    return g as unknown as IdentityGroupConfig;
+  });
+  auth.endpoints = list(auth.endpoints, 'auth.endpoints', (e, p) => {
+    text(e.mac, `${p}.mac`);
+    knownProfile(e.profile, `${p}.profile`);
+    return e as unknown as EndpointConfig;
+  });
+  auth.users = list(auth.users, 'auth.users', (u, p) => {
+    text(u.name, `${p}.name`);
+    u.password = typeof u.password === 'number' ? String(u.password) : text(u.password, `${p}.password`);
+    knownProfile(u.profile, `${p}.profile`);
+    return u as unknown as UserConfig;
+  });
+  if (config.store.driver !== 'sqlite') invalid('store.driver', 'sqlite');
+  text(config.store.path, 'store.path');
+  if (!['full', 'normal'].includes(config.store.synchronous)) invalid('store.synchronous', 'full or normal');
+  positive(config.store.cacheSizeMiB, 'store.cacheSizeMiB');
+  positive(config.sessions.defaultInterimSeconds, 'sessions.defaultInterimSeconds');
+  positive(config.sessions.staleAfterIntervals, 'sessions.staleAfterIntervals');
+  positive(config.sessions.authOnlyTimeoutSeconds, 'sessions.authOnlyTimeoutSeconds');
+  positive(config.sessions.sweepIntervalSeconds, 'sessions.sweepIntervalSeconds');
+  positive(config.retention.days, 'retention.days');
+  positive(config.retention.pruneIntervalMinutes, 'retention.pruneIntervalMinutes');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.log.level)) {
+    invalid('log.level', 'one of fatal, error, warn, info, debug, trace, silent');
+  }
+  return config;
+}

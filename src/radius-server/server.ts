@@ -1,0 +1,241 @@
+/**
+ * The RADIUS listeners: authentication and accounting over UDP. This is where datagrams meet the
+ * codec, the NAS client table and the duplicate cache; what a request means is the handlers'
+ * business. Every datagram that is not answered is counted by reason and logged at most once a
+ * minute per source and reason, so a misconfigured switch cannot flood the log.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import type { Logger } from 'pino';
+import { isOpenMntError } from '../errors.js';
+import {
+  Code,
+  decodePacket,
+  encodeResponse,
+  verifyMessageAuthenticator,
+  verifyRequestAuthenticator,
+  type AttributeInput,
+  type RadiusPacket,
+} from '../radius/index.js';
+import type { NasClient, NasClientTable } from './clients.js';
+import { DuplicateCache } from './duplicates.js';
+
+export interface RequestContext {
+  client: NasClient;
+  source: { address: string; port: number };
+  receivedAt: number;
+  packet: RadiusPacket;
+}
+
+export interface AccessReply {
+  code: typeof Code.AccessAccept | typeof Code.AccessReject | typeof Code.AccessChallenge;
+  attributes: AttributeInput[];
+}
+
+export interface RadiusHandlers {
+  /** Resolves once the request is durably recorded; only then is the Accounting-Response sent.
+   * A rejection sends nothing, so the NAS retransmits and nothing is lost. */
+  accounting(request: RequestContext): Promise<void>;
+  access(request: RequestContext): Promise<AccessReply>;
+}
+
+export const DROP_REASONS = [
+  'unknown-client',
+  'malformed',
+  'unexpected-code',
+  'bad-authenticator',
+  'bad-message-authenticator',
+  'missing-message-authenticator',
+  'duplicate-in-progress',
+  'handler-failed',
+] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
+
+export interface ListenerStats {
+  received: number;
+  answered: number;
+  duplicatesAnswered: number;
+  dropped: Record<DropReason, number>;
+}
+
+export interface RadiusServerOptions {
+  auth: { host: string; port: number };
+  accounting: { host: string; port: number };
+  clients: NasClientTable;
+  handlers: RadiusHandlers;
+  logger: Logger;
+  duplicateWindowMs: number;
+  receiveBufferBytes: number;
+  now?: () => number;
+}
+
+type Kind = 'auth' | 'accounting';
+
+const LOG_EVERY_MS = 60_000;
+
+export class RadiusServer {
+  readonly #options: RadiusServerOptions;
+  readonly #now: () => number;
+  readonly #sockets = new Map<Kind, Socket>();
+  readonly #duplicates: DuplicateCache;
+  readonly #stats: Record<Kind, ListenerStats> = { auth: emptyStats(), accounting: emptyStats() };
+  readonly #lastLogged = new Map<string, number>();
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #sweeper: NodeJS.Timeout | undefined;
+
+  constructor(options: RadiusServerOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#duplicates = new DuplicateCache(options.duplicateWindowMs);
+  }
+
+  /** Binds both listeners; resolves with the ports actually bound (useful with port 0). */
+  async start(): Promise<{ auth: number; accounting: number }> {
+    const auth = await this.#bind('auth', this.#options.auth);
+    const accounting = await this.#bind('accounting', this.#options.accounting);
+    this.#sweeper = setInterval(() => {
+      this.#duplicates.sweep(this.#now());
+      const cutoff = this.#now() - LOG_EVERY_MS;
+      for (const [key, at] of this.#lastLogged) if (at < cutoff) this.#lastLogged.delete(key);
+    }, 1000);
+    this.#sweeper.unref();
+    return { auth, accounting };
+  }
+
+  stats(): Record<Kind, ListenerStats> {
+    return structuredClone(this.#stats);
+  }
+
+  /** Stops receiving, then waits for requests already being handled. */
+  async close(): Promise<void> {
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    await Promise.all([...this.#sockets.values()].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    this.#sockets.clear();
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
+  async #bind(kind: Kind, where: { host: string; port: number }): Promise<number> {
+    const socket = createSocket({
+      type: isIPv6(where.host) ? 'udp6' : 'udp4',
+      recvBufferSize: this.#options.receiveBufferBytes,
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(where.port, where.host, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    socket.on('error', (error) => this.#options.logger.error({ err: error, listener: kind }, 'RADIUS socket error'));
+    socket.on('message', (datagram, rinfo) => this.#receive(kind, socket, datagram, rinfo.address, rinfo.port));
+    // The kernel caps SO_RCVBUF at net.core.rmem_max (and reports double what it grants).
+    const granted = socket.getRecvBufferSize();
+    if (granted < this.#options.receiveBufferBytes) {
+      this.#options.logger.warn(
+        { listener: kind, requested: this.#options.receiveBufferBytes, granted },
+        'UDP receive buffer smaller than configured; raise net.core.rmem_max',
+      );
+    }
+    this.#sockets.set(kind, socket);
+    const bound = socket.address().port;
+    this.#options.logger.info({ listener: kind, host: where.host, port: bound }, 'RADIUS listener ready');
+    return bound;
+  }
+
+  #drop(kind: Kind, reason: DropReason, address: string, detail?: string): void {
+    this.#stats[kind].dropped[reason]++;
+    const key = `${reason}|${address}`;
+    const now = this.#now();
+    const last = this.#lastLogged.get(key);
+    if (last !== undefined && now - last < LOG_EVERY_MS) return;
+    this.#lastLogged.set(key, now);
+    this.#options.logger.warn(
+      { listener: kind, reason, source: address, detail, dropped: this.#stats[kind].dropped[reason] },
+      'RADIUS packet dropped (further drops of this kind from this source are counted, logged again in a minute)',
+    );
+  }
+
+  #receive(kind: Kind, socket: Socket, datagram: Buffer, address: string, port: number): void {
+    const stats = this.#stats[kind];
+    stats.received++;
+    const receivedAt = this.#now();
+    const client = this.#options.clients.find(address);
+    if (client === undefined) return this.#drop(kind, 'unknown-client', address);
+
+    let packet: RadiusPacket;
+    try {
+      packet = decodePacket(datagram);
+    } catch (error) {
+      if (isOpenMntError(error)) return this.#drop(kind, 'malformed', address, `${error.code}: ${error.message}`);
+      throw error;
+    }
+
+    const expected = kind === 'auth' ? Code.AccessRequest : Code.AccountingRequest;
+    if (packet.code !== expected && packet.code !== Code.StatusServer) {
+      return this.#drop(kind, 'unexpected-code', address, `code ${packet.code}`);
+    }
+    // RFC 2866 §3: an Accounting-Request whose Request Authenticator does not verify is silently discarded.
+    if (packet.code === Code.AccountingRequest && !verifyRequestAuthenticator(datagram, client.secret)) {
+      return this.#drop(kind, 'bad-authenticator', address);
+    }
+    const messageAuthenticator = verifyMessageAuthenticator(datagram, client.secret);
+    // RFC 3579 §3.2: a packet whose Message-Authenticator does not verify is silently discarded.
+    if (messageAuthenticator === false) return this.#drop(kind, 'bad-message-authenticator', address);
+    // RFC 5997 §3: Status-Server must carry Message-Authenticator; BlastRADIUS: the client may demand it.
+    if (
+      messageAuthenticator === undefined &&
+      (packet.code === Code.StatusServer || (packet.code === Code.AccessRequest && client.requireMessageAuthenticator))
+    ) {
+      return this.#drop(kind, 'missing-message-authenticator', address);
+    }
+
+    const key = `${kind}|${address}|${port}|${packet.identifier}`;
+    const verdict = this.#duplicates.check(key, packet.authenticator, receivedAt);
+    if (verdict.kind === 'in-progress') return this.#drop(kind, 'duplicate-in-progress', address);
+    if (verdict.kind === 'answered') {
+      stats.duplicatesAnswered++;
+      socket.send(verdict.reply, port, address);
+      return;
+    }
+
+    const request: RequestContext = { client, source: { address, port }, receivedAt, packet };
+    const work = this.#answer(kind, request).then(
+      (reply) => {
+        this.#duplicates.answered(key, packet.authenticator, reply);
+        stats.answered++;
+        socket.send(reply, port, address);
+      },
+      (error: unknown) => {
+        this.#duplicates.forget(key, packet.authenticator);
+        this.#drop(kind, 'handler-failed', address, error instanceof Error ? error.message : String(error));
+      },
+    );
+    this.#inFlight.add(work);
+    void work.finally(() => this.#inFlight.delete(work));
+  }
+
+  async #answer(kind: Kind, request: RequestContext): Promise<Buffer> {
+    const { packet, client } = request;
+    if (packet.code === Code.StatusServer) {
+      // RFC 5997 §3: answer on the authentication port with Access-Accept, on accounting with Accounting-Response.
+      const code = kind === 'auth' ? Code.AccessAccept : Code.AccountingResponse;
+      return encodeResponse(packet, code, [], client.secret, { messageAuthenticator: true });
+    }
+    if (kind === 'accounting') {
+      await this.#options.handlers.accounting(request);
+      return encodeResponse(packet, Code.AccountingResponse, [], client.secret);
+    }
+    const reply = await this.#options.handlers.access(request);
+    // Every Access-* reply carries Message-Authenticator (RFC 3579 §3.2, and the BlastRADIUS fix).
+    return encodeResponse(packet, reply.code, reply.attributes, client.secret, { messageAuthenticator: true });
+  }
+}
+
+function emptyStats(): ListenerStats {
+  return {
+    received: 0,
+    answered: 0,
+    duplicatesAnswered: 0,
+    dropped: Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>,
+  };
+}

@@ -1,0 +1,189 @@
+/**
+ * Accounting-Request → what the directory should do. The rules (RFC 2866, RFC 2869, DESIGN.md):
+ * Start opens, Interim-Update refreshes (or opens, back-dated by Acct-Session-Time), Stop closes,
+ * Accounting-On/Off close everything of that NAS. Counters add the Gigawords. The event time is
+ * Event-Timestamp when the NAS sent one, else receipt time less Acct-Delay-Time.
+ */
+import {
+  attributeValueName,
+  ciscoAvPair,
+  getAttribute,
+  type Attribute,
+  type RadiusPacket,
+} from '../radius/index.js';
+import type { AccountingWrite, SessionChange } from '../store/index.js';
+import { attributeString, octetsText } from './format.js';
+import { callingStationKey } from './mac.js';
+
+export interface AccountingEvent {
+  packet: RadiusPacket;
+  nasName: string;
+  /** Source address of the datagram; the NAS address when the packet names none. */
+  sourceAddress: string;
+  receivedAt: number;
+}
+
+const GIGAWORD = 2 ** 32;
+
+/** Acct-Status-Type values (RFC 2866 §5.1, RFC 2866 for On/Off). */
+const STATUS = { start: 1, stop: 2, interim: 3, accountingOn: 7, accountingOff: 8 } as const;
+
+function str(packet: RadiusPacket, name: string): string | null {
+  const a = getAttribute(packet, name);
+  if (a === undefined) return null;
+  return Buffer.isBuffer(a.value) ? octetsText(a.value) : String(a.value);
+}
+
+function num(packet: RadiusPacket, name: string): number | null {
+  const a = getAttribute(packet, name);
+  return a !== undefined && typeof a.value === 'number' ? a.value : null;
+}
+
+function named(packet: RadiusPacket, name: string): string | null {
+  const a = getAttribute(packet, name);
+  if (a === undefined) return null;
+  return typeof a.value === 'number' ? (attributeValueName(name, a.value) ?? String(a.value)) : String(a.value);
+}
+
+function counter(packet: RadiusPacket, low: string, high: string): number | null {
+  const lo = num(packet, low);
+  const hi = num(packet, high);
+  if (lo === null && hi === null) return null;
+  return (hi ?? 0) * GIGAWORD + (lo ?? 0);
+}
+
+/** NAS-IP-Address, else NAS-IPv6-Address, else where the datagram came from. */
+export function nasAddress(packet: RadiusPacket, sourceAddress: string): string {
+  return str(packet, 'NAS-IP-Address') ?? str(packet, 'NAS-IPv6-Address') ?? sourceAddress;
+}
+
+export function toAccountingWrite(event: AccountingEvent, server: string): AccountingWrite {
+  const { packet, receivedAt } = event;
+  const status = num(packet, 'Acct-Status-Type');
+  const statusName = status === null ? 'Unknown' : (attributeValueName('Acct-Status-Type', status) ?? String(status));
+  const nasIp = nasAddress(packet, event.sourceAddress);
+  const eventTimestamp = num(packet, 'Event-Timestamp');
+  const delay = num(packet, 'Acct-Delay-Time');
+  const at = eventTimestamp !== null ? eventTimestamp * 1000 : receivedAt - (delay ?? 0) * 1000;
+  const sessionTime = num(packet, 'Acct-Session-Time');
+  const callingRaw = str(packet, 'Calling-Station-Id');
+  const callingStationId = callingRaw === null ? null : callingStationKey(callingRaw);
+  const acctSessionId = str(packet, 'Acct-Session-Id');
+  const auditSessionId = ciscoAvPair(packet, 'audit-session-id') ?? null;
+  const inputOctets = counter(packet, 'Acct-Input-Octets', 'Acct-Input-Gigawords');
+  const outputOctets = counter(packet, 'Acct-Output-Octets', 'Acct-Output-Gigawords');
+  const inputPackets = num(packet, 'Acct-Input-Packets');
+  const outputPackets = num(packet, 'Acct-Output-Packets');
+  const terminateCause = named(packet, 'Acct-Terminate-Cause');
+  const userName = str(packet, 'User-Name');
+  const framedIp = str(packet, 'Framed-IP-Address');
+
+  const record = {
+    receivedAt,
+    nasIp,
+    nasName: event.nasName,
+    statusType: statusName,
+    acctSessionId,
+    callingStationId,
+    userName,
+    auditSessionId,
+    framedIp,
+    sessionTime,
+    inputOctets,
+    outputOctets,
+    inputPackets,
+    outputPackets,
+    delayTime: delay,
+    eventTimestamp,
+    terminateCause,
+    server,
+    attributes: attributeString(packet.attributes, HIDDEN),
+  };
+
+  let change: SessionChange | null = null;
+  if (status === STATUS.accountingOn || status === STATUS.accountingOff) {
+    change = { kind: 'nas-reset', nasIp, at };
+  } else if (status === STATUS.start || status === STATUS.interim || status === STATUS.stop) {
+    const kind = status === STATUS.start ? 'start' : status === STATUS.stop ? 'stop' : 'interim';
+    change = {
+      kind,
+      identity: { nasIp, acctSessionId: acctSessionId ?? '', callingStationId: callingStationId ?? '' },
+      at,
+      startedAt: kind === 'start' ? at : at - (sessionTime ?? 0) * 1000,
+      fields: {
+        origCallingStationId: callingRaw,
+        userName,
+        auditSessionId,
+        nasIpv6: str(packet, 'NAS-IPv6-Address'),
+        nasIdentifier: str(packet, 'NAS-Identifier'),
+        nasPort: num(packet, 'NAS-Port'),
+        nasPortId: str(packet, 'NAS-Port-Id'),
+        nasPortType: named(packet, 'NAS-Port-Type'),
+        calledStationId: str(packet, 'Called-Station-Id'),
+        framedIp,
+        framedIpv6: str(packet, 'Framed-IPv6-Address') ?? str(packet, 'Framed-IPv6-Prefix'),
+        serviceType: named(packet, 'Service-Type'),
+        framedProtocol: named(packet, 'Framed-Protocol'),
+        acctStatusType: statusName,
+        acctAt: receivedAt,
+        acctSessionTime: sessionTime,
+        inputOctets,
+        outputOctets,
+        inputPackets,
+        outputPackets,
+        acctDelayTime: delay,
+        eventTimestamp,
+        acctAuthentic: named(packet, 'Acct-Authentic'),
+        acctInterimInterval: num(packet, 'Acct-Interim-Interval'),
+        acctClass: str(packet, 'Class'),
+        terminateCause,
+        multiSessionId: str(packet, 'Acct-Multi-Session-Id'),
+        otherAttributes: otherAttributes(packet.attributes),
+      },
+    };
+  }
+  return { record, change };
+}
+
+/** Never stored: secrets and integrity checks. */
+const HIDDEN: ReadonlySet<string> = new Set(['User-Password', 'CHAP-Password', 'Message-Authenticator']);
+
+/** Attributes that have no column of their own, for ISE's other_attr_string. */
+const HAS_COLUMN: ReadonlySet<string> = new Set([
+  ...HIDDEN,
+  'User-Name',
+  'NAS-IP-Address',
+  'NAS-IPv6-Address',
+  'NAS-Identifier',
+  'NAS-Port',
+  'NAS-Port-Id',
+  'NAS-Port-Type',
+  'Called-Station-Id',
+  'Calling-Station-Id',
+  'Framed-IP-Address',
+  'Framed-IPv6-Address',
+  'Framed-IPv6-Prefix',
+  'Service-Type',
+  'Framed-Protocol',
+  'Acct-Status-Type',
+  'Acct-Session-Id',
+  'Acct-Session-Time',
+  'Acct-Input-Octets',
+  'Acct-Output-Octets',
+  'Acct-Input-Gigawords',
+  'Acct-Output-Gigawords',
+  'Acct-Input-Packets',
+  'Acct-Output-Packets',
+  'Acct-Delay-Time',
+  'Event-Timestamp',
+  'Acct-Authentic',
+  'Acct-Interim-Interval',
+  'Class',
+  'Acct-Terminate-Cause',
+  'Acct-Multi-Session-Id',
+]);
+
+export function otherAttributes(attributes: readonly Attribute[]): string | null {
+  const text = attributeString(attributes, HAS_COLUMN);
+  return text === '' ? null : text;
+}

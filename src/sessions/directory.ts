@@ -1,0 +1,191 @@
+/**
+ * The live session directory: it turns accounting and authentication events into store writes
+ * with group commit, closes stale sessions, and prunes old history.
+ *
+ * Group commit: events that arrive while the event loop is busy are gathered and written in one
+ * transaction; each caller's promise resolves only after that transaction commits, which is when
+ * the RADIUS listener may answer. Under load, batches grow by themselves, so one fsync covers many
+ * packets; when idle, a packet is written alone with no added wait.
+ */
+import type { Logger } from 'pino';
+import type { AccountingWrite, AuthWrite, Store, WriteResult } from '../store/index.js';
+
+export interface DirectoryOptions {
+  store: Store;
+  logger: Logger;
+  maxBatch: number;
+  defaultInterimSeconds: number;
+  staleAfterIntervals: number;
+  authOnlyTimeoutSeconds: number;
+  sweepIntervalSeconds: number;
+  retentionDays: number;
+  pruneIntervalMinutes: number;
+  now?: () => number;
+}
+
+interface Pending<T> {
+  write: T;
+  resolve: (id: number) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface DirectoryStats {
+  batches: number;
+  largestBatch: number;
+  accountingWritten: number;
+  authWritten: number;
+  sessionsOpened: number;
+  sessionsClosed: number;
+  staleClosed: number;
+  writeFailures: number;
+}
+
+export class SessionDirectory {
+  readonly #o: DirectoryOptions;
+  readonly #now: () => number;
+  #accounting: Pending<AccountingWrite>[] = [];
+  #auth: Pending<AuthWrite>[] = [];
+  #scheduled = false;
+  #writing: Promise<void> | null = null;
+  #timers: NodeJS.Timeout[] = [];
+  readonly #stats: DirectoryStats = {
+    batches: 0,
+    largestBatch: 0,
+    accountingWritten: 0,
+    authWritten: 0,
+    sessionsOpened: 0,
+    sessionsClosed: 0,
+    staleClosed: 0,
+    writeFailures: 0,
+  };
+
+  constructor(options: DirectoryOptions) {
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  get store(): Store {
+    return this.#o.store;
+  }
+
+  stats(): DirectoryStats {
+    return { ...this.#stats };
+  }
+
+  /** Resolves with the accounting record id once it is committed. */
+  recordAccounting(write: AccountingWrite): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#accounting.push({ write, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  /** Resolves with the authentication record id once it is committed. */
+  recordAuthentication(write: AuthWrite): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#auth.push({ write, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  /** Starts the stale-session sweep and the retention prune. */
+  start(): void {
+    const sweep = setInterval(() => void this.sweepStale().catch((err) => this.#o.logger.error({ err }, 'stale sweep failed')), this.#o.sweepIntervalSeconds * 1000);
+    const prune = setInterval(() => void this.prune().catch((err) => this.#o.logger.error({ err }, 'retention prune failed')), this.#o.pruneIntervalMinutes * 60_000);
+    sweep.unref();
+    prune.unref();
+    this.#timers.push(sweep, prune);
+  }
+
+  /** Writes what is queued and stops the timers. */
+  async close(): Promise<void> {
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers = [];
+    while (this.#writing !== null || this.#accounting.length > 0 || this.#auth.length > 0) {
+      if (this.#writing === null) this.#flush();
+      await this.#writing;
+    }
+  }
+
+  /**
+   * Closes sessions that have gone quiet: those with accounting after `staleAfterIntervals` of
+   * their own interim interval (or the default), those only authenticated after
+   * `authOnlyTimeoutSeconds`. They move to history with reason `stale`; nothing is deleted.
+   */
+  async sweepStale(): Promise<number> {
+    const now = this.#now();
+    const { defaultInterimSeconds, staleAfterIntervals, authOnlyTimeoutSeconds } = this.#o;
+    const shortest = Math.min(authOnlyTimeoutSeconds, defaultInterimSeconds * staleAfterIntervals, 60 * staleAfterIntervals);
+    let closed = 0;
+    for (;;) {
+      const candidates = await this.#o.store.staleCandidates(now - shortest * 1000, 1000);
+      const ids = candidates
+        .filter((s) => {
+          const limit =
+            s.state === 'authenticated'
+              ? authOnlyTimeoutSeconds
+              : (s.acctInterimInterval ?? defaultInterimSeconds) * staleAfterIntervals;
+          return s.updatedAt < now - limit * 1000;
+        })
+        .map((s) => s.id);
+      if (ids.length > 0) closed += await this.#o.store.closeSessions({ ids }, 'stale', now);
+      if (candidates.length < 1000 || ids.length === 0) break;
+    }
+    if (closed > 0) {
+      this.#stats.staleClosed += closed;
+      this.#stats.sessionsClosed += closed;
+      this.#o.logger.info({ closed }, 'stale sessions closed');
+    }
+    return closed;
+  }
+
+  async prune(): Promise<void> {
+    const cutoff = this.#now() - this.#o.retentionDays * 86_400_000;
+    const result = await this.#o.store.prune(cutoff);
+    this.#o.logger.info({ ...result, olderThan: new Date(cutoff).toISOString() }, 'retention prune done');
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#writing !== null) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#flush();
+    });
+  }
+
+  #flush(): void {
+    if (this.#writing !== null) return;
+    const max = this.#o.maxBatch;
+    const accounting = this.#accounting.splice(0, max);
+    const auth = this.#auth.splice(0, Math.max(0, max - accounting.length));
+    if (accounting.length === 0 && auth.length === 0) return;
+    this.#writing = this.#o.store
+      .write({ accounting: accounting.map((p) => p.write), auth: auth.map((p) => p.write) })
+      .then(
+        (result) => this.#settle(result, accounting, auth),
+        (error: unknown) => {
+          this.#stats.writeFailures++;
+          this.#o.logger.error({ err: error, packets: accounting.length + auth.length }, 'session directory write failed');
+          for (const p of accounting) p.reject(error);
+          for (const p of auth) p.reject(error);
+        },
+      )
+      .finally(() => {
+        this.#writing = null;
+        if (this.#accounting.length > 0 || this.#auth.length > 0) this.#schedule();
+      });
+  }
+
+  #settle(result: WriteResult, accounting: Pending<AccountingWrite>[], auth: Pending<AuthWrite>[]): void {
+    const s = this.#stats;
+    s.batches++;
+    s.largestBatch = Math.max(s.largestBatch, accounting.length + auth.length);
+    s.accountingWritten += accounting.length;
+    s.authWritten += auth.length;
+    s.sessionsOpened += result.sessionsOpened;
+    s.sessionsClosed += result.sessionsClosed;
+    accounting.forEach((p, i) => p.resolve(result.accountingIds[i]!));
+    auth.forEach((p, i) => p.resolve(result.authIds[i]!));
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Attributes as ISE prints them in session and authentication records: `Name=value`, enumerated
+ * values by name, tunnel attributes with their tag, opaque octets as text when printable.
+ */
+import { attributeValueName, type Attribute, type AttributeInput } from '../radius/index.js';
+
+const PRINTABLE = /^[\x20-\x7e]*$/;
+
+/** Octets that hold text (Class, State) read as text; anything else as colon-separated hex. */
+export function octetsText(value: Buffer): string {
+  const latin = value.toString('latin1');
+  if (PRINTABLE.test(latin)) return latin;
+  return [...value].map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+export function valueText(name: string, value: Attribute['value'], tag?: number): string {
+  let text: string;
+  if (Buffer.isBuffer(value)) text = octetsText(value);
+  else if (typeof value === 'number') text = attributeValueName(name, value) ?? String(value);
+  else text = value;
+  return tag !== undefined && tag !== 0 ? `(tag=${tag}) ${text}` : text;
+}
+
+/** `Name=value` joined with `:!:`, the separator of ISE's other_attr_string. */
+export function attributeString(attributes: readonly (Attribute | AttributeInput)[], skip?: ReadonlySet<string>): string {
+  const parts: string[] = [];
+  for (const a of attributes) {
+    if (skip?.has(a.name)) continue;
+    parts.push(`${a.name}=${valueText(a.name, a.value, a.tag)}`);
+  }
+  return parts.join(':!:');
+}
+
+/** A reply as ISE's `response` element shows it: `{Name=value; Name=value; }`. */
+export function responseString(attributes: readonly (Attribute | AttributeInput)[]): string {
+  let out = '{';
+  for (const a of attributes) {
+    if (a.name === 'Message-Authenticator') continue;
+    out += `${a.name}=${valueText(a.name, a.value, a.tag)}; `;
+  }
+  return `${out}}`;
+}

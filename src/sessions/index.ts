@@ -1,0 +1,5 @@
+export { toAccountingWrite, nasAddress, type AccountingEvent } from './accounting.js';
+export { toAuthWrite, type AuthenticationEvent } from './authentication.js';
+export { SessionDirectory, type DirectoryOptions, type DirectoryStats } from './directory.js';
+export { normalizeMac, callingStationKey } from './mac.js';
+export { attributeString, responseString } from './format.js';

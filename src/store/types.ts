@@ -1,0 +1,290 @@
+/**
+ * The contract between the session directory and whatever keeps it. Callers depend on this file
+ * only; `sqlite.ts` is the embedded default and a PostgreSQL implementation follows the same
+ * interface. Every method is asynchronous so that a networked store fits without touching callers.
+ *
+ * Times are Unix epoch milliseconds (numbers) throughout. MAC addresses arrive already normalised
+ * (`AA:BB:CC:DD:EE:FF`) by the sessions layer; the store never interprets them.
+ */
+
+/** Where a session stands. `authenticated`: an Access-Accept was seen, no accounting yet. */
+export type SessionState = 'authenticated' | 'started' | 'closed';
+
+/** Why a session left the active directory. */
+export type CloseReason =
+  | 'stop' // Accounting-Request Stop
+  | 'nas-reset' // Accounting-On / Accounting-Off from its NAS
+  | 'stale' // no update for too long
+  | 'admin' // Session/Delete/... through the API
+  | 'superseded'; // a newer session replaced it on the same NAS port (reserved)
+
+/** Fields that the authentication side fills (an Access-Accept that belongs to this session). */
+export interface SessionAuthFields {
+  authId?: number | null; // id of the AuthRecord
+  authAt?: number | null;
+  identityGroup?: string | null;
+  networkDeviceName?: string | null;
+  authenticationMethod?: string | null; // e.g. mab, dot1x, pap
+  authenticationProtocol?: string | null; // e.g. Lookup, PAP_ASCII
+  identityStore?: string | null;
+  selectedAuthzProfile?: string | null;
+  authzPolicy?: string | null;
+  endpointPolicy?: string | null;
+  vlan?: string | null;
+  dacl?: string | null;
+  sgt?: string | null;
+  sessionTimeout?: number | null;
+  terminationAction?: string | null;
+  /** The RADIUS reply as ISE prints it: `{Name=value; Name=value; }`. */
+  authResponse?: string | null;
+  postureStatus?: string | null;
+}
+
+/** Fields that accounting fills. Counters are totals including Gigawords (already combined). */
+export interface SessionAcctFields {
+  acctId?: number | null; // id of the latest AccountingRecord
+  acctAt?: number | null; // receipt time of the latest accounting packet
+  acctStatusType?: string | null; // Start | Interim-Update | Stop
+  acctSessionTime?: number | null; // seconds
+  inputOctets?: number | null;
+  outputOctets?: number | null;
+  inputPackets?: number | null;
+  outputPackets?: number | null;
+  acctDelayTime?: number | null;
+  eventTimestamp?: number | null; // Event-Timestamp as sent (epoch seconds)
+  acctAuthentic?: string | null;
+  acctInterimInterval?: number | null; // seconds
+  acctClass?: string | null;
+  terminateCause?: string | null;
+  multiSessionId?: string | null;
+}
+
+/** Identity of the endpoint on the NAS: what every packet of the session carries. */
+export interface SessionIdentity {
+  nasIp: string;
+  acctSessionId: string; // '' while only authenticated and the NAS sent no Acct-Session-Id
+  callingStationId: string; // normalised MAC when it is one, else as sent
+}
+
+export interface SessionEndpointFields {
+  origCallingStationId?: string | null; // as the NAS sent it
+  userName?: string | null;
+  auditSessionId?: string | null;
+  nasIpv6?: string | null;
+  nasIdentifier?: string | null;
+  nasPort?: number | null;
+  nasPortId?: string | null;
+  nasPortType?: string | null;
+  calledStationId?: string | null;
+  framedIp?: string | null;
+  framedIpv6?: string | null; // address or prefix
+  serviceType?: string | null;
+  framedProtocol?: string | null;
+  /** Extra attributes worth showing, `Name=value` joined with `:!:` as ISE does. */
+  otherAttributes?: string | null;
+}
+
+export interface Session
+  extends SessionIdentity,
+    SessionEndpointFields,
+    SessionAuthFields,
+    SessionAcctFields {
+  id: number;
+  state: SessionState;
+  startedAt: number; // when the session began (auth time, or start derived from accounting)
+  updatedAt: number; // last packet that touched it
+  closedAt: number | null;
+  closeReason: CloseReason | null;
+  server: string; // node name that handled it
+}
+
+/** One stored Accounting-Request, kept for AcctStatus and history. */
+export interface AccountingRecord {
+  id: number;
+  receivedAt: number;
+  nasIp: string;
+  nasName: string | null;
+  statusType: string; // Start | Stop | Interim-Update | Accounting-On | Accounting-Off | other name
+  acctSessionId: string | null;
+  callingStationId: string | null; // normalised MAC when it is one
+  userName: string | null;
+  auditSessionId: string | null;
+  framedIp: string | null;
+  sessionTime: number | null;
+  inputOctets: number | null;
+  outputOctets: number | null;
+  inputPackets: number | null;
+  outputPackets: number | null;
+  delayTime: number | null;
+  eventTimestamp: number | null;
+  terminateCause: string | null;
+  server: string;
+  /** Every attribute of the packet, `Name=value` joined with `:!:` (history and troubleshooting). */
+  attributes: string;
+}
+
+export type NewAccountingRecord = Omit<AccountingRecord, 'id'>;
+
+/** One stored authentication decision, with the fields of the AuthStatus answer. */
+export interface AuthRecord {
+  id: number;
+  receivedAt: number; // acs_timestamp
+  passed: boolean;
+  failureReasonCode: number | null;
+  failureReason: string | null; // `<code> <words>` as ISE prints it
+  userName: string | null;
+  nasIp: string;
+  nasPort: number | null;
+  nasPortId: string | null;
+  nasPortType: string | null;
+  nasIdentifier: string | null;
+  callingStationId: string | null; // normalised MAC when it is one
+  calledStationId: string | null;
+  auditSessionId: string | null;
+  acctSessionId: string | null;
+  framedIp: string | null;
+  identityGroup: string | null;
+  networkDeviceName: string | null;
+  authenticationMethod: string | null;
+  authenticationProtocol: string | null;
+  identityStore: string | null;
+  selectedAuthzProfile: string | null;
+  authzPolicy: string | null;
+  serviceType: string | null;
+  messageCode: number | null; // 5200 passed, 5400 failed, as ISE
+  response: string | null; // `{Name=value; ... }`
+  executionSteps: string | null;
+  otherAttributes: string | null;
+  responseTimeMs: number | null;
+  server: string;
+}
+
+export type NewAuthRecord = Omit<AuthRecord, 'id'>;
+
+/**
+ * What the sessions layer asks the store to do with one accounting packet. The store applies a
+ * batch of these plus their records in one transaction (group commit) and in order.
+ *
+ * - `start`: insert the session, or update it if it exists (same identity) — state `started`.
+ *   When no session has this identity, an `authenticated` session of the same NAS with the same
+ *   audit-session-id, or else with the same NAS and calling-station-id and acctSessionId '', is
+ *   adopted (its identity takes the acctSessionId) so auth and accounting fields meet in one row.
+ * - `interim`: update the session; if none exists (or it is closed), insert it as `started` with
+ *   `startedAt` given by the caller (event time − Acct-Session-Time). Same adoption rule.
+ * - `stop`: close the session with reason `stop`, writing the final counters; if none is active,
+ *   insert it directly closed so history is complete.
+ * - `nas-reset`: close every active session of `nasIp` with reason `nas-reset`.
+ *
+ * `fields` only overwrite what they carry: a `null`/absent field keeps the stored value.
+ */
+export type SessionChange =
+  | {
+      kind: 'start' | 'interim' | 'stop';
+      identity: SessionIdentity;
+      at: number; // event time (Event-Timestamp − Acct-Delay-Time, or receipt)
+      startedAt: number;
+      fields: SessionEndpointFields & SessionAcctFields;
+    }
+  | { kind: 'nas-reset'; nasIp: string; at: number };
+
+export interface AccountingWrite {
+  record: NewAccountingRecord;
+  change: SessionChange | null;
+}
+
+/** An Access-Accept that should show in the directory. */
+export interface AuthSessionWrite {
+  identity: SessionIdentity; // acctSessionId '' when the Access-Request carried none
+  at: number;
+  fields: SessionEndpointFields & SessionAuthFields;
+}
+
+export interface AuthWrite {
+  record: NewAuthRecord;
+  /** Present for an accepted request: create or refresh the session (found by audit-session-id,
+   * else by identity, else by NAS + calling-station-id among active sessions). */
+  session: AuthSessionWrite | null;
+}
+
+/** What a write batch did, for counters and tests. */
+export interface WriteResult {
+  accountingIds: number[]; // id of each stored AccountingRecord, in input order
+  authIds: number[]; // id of each stored AuthRecord, in input order
+  sessionsOpened: number;
+  sessionsClosed: number;
+}
+
+export interface SessionQuery {
+  /** Active only (default) or closed only, or both. */
+  scope?: 'active' | 'closed' | 'all';
+  mac?: string;
+  userName?: string;
+  nasIp?: string;
+  framedIp?: string;
+  auditSessionId?: string;
+  /** Sessions whose startedAt (or authAt for AuthList) lies in [from, to]. */
+  startedFrom?: number;
+  startedTo?: number;
+  /** Keyset paging: rows with id greater than this. */
+  afterId?: number;
+  limit?: number;
+}
+
+export interface TimeWindowQuery {
+  mac: string;
+  since: number; // epoch ms, inclusive
+  limit: number;
+}
+
+export interface PruneResult {
+  accountingRecords: number;
+  authRecords: number;
+  closedSessions: number;
+}
+
+export interface StoreStats {
+  activeSessions: number;
+  closedSessions: number;
+  accountingRecords: number;
+  authRecords: number;
+}
+
+export interface Store {
+  /** Applies accounting and authentication writes in one durable transaction, in order.
+   * Resolves only once the transaction is committed. */
+  write(batch: { accounting?: AccountingWrite[]; auth?: AuthWrite[] }): Promise<WriteResult>;
+
+  /** Active sessions, constant time (kept as a counter, not counted per call). */
+  countActive(): Promise<number>;
+
+  /** Newest session first (by updatedAt) matching every given filter. */
+  findLatestSession(query: SessionQuery): Promise<Session | null>;
+
+  /** Sessions in id order, streamed in pages so a caller never holds the whole directory. */
+  iterateSessions(query: SessionQuery): AsyncIterable<Session>;
+
+  getSession(id: number): Promise<Session | null>;
+
+  /** Authentication records of one MAC since a time, newest first. */
+  authRecordsByMac(query: TimeWindowQuery): Promise<AuthRecord[]>;
+
+  /** Accounting records of one MAC since a time, newest first. */
+  accountingRecordsByMac(query: TimeWindowQuery): Promise<AccountingRecord[]>;
+
+  /** Closes active sessions (history kept). Returns how many were closed. */
+  closeSessions(
+    filter: { all?: boolean; mac?: string; auditSessionId?: string; ids?: number[] },
+    reason: CloseReason,
+    at: number,
+  ): Promise<number>;
+
+  /** Active sessions not updated since `before` (for the stale sweep), oldest first. */
+  staleCandidates(before: number, limit: number): Promise<Session[]>;
+
+  /** Deletes records and closed sessions older than the cut-off. */
+  prune(olderThan: number): Promise<PruneResult>;
+
+  stats(): Promise<StoreStats>;
+
+  close(): Promise<void>;
+}

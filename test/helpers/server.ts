@@ -1,0 +1,53 @@
+/** An OpenMnT node on ephemeral ports with a throw-away SQLite file, for in-process tests. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultConfig, type Config } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+
+export const SECRET = 'testing123';
+
+export interface TestServer extends RunningServer {
+  config: Config;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+export function testConfig(dir: string, change?: (c: Config) => void): Config {
+  const config = defaultConfig();
+  config.node.name = 'openmnt-test';
+  config.radius.auth = { host: '127.0.0.1', port: 0 };
+  config.radius.accounting = { host: '127.0.0.1', port: 0 };
+  config.radius.clients = [
+    {
+      name: 'test-switch',
+      address: '127.0.0.1',
+      secret: SECRET,
+      vendor: 'cisco',
+      coaPort: 3799,
+      requireMessageAuthenticator: false,
+      deviceGroups: [],
+    },
+  ];
+  config.store.path = join(dir, 'openmnt.db');
+  config.store.synchronous = 'normal';
+  config.log.level = 'silent';
+  change?.(config);
+  return config;
+}
+
+export async function startTestServer(change?: (c: Config) => void): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'openmnt-test-'));
+  const config = testConfig(dir, change);
+  const running = await startServer(config, createLogger(config.log.level));
+  return {
+    ...running,
+    config,
+    dir,
+    async stop() {
+      await running.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,49 @@
+/** A bare UDP RADIUS client built on our codec: sends exact bytes and collects what comes back. */
+import { createSocket, type Socket } from 'node:dgram';
+
+export class UdpClient {
+  readonly socket: Socket;
+  readonly #waiting = new Map<number, (reply: Buffer) => void>();
+
+  private constructor(socket: Socket) {
+    this.socket = socket;
+    socket.on('message', (msg) => {
+      const id = msg[1];
+      const resolve = id === undefined ? undefined : this.#waiting.get(id);
+      if (resolve) {
+        this.#waiting.delete(id!);
+        resolve(msg);
+      }
+    });
+  }
+
+  static async open(): Promise<UdpClient> {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    return new UdpClient(socket);
+  }
+
+  send(datagram: Buffer, port: number): void {
+    this.socket.send(datagram, port, '127.0.0.1');
+  }
+
+  /** Sends and waits for the reply with the datagram's identifier; null on timeout. */
+  request(datagram: Buffer, port: number, timeoutMs = 1000): Promise<Buffer | null> {
+    const id = datagram[1]!;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#waiting.delete(id);
+        resolve(null);
+      }, timeoutMs);
+      this.#waiting.set(id, (reply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      });
+      this.send(datagram, port);
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.socket.close(() => resolve()));
+  }
+}
