@@ -61,7 +61,7 @@ async function serve(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const file = values.config ?? process.env.OPENMNT_CONFIG ?? (existsSync('openmnt.yaml') ? 'openmnt.yaml' : undefined);
+  const file = values.config || process.env.OPENMNT_CONFIG || (existsSync('openmnt.yaml') ? 'openmnt.yaml' : undefined);
   let config;
   try {
     config = loadConfig({ file });

@@ -21,12 +21,18 @@ export function valueText(name: string, value: Attribute['value'], tag?: number)
   return tag !== undefined && tag !== 0 ? `(tag=${tag}) ${text}` : text;
 }
 
+function nameOf(a: Attribute | AttributeInput): string {
+  if (a.name !== undefined) return a.name;
+  return a.vendorId === undefined ? `Attr-${a.type}` : `Vendor-${a.vendorId}-Attr-${a.vendorType}`;
+}
+
 /** `Name=value` joined with `:!:`, the separator of ISE's other_attr_string. */
 export function attributeString(attributes: readonly (Attribute | AttributeInput)[], skip?: ReadonlySet<string>): string {
   const parts: string[] = [];
   for (const a of attributes) {
-    if (skip?.has(a.name)) continue;
-    parts.push(`${a.name}=${valueText(a.name, a.value, a.tag)}`);
+    const name = nameOf(a);
+    if (skip?.has(name)) continue;
+    parts.push(`${name}=${valueText(name, a.value, a.tag)}`);
   }
   return parts.join(':!:');
 }
@@ -35,8 +41,9 @@ export function attributeString(attributes: readonly (Attribute | AttributeInput
 export function responseString(attributes: readonly (Attribute | AttributeInput)[]): string {
   let out = '{';
   for (const a of attributes) {
-    if (a.name === 'Message-Authenticator') continue;
-    out += `${a.name}=${valueText(a.name, a.value, a.tag)}; `;
+    const name = nameOf(a);
+    if (name === 'Message-Authenticator') continue;
+    out += `${name}=${valueText(name, a.value, a.tag)}; `;
   }
   return `${out}}`;
 }

@@ -81,7 +81,7 @@ describe('RADIUS with radclient', { skip }, () => {
           'Cisco-AVPair = "audit-session-id=0A0101010000001A2B3C4D5E"',
       ],
     });
-    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.status, 0, `radclient: ${result.stderr} ${result.stdout}`);
     assert.match(result.stdout, /Accounting-Response/);
     const sessions = (await allSessions(server, 'active')).filter((s) => s.callingStationId === '00:11:22:33:44:55');
     assert.equal(sessions.length, 1, 'auth and accounting meet in one session');
@@ -252,7 +252,8 @@ describe('RADIUS with radclient', { skip }, () => {
       );
       const first = await client.request(datagram, server.ports.accounting);
       const second = await client.request(datagram, server.ports.accounting);
-      assert.ok(first && second);
+      assert.ok(first);
+      assert.ok(second);
       assert.equal(decodePacket(first).code, Code.AccountingResponse);
       assert.deepEqual(second, first, 'the cached reply is sent again');
       const records = await server.store.accountingRecordsByMac({ mac: '0D:00:00:00:00:01', since: 0, limit: 10 });

@@ -1,0 +1,46 @@
+/**
+ * Schema versions, applied in order at open inside one transaction and recorded in
+ * `PRAGMA user_version`. A released migration is never edited; changes come as new entries.
+ */
+import type { Database } from 'better-sqlite3';
+import { ACCOUNTING_COLUMNS, AUTH_COLUMNS, SESSION_COLUMNS, createTableSql } from './schema.js';
+
+const MIGRATIONS: readonly ((db: Database) => void)[] = [
+  (db) => {
+    db.exec(createTableSql('sessions_active', SESSION_COLUMNS, true));
+    db.exec(createTableSql('sessions_closed', SESSION_COLUMNS));
+    db.exec(createTableSql('accounting_records', ACCOUNTING_COLUMNS));
+    db.exec(createTableSql('auth_records', AUTH_COLUMNS));
+    db.exec(`
+      -- One session per NAS, Acct-Session-Id and endpoint; the prefix also serves NAS lookups.
+      CREATE UNIQUE INDEX sessions_active_identity ON sessions_active (nas_ip, acct_session_id, calling_station_id);
+      CREATE INDEX sessions_active_mac ON sessions_active (calling_station_id);
+      CREATE INDEX sessions_active_user ON sessions_active (user_name);
+      CREATE INDEX sessions_active_framed_ip ON sessions_active (framed_ip);
+      CREATE INDEX sessions_active_audit ON sessions_active (audit_session_id);
+      CREATE INDEX sessions_active_updated ON sessions_active (updated_at);
+      CREATE INDEX sessions_active_started ON sessions_active (started_at);
+      CREATE INDEX sessions_closed_mac ON sessions_closed (calling_station_id);
+      CREATE INDEX sessions_closed_audit ON sessions_closed (audit_session_id);
+      CREATE INDEX sessions_closed_closed ON sessions_closed (closed_at);
+      CREATE INDEX accounting_records_mac ON accounting_records (calling_station_id, received_at);
+      CREATE INDEX accounting_records_time ON accounting_records (received_at);
+      CREATE INDEX auth_records_mac ON auth_records (calling_station_id, received_at);
+      CREATE INDEX auth_records_time ON auth_records (received_at);
+    `);
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function migrate(db: Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new Error(`database schema version ${current} is newer than this OpenMnT (${SCHEMA_VERSION})`);
+  }
+  if (current === SCHEMA_VERSION) return;
+  db.transaction(() => {
+    for (let v = current; v < SCHEMA_VERSION; v++) MIGRATIONS[v]!(db);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  })();
+}

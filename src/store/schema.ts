@@ -1,0 +1,172 @@
+/**
+ * Table layouts as data. Each column names the property it maps to, so the SQL, the row mapper
+ * and the insert/update statements are generated from one list and cannot drift apart.
+ */
+import type { AccountingRecord, AuthRecord, Session } from './types.js';
+
+export type ColumnKind = 'text' | 'int' | 'bool';
+
+export interface Column<T> {
+  key: keyof T & string;
+  name: string;
+  kind: ColumnKind;
+  notNull?: boolean;
+}
+
+const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+function columns<T>(spec: Record<keyof T & string, ColumnKind | `${ColumnKind}!`>): Column<T>[] {
+  return Object.entries(spec).map(([key, kind]) => {
+    const k = kind as string;
+    return { key: key as keyof T & string, name: snake(key), kind: k.replace('!', '') as ColumnKind, notNull: k.endsWith('!') };
+  });
+}
+
+/** `id` first: both session tables share this exact order, so rows move with `SELECT *`. */
+export const SESSION_COLUMNS = columns<Session>({
+  id: 'int!',
+  nasIp: 'text!',
+  acctSessionId: 'text!',
+  callingStationId: 'text!',
+  state: 'text!',
+  startedAt: 'int!',
+  updatedAt: 'int!',
+  closedAt: 'int',
+  closeReason: 'text',
+  server: 'text!',
+  origCallingStationId: 'text',
+  userName: 'text',
+  auditSessionId: 'text',
+  nasIpv6: 'text',
+  nasIdentifier: 'text',
+  nasPort: 'int',
+  nasPortId: 'text',
+  nasPortType: 'text',
+  calledStationId: 'text',
+  framedIp: 'text',
+  framedIpv6: 'text',
+  serviceType: 'text',
+  framedProtocol: 'text',
+  otherAttributes: 'text',
+  authId: 'int',
+  authAt: 'int',
+  identityGroup: 'text',
+  networkDeviceName: 'text',
+  authenticationMethod: 'text',
+  authenticationProtocol: 'text',
+  identityStore: 'text',
+  selectedAuthzProfile: 'text',
+  authzPolicy: 'text',
+  endpointPolicy: 'text',
+  vlan: 'text',
+  dacl: 'text',
+  sgt: 'text',
+  sessionTimeout: 'int',
+  terminationAction: 'text',
+  authResponse: 'text',
+  postureStatus: 'text',
+  acctId: 'int',
+  acctAt: 'int',
+  acctStatusType: 'text',
+  acctSessionTime: 'int',
+  inputOctets: 'int',
+  outputOctets: 'int',
+  inputPackets: 'int',
+  outputPackets: 'int',
+  acctDelayTime: 'int',
+  eventTimestamp: 'int',
+  acctAuthentic: 'text',
+  acctInterimInterval: 'int',
+  acctClass: 'text',
+  terminateCause: 'text',
+  multiSessionId: 'text',
+});
+
+export const ACCOUNTING_COLUMNS = columns<AccountingRecord>({
+  id: 'int!',
+  receivedAt: 'int!',
+  nasIp: 'text!',
+  nasName: 'text',
+  statusType: 'text!',
+  acctSessionId: 'text',
+  callingStationId: 'text',
+  userName: 'text',
+  auditSessionId: 'text',
+  framedIp: 'text',
+  sessionTime: 'int',
+  inputOctets: 'int',
+  outputOctets: 'int',
+  inputPackets: 'int',
+  outputPackets: 'int',
+  delayTime: 'int',
+  eventTimestamp: 'int',
+  terminateCause: 'text',
+  server: 'text!',
+  attributes: 'text!',
+});
+
+export const AUTH_COLUMNS = columns<AuthRecord>({
+  id: 'int!',
+  receivedAt: 'int!',
+  passed: 'bool!',
+  failureReasonCode: 'int',
+  failureReason: 'text',
+  userName: 'text',
+  nasIp: 'text!',
+  nasPort: 'int',
+  nasPortId: 'text',
+  nasPortType: 'text',
+  nasIdentifier: 'text',
+  callingStationId: 'text',
+  calledStationId: 'text',
+  auditSessionId: 'text',
+  acctSessionId: 'text',
+  framedIp: 'text',
+  identityGroup: 'text',
+  networkDeviceName: 'text',
+  authenticationMethod: 'text',
+  authenticationProtocol: 'text',
+  identityStore: 'text',
+  selectedAuthzProfile: 'text',
+  authzPolicy: 'text',
+  serviceType: 'text',
+  messageCode: 'int',
+  response: 'text',
+  executionSteps: 'text',
+  otherAttributes: 'text',
+  responseTimeMs: 'int',
+  server: 'text!',
+});
+
+function columnSql<T>(c: Column<T>, autoincrement: boolean): string {
+  if (c.key === 'id') return autoincrement ? 'id INTEGER PRIMARY KEY AUTOINCREMENT' : 'id INTEGER PRIMARY KEY';
+  const type = c.kind === 'text' ? 'TEXT' : 'INTEGER';
+  return `${c.name} ${type}${c.notNull ? ' NOT NULL' : ''}`;
+}
+
+export function createTableSql<T>(table: string, cols: readonly Column<T>[], autoincrement = false): string {
+  return `CREATE TABLE ${table} (\n  ${cols.map((c) => columnSql(c, autoincrement)).join(',\n  ')}\n)`;
+}
+
+/** Builds `(row) => T` for a column list; SQLite integers stay numbers, booleans become booleans. */
+export function rowMapper<T>(cols: readonly Column<T>[]): (row: Record<string, unknown>) => T {
+  const pairs = cols.map((c) => [c.key, c.name, c.kind === 'bool'] as const);
+  return (row) => {
+    const out: Record<string, unknown> = {};
+    for (const [key, name, bool] of pairs) {
+      const v = row[name];
+      out[key] = bool ? v === 1 : (v ?? null);
+    }
+    return out as T;
+  };
+}
+
+/** Parameter array for an insert of the given columns, in column order. */
+export function paramsFor<T>(cols: readonly Column<T>[], value: Partial<Record<keyof T, unknown>>): unknown[] {
+  return cols.map((c) => {
+    const v = value[c.key];
+    if (v === undefined) return null;
+    if (typeof v === 'boolean') return v ? 1 : 0;
+    return v;
+  });
+}

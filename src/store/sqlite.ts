@@ -1,0 +1,375 @@
+/**
+ * The embedded store: SQLite through better-sqlite3, in WAL mode. Writes are synchronous inside
+ * one transaction per batch (group commit); the promise a caller gets resolves after COMMIT.
+ *
+ * Active and closed sessions live in two tables with the same columns: the active table stays
+ * as small as the live directory, which keeps its indexes (and every upsert) cheap.
+ */
+import Database, { type Statement } from 'better-sqlite3';
+import { OpenMntError } from '../errors.js';
+import { migrate } from './migrations.js';
+import {
+  ACCOUNTING_COLUMNS,
+  AUTH_COLUMNS,
+  SESSION_COLUMNS,
+  paramsFor,
+  rowMapper,
+  type Column,
+} from './schema.js';
+import type {
+  AccountingRecord,
+  AccountingWrite,
+  AuthRecord,
+  AuthWrite,
+  CloseReason,
+  PruneResult,
+  Session,
+  SessionQuery,
+  Store,
+  StoreStats,
+  TimeWindowQuery,
+  WriteResult,
+} from './types.js';
+
+export interface SqliteStoreOptions {
+  path: string;
+  synchronous?: 'full' | 'normal';
+  cacheSizeMiB?: number;
+  readonly?: boolean;
+}
+
+type Row = Record<string, unknown>;
+
+const toSession = rowMapper(SESSION_COLUMNS);
+const toAccounting = rowMapper(ACCOUNTING_COLUMNS);
+const toAuth = rowMapper(AUTH_COLUMNS);
+
+const keysBetween = (first: string, last: string) => {
+  const keys = SESSION_COLUMNS.map((c) => c.key as string);
+  return keys.slice(keys.indexOf(first), keys.indexOf(last) + 1);
+};
+const ENDPOINT_KEYS = keysBetween('origCallingStationId', 'otherAttributes');
+const AUTH_KEYS = keysBetween('authId', 'postureStatus');
+const ACCT_KEYS = keysBetween('acctId', 'multiSessionId');
+const column = (key: string) => SESSION_COLUMNS.find((c) => c.key === key)!.name;
+
+const PAGE = 1000;
+const PRUNE_CHUNK = 5000;
+
+export class SqliteStore implements Store {
+  readonly #db: Database.Database;
+  #closed = false;
+  #active: number;
+  readonly #s: ReturnType<typeof prepare>;
+  readonly #queries = new Map<string, Statement>();
+
+  constructor(options: SqliteStoreOptions) {
+    try {
+      this.#db = new Database(options.path, { readonly: options.readonly ?? false });
+    } catch (cause) {
+      throw new OpenMntError('STORE_FAILED', `cannot open SQLite database ${options.path}: ${(cause as Error).message}`, { cause });
+    }
+    const db = this.#db;
+    if (!options.readonly) {
+      db.pragma('journal_mode = WAL');
+      migrate(db);
+    }
+    db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+    db.pragma(`cache_size = -${(options.cacheSizeMiB ?? 64) * 1024}`);
+    db.pragma('temp_store = MEMORY');
+    db.pragma('busy_timeout = 5000');
+    this.#s = prepare(db);
+    this.#active = (db.prepare('SELECT COUNT(*) AS n FROM sessions_active').get() as { n: number }).n;
+  }
+
+  #open(): Database.Database {
+    if (this.#closed) throw new OpenMntError('STORE_CLOSED', 'the store is closed');
+    return this.#db;
+  }
+
+  async write(batch: { accounting?: AccountingWrite[]; auth?: AuthWrite[] }): Promise<WriteResult> {
+    const db = this.#open();
+    const result: WriteResult = { accountingIds: [], authIds: [], sessionsOpened: 0, sessionsClosed: 0 };
+    try {
+      db.transaction(() => {
+        for (const w of batch.accounting ?? []) this.#applyAccounting(w, result);
+        for (const w of batch.auth ?? []) this.#applyAuth(w, result);
+      })();
+    } catch (cause) {
+      throw new OpenMntError('STORE_FAILED', `write failed: ${(cause as Error).message}`, { cause });
+    }
+    this.#active += result.sessionsOpened - result.sessionsClosed;
+    return result;
+  }
+
+  #applyAccounting(w: AccountingWrite, result: WriteResult): void {
+    const s = this.#s;
+    const acctId = Number(s.insertAccounting.run(...paramsFor(ACCOUNTING_COLUMNS, { ...w.record, id: undefined })).lastInsertRowid);
+    result.accountingIds.push(acctId);
+    const change = w.change;
+    if (change === null) return;
+    if (change.kind === 'nas-reset') {
+      result.sessionsClosed += this.#move('nas_ip = ?', [change.nasIp], 'nas-reset', change.at);
+      return;
+    }
+    const { identity, fields } = change;
+    const updatedAt = fields.acctAt ?? change.at;
+    let id = (s.findIdentity.get(identity.nasIp, identity.acctSessionId, identity.callingStationId) as Row | undefined)?.id as number | undefined;
+    if (id === undefined && identity.acctSessionId !== '') id = this.#adoptable(identity.nasIp, identity.callingStationId, fields.auditSessionId ?? null);
+    const values = { ...fields, acctId };
+    if (id === undefined) {
+      id = this.#insertSession(
+        { ...values, ...identity, state: 'started', startedAt: change.startedAt, updatedAt, server: w.record.server },
+        result,
+      );
+    } else {
+      s.updateAcct.run(
+        identity.acctSessionId,
+        identity.callingStationId,
+        change.kind === 'start' ? 1 : 0,
+        change.startedAt,
+        updatedAt,
+        ...ACCT_UPDATE_KEYS.map((k) => (values as Row)[k] ?? null),
+        id,
+      );
+    }
+    if (change.kind === 'stop') result.sessionsClosed += this.#move('id = ?', [id], 'stop', change.at);
+  }
+
+  /** An `authenticated` session on the same NAS that accounting should take over. */
+  #adoptable(nasIp: string, callingStationId: string, auditSessionId: string | null): number | undefined {
+    if (auditSessionId !== null) {
+      const row = this.#s.findAuthenticatedByAudit.get(auditSessionId, nasIp) as Row | undefined;
+      if (row) return row.id as number;
+    }
+    const row = this.#s.findIdentity.get(nasIp, '', callingStationId) as Row | undefined;
+    return row?.id as number | undefined;
+  }
+
+  #insertSession(value: Partial<Session>, result: WriteResult): number {
+    result.sessionsOpened++;
+    return Number(this.#s.insertSession.run(...paramsFor(INSERT_COLUMNS, value)).lastInsertRowid);
+  }
+
+  #applyAuth(w: AuthWrite, result: WriteResult): void {
+    const s = this.#s;
+    const authId = Number(s.insertAuth.run(...paramsFor(AUTH_COLUMNS, { ...w.record, id: undefined })).lastInsertRowid);
+    result.authIds.push(authId);
+    const session = w.session;
+    if (session === null) return;
+    const { identity, fields } = session;
+    const values = { ...fields, authId };
+    let id: number | undefined;
+    if (fields.auditSessionId) id = (s.findByAudit.get(fields.auditSessionId) as Row | undefined)?.id as number | undefined;
+    id ??= (s.findIdentity.get(identity.nasIp, identity.acctSessionId, identity.callingStationId) as Row | undefined)?.id as number | undefined;
+    id ??= (s.findByNasAndMac.get(identity.nasIp, identity.callingStationId) as Row | undefined)?.id as number | undefined;
+    if (id === undefined) {
+      this.#insertSession({ ...values, ...identity, state: 'authenticated', startedAt: session.at, updatedAt: session.at, server: w.record.server }, result);
+    } else {
+      s.updateAuth.run(session.at, ...AUTH_UPDATE_KEYS.map((k) => (values as Row)[k] ?? null), id);
+    }
+  }
+
+  /** Moves matching active sessions to history, marked closed. Returns how many moved. */
+  #move(where: string, params: unknown[], reason: CloseReason, at: number): number {
+    const db = this.#db;
+    let statement = this.#queries.get(`move:${where}`);
+    if (statement === undefined) {
+      const select = SESSION_COLUMNS.map((c) =>
+        c.key === 'state' ? `'closed'` : c.key === 'closedAt' ? '@at' : c.key === 'closeReason' ? '@reason' : c.name,
+      ).join(', ');
+      statement = db.prepare(`INSERT INTO sessions_closed SELECT ${select} FROM sessions_active WHERE ${where.replace('?', '@p')}`);
+      this.#queries.set(`move:${where}`, statement);
+      this.#queries.set(`delete:${where}`, db.prepare(`DELETE FROM sessions_active WHERE ${where}`));
+    }
+    statement.run({ at, reason, p: params[0] });
+    return this.#queries.get(`delete:${where}`)!.run(...params).changes;
+  }
+
+  async countActive(): Promise<number> {
+    this.#open();
+    return this.#active;
+  }
+
+  #query(scope: 'sessions_active' | 'sessions_closed', query: SessionQuery, order: string, paged: boolean): { sql: string; params: unknown[] } {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown) => {
+      if (value !== undefined) {
+        where.push(sql);
+        params.push(value);
+      }
+    };
+    add('calling_station_id = ?', query.mac);
+    add('user_name = ?', query.userName);
+    add('nas_ip = ?', query.nasIp);
+    add('framed_ip = ?', query.framedIp);
+    add('audit_session_id = ?', query.auditSessionId);
+    add('started_at >= ?', query.startedFrom);
+    add('started_at <= ?', query.startedTo);
+    if (paged) add('id > ?', query.afterId ?? 0);
+    const sql = `SELECT * FROM ${scope}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ?`;
+    return { sql, params };
+  }
+
+  #statement(sql: string): Statement {
+    let statement = this.#queries.get(sql);
+    if (statement === undefined) {
+      statement = this.#open().prepare(sql);
+      this.#queries.set(sql, statement);
+    }
+    return statement;
+  }
+
+  async findLatestSession(query: SessionQuery): Promise<Session | null> {
+    const tables = tablesFor(query.scope ?? 'active');
+    for (const table of tables) {
+      const { sql, params } = this.#query(table, query, 'updated_at DESC', false);
+      const row = this.#statement(sql).get(...params, 1) as Row | undefined;
+      if (row) return toSession(row);
+    }
+    return null;
+  }
+
+  async *iterateSessions(query: SessionQuery): AsyncIterable<Session> {
+    let remaining = query.limit ?? Number.POSITIVE_INFINITY;
+    for (const table of tablesFor(query.scope ?? 'active')) {
+      let afterId = query.afterId ?? 0;
+      while (remaining > 0) {
+        const { sql, params } = this.#query(table, { ...query, afterId }, 'id', true);
+        const rows = this.#statement(sql).all(...params, Math.min(PAGE, remaining)) as Row[];
+        for (const row of rows) {
+          remaining--;
+          yield toSession(row);
+        }
+        if (rows.length < PAGE) break;
+        afterId = rows[rows.length - 1]!.id as number;
+      }
+    }
+  }
+
+  async getSession(id: number): Promise<Session | null> {
+    for (const table of tablesFor('all')) {
+      const row = this.#statement(`SELECT * FROM ${table} WHERE id = ?`).get(id) as Row | undefined;
+      if (row) return toSession(row);
+    }
+    return null;
+  }
+
+  async authRecordsByMac(query: TimeWindowQuery): Promise<AuthRecord[]> {
+    this.#open();
+    return (this.#s.authByMac.all(query.mac, query.since, query.limit) as Row[]).map(toAuth);
+  }
+
+  async accountingRecordsByMac(query: TimeWindowQuery): Promise<AccountingRecord[]> {
+    this.#open();
+    return (this.#s.accountingByMac.all(query.mac, query.since, query.limit) as Row[]).map(toAccounting);
+  }
+
+  async closeSessions(
+    filter: { all?: boolean; mac?: string; auditSessionId?: string; ids?: number[] },
+    reason: CloseReason,
+    at: number,
+  ): Promise<number> {
+    const db = this.#open();
+    let closed = 0;
+    db.transaction(() => {
+      if (filter.all) closed += this.#move('1 = ?', [1], reason, at);
+      if (filter.mac !== undefined) closed += this.#move('calling_station_id = ?', [filter.mac], reason, at);
+      if (filter.auditSessionId !== undefined) closed += this.#move('audit_session_id = ?', [filter.auditSessionId], reason, at);
+      for (const id of filter.ids ?? []) closed += this.#move('id = ?', [id], reason, at);
+    })();
+    this.#active -= closed;
+    return closed;
+  }
+
+  async staleCandidates(before: number, limit: number): Promise<Session[]> {
+    this.#open();
+    return (this.#s.stale.all(before, limit) as Row[]).map(toSession);
+  }
+
+  async prune(olderThan: number): Promise<PruneResult> {
+    this.#open();
+    const chunked = (table: string, column: string) => {
+      const statement = this.#statement(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${column} < ? LIMIT ${PRUNE_CHUNK})`);
+      let total = 0;
+      // Small transactions: the write lock is never held long, so ingest is not stalled.
+      for (;;) {
+        const n = statement.run(olderThan).changes;
+        total += n;
+        if (n < PRUNE_CHUNK) return total;
+      }
+    };
+    return {
+      accountingRecords: chunked('accounting_records', 'received_at'),
+      authRecords: chunked('auth_records', 'received_at'),
+      closedSessions: chunked('sessions_closed', 'closed_at'),
+    };
+  }
+
+  async stats(): Promise<StoreStats> {
+    const db = this.#open();
+    const count = (table: string) => (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    return {
+      activeSessions: this.#active,
+      closedSessions: count('sessions_closed'),
+      accountingRecords: count('accounting_records'),
+      authRecords: count('auth_records'),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (!this.#db.readonly) this.#db.pragma('wal_checkpoint(TRUNCATE)');
+    this.#db.close();
+  }
+}
+
+function tablesFor(scope: 'active' | 'closed' | 'all'): ('sessions_active' | 'sessions_closed')[] {
+  return scope === 'active' ? ['sessions_active'] : scope === 'closed' ? ['sessions_closed'] : ['sessions_active', 'sessions_closed'];
+}
+
+/** Every column but `id`, which SQLite assigns. */
+const INSERT_COLUMNS: Column<Session>[] = SESSION_COLUMNS.filter((c) => c.key !== 'id');
+const ACCT_UPDATE_KEYS = [...ENDPOINT_KEYS, ...ACCT_KEYS];
+const AUTH_UPDATE_KEYS = [...ENDPOINT_KEYS, ...AUTH_KEYS];
+const coalesce = (keys: string[]) => keys.map((k) => `${column(k)} = COALESCE(?, ${column(k)})`).join(', ');
+
+function prepare(db: Database.Database) {
+  const insert = <T>(table: string, cols: readonly Column<T>[]) =>
+    db.prepare(`INSERT INTO ${table} (${cols.map((c) => c.name).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
+  return {
+    insertAccounting: insert('accounting_records', ACCOUNTING_COLUMNS),
+    insertAuth: insert('auth_records', AUTH_COLUMNS),
+    insertSession: insert('sessions_active', INSERT_COLUMNS),
+    findIdentity: db.prepare('SELECT id FROM sessions_active WHERE nas_ip = ? AND acct_session_id = ? AND calling_station_id = ?'),
+    findAuthenticatedByAudit: db.prepare(
+      "SELECT id FROM sessions_active WHERE audit_session_id = ? AND nas_ip = ? AND acct_session_id = '' LIMIT 1",
+    ),
+    findByAudit: db.prepare('SELECT id FROM sessions_active WHERE audit_session_id = ? ORDER BY updated_at DESC LIMIT 1'),
+    findByNasAndMac: db.prepare('SELECT id FROM sessions_active WHERE nas_ip = ? AND calling_station_id = ? ORDER BY updated_at DESC LIMIT 1'),
+    // An authenticated session adopted by accounting takes its Acct-Session-Id; a Start (or the
+    // first accounting of an authenticated session) sets when it began.
+    updateAcct: db.prepare(
+      `UPDATE sessions_active SET
+         acct_session_id = CASE WHEN acct_session_id = '' THEN ? ELSE acct_session_id END,
+         calling_station_id = CASE WHEN calling_station_id = '' THEN ? ELSE calling_station_id END,
+         started_at = CASE WHEN ? = 1 OR state = 'authenticated' THEN ? ELSE started_at END,
+         state = 'started',
+         updated_at = ?,
+         ${coalesce(ACCT_UPDATE_KEYS)}
+       WHERE id = ?`,
+    ),
+    updateAuth: db.prepare(`UPDATE sessions_active SET updated_at = ?, ${coalesce(AUTH_UPDATE_KEYS)} WHERE id = ?`),
+    authByMac: db.prepare('SELECT * FROM auth_records WHERE calling_station_id = ? AND received_at >= ? ORDER BY received_at DESC, id DESC LIMIT ?'),
+    accountingByMac: db.prepare(
+      'SELECT * FROM accounting_records WHERE calling_station_id = ? AND received_at >= ? ORDER BY received_at DESC, id DESC LIMIT ?',
+    ),
+    stale: db.prepare('SELECT * FROM sessions_active WHERE updated_at < ? ORDER BY updated_at LIMIT ?'),
+  };
+}
+
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  return new SqliteStore(options);
+}
