@@ -1,3 +1,4 @@
+/** The RADIUS codec: what the rest of OpenMnT may use. */
 export {
   Code,
   ERROR_CAUSE,
@@ -5,30 +6,30 @@ export {
   attributeByName,
   attributeByType,
   attributeValueName,
+  attributeValueNumber,
   codeName,
   errorCauseText,
   type AttributeDef,
   type DataType,
 } from './dictionary.js';
+export { peekHeader, type RadiusHeader } from './header.js';
 export {
-  ciscoAvPair,
-  ciscoAvPairs,
   decodePacket,
   encodePacket,
   encodeResponse,
-  getAttribute,
-  getAttributes,
-  getNumber,
-  getString,
-  hideUserPassword,
-  peekHeader,
-  revealUserPassword,
-  verifyMessageAuthenticator,
-  verifyRequestAuthenticator,
-  verifyResponseAuthenticator,
   type Attribute,
   type AttributeInput,
   type AttributeValue,
   type EncodeOptions,
+  type PacketInput,
   type RadiusPacket,
 } from './packet.js';
+export {
+  hideUserPassword,
+  revealUserPassword,
+  verifyMessageAuthenticator,
+  verifyRequestAuthenticator,
+  verifyResponseAuthenticator,
+  type Secret,
+} from './authenticator.js';
+export { ciscoAvPair, ciscoAvPairs, getAttribute, getAttributes, getNumber, getString } from './accessors.js';

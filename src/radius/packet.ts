@@ -1,29 +1,53 @@
 /**
- * RADIUS packets: bytes to a typed packet and back, with every authenticator rule. Pure: no
- * sockets, no clock; randomness only for the Access-Request authenticator, which callers may
- * supply themselves.
+ * RADIUS packets: bytes to a typed packet and back, with every authenticator rule applied on
+ * the way out. Pure: no sockets, no clock; randomness only for a request's authenticator,
+ * which the caller may supply instead.
+ *
+ * Decoding allocates one object per attribute and copies no octets: octet values and the
+ * authenticator are views into the datagram. Encoding writes every attribute straight into
+ * one scratch buffer and copies the finished packet out once.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { isIPv4, isIPv6 } from 'node:net';
-import { OpenMntError } from '../errors.js';
+import { isUtf8 } from 'node:buffer';
+import { randomBytes } from 'node:crypto';
 import {
-  CODE_NAMES,
+  MESSAGE_AUTHENTICATOR,
+  ZERO16,
+  hideUserPassword,
+  messageAuthenticatorDigest,
+  messageAuthenticatorField,
+  packetDigest,
+  secretBytes,
+  type Secret,
+} from './authenticator.js';
+import {
   Code,
   attributeByName,
   attributeByType,
+  authenticatorRule,
+  codeName,
+  vendorAttributes,
   type AttributeDef,
+  type AuthenticatorRule,
+  type DataType,
 } from './dictionary.js';
+import { HEADER_LENGTH, MAX_PACKET_LENGTH, checkHeader, fail } from './header.js';
+import { ifidText, ipv4Text, ipv6Text, writeIPv4, writeIPv6, writeIfid } from './values.js';
 
+/** text, ipaddr, ipv6addr, ipv6prefix (`addr/len`), ifid → string; integer, date → number
+ * (a date is seconds since the Unix epoch); octets and anything unknown or invalid → Buffer. */
 export type AttributeValue = string | number | Buffer;
 
 export interface Attribute {
+  /** The attribute number; 26 for a vendor attribute. */
   type: number;
   vendorId?: number;
   vendorType?: number;
+  /** The dictionary name, or `Attr-<n>` / `Vendor-<id>-Attr-<n>` for an unknown attribute. */
   name: string;
   value: AttributeValue;
+  /** RFC 2868 tag (1–31) of a tunnel attribute; absent when the tag is 0, which means "none". */
   tag?: number;
-  /** RFC 6929 §2.8: the value did not fit its type and is kept as raw octets. */
+  /** RFC 6929 §2.8: the value does not fit its data type; `value` holds its raw octets. */
   invalid?: true;
 }
 
@@ -34,471 +58,457 @@ export interface RadiusPacket {
   attributes: Attribute[];
 }
 
-/** An attribute to encode: by dictionary name, or by number for what the dictionary lacks. A
- * numeric attribute also takes the name of one of its values (`Acct-Status-Type: 'Start'`). */
+/**
+ * An attribute to encode, by dictionary name or by number. A decoded `Attribute` is accepted as
+ * is, so a packet can be re-encoded. Values:
+ * - integer attributes also take a value name (`'Start'`, any case) or a string of digits;
+ * - text attributes also take a number (written in decimal);
+ * - a Buffer is always written as the raw value octets (after the tag octet, when a tag is given),
+ *   whatever the data type: so an already hidden User-Password, or an invalid attribute, passes;
+ * - attributes missing from the dictionary take a Buffer or a string (as UTF-8).
+ */
 export type AttributeInput =
-  | { name: string; value: AttributeValue; tag?: number }
-  | { type: number; vendorId?: number; vendorType?: number; value: Buffer; name?: undefined; tag?: undefined };
+  | { name: string; value: AttributeValue; tag?: number; type?: number; vendorId?: number; vendorType?: number }
+  | { name?: undefined; type: number; vendorId?: undefined; vendorType?: undefined; value: AttributeValue; tag?: number }
+  | { name?: undefined; type?: 26; vendorId: number; vendorType: number; value: AttributeValue; tag?: number };
+
+export interface PacketInput {
+  code: number;
+  identifier: number;
+  attributes: readonly AttributeInput[];
+  /** For Access-Request, Status-Server and Status-Client only: the authenticator to use
+   * instead of a random one. Ignored for other codes, whose authenticator is computed. */
+  authenticator?: Buffer;
+}
 
 export interface EncodeOptions {
-  secret: string | Buffer;
+  secret: Secret;
   /** For responses: the authenticator of the request being answered. */
   requestAuthenticator?: Buffer;
-  /** Add Message-Authenticator (placed first, as the BlastRADIUS guidance asks). */
+  /** Add Message-Authenticator, placed first (the BlastRADIUS guidance). Status-Server always has
+   * one (RFC 5997 §3); listing Message-Authenticator among the attributes also asks for one. */
   messageAuthenticator?: boolean;
+  /** For an Accounting-Response: the code of the request it answers. Its Message-Authenticator
+   * is computed over the request's authenticator when it answers Status-Server, over zeros when
+   * it answers an Accounting-Request (the default). `encodeResponse` fills this in. */
+  requestCode?: number;
 }
 
-const HEADER = 20;
-const MAX_PACKET = 4096;
-const MESSAGE_AUTHENTICATOR = 80;
-const ZERO16 = Buffer.alloc(16);
-
-/** Codes whose Request Authenticator is an MD5 over the packet with a zeroed authenticator. */
-const SIGNED_REQUESTS = new Set<number>([Code.AccountingRequest, Code.DisconnectRequest, Code.CoARequest]);
-/** Codes whose authenticator is random (RFC 2865 §3, RFC 5997 §3). */
-const RANDOM_REQUESTS = new Set<number>([Code.AccessRequest, Code.StatusServer, Code.StatusClient]);
-
-function fail(code: ConstructorParameters<typeof OpenMntError>[0], message: string): never {
-  throw new OpenMntError(code, message);
-}
-
-const secretBuffer = (secret: string | Buffer) => (typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret);
+const VENDOR_SPECIFIC = 26;
+const MA_LENGTH = 18;
+/** RFC 2865 §5: "the maximum length of an attribute is 253 octets" of value. */
+const MAX_VALUE = 253;
+/** A vendor sub-attribute loses four octets of Vendor-Id and two of type and length. */
+const MAX_VENDOR_VALUE = MAX_VALUE - 6;
+/** RFC 2868 §3: tag values 0x01–0x1F name a tunnel; 0x00 means no tag. */
+const MAX_TAG = 0x1f;
 
 // ---------------------------------------------------------------- decoding
 
-/** Header only, without looking at attributes. */
-export function peekHeader(buf: Buffer): { code: number; identifier: number; length: number } {
-  const length = checkHeader(buf);
-  return { code: buf[0]!, identifier: buf[1]!, length };
+const UNKNOWN_NAMES: readonly string[] = Array.from({ length: 256 }, (_, i) => `Attr-${i}`);
+
+/**
+ * RFC 8044 §3.4: text is UTF-8, and text that is not is an invalid attribute. Most text on
+ * the wire is ASCII, so that is checked in JS before asking the native validator.
+ */
+function isText(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    if (buf[i]! >= 0x80) return isUtf8(buf.subarray(start, end));
+  }
+  return true;
 }
 
-function checkHeader(buf: Buffer): number {
-  if (buf.length < HEADER) fail('RADIUS_PACKET_TOO_SHORT', `datagram of ${buf.length} octets is shorter than the 20-octet header`);
-  const length = buf.readUInt16BE(2);
-  // RFC 2865 §3: Length is 20..4096; a datagram shorter than Length is silently discarded,
-  // octets beyond Length are padding and ignored.
-  if (length < HEADER) fail('RADIUS_LENGTH_MISMATCH', `Length field ${length} is below the minimum of 20`);
-  if (length > MAX_PACKET) fail('RADIUS_PACKET_TOO_LONG', `Length field ${length} exceeds the maximum of 4096`);
-  if (length > buf.length) fail('RADIUS_LENGTH_MISMATCH', `Length field ${length} exceeds the ${buf.length} octets received`);
-  if (!CODE_NAMES.has(buf[0]!)) fail('RADIUS_UNKNOWN_CODE', `unknown packet code ${buf[0]}`);
-  return length;
+const PREFIX = Buffer.alloc(16);
+
+/** RFC 3162 §2.3: Reserved, Prefix-Length (0–128), then as many prefix octets as needed. */
+function ipv6PrefixText(buf: Buffer, start: number, end: number): string | undefined {
+  const octets = end - start - 2;
+  if (octets < 0 || octets > 16) return undefined;
+  const bits = buf[start + 1]!;
+  if (bits > 128 || bits > octets * 8) return undefined;
+  PREFIX.fill(0);
+  buf.copy(PREFIX, 0, start + 2, end);
+  clearHostBits(PREFIX, 0, bits);
+  return `${ipv6Text(PREFIX, 0)}/${bits}`;
 }
 
+/** Zeroes the bits after the first `bits` of the 16 octets at `at` (RFC 8044 §3.10). */
+function clearHostBits(buf: Buffer, at: number, bits: number): void {
+  const whole = bits >> 3;
+  if (whole >= 16) return;
+  buf[at + whole]! &= (0xff00 >> (bits & 7)) & 0xff;
+  buf.fill(0, at + whole + 1, at + 16);
+}
+
+/** The value of `dataType` in buf[start, end), or undefined when the octets do not fit it. */
+function decodeValue(dataType: DataType, buf: Buffer, start: number, end: number): AttributeValue | undefined {
+  const size = end - start;
+  switch (dataType) {
+    case 'text':
+      return isText(buf, start, end) ? buf.toString('utf8', start, end) : undefined;
+    case 'integer':
+    case 'date':
+      return size === 4 ? buf.readUInt32BE(start) : undefined;
+    case 'ipaddr':
+      return size === 4 ? ipv4Text(buf, start) : undefined;
+    case 'ipv6addr':
+      return size === 16 ? ipv6Text(buf, start) : undefined;
+    case 'ipv6prefix':
+      return ipv6PrefixText(buf, start, end);
+    case 'ifid':
+      return size === 8 ? ifidText(buf, start) : undefined;
+    case 'octets':
+    case 'vsa':
+      return buf.subarray(start, end);
+  }
+}
+
+function decodeAttribute(def: AttributeDef | undefined, type: number, vendorId: number, vendorType: number, buf: Buffer, start: number, end: number): Attribute {
+  const name = def?.name ?? (vendorId < 0 ? UNKNOWN_NAMES[type]! : `Vendor-${vendorId}-Attr-${vendorType}`);
+  let value: AttributeValue | undefined;
+  let tag = 0;
+  if (def === undefined) value = buf.subarray(start, end);
+  else if (!def.tagged) value = decodeValue(def.dataType, buf, start, end);
+  else if (def.dataType === 'integer') {
+    // RFC 2868 §3.1: one octet of tag, then three of value. Tags run 0x01–0x1F (0x00: none);
+    // a larger tag makes the attribute invalid.
+    if (end - start === 4 && buf[start]! <= MAX_TAG) {
+      tag = buf[start]!;
+      value = buf.readUIntBE(start + 1, 3);
+    }
+  } else {
+    // RFC 2868 §3.5: a first octet of 0x00–0x1F is a tag; anything greater begins the string.
+    const tagged = end > start && buf[start]! <= MAX_TAG;
+    if (tagged) tag = buf[start]!;
+    value = decodeValue(def.dataType, buf, tagged ? start + 1 : start, end);
+  }
+  const attribute: Attribute =
+    vendorId < 0
+      ? { type, name, value: value ?? buf.subarray(start, end) }
+      : { type, vendorId, vendorType, name, value: value ?? buf.subarray(start, end) };
+  if (value === undefined) attribute.invalid = true;
+  else if (tag !== 0) attribute.tag = tag;
+  return attribute;
+}
+
+/**
+ * RFC 2865 §5.26: Vendor-Id (4 octets), then sub-attributes of one octet of type and one of
+ * length. A VSA that does not follow that layout is kept whole, as one invalid attribute, so
+ * that nothing is half decoded and nothing is lost.
+ */
+function decodeVendorSpecific(buf: Buffer, start: number, end: number, out: Attribute[]): void {
+  if (end - start < 4) {
+    out.push({ type: VENDOR_SPECIFIC, name: 'Vendor-Specific', value: buf.subarray(start, end), invalid: true });
+    return;
+  }
+  const vendorId = buf.readUInt32BE(start);
+  // At least one sub-attribute header must follow the Vendor-Id, and the sub-attributes must
+  // fill the VSA exactly.
+  let wellFormed = end - start >= 6;
+  for (let offset = start + 4; wellFormed && offset < end; ) {
+    const len = offset + 2 <= end ? buf[offset + 1]! : 0;
+    wellFormed = len >= 2 && offset + len <= end;
+    offset += len;
+  }
+  if (!wellFormed) {
+    out.push({ type: VENDOR_SPECIFIC, vendorId, name: 'Vendor-Specific', value: buf.subarray(start, end), invalid: true });
+    return;
+  }
+  const table = vendorAttributes(vendorId);
+  for (let offset = start + 4; offset < end; ) {
+    const vendorType = buf[offset]!;
+    const next = offset + buf[offset + 1]!;
+    out.push(decodeAttribute(table?.[vendorType], VENDOR_SPECIFIC, vendorId, vendorType, buf, offset + 2, next));
+    offset = next;
+  }
+}
+
+/**
+ * Decodes one datagram. Throws OpenMntError (RADIUS_PACKET_TOO_SHORT, RADIUS_PACKET_TOO_LONG,
+ * RADIUS_LENGTH_MISMATCH, RADIUS_UNKNOWN_CODE, RADIUS_BAD_ATTRIBUTE) when it cannot be a RADIUS
+ * packet; a value that does not fit its type is kept as an invalid attribute instead.
+ *
+ * The Buffers in the result (authenticator, octet values) are views into `buf`: do not modify
+ * `buf` while the packet is in use, and copy what must outlive a reused buffer.
+ */
 export function decodePacket(buf: Buffer): RadiusPacket {
   const length = checkHeader(buf);
   const attributes: Attribute[] = [];
-  let offset = HEADER;
-  while (offset < length) {
+  for (let offset = HEADER_LENGTH; offset < length; ) {
     if (offset + 2 > length) fail('RADIUS_BAD_ATTRIBUTE', `attribute header at octet ${offset} runs past the packet`);
     const type = buf[offset]!;
     const len = buf[offset + 1]!;
-    if (len < 2) fail('RADIUS_BAD_ATTRIBUTE', `attribute ${type} at octet ${offset} has length ${len} (minimum 2)`);
-    if (offset + len > length) fail('RADIUS_BAD_ATTRIBUTE', `attribute ${type} at octet ${offset} overflows the packet`);
-    const value = buf.subarray(offset + 2, offset + len);
-    if (type === 26) decodeVendorSpecific(value, attributes);
-    else attributes.push(decodeValue(attributeByType(type), type, undefined, undefined, value));
-    offset += len;
+    // RFC 2865 §5: Length "indicates the length of this Attribute including the Type, Length
+    // and Value fields"; below 2 it cannot even cover its own header.
+    if (len < 2) fail('RADIUS_BAD_ATTRIBUTE', `attribute ${type} at octet ${offset} has length ${len}, below 2`);
+    const end = offset + len;
+    if (end > length) fail('RADIUS_BAD_ATTRIBUTE', `attribute ${type} at octet ${offset} runs past the end of the packet`);
+    if (type === VENDOR_SPECIFIC) decodeVendorSpecific(buf, offset + 2, end, attributes);
+    else attributes.push(decodeAttribute(attributeByType(type), type, -1, 0, buf, offset + 2, end));
+    offset = end;
   }
-  return { code: buf[0]!, identifier: buf[1]!, authenticator: Buffer.from(buf.subarray(4, 20)), attributes };
-}
-
-/** RFC 2865 §5.26: Vendor-Id (4 octets), then one or more sub-attributes of type and length. */
-function decodeVendorSpecific(value: Buffer, out: Attribute[]): void {
-  if (value.length < 6) {
-    out.push({ type: 26, name: 'Vendor-Specific', value: Buffer.from(value), invalid: true });
-    return;
-  }
-  const vendorId = value.readUInt32BE(0);
-  let offset = 4;
-  const start = out.length;
-  while (offset < value.length) {
-    const vendorType = value[offset]!;
-    const len = value[offset + 1];
-    if (len === undefined || len < 2 || offset + len > value.length) {
-      // Not in the common format: keep the whole VSA as one opaque value.
-      out.length = start;
-      out.push({ type: 26, vendorId, name: `Vendor-${vendorId}`, value: Buffer.from(value.subarray(4)), invalid: true });
-      return;
-    }
-    const def = attributeByType(26, vendorId, vendorType);
-    out.push(decodeValue(def, 26, vendorId, vendorType, value.subarray(offset + 2, offset + len)));
-    offset += len;
-  }
-}
-
-function unknownName(type: number, vendorId?: number, vendorType?: number): string {
-  return vendorId === undefined ? `Attr-${type}` : `Vendor-${vendorId}-Attr-${vendorType}`;
-}
-
-function decodeValue(def: AttributeDef | undefined, type: number, vendorId: number | undefined, vendorType: number | undefined, raw: Buffer): Attribute {
-  const base: Attribute = { type, name: def?.name ?? unknownName(type, vendorId, vendorType), value: raw };
-  if (vendorId !== undefined) {
-    base.vendorId = vendorId;
-    base.vendorType = vendorType!;
-  }
-  const invalid = (): Attribute => ({ ...base, value: Buffer.from(raw), invalid: true });
-  switch (def?.dataType) {
-    case 'text':
-      base.value = raw.toString('utf8');
-      return base;
-    case 'integer':
-    case 'date':
-      if (raw.length !== 4) return invalid();
-      base.value = raw.readUInt32BE(0);
-      return base;
-    case 'ipaddr':
-      if (raw.length !== 4) return invalid();
-      base.value = `${raw[0]}.${raw[1]}.${raw[2]}.${raw[3]}`;
-      return base;
-    case 'ipv6addr':
-      if (raw.length !== 16) return invalid();
-      base.value = ipv6Text(raw);
-      return base;
-    case 'ipv6prefix': {
-      // RFC 3162 §2.3: Reserved, Prefix-Length, then up to 16 octets of prefix.
-      if (raw.length < 2 || raw.length > 18 || raw[1]! > 128) return invalid();
-      const full = Buffer.alloc(16);
-      raw.copy(full, 0, 2);
-      base.value = `${ipv6Text(full)}/${raw[1]}`;
-      return base;
-    }
-    case 'ifid':
-      if (raw.length !== 8) return invalid();
-      base.value = raw.toString('hex').replace(/(.{4})(?!$)/g, '$1:');
-      return base;
-    case 'tagged-integer':
-      if (raw.length !== 4) return invalid();
-      base.tag = raw[0]!;
-      base.value = raw.readUIntBE(1, 3);
-      return base;
-    case 'tagged-text':
-      if (raw.length > 0 && raw[0]! <= 0x1f) {
-        base.tag = raw[0]!;
-        base.value = raw.subarray(1).toString('utf8');
-      } else {
-        base.value = raw.toString('utf8');
-      }
-      return base;
-    default:
-      base.value = Buffer.from(raw);
-      return base;
-  }
-}
-
-function ipv6Text(raw: Buffer): string {
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(raw.readUInt16BE(i).toString(16));
-  // RFC 5952: compress the longest run of two or more zero groups.
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== '0') {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (best < 0) return groups.join(':');
-  return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
+  return { code: buf[0]!, identifier: buf[1]!, authenticator: buf.subarray(4, HEADER_LENGTH), attributes };
 }
 
 // ---------------------------------------------------------------- encoding
 
-function ipv6Bytes(text: string): Buffer | null {
-  if (!isIPv6(text)) return null;
-  const [head, tail] = text.split('::') as [string, string | undefined];
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const out = Buffer.alloc(16);
-  const put = (groups: string[], from: number) => groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), (from + i) * 2));
-  if (h.some((g) => g.includes('.')) || t.some((g) => g.includes('.'))) return null;
-  put(h, 0);
-  if (tail !== undefined) put(t, 8 - t.length);
-  return out;
+/** Every attribute is written here; one attribute past 4096 still fits before the check. */
+const SCRATCH = Buffer.alloc(MAX_PACKET_LENGTH + 512);
+
+interface EncodeContext {
+  rule: AuthenticatorRule;
+  secret: Buffer;
+  /** The random authenticator of a request, the request's authenticator for a response, or zeros. */
+  authenticator: Buffer;
+  /** What the Authenticator field holds while Message-Authenticator is computed. */
+  maField: Buffer;
+  messageAuthenticator: boolean;
 }
 
 function badValue(name: string, expected: string, value: unknown): never {
-  fail('RADIUS_BAD_VALUE', `${name}: ${JSON.stringify(typeof value === 'object' ? String(value) : value)} is not ${expected}`);
+  const shown = typeof value === 'string' ? JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value) : String(value);
+  fail('RADIUS_BAD_VALUE', `${name}: ${shown} is not ${expected}`);
 }
 
-function encodeValue(def: AttributeDef, value: AttributeValue, tag: number | undefined): Buffer {
-  const { name } = def;
-  const integer = (max: number): number => {
-    let n = value;
-    if (typeof n === 'string') n = def.values?.[n] ?? (/^\d+$/.test(n) ? Number(n) : NaN);
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) badValue(name, `an integer 0..${max} or a value name`, value);
-    return n;
-  };
+function checkedInteger(value: unknown, min: number, max: number, what: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    fail('RADIUS_BAD_VALUE', `${what} ${String(value)} is not an integer ${min}..${max}`);
+  }
+  return value;
+}
+
+/** Writes a string as UTF-8, refusing more than `limit` octets. */
+function writeText(name: string, text: string, out: Buffer, at: number, limit: number): number {
+  // Room for four more octets than allowed: a string that is too long then always writes more
+  // than `limit` octets, even when it stops short of splitting a character.
+  const written = out.write(text, at, limit + 4, 'utf8');
+  if (written > limit) fail('RADIUS_BAD_VALUE', `${name}: value exceeds ${limit} octets`);
+  return written;
+}
+
+function integerValue(def: AttributeDef, value: AttributeValue, max: number): number {
+  if (typeof value === 'number') {
+    if (Number.isInteger(value) && value >= 0 && value <= max) return value;
+  } else if (typeof value === 'string') {
+    const named = def.valueNumbers?.get(value.toLowerCase());
+    if (named !== undefined && named <= max) return named;
+    if (/^\d{1,10}$/.test(value) && Number(value) <= max) return Number(value);
+  }
+  return badValue(def.name, `an integer 0..${max}${def.valueNames === undefined ? '' : ' or a value name'}`, value);
+}
+
+/** Writes the value field at `at` and returns its size. */
+function writeValue(def: AttributeDef | undefined, name: string, value: AttributeValue, tag: number | undefined, out: Buffer, at: number, limit: number, ctx: EncodeContext): number {
+  let p = at;
+  if (tag !== undefined) {
+    if (def?.tagged !== true) fail('RADIUS_BAD_VALUE', `${name} takes no tag`);
+    checkedInteger(tag, 0, MAX_TAG, `${name} tag`);
+  }
+  if (Buffer.isBuffer(value)) {
+    if (tag !== undefined) out[p++] = tag;
+    if (p - at + value.length > limit) fail('RADIUS_BAD_VALUE', `${name}: value of ${value.length} octets exceeds ${limit}`);
+    value.copy(out, p);
+    return p - at + value.length;
+  }
+  if (def === undefined || def.dataType === 'octets' || def.dataType === 'vsa') {
+    if (typeof value !== 'string') return badValue(name, 'octets (a Buffer or a string)', value);
+    if (def?.hidden === true) {
+      // RFC 2865 §5.2 hides User-Password with the Request Authenticator of an Access-Request.
+      if (ctx.rule !== 'random') fail('RADIUS_BAD_VALUE', `${name} can only be hidden in a request with a random authenticator`);
+      const hidden = hideUserPassword(value, ctx.secret, ctx.authenticator);
+      hidden.copy(out, at);
+      return hidden.length;
+    }
+    return writeText(name, value, out, at, limit);
+  }
   switch (def.dataType) {
-    case 'text':
-      return Buffer.isBuffer(value) ? value : Buffer.from(String(value), 'utf8');
+    case 'text': {
+      const text = typeof value === 'number' ? String(value) : value;
+      if (def.tagged) {
+        // A leading octet of 0x00–0x1F would be read back as a tag, so untagged text that
+        // starts with one gets an explicit 0x00 ("no tag") in front (RFC 2868 §3.5).
+        if (tag !== undefined && tag !== 0) out[p++] = tag;
+        else if (text.length > 0 && text.charCodeAt(0) <= MAX_TAG) out[p++] = 0;
+      }
+      return p - at + writeText(name, text, out, p, limit - (p - at));
+    }
     case 'integer':
-    case 'date': {
-      const out = Buffer.alloc(4);
-      out.writeUInt32BE(integer(0xffffffff));
-      return out;
-    }
-    case 'tagged-integer': {
-      const out = Buffer.alloc(4);
-      out.writeUIntBE(integer(0xffffff), 1, 3);
-      out[0] = tag ?? 0;
-      return out;
-    }
-    case 'tagged-text': {
-      const text = Buffer.isBuffer(value) ? value : Buffer.from(String(value), 'utf8');
-      return tag === undefined || tag === 0 ? text : Buffer.concat([Buffer.from([tag]), text]);
-    }
+      if (def.tagged) {
+        const n = integerValue(def, value, 0xffffff);
+        out[at] = tag ?? 0;
+        out.writeUIntBE(n, at + 1, 3);
+        return 4;
+      }
+      out.writeUInt32BE(integerValue(def, value, 0xffffffff), at);
+      return 4;
+    case 'date':
+      out.writeUInt32BE(integerValue(def, value, 0xffffffff), at);
+      return 4;
     case 'ipaddr':
-      if (typeof value !== 'string' || !isIPv4(value)) badValue(name, 'an IPv4 address', value);
-      return Buffer.from(value.split('.').map(Number));
-    case 'ipv6addr': {
-      const bytes = typeof value === 'string' ? ipv6Bytes(value) : null;
-      if (bytes === null) badValue(name, 'an IPv6 address', value);
-      return bytes;
-    }
+      if (typeof value !== 'string' || !writeIPv4(value, out, at)) badValue(name, 'an IPv4 address', value);
+      return 4;
+    case 'ipv6addr':
+      if (typeof value !== 'string' || !writeIPv6(value, out, at)) badValue(name, 'an IPv6 address', value);
+      return 16;
     case 'ipv6prefix': {
-      const [addr, bits] = typeof value === 'string' ? value.split('/') : [];
-      const bytes = addr === undefined ? null : ipv6Bytes(addr);
-      const length = Number(bits);
-      if (bytes === null || !Number.isInteger(length) || length < 0 || length > 128) badValue(name, 'an IPv6 prefix addr/len', value);
-      return Buffer.concat([Buffer.from([0, length]), bytes.subarray(0, Math.ceil(length / 8))]);
+      const slash = typeof value === 'string' ? value.lastIndexOf('/') : -1;
+      const bitsText = slash < 0 ? '' : (value as string).slice(slash + 1);
+      const bits = /^\d{1,3}$/.test(bitsText) ? Number(bitsText) : -1;
+      if (bits < 0 || bits > 128 || !writeIPv6((value as string).slice(0, slash), out, at + 2)) {
+        badValue(name, 'an IPv6 prefix written address/length', value);
+      }
+      // RFC 3162 §2.3 allows sending only the octets the prefix covers; all 16 are sent, as
+      // FreeRADIUS does, because that is what every receiver accepts.
+      clearHostBits(out, at + 2, bits);
+      out[at] = 0;
+      out[at + 1] = bits;
+      return 18;
     }
-    case 'ifid': {
-      const hex = typeof value === 'string' ? value.replace(/:/g, '') : '';
-      if (!/^[0-9a-f]{16}$/i.test(hex)) badValue(name, 'an interface id of 8 octets', value);
-      return Buffer.from(hex, 'hex');
-    }
-    default:
-      if (Buffer.isBuffer(value)) return value;
-      if (typeof value === 'string') return Buffer.from(value, 'utf8');
-      return badValue(name, 'octets', value);
+    case 'ifid':
+      if (typeof value !== 'string' || !writeIfid(value, out, at)) badValue(name, 'an interface id (xxxx:xxxx:xxxx:xxxx)', value);
+      return 8;
   }
 }
 
-function encodeAttribute(input: AttributeInput): Buffer {
-  let def: AttributeDef | undefined;
-  let value: Buffer;
-  if (input.name !== undefined) {
-    def = attributeByName(input.name);
-    if (def === undefined) fail('RADIUS_UNKNOWN_ATTRIBUTE', `no attribute named ${input.name} in the dictionary`);
-    if (def.dataType === 'vsa') fail('RADIUS_BAD_VALUE', 'Vendor-Specific is encoded from its vendor attributes');
-    value = encodeValue(def, input.value, input.tag);
+const ATTR_NAME = /^Attr-(\d{1,3})$/;
+const VENDOR_ATTR_NAME = /^Vendor-(\d{1,10})-Attr-(\d{1,3})$/;
+
+/** Writes one attribute at `offset` and returns the offset after it. */
+function writeAttribute(input: AttributeInput, out: Buffer, offset: number, ctx: EncodeContext): number {
+  let def = input.name === undefined ? undefined : attributeByName(input.name);
+  let type: number | undefined;
+  let vendorId: number | undefined;
+  let vendorType: number | undefined;
+  if (def !== undefined) {
+    ({ type, vendorId, vendorType } = def);
   } else {
-    value = input.value;
+    type = input.type;
+    vendorId = input.vendorId;
+    vendorType = input.vendorType;
+    if (type === undefined && vendorId === undefined && input.name !== undefined) {
+      // The names decoding gives attributes missing from the dictionary.
+      const plain = ATTR_NAME.exec(input.name);
+      const vendor = plain === null ? VENDOR_ATTR_NAME.exec(input.name) : null;
+      if (plain !== null) type = Number(plain[1]);
+      else if (vendor !== null) [vendorId, vendorType] = [Number(vendor[1]), Number(vendor[2])];
+      else fail('RADIUS_UNKNOWN_ATTRIBUTE', `no attribute named ${input.name} in the dictionary`);
+    }
+    if (vendorId !== undefined) {
+      if (type !== undefined && type !== VENDOR_SPECIFIC) fail('RADIUS_BAD_VALUE', `a vendor attribute has type 26, not ${type}`);
+      type = VENDOR_SPECIFIC;
+      checkedInteger(vendorId, 0, 0xffffffff, 'Vendor-Id');
+      checkedInteger(vendorType, 0, 255, 'vendor type');
+    } else {
+      checkedInteger(type, 0, 255, 'attribute type');
+    }
+    def = attributeByType(type!, vendorId, vendorType);
   }
-  const type = def?.type ?? (input.name === undefined ? input.type : 26);
-  const vendorId = def?.vendorId ?? (input.name === undefined ? input.vendorId : undefined);
-  const vendorType = def?.vendorType ?? (input.name === undefined ? input.vendorType : undefined);
-  if (vendorId !== undefined && vendorType !== undefined) {
-    if (value.length > 247) fail('RADIUS_BAD_VALUE', `${def?.name ?? `vendor ${vendorId} attribute ${vendorType}`} value exceeds 247 octets`);
-    const out = Buffer.alloc(8 + value.length);
-    out[0] = 26;
-    out[1] = out.length;
-    out.writeUInt32BE(vendorId, 2);
-    out[6] = vendorType;
-    out[7] = value.length + 2;
-    value.copy(out, 8);
-    return out;
+  const name = def?.name ?? input.name ?? (vendorId === undefined ? `Attr-${type}` : `Vendor-${vendorId}-Attr-${vendorType}`);
+  if (def?.type === MESSAGE_AUTHENTICATOR) {
+    // Computed over the finished packet and always placed first.
+    ctx.messageAuthenticator = true;
+    return offset;
   }
-  if (value.length > 253) fail('RADIUS_BAD_VALUE', `${def?.name ?? `attribute ${type}`} value exceeds 253 octets`);
-  const out = Buffer.alloc(2 + value.length);
-  out[0] = type;
-  out[1] = out.length;
-  value.copy(out, 2);
-  return out;
+  if (vendorId !== undefined) {
+    out[offset] = VENDOR_SPECIFIC;
+    out.writeUInt32BE(vendorId, offset + 2);
+    out[offset + 6] = vendorType!;
+    const size = writeValue(def, name, input.value, input.tag, out, offset + 8, MAX_VENDOR_VALUE, ctx);
+    out[offset + 1] = size + 8;
+    out[offset + 7] = size + 2;
+    return offset + 8 + size;
+  }
+  out[offset] = type!;
+  const size = writeValue(def, name, input.value, input.tag, out, offset + 2, MAX_VALUE, ctx);
+  out[offset + 1] = size + 2;
+  return offset + 2 + size;
 }
 
 /**
- * RFC 2865 §5.2: the password is padded to a multiple of 16 octets and each block is XORed
- * with MD5(secret + previous ciphertext block), the first with MD5(secret + Request Authenticator).
+ * Encodes a packet and fills in its authenticators:
+ * - Access-Request, Status-Server, Status-Client: `packet.authenticator` or 16 random octets;
+ *   a string User-Password is hidden with it (RFC 2865 §5.2).
+ * - Accounting-, Disconnect- and CoA-Request: MD5(Code + Identifier + Length + 16 zero octets
+ *   + Attributes + Secret) (RFC 2866 §3, RFC 5176 §2.3).
+ * - Every response: MD5(Code + Identifier + Length + Request Authenticator + Attributes +
+ *   Secret), which needs `options.requestAuthenticator` (RFC 2865 §3).
+ * Message-Authenticator, when asked for, is the first attribute and is computed before the MD5
+ * above, with the Authenticator field holding the random authenticator, the request's
+ * authenticator (responses: RFC 3579 §3.2, RFC 5176 §3.1), or zeros (Accounting, CoA and
+ * Disconnect requests; and an Accounting-Response unless it answers Status-Server, as FreeRADIUS
+ * computes it).
  */
-export function hideUserPassword(password: string | Buffer, secret: string | Buffer, authenticator: Buffer): Buffer {
-  const plain = typeof password === 'string' ? Buffer.from(password, 'utf8') : password;
-  if (plain.length > 128) fail('RADIUS_BAD_VALUE', 'User-Password exceeds 128 octets');
-  const padded = Buffer.alloc(Math.max(16, Math.ceil(plain.length / 16) * 16));
-  plain.copy(padded);
-  const key = secretBuffer(secret);
-  let previous = authenticator;
-  for (let i = 0; i < padded.length; i += 16) {
-    const mask = createHash('md5').update(key).update(previous).digest();
-    for (let j = 0; j < 16; j++) padded[i + j]! ^= mask[j]!;
-    previous = padded.subarray(i, i + 16);
-  }
-  return padded;
-}
-
-export function revealUserPassword(hidden: Buffer, secret: string | Buffer, authenticator: Buffer): string {
-  if (hidden.length < 16 || hidden.length > 128 || hidden.length % 16 !== 0) {
-    fail('RADIUS_BAD_VALUE', `User-Password of ${hidden.length} octets is not 16..128 in steps of 16`);
-  }
-  const key = secretBuffer(secret);
-  const plain = Buffer.alloc(hidden.length);
-  let previous = authenticator;
-  for (let i = 0; i < hidden.length; i += 16) {
-    const mask = createHash('md5').update(key).update(previous).digest();
-    for (let j = 0; j < 16; j++) plain[i + j] = hidden[i + j]! ^ mask[j]!;
-    previous = hidden.subarray(i, i + 16);
-  }
-  let end = plain.length;
-  while (end > 0 && plain[end - 1] === 0) end--;
-  return plain.subarray(0, end).toString('utf8');
-}
-
-export function encodePacket(
-  packet: { code: number; identifier: number; attributes: readonly AttributeInput[]; authenticator?: Buffer },
-  options: EncodeOptions,
-): Buffer {
+export function encodePacket(packet: PacketInput, options: EncodeOptions): Buffer {
   const { code } = packet;
-  if (!CODE_NAMES.has(code)) fail('RADIUS_UNKNOWN_CODE', `unknown packet code ${code}`);
-  const secret = secretBuffer(options.secret);
-  const isResponse = !SIGNED_REQUESTS.has(code) && !RANDOM_REQUESTS.has(code);
-  if (isResponse && options.requestAuthenticator?.length !== 16) {
-    fail('RADIUS_BAD_VALUE', `${CODE_NAMES.get(code)} needs the request's authenticator`);
+  const rule = authenticatorRule(code);
+  if (rule === undefined) fail('RADIUS_UNKNOWN_CODE', `unknown packet code ${code}`);
+  checkedInteger(packet.identifier, 0, 255, 'Identifier');
+  let authenticator: Buffer;
+  if (rule === 'random') authenticator = packet.authenticator ?? randomBytes(16);
+  else if (rule === 'signed') authenticator = ZERO16;
+  else {
+    if (options.requestAuthenticator === undefined) fail('RADIUS_BAD_VALUE', `${codeName(code)} needs the authenticator of the request it answers`);
+    authenticator = options.requestAuthenticator;
   }
-  const authenticator = RANDOM_REQUESTS.has(code) ? (packet.authenticator ?? randomBytes(16)) : ZERO16;
+  if (!Buffer.isBuffer(authenticator) || authenticator.length !== 16) fail('RADIUS_BAD_VALUE', 'an authenticator must be 16 octets');
 
-  const parts: Buffer[] = [Buffer.alloc(HEADER)];
-  let maOffset = -1;
-  if (options.messageAuthenticator) {
-    maOffset = HEADER;
-    parts.push(Buffer.from([MESSAGE_AUTHENTICATOR, 18, ...ZERO16]));
-  }
+  const ctx: EncodeContext = {
+    rule,
+    secret: secretBytes(options.secret),
+    authenticator,
+    maField: messageAuthenticatorField(code, authenticator, options.requestCode),
+    // RFC 5997 §3: "Status-Server packets MUST contain a Message-Authenticator attribute."
+    messageAuthenticator: options.messageAuthenticator === true || code === Code.StatusServer,
+  };
+  const reserved = ctx.messageAuthenticator;
+  const out = SCRATCH;
+  let offset = HEADER_LENGTH + (reserved ? MA_LENGTH : 0);
   for (const input of packet.attributes) {
-    if (input.name !== undefined && input.name.toLowerCase() === 'message-authenticator') continue;
-    if (input.name !== undefined && input.name.toLowerCase() === 'user-password' && RANDOM_REQUESTS.has(code)) {
-      const hidden = Buffer.isBuffer(input.value) ? input.value : hideUserPassword(String(input.value), secret, authenticator);
-      parts.push(encodeAttribute({ name: 'User-Password', value: hidden }));
-      continue;
-    }
-    parts.push(encodeAttribute(input));
+    offset = writeAttribute(input, out, offset, ctx);
+    if (offset > MAX_PACKET_LENGTH) fail('RADIUS_PACKET_TOO_LONG', `the attributes exceed the 4096-octet maximum of a packet`);
   }
-  const out = Buffer.concat(parts);
-  if (out.length > MAX_PACKET) fail('RADIUS_PACKET_TOO_LONG', `encoded packet of ${out.length} octets exceeds 4096`);
+  if (ctx.messageAuthenticator && !reserved) {
+    out.copyWithin(HEADER_LENGTH + MA_LENGTH, HEADER_LENGTH, offset);
+    offset += MA_LENGTH;
+    if (offset > MAX_PACKET_LENGTH) fail('RADIUS_PACKET_TOO_LONG', `the attributes exceed the 4096-octet maximum of a packet`);
+  }
   out[0] = code;
-  out[1] = packet.identifier & 0xff;
-  out.writeUInt16BE(out.length, 2);
-  // RFC 3579 §3.2 / RFC 5176 §3.1: the HMAC is taken with the Authenticator field holding the
-  // request's random authenticator (Access-Request, Status-Server), the Request Authenticator of
-  // the request being answered (responses), or zeros (Accounting, CoA and Disconnect requests).
-  const macAuthenticator = RANDOM_REQUESTS.has(code) ? authenticator : isResponse ? options.requestAuthenticator! : ZERO16;
-  macAuthenticator.copy(out, 4);
-  if (maOffset >= 0) {
-    createHmac('md5', secret).update(out).digest().copy(out, maOffset + 2);
+  out[1] = packet.identifier;
+  out.writeUInt16BE(offset, 2);
+  authenticator.copy(out, 4);
+  if (ctx.messageAuthenticator) {
+    out[HEADER_LENGTH] = MESSAGE_AUTHENTICATOR;
+    out[HEADER_LENGTH + 1] = MA_LENGTH;
+    const value = HEADER_LENGTH + 2;
+    messageAuthenticatorDigest(out, offset, value, ctx.maField, ctx.secret).copy(out, value);
   }
-  if (!RANDOM_REQUESTS.has(code)) {
-    // RFC 2866 §3, RFC 5176 §2.3, RFC 2865 §3: MD5(Code+ID+Length+RequestAuth-or-zeros+Attributes+Secret).
-    createHash('md5').update(out).update(secret).digest().copy(out, 4);
-  }
-  return out;
+  if (rule !== 'random') packetDigest(out, offset, authenticator, ctx.secret).copy(out, 4);
+  return Buffer.from(out.subarray(0, offset));
 }
 
+const PROXY_STATE = 33;
+
+/**
+ * Encodes the answer to a decoded request: same Identifier, Response Authenticator over the
+ * request's authenticator. Proxy-State attributes of the request are copied to the end of the
+ * answer unless `attributes` already lists Proxy-State (RFC 2865 §5.33: a server returns them
+ * unmodified, so the proxy that added them can match the answer).
+ */
 export function encodeResponse(
   request: RadiusPacket,
   code: number,
   attributes: readonly AttributeInput[],
-  secret: string | Buffer,
+  secret: Secret,
   options: { messageAuthenticator?: boolean } = {},
 ): Buffer {
+  if (authenticatorRule(code) !== 'response') fail('RADIUS_BAD_VALUE', `${codeName(code)} is not a response`);
+  let all = attributes;
+  const proxyStates = request.attributes.filter((a) => a.type === PROXY_STATE);
+  if (proxyStates.length > 0 && !attributes.some((a) => (a.name === undefined ? a.type === PROXY_STATE : attributeByName(a.name)?.type === PROXY_STATE))) {
+    all = [...attributes, ...proxyStates];
+  }
   return encodePacket(
-    { code, identifier: request.identifier, attributes },
-    { secret, requestAuthenticator: request.authenticator, messageAuthenticator: options.messageAuthenticator ?? false },
+    { code, identifier: request.identifier, attributes: all },
+    { secret, requestAuthenticator: request.authenticator, requestCode: request.code, messageAuthenticator: options.messageAuthenticator === true },
   );
-}
-
-// ---------------------------------------------------------------- verification
-
-function digestWith(buf: Buffer, authenticator: Buffer, secret: string | Buffer): Buffer {
-  const length = buf.readUInt16BE(2);
-  const copy = Buffer.from(buf.subarray(0, length));
-  authenticator.copy(copy, 4);
-  return createHash('md5').update(copy).update(secretBuffer(secret)).digest();
-}
-
-/** True when the Request Authenticator matches the shared secret (RFC 2866 §3, RFC 5176 §2.3);
- * requests with a random authenticator cannot be checked this way and pass. */
-export function verifyRequestAuthenticator(buf: Buffer, secret: string | Buffer): boolean {
-  const code = buf[0]!;
-  if (!SIGNED_REQUESTS.has(code)) return true;
-  return timingSafeEqual(digestWith(buf, ZERO16, secret), buf.subarray(4, 20));
-}
-
-export function verifyResponseAuthenticator(buf: Buffer, requestAuthenticator: Buffer, secret: string | Buffer): boolean {
-  if (buf.length < HEADER) return false;
-  return timingSafeEqual(digestWith(buf, requestAuthenticator, secret), buf.subarray(4, 20));
-}
-
-/**
- * Checks Message-Authenticator: undefined when the packet has none, else whether the HMAC-MD5
- * matches. For a response, pass the authenticator of the request it answers.
- */
-export function verifyMessageAuthenticator(buf: Buffer, secret: string | Buffer, requestAuthenticator?: Buffer): boolean | undefined {
-  const length = buf.readUInt16BE(2);
-  let offset = HEADER;
-  while (offset + 2 <= length) {
-    const type = buf[offset]!;
-    const len = buf[offset + 1]!;
-    if (len < 2) return false;
-    if (type === MESSAGE_AUTHENTICATOR) {
-      if (len !== 18) return false;
-      const copy = Buffer.from(buf.subarray(0, length));
-      copy.fill(0, offset + 2, offset + 18);
-      const code = buf[0]!;
-      if (SIGNED_REQUESTS.has(code)) ZERO16.copy(copy, 4);
-      else if (!RANDOM_REQUESTS.has(code)) {
-        if (requestAuthenticator === undefined) return false;
-        requestAuthenticator.copy(copy, 4);
-      }
-      const expected = createHmac('md5', secretBuffer(secret)).update(copy).digest();
-      return timingSafeEqual(expected, buf.subarray(offset + 2, offset + 18));
-    }
-    offset += len;
-  }
-  return undefined;
-}
-
-// ---------------------------------------------------------------- accessors
-
-export function getAttribute(packet: RadiusPacket, name: string): Attribute | undefined {
-  for (const a of packet.attributes) if (a.name === name) return a;
-  return undefined;
-}
-
-export function getAttributes(packet: RadiusPacket, name: string): Attribute[] {
-  return packet.attributes.filter((a) => a.name === name);
-}
-
-export function getString(packet: RadiusPacket, name: string): string | undefined {
-  const a = getAttribute(packet, name);
-  if (a === undefined) return undefined;
-  return Buffer.isBuffer(a.value) ? a.value.toString('utf8') : String(a.value);
-}
-
-export function getNumber(packet: RadiusPacket, name: string): number | undefined {
-  const a = getAttribute(packet, name);
-  return a !== undefined && typeof a.value === 'number' ? a.value : undefined;
-}
-
-/** Values of every Cisco-AVPair, in packet order. */
-export function ciscoAvPairs(packet: RadiusPacket): string[] {
-  const out: string[] = [];
-  for (const a of packet.attributes) if (a.name === 'Cisco-AVPair' && typeof a.value === 'string') out.push(a.value);
-  return out;
-}
-
-/** The value of `key=value` among the Cisco-AVPairs (also `key#value`, the optional-attribute form). */
-export function ciscoAvPair(packet: RadiusPacket, key: string): string | undefined {
-  for (const a of packet.attributes) {
-    if (a.name !== 'Cisco-AVPair' || typeof a.value !== 'string') continue;
-    const v = a.value;
-    if (v.length > key.length && v.startsWith(key) && (v[key.length] === '=' || v[key.length] === '#')) {
-      return v.slice(key.length + 1);
-    }
-  }
-  return undefined;
 }

@@ -4,63 +4,21 @@
  * node restarts, because the answer is sent only after the record is committed.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { Code, encodePacket } from '../../src/radius/index.js';
 import { openStore } from '../../src/store/index.js';
+import { startNodeProcess } from '../helpers/node-process.js';
 import { UdpClient } from '../helpers/udp-client.js';
-
-interface Node {
-  child: ChildProcess;
-  ports: { auth: number; accounting: number };
-}
-
-function startNode(dbPath: string): Promise<Node> {
-  const child = spawn(process.execPath, ['bin/openmnt.js', 'serve'], {
-    env: {
-      ...process.env,
-      OPENMNT_CONFIG: '',
-      OPENMNT_RADIUS__AUTH__HOST: '127.0.0.1',
-      OPENMNT_RADIUS__AUTH__PORT: '0',
-      OPENMNT_RADIUS__ACCOUNTING__HOST: '127.0.0.1',
-      OPENMNT_RADIUS__ACCOUNTING__PORT: '0',
-      OPENMNT_STORE__PATH: dbPath,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    const ports: Partial<Node['ports']> = {};
-    const timer = setTimeout(() => reject(new Error('node did not start in 10 s')), 10_000);
-    child.once('exit', (code) => reject(new Error(`node exited early with ${code}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (!line.startsWith('{')) return;
-      const entry = JSON.parse(line) as { msg: string; listener?: 'auth' | 'accounting'; port?: number };
-      if (entry.msg === 'RADIUS listener ready' && entry.listener && entry.port) ports[entry.listener] = entry.port;
-      if (ports.auth && ports.accounting) {
-        clearTimeout(timer);
-        resolve({ child, ports: ports as Node['ports'] });
-      }
-    });
-  });
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
-  });
-}
 
 test('SIGKILL mid-stream loses no acknowledged accounting record', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'openmnt-crash-'));
   const dbPath = join(dir, 'openmnt.db');
   const client = await UdpClient.open();
   try {
-    const node = await startNode(dbPath);
+    const node = await startNodeProcess({ OPENMNT_STORE__PATH: dbPath });
     const acknowledged: string[] = [];
     const total = 20_000;
     let killed = false;
@@ -98,13 +56,12 @@ test('SIGKILL mid-stream loses no acknowledged accounting record', { timeout: 60
         }
       }),
     );
-    await exited(node.child);
+    await node.stop('SIGKILL');
     assert.ok(killed, 'the node was killed mid-stream');
     assert.ok(acknowledged.length >= 3000);
 
-    const restarted = await startNode(dbPath);
-    restarted.child.kill('SIGTERM');
-    await exited(restarted.child);
+    const restarted = await startNodeProcess({ OPENMNT_STORE__PATH: dbPath });
+    await restarted.stop();
 
     const store = openStore({ driver: 'sqlite', path: dbPath });
     try {

@@ -1,0 +1,193 @@
+/**
+ * The processes a benchmark starts: `openmnt serve` (the real binary) and FreeRADIUS. Every child
+ * is registered and killed when the benchmark ends, whether it finishes, fails or is interrupted.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Code, encodePacket } from '../../src/radius/index.js';
+
+/** The repository root (this file runs as dist/bench/lib/processes.js). */
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+const children = new Set<ChildProcess>();
+const CLOCK_TICKS = 100; // sysconf(_SC_CLK_TCK) on Linux
+
+function killAll(): void {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
+process.on('exit', killAll);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    console.error(`\nbench: ${signal}, stopping children`);
+    killAll();
+    process.exit(130);
+  });
+}
+process.on('uncaughtException', (error) => {
+  console.error(error);
+  killAll();
+  process.exit(1);
+});
+process.on('unhandledRejection', (error) => {
+  console.error(error);
+  killAll();
+  process.exit(1);
+});
+
+export interface Child {
+  child: ChildProcess;
+  pid: number;
+  /** The last 64 KiB of stdout and stderr. */
+  output(): string;
+  /** Resolves with how the process ended. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM (or `signal`), then SIGKILL after `graceMs`; resolves when the process is gone. */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** VmRSS and VmHWM of the process, in bytes. */
+  memory(): { rss: number; peak: number };
+  /** User + system CPU seconds the process has used so far (all its threads). */
+  cpuSeconds(): number;
+}
+
+export function startChild(command: string, args: string[], env: NodeJS.ProcessEnv, onLine?: (line: string) => void): Child {
+  const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let tail = '';
+  let partial = '';
+  const keep = (chunk: Buffer) => {
+    const text = chunk.toString('utf8');
+    tail = (tail + text).slice(-65_536);
+    if (onLine) {
+      const lines = (partial + text).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) onLine(line);
+    }
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      children.delete(child);
+      resolve({ code, signal });
+    });
+  });
+  return {
+    child,
+    pid: child.pid ?? -1,
+    output: () => tail,
+    exited,
+    async stop(signal = 'SIGTERM', graceMs = 60_000) {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill(signal);
+        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        const how = await exited;
+        clearTimeout(timer);
+        return how;
+      }
+      return exited;
+    },
+    memory() {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
+      return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+    },
+    cpuSeconds() {
+      // /proc/<pid>/stat: fields after the ")" of the command name; utime and stime are 14 and 15.
+      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    },
+  };
+}
+
+/** A free UDP port on 127.0.0.1 (bound, read, released). */
+export async function freeUdpPort(): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
+/**
+ * Sends `datagram` to 127.0.0.1:port every `everyMs` (the identical bytes: a retransmission) until an
+ * answer comes back; resolves with the time waited and the answer, or rejects after `timeoutMs` or
+ * when `gone` settles first (the server died).
+ */
+export async function untilAnswered(
+  port: number,
+  datagram: Buffer,
+  options: { timeoutMs: number; everyMs?: number; gone?: Promise<unknown> },
+): Promise<{ ms: number; reply: Buffer }> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const started = performance.now();
+  try {
+    return await new Promise<{ ms: number; reply: Buffer }>((resolve, reject) => {
+      const send = () => socket.send(datagram, port, '127.0.0.1');
+      const every = setInterval(send, options.everyMs ?? 20);
+      const timeout = setTimeout(() => finish(new Error(`no answer on 127.0.0.1:${port} within ${options.timeoutMs} ms`)), options.timeoutMs);
+      const finish = (outcome: { ms: number; reply: Buffer } | Error) => {
+        clearInterval(every);
+        clearTimeout(timeout);
+        if (outcome instanceof Error) reject(outcome);
+        else resolve(outcome);
+      };
+      socket.on('message', (reply) => finish({ ms: performance.now() - started, reply }));
+      void options.gone?.then(() => finish(new Error('the server exited before answering')));
+      send();
+    });
+  } finally {
+    socket.close();
+  }
+}
+
+/** RFC 5997 Status-Server, answered by both OpenMnT listeners without touching the store. */
+export function statusServer(secret: string): Buffer {
+  return encodePacket({ code: Code.StatusServer, identifier: 0, attributes: [] }, { secret, messageAuthenticator: true });
+}
+
+export interface OpenMnt extends Child {
+  ports: { auth: number; accounting: number };
+  /** ms from spawn until a Status-Server on the accounting port was answered. */
+  readyAfterMs: number;
+}
+
+export interface OpenMntOptions {
+  env?: Record<string, string>;
+  /** Arguments after `serve`, e.g. ['--config', file]. */
+  args?: string[];
+  /** Node options before the script, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof']. */
+  nodeArgs?: string[];
+  ports?: { auth: number; accounting: number };
+  /** Probe for readiness with this datagram instead of a Status-Server (sent to the accounting port). */
+  probe?: Buffer;
+  secret?: string;
+}
+
+/** `node bin/openmnt.js serve` on 127.0.0.1; resolves once the accounting listener answers. */
+export async function startOpenMnt(o: OpenMntOptions = {}): Promise<OpenMnt> {
+  const ports = o.ports ?? { auth: await freeUdpPort(), accounting: await freeUdpPort() };
+  const spawnedAt = performance.now();
+  const child = startChild(process.execPath, [...(o.nodeArgs ?? []), 'bin/openmnt.js', 'serve', ...(o.args ?? [])], {
+    ...process.env,
+    OPENMNT_CONFIG: '',
+    OPENMNT_RADIUS__AUTH__HOST: '127.0.0.1',
+    OPENMNT_RADIUS__AUTH__PORT: String(ports.auth),
+    OPENMNT_RADIUS__ACCOUNTING__HOST: '127.0.0.1',
+    OPENMNT_RADIUS__ACCOUNTING__PORT: String(ports.accounting),
+    OPENMNT_LOG__LEVEL: 'warn',
+    ...o.env,
+  });
+  try {
+    await untilAnswered(ports.accounting, o.probe ?? statusServer(o.secret ?? 'testing123'), { timeoutMs: 60_000, gone: child.exited });
+  } catch (error) {
+    await child.stop('SIGKILL');
+    throw new Error(`openmnt serve did not come up: ${(error as Error).message}\n${child.output()}`);
+  }
+  return { ...child, ports, readyAfterMs: performance.now() - spawnedAt };
+}

@@ -1,0 +1,55 @@
+/** `openmnt serve` as a real child process, for durability tests and benchmarks. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+
+export interface NodeProcess {
+  child: ChildProcess;
+  ports: { auth: number; accounting: number };
+  /** Resident set size of the process in bytes. */
+  rss(): number;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export function startNodeProcess(env: Record<string, string>, args: string[] = []): Promise<NodeProcess> {
+  const child = spawn(process.execPath, ['bin/openmnt.js', 'serve', ...args], {
+    env: {
+      ...process.env,
+      OPENMNT_CONFIG: '',
+      OPENMNT_RADIUS__AUTH__HOST: '127.0.0.1',
+      OPENMNT_RADIUS__AUTH__PORT: '0',
+      OPENMNT_RADIUS__ACCOUNTING__HOST: '127.0.0.1',
+      OPENMNT_RADIUS__ACCOUNTING__PORT: '0',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    const ports: Partial<NodeProcess['ports']> = {};
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => reject(new Error('node did not start in 30 s')), 30_000);
+    child.once('exit', (code) => reject(new Error(`node exited early with ${code}: ${stderr}`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (!line.startsWith('{')) return;
+      const entry = JSON.parse(line) as { msg: string; listener?: 'auth' | 'accounting'; port?: number };
+      if (entry.msg === 'RADIUS listener ready' && entry.listener && entry.port) ports[entry.listener] = entry.port;
+      if (ports.auth && ports.accounting) {
+        clearTimeout(timer);
+        resolve({
+          child,
+          ports: ports as NodeProcess['ports'],
+          rss() {
+            const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+            return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+          },
+          async stop(signal = 'SIGTERM') {
+            if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+            await exited;
+          },
+        });
+      }
+    });
+  });
+}
