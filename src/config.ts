@@ -79,6 +79,8 @@ export interface StoreConfig {
   /** `full` fsyncs every group commit; `normal` survives a process crash but not power loss. */
   synchronous: 'full' | 'normal';
   cacheSizeMiB: number;
+  /** Run SQLite on a worker thread, so RADIUS handling and the database each get a core. */
+  thread: boolean;
 }
 
 export interface Config {
@@ -136,7 +138,7 @@ export function defaultConfig(): Config {
       endpoints: [],
       users: [],
     },
-    store: { driver: 'sqlite', path: 'data/openmnt.db', synchronous: 'full', cacheSizeMiB: 64 },
+    store: { driver: 'sqlite', path: 'data/openmnt.db', synchronous: 'full', cacheSizeMiB: 64, thread: true },
     sessions: {
       defaultInterimSeconds: 600,
       staleAfterIntervals: 3,
@@ -360,6 +362,7 @@ function validate(config: Config): Config {
   text(config.store.path, 'store.path');
   if (!['full', 'normal'].includes(config.store.synchronous)) invalid('store.synchronous', 'full or normal');
   positive(config.store.cacheSizeMiB, 'store.cacheSizeMiB');
+  if (typeof config.store.thread !== 'boolean') invalid('store.thread', 'true or false');
   positive(config.sessions.defaultInterimSeconds, 'sessions.defaultInterimSeconds');
   positive(config.sessions.staleAfterIntervals, 'sessions.staleAfterIntervals');
   positive(config.sessions.authOnlyTimeoutSeconds, 'sessions.authOnlyTimeoutSeconds');

@@ -23,7 +23,7 @@ import {
   type RequestContext,
 } from './radius-server/index.js';
 import { SessionDirectory, toAccountingWrite, toAuthWrite } from './sessions/index.js';
-import { openStore, type Store } from './store/index.js';
+import { startStore, type Store } from './store/index.js';
 
 export interface RunningServer {
   ports: { auth: number; accounting: number };
@@ -41,7 +41,7 @@ export function nasClients(config: Config): NasClient[] {
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   if (config.store.path !== ':memory:') mkdirSync(dirname(config.store.path), { recursive: true });
-  const store = openStore(config.store);
+  const store = await startStore(config.store);
   const directory = new SessionDirectory({
     store,
     logger: logger.child({ part: 'sessions' }),

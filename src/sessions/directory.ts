@@ -10,6 +10,8 @@
 import type { Logger } from 'pino';
 import type { AccountingWrite, AuthWrite, Store, WriteResult } from '../store/index.js';
 
+const MAX_IN_FLIGHT = 2;
+
 export interface DirectoryOptions {
   store: Store;
   logger: Logger;
@@ -46,7 +48,9 @@ export class SessionDirectory {
   #accounting: Pending<AccountingWrite>[] = [];
   #auth: Pending<AuthWrite>[] = [];
   #scheduled = false;
-  #writing: Promise<void> | null = null;
+  /** Batches handed to the store and not yet committed. Two let the next batch be prepared while
+   * the store commits the previous one; the store applies them in order. */
+  #writing = new Set<Promise<void>>();
   #timers: NodeJS.Timeout[] = [];
   readonly #stats: DirectoryStats = {
     batches: 0,
@@ -101,9 +105,9 @@ export class SessionDirectory {
   async close(): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
-    while (this.#writing !== null || this.#accounting.length > 0 || this.#auth.length > 0) {
-      if (this.#writing === null) this.#flush();
-      await this.#writing;
+    while (this.#writing.size > 0 || this.#accounting.length > 0 || this.#auth.length > 0) {
+      this.#flush();
+      await Promise.all(this.#writing);
     }
   }
 
@@ -146,7 +150,7 @@ export class SessionDirectory {
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#writing !== null) return;
+    if (this.#scheduled || this.#writing.size >= MAX_IN_FLIGHT) return;
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
@@ -155,12 +159,12 @@ export class SessionDirectory {
   }
 
   #flush(): void {
-    if (this.#writing !== null) return;
+    if (this.#writing.size >= MAX_IN_FLIGHT) return;
     const max = this.#o.maxBatch;
     const accounting = this.#accounting.splice(0, max);
     const auth = this.#auth.splice(0, Math.max(0, max - accounting.length));
     if (accounting.length === 0 && auth.length === 0) return;
-    this.#writing = this.#o.store
+    const writing: Promise<void> = this.#o.store
       .write({ accounting: accounting.map((p) => p.write), auth: auth.map((p) => p.write) })
       .then(
         (result) => this.#settle(result, accounting, auth),
@@ -172,9 +176,10 @@ export class SessionDirectory {
         },
       )
       .finally(() => {
-        this.#writing = null;
+        this.#writing.delete(writing);
         if (this.#accounting.length > 0 || this.#auth.length > 0) this.#schedule();
       });
+    this.#writing.add(writing);
   }
 
   #settle(result: WriteResult, accounting: Pending<AccountingWrite>[], auth: Pending<AuthWrite>[]): void {

@@ -1,15 +1,19 @@
 import type { Store } from './types.js';
 import { openSqliteStore } from './sqlite.js';
+import { WorkerStore } from './worker.js';
 
 export type * from './types.js';
 export { SqliteStore, openSqliteStore, type SqliteStoreOptions } from './sqlite.js';
 export { SCHEMA_VERSION } from './migrations.js';
+export { WorkerStore } from './worker.js';
 
 export interface StoreOptions {
   driver: 'sqlite';
   path: string;
   synchronous?: 'full' | 'normal';
   cacheSizeMiB?: number;
+  /** Run SQLite on its own worker thread (what `openmnt serve` does). */
+  thread?: boolean;
 }
 
 /** Opens the configured store. Another driver (PostgreSQL) is one more case here. */
@@ -18,4 +22,13 @@ export function openStore(options: StoreOptions): Store {
     case 'sqlite':
       return openSqliteStore(options);
   }
+}
+
+/** Opens the configured store and waits until it is ready; with `thread`, on a worker thread. */
+export async function startStore(options: StoreOptions): Promise<Store> {
+  if (options.thread) {
+    const { thread: _thread, driver: _driver, ...sqlite } = options;
+    return new WorkerStore(sqlite).ready();
+  }
+  return openStore(options);
 }

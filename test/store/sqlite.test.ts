@@ -4,15 +4,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { openStore, type AccountingWrite, type AuthWrite, type SessionChange, type Store } from '../../src/store/index.js';
+import { startStore, type AccountingWrite, type AuthWrite, type SessionChange, type Store } from '../../src/store/index.js';
 
 let dir: string;
 let store: Store;
 const path = () => join(dir, 'store.db');
 
-beforeEach(() => {
+const THREADED = process.env.OPENMNT_TEST_STORE_THREAD === '1';
+const open = (file: string, synchronous: 'normal' | 'full' = 'normal') => startStore({ driver: 'sqlite', path: file, synchronous, thread: THREADED });
+
+beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'openmnt-store-'));
-  store = openStore({ driver: 'sqlite', path: path(), synchronous: 'normal' });
+  store = await open(path());
 });
 afterEach(async () => {
   await store.close();
@@ -135,12 +138,12 @@ describe('sessions', () => {
   test('data and the active count survive close and reopen', async () => {
     await store.write({ accounting: [acct('start', 'p1', 'AA:00:00:00:00:0D'), acct('start', 'p2', 'AA:00:00:00:00:0E')] });
     await store.close();
-    store = openStore({ driver: 'sqlite', path: path() });
+    store = await open(path(), 'full');
     assert.equal(await store.countActive(), 2);
     assert.ok(await store.findLatestSession({ mac: 'AA:00:00:00:00:0E' }));
     await assert.rejects(
       (async () => {
-        const s = openStore({ driver: 'sqlite', path: join(dir, 'x.db') });
+        const s = await open(join(dir, 'x.db'));
         await s.close();
         await s.countActive();
       })(),

@@ -1,0 +1,123 @@
+/**
+ * A `Store` whose SQLite work runs on a worker thread (see worker-thread.ts). Same contract as
+ * the in-thread store: `write` resolves after COMMIT. Used by `openmnt serve` so that RADIUS
+ * handling and SQLite each get a core.
+ */
+import { Worker } from 'node:worker_threads';
+import { OpenMntError, type ErrorCode } from '../errors.js';
+import type { SqliteStoreOptions } from './sqlite.js';
+import type {
+  AccountingRecord,
+  AccountingWrite,
+  AuthRecord,
+  AuthWrite,
+  CloseReason,
+  PruneResult,
+  Session,
+  SessionQuery,
+  Store,
+  StoreStats,
+  TimeWindowQuery,
+  WriteResult,
+} from './types.js';
+
+interface Reply {
+  id: number;
+  result?: unknown;
+  error?: { code: ErrorCode; message: string };
+}
+
+export class WorkerStore implements Store {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  #next = 1;
+  #closed = false;
+  #failure: Error | null = null;
+
+  constructor(options: SqliteStoreOptions) {
+    this.#worker = new Worker(new URL('./worker-thread.js', import.meta.url), { workerData: options });
+    this.#worker.on('message', (reply: Reply) => {
+      const p = this.#pending.get(reply.id);
+      if (!p) return;
+      this.#pending.delete(reply.id);
+      if (reply.error) p.reject(new OpenMntError(reply.error.code, reply.error.message));
+      else p.resolve(reply.result);
+    });
+    const fail = (error: Error) => {
+      this.#failure = new OpenMntError('STORE_FAILED', `store thread failed: ${error.message}`, { cause: error });
+      for (const p of this.#pending.values()) p.reject(this.#failure);
+      this.#pending.clear();
+    };
+    this.#worker.on('error', fail);
+    this.#worker.on('exit', (code) => {
+      if (!this.#closed) fail(new Error(`exited with code ${code}`));
+    });
+  }
+
+  /** Resolves once the thread has opened the database (or rejects with why it could not). */
+  async ready(): Promise<this> {
+    await this.#call('countActive');
+    return this;
+  }
+
+  #call<T>(method: string, ...args: unknown[]): Promise<T> {
+    if (this.#closed) return Promise.reject(new OpenMntError('STORE_CLOSED', 'the store is closed'));
+    if (this.#failure) return Promise.reject(this.#failure);
+    const id = this.#next++;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.#worker.postMessage({ id, method, args });
+    });
+  }
+
+  write(batch: { accounting?: AccountingWrite[]; auth?: AuthWrite[] }): Promise<WriteResult> {
+    return this.#call('write', batch);
+  }
+  countActive(): Promise<number> {
+    return this.#call('countActive');
+  }
+  findLatestSession(query: SessionQuery): Promise<Session | null> {
+    return this.#call('findLatestSession', query);
+  }
+  async *iterateSessions(query: SessionQuery): AsyncIterable<Session> {
+    const key = this.#next++;
+    await this.#call('iterOpen', key, query);
+    let done = false;
+    try {
+      while (!done) {
+        const page = await this.#call<{ rows: Session[]; done: boolean }>('iterNext', key, 1000);
+        done = page.done;
+        yield* page.rows;
+      }
+    } finally {
+      if (!done && !this.#closed) await this.#call('iterClose', key);
+    }
+  }
+  getSession(id: number): Promise<Session | null> {
+    return this.#call('getSession', id);
+  }
+  authRecordsByMac(query: TimeWindowQuery): Promise<AuthRecord[]> {
+    return this.#call('authRecordsByMac', query);
+  }
+  accountingRecordsByMac(query: TimeWindowQuery): Promise<AccountingRecord[]> {
+    return this.#call('accountingRecordsByMac', query);
+  }
+  closeSessions(filter: { all?: boolean; mac?: string; auditSessionId?: string; ids?: number[] }, reason: CloseReason, at: number): Promise<number> {
+    return this.#call('closeSessions', filter, reason, at);
+  }
+  staleCandidates(before: number, limit: number): Promise<Session[]> {
+    return this.#call('staleCandidates', before, limit);
+  }
+  prune(olderThan: number): Promise<PruneResult> {
+    return this.#call('prune', olderThan);
+  }
+  stats(): Promise<StoreStats> {
+    return this.#call('stats');
+  }
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.#call('close').catch(() => undefined);
+    this.#closed = true;
+    await this.#worker.terminate();
+  }
+}
