@@ -1,19 +1,17 @@
 /** A bare UDP RADIUS client built on our codec: sends exact bytes and collects what comes back. */
 import { createSocket, type Socket } from 'node:dgram';
+import { verifyResponseAuthenticator } from '../../src/radius/index.js';
 
 export class UdpClient {
   readonly socket: Socket;
-  readonly #waiting = new Map<number, (reply: Buffer) => void>();
+  readonly #waiting = new Map<number, (reply: Buffer) => boolean>();
 
   private constructor(socket: Socket) {
     this.socket = socket;
     socket.on('message', (msg) => {
       const id = msg[1];
       const resolve = id === undefined ? undefined : this.#waiting.get(id);
-      if (resolve) {
-        this.#waiting.delete(id!);
-        resolve(msg);
-      }
+      if (resolve?.(msg)) this.#waiting.delete(id!);
     });
   }
 
@@ -27,8 +25,10 @@ export class UdpClient {
     this.socket.send(datagram, port, '127.0.0.1');
   }
 
-  /** Sends and waits for the reply with the datagram's identifier; null on timeout. */
-  request(datagram: Buffer, port: number, timeoutMs = 1000): Promise<Buffer | null> {
+  /** Sends and waits for the reply with the datagram's identifier; null on timeout. With the
+   * secret, only a reply whose Response Authenticator answers this very datagram counts, so a late
+   * answer to an earlier request with the same identifier is never taken for this one. */
+  request(datagram: Buffer, port: number, timeoutMs = 1000, secret?: string): Promise<Buffer | null> {
     const id = datagram[1]!;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -36,8 +36,10 @@ export class UdpClient {
         resolve(null);
       }, timeoutMs);
       this.#waiting.set(id, (reply) => {
+        if (secret !== undefined && !verifyResponseAuthenticator(reply, datagram.subarray(4, 20), secret)) return false;
         clearTimeout(timer);
         resolve(reply);
+        return true;
       });
       this.send(datagram, port);
     });

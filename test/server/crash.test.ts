@@ -40,7 +40,7 @@ test('SIGKILL mid-stream loses no acknowledged accounting record', { timeout: 60
         },
         { secret: 'testing123' },
       );
-      const reply = await client.request(datagram, node.ports.accounting, 500);
+      const reply = await client.request(datagram, node.ports.accounting, 500, 'testing123');
       if (reply !== null) acknowledged.push(mac(i));
     };
     // `inFlight` workers, each owning one identifier, so replies never collide.
