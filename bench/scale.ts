@@ -16,14 +16,13 @@
  *
  * Environment: SESSIONS, FILL (udp|store), FILL_DEADLINE (seconds, 240), WINDOW (1024), SOCKETS (8).
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Code, decodePacket } from '../src/radius/index.js';
 import { toAccountingWrite } from '../src/sessions/index.js';
 import { openSqliteStore, openStore } from '../src/store/index.js';
 import { describe, encodeAll, fmt, runLoad } from './lib/load.js';
-import { startOpenMnt, type OpenMnt } from './lib/processes.js';
+import { startOpenMnt, tempDir, type OpenMnt } from './lib/processes.js';
 import { accountingAttributes } from './lib/traffic.js';
 
 const SESSIONS = Number(process.env.SESSIONS ?? 1_000_000);
@@ -37,8 +36,8 @@ const MiB = 2 ** 20;
 
 const benchStarted = performance.now();
 const elapsed = () => `${((performance.now() - benchStarted) / 1000).toFixed(0)} s`;
-const dir = mkdtempSync(join(tmpdir(), 'openmnt-scale-'));
-const dbPath = join(dir, 'openmnt.db');
+const dir = tempDir('openmnt-scale-');
+const dbPath = join(dir.path, 'openmnt.db');
 const env = { OPENMNT_STORE__PATH: dbPath, OPENMNT_STORE__SYNCHRONOUS: 'full' };
 const eventTime = Math.floor(Date.now() / 1000);
 
@@ -128,5 +127,5 @@ try {
   await server.stop('SIGTERM');
 } finally {
   await server?.stop('SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
+  dir.remove();
 }

@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startChild, type Child } from './processes.js';
 
-export const FREERADIUS = '/usr/sbin/freeradius';
+/** The Debian binary; FREERADIUS_BIN overrides (e.g. to check the "not installed" path). */
+export const FREERADIUS = process.env.FREERADIUS_BIN ?? '/usr/sbin/freeradius';
 
 export function freeradiusVersion(): string | null {
   if (!existsSync(FREERADIUS)) return null;

@@ -4,7 +4,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Code, encodePacket } from '../../src/radius/index.js';
 
@@ -14,10 +16,27 @@ export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const children = new Set<ChildProcess>();
 const CLOCK_TICKS = 100; // sysconf(_SC_CLK_TCK) on Linux
 
+const tempDirs = new Set<string>();
+
 function killAll(): void {
   for (const child of children) {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
+}
+
+/** A fresh directory under the system temp dir, removed when the benchmark exits in any way. */
+export function tempDir(prefix: string): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.add(path);
+  return {
+    path,
+    remove() {
+      rmSync(path, { recursive: true, force: true });
+      tempDirs.delete(path);
+    },
+  };
 }
 process.on('exit', killAll);
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
@@ -51,6 +70,48 @@ export interface Child {
   memory(): { rss: number; peak: number };
   /** User + system CPU seconds the process has used so far (all its threads). */
   cpuSeconds(): number;
+  /** CPU seconds per thread so far: tid → { name, seconds } (the main thread's tid is the pid). */
+  threadCpu(): Map<number, { name: string; seconds: number }>;
+}
+
+/** utime + stime (seconds) and the command name from a /proc/.../stat line. */
+function parseStat(stat: string): { name: string; seconds: number } {
+  const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+  // Fields after the ")" of the command name; utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { name, seconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS };
+}
+
+/**
+ * Where a process's CPU went during a run, by thread, from two `threadCpu()` readings: the main
+ * thread first, then the others grouped by name, busiest first (Node: `node` is a worker thread
+ * such as the store's, or a V8 helper; `libuv-worker` the thread pool), as "name [×count] cores".
+ */
+export function threadCpuLine(
+  before: Map<number, { name: string; seconds: number }>,
+  after: Map<number, { name: string; seconds: number }>,
+  pid: number,
+  seconds: number,
+): string {
+  let main = 0;
+  const groups = new Map<string, { count: number; cores: number; busiest: number }>();
+  for (const [tid, t] of after) {
+    const cores = (t.seconds - (before.get(tid)?.seconds ?? 0)) / seconds;
+    if (tid === pid) {
+      main = cores;
+      continue;
+    }
+    const g = groups.get(t.name) ?? { count: 0, cores: 0, busiest: 0 };
+    g.count++;
+    g.cores += cores;
+    g.busiest = Math.max(g.busiest, cores);
+    groups.set(t.name, g);
+  }
+  const others = [...groups]
+    .filter(([, g]) => g.cores >= 0.01)
+    .sort((a, b) => b[1].cores - a[1].cores)
+    .map(([name, g]) => (g.count === 1 ? `${name} ${g.cores.toFixed(2)}` : `${name} ×${g.count} ${g.cores.toFixed(2)} (busiest ${g.busiest.toFixed(2)})`));
+  return [`main thread ${main.toFixed(2)}`, ...others].join(', ');
 }
 
 export function startChild(command: string, args: string[], env: NodeJS.ProcessEnv, onLine?: (line: string) => void): Child {
@@ -96,10 +157,18 @@ export function startChild(command: string, args: string[], env: NodeJS.ProcessE
       return { rss: kb('VmRSS'), peak: kb('VmHWM') };
     },
     cpuSeconds() {
-      // /proc/<pid>/stat: fields after the ")" of the command name; utime and stime are 14 and 15.
-      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+      return parseStat(readFileSync(`/proc/${child.pid}/stat`, 'utf8')).seconds;
+    },
+    threadCpu() {
+      const out = new Map<number, { name: string; seconds: number }>();
+      for (const tid of readdirSync(`/proc/${child.pid}/task`)) {
+        try {
+          out.set(Number(tid), parseStat(readFileSync(`/proc/${child.pid}/task/${tid}/stat`, 'utf8')));
+        } catch {
+          // the thread ended meanwhile
+        }
+      }
+      return out;
     },
   };
 }
