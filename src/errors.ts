@@ -20,7 +20,21 @@ export type ErrorCode =
   | 'STORE_CLOSED'
   // domain arguments (MAC, IP, numbers) and lookups
   | 'INVALID_ARGUMENT'
-  | 'NOT_FOUND';
+  | 'NOT_FOUND'
+  | 'ALREADY_EXISTS'
+  // MnT API: each maps to one HTTP status and an ISE-style mnt-rest-result body
+  | 'SESSION_NOT_FOUND' // ISE answers 500 "Session data is not available for <key>."
+  | 'COA_NO_NAS' // 400: the session has no NAS on record, a CoA cannot be delivered
+  | 'UNKNOWN_CALL' // 404: no MnT call has this path
+  | 'METHOD_NOT_ALLOWED' // 405
+  | 'UNAUTHENTICATED' // 401: missing or wrong credentials
+  | 'FORBIDDEN' // 403: the admin's role lacks the right
+  | 'LOCKED_OUT' // 429: too many failed logins from one source
+  | 'REQUEST_TOO_LARGE' // 413 / 414 / 431
+  | 'NOT_ACCEPTABLE' // 406
+  // CoA engine
+  | 'COA_NAS_UNKNOWN' // the NAS is not in the client table, so there is no secret to sign with
+  | 'COA_CANCELLED';
 
 export class OpenMntError extends Error {
   readonly code: ErrorCode;
