@@ -83,11 +83,69 @@ export interface StoreConfig {
   thread: boolean;
 }
 
+export interface ApiConfig {
+  host: string;
+  /** 443 as ISE. When it is left at the default and cannot be bound (no privilege), 8443 is used. */
+  port: number;
+  tls: {
+    /** HTTPS (default) or plain HTTP. */
+    enabled: boolean;
+    /** PEM files of a certificate chain and its key; both empty means a self-signed pair is made once in `dir`. */
+    certFile: string;
+    keyFile: string;
+    dir: string;
+  };
+  /** Admin accounts (scrypt hashes); `openmnt admin ...` edits this file. */
+  adminsFile: string;
+  /** Requests whose target or headers exceed these are refused with 414 / 431. */
+  maxUrlBytes: number;
+  maxHeaderBytes: number;
+  /** Failed logins from one source address: slowed after `slowAfter`, locked out after `maxFailures` within `windowSeconds`. */
+  lockout: { slowAfter: number; maxFailures: number; windowSeconds: number; lockSeconds: number };
+}
+
+export interface FailureReasonConfig {
+  code: number;
+  cause?: string;
+  resolution?: string;
+}
+
+export interface WebhookConfig {
+  url: string;
+  /** `whsec_` + base64 of the key (Standard Webhooks). */
+  secret: string;
+}
+
+export interface CoaConfig {
+  /** RFC 5080 retransmission: first wait, doubling, at most `maxAttempts` sends and `maxTotalMs` overall. */
+  initialTimeoutMs: number;
+  maxTimeoutMs: number;
+  maxAttempts: number;
+  maxTotalMs: number;
+  /** Source sockets; each carries up to 256 outstanding identifiers. */
+  sockets: number;
+  /** Bulk pacing: per NAS and overall (0 = no limit on the rate). */
+  perNasInFlight: number;
+  perNasPerSecond: number;
+  globalInFlight: number;
+  globalPerSecond: number;
+  webhooks: WebhookConfig[];
+  webhookMaxAttempts: number;
+}
+
 export interface Config {
   node: {
     /** Name of this node as it appears in records (`acs_server`, `server`). */
     name: string;
+    /** Version's `type_of_node` (an integer in the 1.0.4 schema). */
+    typeOfNode: number;
   };
+  api: ApiConfig;
+  mnt: {
+    /** Failure reasons edited by the operator: replaces cause / resolution of a known code, or adds one. */
+    failureReasons: FailureReasonConfig[];
+  };
+  coa: CoaConfig;
   radius: {
     auth: ListenerConfig;
     accounting: ListenerConfig;
@@ -121,7 +179,30 @@ export interface Config {
 
 export function defaultConfig(): Config {
   return {
-    node: { name: 'openmnt' },
+    node: { name: 'openmnt', typeOfNode: 1 },
+    api: {
+      host: '0.0.0.0',
+      port: 443,
+      tls: { enabled: true, certFile: '', keyFile: '', dir: 'data/tls' },
+      adminsFile: 'data/admins.json',
+      maxUrlBytes: 8192,
+      maxHeaderBytes: 16384,
+      lockout: { slowAfter: 3, maxFailures: 10, windowSeconds: 300, lockSeconds: 900 },
+    },
+    mnt: { failureReasons: [] },
+    coa: {
+      initialTimeoutMs: 2000,
+      maxTimeoutMs: 16000,
+      maxAttempts: 5,
+      maxTotalMs: 30000,
+      sockets: 4,
+      perNasInFlight: 50,
+      perNasPerSecond: 0,
+      globalInFlight: 1000,
+      globalPerSecond: 0,
+      webhooks: [],
+      webhookMaxAttempts: 8,
+    },
     radius: {
       auth: { host: '0.0.0.0', port: 1812 },
       accounting: { host: '0.0.0.0', port: 1813 },
@@ -298,6 +379,37 @@ function list<T>(value: unknown, path: string, each: (item: Plain, path: string)
 
 function validate(config: Config): Config {
   text(config.node.name, 'node.name');
+  if (!Number.isInteger(config.node.typeOfNode)) invalid('node.typeOfNode', 'an integer');
+  text(config.api.host, 'api.host');
+  port(config.api.port, 'api.port');
+  if (typeof config.api.tls.enabled !== 'boolean') invalid('api.tls.enabled', 'true or false');
+  if ((config.api.tls.certFile === '') !== (config.api.tls.keyFile === '')) {
+    invalid('api.tls.certFile and api.tls.keyFile', 'both set or both empty');
+  }
+  text(config.api.tls.dir, 'api.tls.dir');
+  text(config.api.adminsFile, 'api.adminsFile');
+  positive(config.api.maxUrlBytes, 'api.maxUrlBytes', 256);
+  positive(config.api.maxHeaderBytes, 'api.maxHeaderBytes', 1024);
+  for (const key of ['slowAfter', 'maxFailures', 'windowSeconds', 'lockSeconds'] as const) {
+    positive(config.api.lockout[key], `api.lockout.${key}`);
+  }
+  config.mnt.failureReasons = list(config.mnt.failureReasons, 'mnt.failureReasons', (r, p) => {
+    if (!Number.isInteger(r.code) || (r.code as number) < 0) invalid(`${p}.code`, 'a non-negative integer');
+    if (r.cause !== undefined) text(r.cause, `${p}.cause`);
+    if (r.resolution !== undefined) text(r.resolution, `${p}.resolution`);
+    return r as unknown as FailureReasonConfig;
+  });
+  for (const key of ['initialTimeoutMs', 'maxTimeoutMs', 'maxAttempts', 'maxTotalMs', 'sockets', 'perNasInFlight', 'globalInFlight', 'webhookMaxAttempts'] as const) {
+    positive(config.coa[key], `coa.${key}`);
+  }
+  positive(config.coa.perNasPerSecond, 'coa.perNasPerSecond', 0);
+  positive(config.coa.globalPerSecond, 'coa.globalPerSecond', 0);
+  config.coa.webhooks = list(config.coa.webhooks, 'coa.webhooks', (w, p) => {
+    const url = text(w.url, `${p}.url`);
+    if (!/^https?:\/\//.test(url)) invalid(`${p}.url`, 'an http:// or https:// URL');
+    if (typeof w.secret !== 'string' || !/^whsec_[A-Za-z0-9+/=]{16,}$/.test(w.secret)) invalid(`${p}.secret`, 'whsec_ followed by base64 (16+ characters)');
+    return w as unknown as WebhookConfig;
+  });
   for (const key of ['auth', 'accounting'] as const) {
     text(config.radius[key].host, `radius.${key}.host`);
     port(config.radius[key].port, `radius.${key}.port`);
