@@ -6,12 +6,19 @@ import { createInterface } from 'node:readline';
 export interface NodeProcess {
   child: ChildProcess;
   ports: { auth: number; accounting: number };
+  /** The MnT API, when the process was started with `{ api: true }`. */
+  api?: { port: number; url: string };
   /** Resident set size of the process in bytes. */
   rss(): number;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export function startNodeProcess(env: Record<string, string>, args: string[] = []): Promise<NodeProcess> {
+export interface StartOptions {
+  /** Also wait for the MnT API to listen (its port is then in `api`). */
+  api?: boolean;
+}
+
+export function startNodeProcess(env: Record<string, string>, args: string[] = [], options: StartOptions = {}): Promise<NodeProcess> {
   const child = spawn(process.execPath, ['bin/openmnt.js', 'serve', ...args], {
     env: {
       ...process.env,
@@ -20,6 +27,8 @@ export function startNodeProcess(env: Record<string, string>, args: string[] = [
       OPENMNT_RADIUS__AUTH__PORT: '0',
       OPENMNT_RADIUS__ACCOUNTING__HOST: '127.0.0.1',
       OPENMNT_RADIUS__ACCOUNTING__PORT: '0',
+      OPENMNT_API__HOST: '127.0.0.1',
+      OPENMNT_API__PORT: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -27,19 +36,22 @@ export function startNodeProcess(env: Record<string, string>, args: string[] = [
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     const ports: Partial<NodeProcess['ports']> = {};
+    let api: NodeProcess['api'];
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => reject(new Error('node did not start in 30 s')), 30_000);
     child.once('exit', (code) => reject(new Error(`node exited early with ${code}: ${stderr}`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (!line.startsWith('{')) return;
-      const entry = JSON.parse(line) as { msg: string; listener?: 'auth' | 'accounting'; port?: number };
+      const entry = JSON.parse(line) as { msg: string; listener?: 'auth' | 'accounting'; port?: number; url?: string };
       if (entry.msg === 'RADIUS listener ready' && entry.listener && entry.port) ports[entry.listener] = entry.port;
-      if (ports.auth && ports.accounting) {
+      if (entry.msg === 'MnT API ready' && entry.url) api = { url: entry.url, port: Number(new URL(entry.url).port) };
+      if (ports.auth && ports.accounting && (api || !options.api)) {
         clearTimeout(timer);
         resolve({
           child,
           ports: ports as NodeProcess['ports'],
+          ...(api ? { api } : {}),
           rss() {
             const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
             return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
