@@ -32,6 +32,7 @@ export type ErrorCode =
   | 'LOCKED_OUT' // 429: too many failed logins from one source
   | 'REQUEST_TOO_LARGE' // 413 / 414 / 431
   | 'NOT_ACCEPTABLE' // 406
+  | 'UNAVAILABLE' // 503: a part this call needs is not running
   // CoA engine
   | 'COA_NAS_UNKNOWN' // the NAS is not in the client table, so there is no secret to sign with
   | 'COA_CANCELLED';

@@ -24,6 +24,9 @@ import {
 } from './radius-server/index.js';
 import { SessionDirectory, toAccountingWrite, toAuthWrite } from './sessions/index.js';
 import { startStore, type Store } from './store/index.js';
+import type { CoaService } from './coa/types.js';
+import { AdminDirectory, LoginGuard, MetricsRegistry, startApiServer } from './mnt-api/index.js';
+import { VERSION } from './version.js';
 
 export interface RunningServer {
   ports: { auth: number; accounting: number };
@@ -31,6 +34,10 @@ export interface RunningServer {
   directory: SessionDirectory;
   radius: RadiusServer;
   clients: NasClient[];
+  api: { port: number; url: string };
+  admins: AdminDirectory;
+  /** Set when this start created the first admin account: shown once, never stored in clear. */
+  initialAdmin: { name: string; password: string } | null;
   close(): Promise<void>;
 }
 
@@ -39,7 +46,12 @@ export function nasClients(config: Config): NasClient[] {
   return configured.map((c) => ({ ...c, secret: Buffer.from(c.secret, 'utf8') }));
 }
 
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+export interface ServerParts {
+  /** The CoA engine the MnT API's CoA calls use; absent means those calls answer 503. */
+  coa?: (parts: { store: Store; clients: NasClient[] }) => CoaService;
+}
+
+export async function startServer(config: Config, logger: Logger, parts: ServerParts = {}): Promise<RunningServer> {
   if (config.store.path !== ':memory:') mkdirSync(dirname(config.store.path), { recursive: true });
   const store = await startStore(config.store);
   const directory = new SessionDirectory({
@@ -101,7 +113,22 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
   const ports = await radius.start();
   directory.start();
-  logger.info({ node: server, clients: clients.map((c) => `${c.name} ${c.address}`), store: config.store.path }, 'OpenMnT serving');
+
+  const admins = AdminDirectory.open(config.api.adminsFile);
+  const initialAdmin = await admins.ensureInitialAdmin();
+  const metrics = new MetricsRegistry();
+  registerServerMetrics(metrics, radius, store);
+  const api = await startApiServer({
+    config,
+    logger: logger.child({ part: 'mnt-api' }),
+    store,
+    admins,
+    guard: new LoginGuard(config.api.lockout),
+    metrics,
+    coa: parts.coa?.({ store, clients }),
+    version: VERSION,
+  });
+  logger.info({ node: server, clients: clients.map((c) => `${c.name} ${c.address}`), store: config.store.path, api: api.url }, 'OpenMnT serving');
 
   return {
     ports,
@@ -109,12 +136,32 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     directory,
     radius,
     clients,
+    api: { port: api.port, url: api.url },
+    admins,
+    initialAdmin,
     async close() {
+      await api.close();
       await radius.close();
       await directory.close();
       await store.close();
     },
   };
+}
+
+function registerServerMetrics(metrics: MetricsRegistry, radius: RadiusServer, store: Store): void {
+  metrics.counterFrom('openmnt_radius_packets_total', 'RADIUS packets by listener and outcome (answered, duplicate answered, or the reason of a drop).', () => {
+    const out: { labels: Record<string, string>; value: number }[] = [];
+    for (const [listener, stats] of Object.entries(radius.stats())) {
+      out.push({ labels: { listener, outcome: 'answered' }, value: stats.answered });
+      out.push({ labels: { listener, outcome: 'duplicate-answered' }, value: stats.duplicatesAnswered });
+      for (const [reason, n] of Object.entries(stats.dropped)) out.push({ labels: { listener, outcome: `dropped-${reason}` }, value: n });
+    }
+    return out;
+  });
+  metrics.counterFrom('openmnt_radius_received_total', 'RADIUS datagrams received, by listener.', () =>
+    Object.entries(radius.stats()).map(([listener, stats]) => ({ labels: { listener }, value: stats.received })),
+  );
+  metrics.gauge('openmnt_sessions_active', 'Sessions in the active directory.', () => store.countActive());
 }
 
 function textOf(packet: RadiusPacket, name: string): string | null {

@@ -8,11 +8,14 @@ import { loadConfig } from '../config.js';
 import { isOpenMntError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { startServer } from '../server.js';
+import { admin } from './admin.js';
 
 export const HELP = `openmnt — open Monitoring-and-Troubleshooting node for RADIUS sessions
 
 Usage
-  openmnt serve [--config FILE]     run the node: RADIUS listeners and session directory
+  openmnt serve [--config FILE]     run the node: RADIUS listeners, session directory, MnT API
+  openmnt admin <action> ...        admin accounts of the MnT API (add, passwd, list, remove;
+                                    see openmnt admin --help)
   openmnt help                      this text
 
 Options of serve
@@ -33,6 +36,8 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'serve':
       return serve(rest);
+    case 'admin':
+      return admin(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -74,6 +79,14 @@ async function serve(argv: string[]): Promise<number> {
   }
   const logger = createLogger(config.log.level);
   const running = await startServer(config, logger);
+  process.stderr.write(`\nMnT API: ${running.api.url}  (e.g. curl -k -u USER:PASS ${running.api.url}Session/ActiveCount)\n`);
+  if (running.initialAdmin !== null) {
+    process.stderr.write(
+      `First start: created the admin account "${running.initialAdmin.name}" (Super Admin) with password\n` +
+        `    ${running.initialAdmin.password}\n` +
+        `It is shown only this once; change it with: openmnt admin passwd ${running.initialAdmin.name}\n`,
+    );
+  }
   if (config.radius.clients.length === 0) {
     process.stderr.write(
       `\nNo NAS clients configured: accepting RADIUS from 127.0.0.1 with secret "testing123" (demo).\n` +

@@ -29,6 +29,10 @@ const MIGRATIONS: readonly ((db: Database) => void)[] = [
       CREATE INDEX auth_records_time ON auth_records (received_at);
     `);
   },
+  (db) => {
+    // AuthStatus by user name (the quick reference's AuthStatus/UserName).
+    db.exec('CREATE INDEX auth_records_user ON auth_records (user_name, received_at)');
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -231,6 +231,20 @@ export class SqliteStore implements Store {
     return null;
   }
 
+  async countSessions(query: SessionQuery): Promise<number> {
+    const scope = query.scope ?? 'active';
+    const { limit: _limit, afterId: _afterId, ...filters } = query;
+    const filtered = Object.values(filters).some((v) => v !== undefined && v !== scope);
+    if (scope === 'active' && !filtered) return this.countActive();
+    let total = 0;
+    for (const table of tablesFor(scope)) {
+      const { sql, params } = this.#query(table, filters, 'id', false);
+      const count = sql.replace('SELECT *', 'SELECT COUNT(*) AS n').replace(/ ORDER BY id LIMIT \?$/, '');
+      total += (this.#statement(count).get(...params) as { n: number }).n;
+    }
+    return total;
+  }
+
   async *iterateSessions(query: SessionQuery): AsyncIterable<Session> {
     let remaining = query.limit ?? Number.POSITIVE_INFINITY;
     for (const table of tablesFor(query.scope ?? 'active')) {
@@ -259,6 +273,11 @@ export class SqliteStore implements Store {
   async authRecordsByMac(query: TimeWindowQuery): Promise<AuthRecord[]> {
     this.#open();
     return (this.#s.authByMac.all(query.mac, query.since, query.limit) as Row[]).map(toAuth);
+  }
+
+  async authRecordsByUser(query: { userName: string; since: number; limit: number }): Promise<AuthRecord[]> {
+    const statement = this.#statement('SELECT * FROM auth_records WHERE user_name = ? AND received_at >= ? ORDER BY received_at DESC, id DESC LIMIT ?');
+    return (statement.all(query.userName, query.since, query.limit) as Row[]).map(toAuth);
   }
 
   async accountingRecordsByMac(query: TimeWindowQuery): Promise<AccountingRecord[]> {

@@ -260,6 +260,9 @@ export interface Store {
   /** Newest session first (by updatedAt) matching every given filter. */
   findLatestSession(query: SessionQuery): Promise<Session | null>;
 
+  /** How many sessions match (the count an answer announces before it streams the list). */
+  countSessions(query: SessionQuery): Promise<number>;
+
   /** Sessions in id order, streamed in pages so a caller never holds the whole directory. */
   iterateSessions(query: SessionQuery): AsyncIterable<Session>;
 
@@ -267,6 +270,9 @@ export interface Store {
 
   /** Authentication records of one MAC since a time, newest first. */
   authRecordsByMac(query: TimeWindowQuery): Promise<AuthRecord[]>;
+
+  /** Authentication records of one user name since a time, newest first. */
+  authRecordsByUser(query: { userName: string; since: number; limit: number }): Promise<AuthRecord[]>;
 
   /** Accounting records of one MAC since a time, newest first. */
   accountingRecordsByMac(query: TimeWindowQuery): Promise<AccountingRecord[]>;

@@ -79,6 +79,12 @@ export class WorkerStore implements Store {
   findLatestSession(query: SessionQuery): Promise<Session | null> {
     return this.#call('findLatestSession', query);
   }
+  authRecordsByUser(query: { userName: string; since: number; limit: number }): Promise<AuthRecord[]> {
+    return this.#call('authRecordsByUser', query);
+  }
+  countSessions(query: SessionQuery): Promise<number> {
+    return this.#call('countSessions', query);
+  }
   async *iterateSessions(query: SessionQuery): AsyncIterable<Session> {
     const key = this.#next++;
     await this.#call('iterOpen', key, query);

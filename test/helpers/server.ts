@@ -30,6 +30,10 @@ export function testConfig(dir: string, change?: (c: Config) => void): Config {
       deviceGroups: [],
     },
   ];
+  config.api.host = '127.0.0.1';
+  config.api.port = 0;
+  config.api.tls = { enabled: false, certFile: '', keyFile: '', dir: join(dir, 'tls') };
+  config.api.adminsFile = join(dir, 'admins.json');
   config.store.path = join(dir, 'openmnt.db');
   config.store.synchronous = 'normal';
   config.log.level = 'silent';

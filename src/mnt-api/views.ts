@@ -1,0 +1,281 @@
+/**
+ * What each MnT answer holds, as ordered fields. One list of fields renders as ISE's XML (element
+ * order matters: field scripts read it line by line with `grep -B5`) or as JSON with the same names.
+ * Element names and order follow ISE 3.x as observed under `/admin/API/mnt/`, and the 1.0.4 schemas
+ * where the legacy prefixes differ.
+ */
+import type { AccountingRecord, AuthRecord, Session } from '../store/index.js';
+import type { FailureReason } from '../auth/index.js';
+import { AUTH_STATUS_DEFAULT_FIELDS, type Prefix } from './calls.js';
+
+/** A value: absent values are left out; `''` is written as an empty element. */
+export type Value = string | number | boolean | null | undefined;
+export type Field = readonly [name: string, value: Value];
+
+const BOOLEAN_NS = 'xsi:type="xs:boolean" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"';
+
+export const XML_HEADER = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n';
+
+const ESCAPES: Record<string, string> = { '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' };
+
+/** Escapes text for XML 1.0; characters XML cannot carry at all (most C0 controls) become U+FFFD. */
+export function escapeXml(text: string): string {
+  return text.replace(/[<>&"']|[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, (c) => ESCAPES[c] ?? '\uFFFD');
+}
+
+function indent(level: number): string {
+  return '    '.repeat(level);
+}
+
+/** The fields as element lines at `level`. */
+export function xmlFields(fields: readonly Field[], level: number, out: string[] = []): string[] {
+  const pad = indent(level);
+  for (const [name, value] of fields) {
+    if (value === undefined || value === null) continue;
+    if (typeof value === 'boolean') out.push(`${pad}<${name} ${BOOLEAN_NS}>${value}</${name}>\n`);
+    else if (value === '') out.push(`${pad}<${name}/>\n`);
+    else out.push(`${pad}<${name}>${escapeXml(String(value))}</${name}>\n`);
+  }
+  return out;
+}
+
+export function xmlElement(name: string, fields: readonly Field[], level: number, attributes = ''): string {
+  const pad = indent(level);
+  const inner = xmlFields(fields, level + 1);
+  if (inner.length === 0) return `${pad}<${name}${attributes}/>\n`;
+  return `${pad}<${name}${attributes}>\n${inner.join('')}${pad}</${name}>\n`;
+}
+
+export function xmlDocument(name: string, fields: readonly Field[], attributes = ''): string {
+  return XML_HEADER + xmlElement(name, fields, 0, attributes);
+}
+
+export function attr(name: string, value: string | number): string {
+  return ` ${name}="${escapeXml(String(value))}"`;
+}
+
+export function jsonObject(fields: readonly Field[]): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const [name, value] of fields) if (value !== undefined && value !== null) out[name] = value;
+  return out;
+}
+
+function iso(ms: number | null | undefined): string | undefined {
+  return ms === null || ms === undefined ? undefined : new Date(ms).toISOString();
+}
+
+/** Whether this prefix speaks today's ISE (3.x shapes) or the 1.0.4 ones. */
+export function isCurrent(prefix: Prefix): boolean {
+  return prefix === '/admin/API/mnt/';
+}
+
+/** `activeSession` of ActiveList / AuthList. */
+export function activeSessionFields(s: Session, prefix: Prefix): Field[] {
+  const fields: Field[] = [
+    ['user_name', s.userName],
+    ['calling_station_id', s.callingStationId],
+    ['nas_ip_address', s.nasIp],
+    ['acct_session_id', s.acctSessionId === '' ? undefined : s.acctSessionId],
+    ['audit_session_id', s.auditSessionId],
+    ['server', s.server],
+  ];
+  if (isCurrent(prefix)) {
+    // ISE 3.x adds the endpoint addresses and writes an absent IPv6 address self-closed.
+    fields.push(['framed_ip_address', s.framedIp], ['framed_ipv6_address', s.framedIpv6 ?? '']);
+  }
+  return fields;
+}
+
+/** `sessionParameters` of Session/MACAddress, UserName, IPAddress, EndPointIPAddress. */
+export function sessionParameterFields(s: Session): Field[] {
+  const authenticated = s.authId !== null && s.authId !== undefined;
+  return [
+    ['passed', true],
+    ['failed', false],
+    ['user_name', s.userName],
+    ['nas_ip_address', s.nasIp],
+    ['calling_station_id', s.callingStationId],
+    ['orig_calling_station_id', s.origCallingStationId],
+    ['cpmsession_id', s.auditSessionId],
+    ['device_ip_address', s.nasIp],
+    ['identity_group', s.identityGroup],
+    ['network_device_name', s.networkDeviceName],
+    ['acs_server', s.server],
+    ['authentication_method', s.authenticationMethod],
+    ['authentication_protocol', s.authenticationProtocol],
+    ['framed_ip_address', s.framedIp],
+    ['auth_acs_timestamp', iso(s.authAt)],
+    ['response', s.authResponse],
+    ['audit_session_id', s.auditSessionId],
+    ['posture_status', s.postureStatus],
+    ['selected_azn_profiles', s.selectedAuthzProfile],
+    ['service_type', s.serviceType],
+    ['message_code', authenticated ? 5200 : undefined],
+    ['auth_acsview_timestamp', iso(s.authAt)],
+    ['auth_id', s.authId],
+    ['identity_store', s.identityStore],
+    ['other_attr_string', s.otherAttributes],
+    ['acct_id', s.acctId],
+    ['acct_acs_timestamp', iso(s.acctAt)],
+    ['acct_acsview_timestamp', iso(s.acctAt)],
+    ['acct_session_id', s.acctSessionId === '' ? undefined : s.acctSessionId],
+    ['acct_status_type', s.acctStatusType],
+    ['acct_input_octets', s.inputOctets],
+    ['acct_output_octets', s.outputOctets],
+    ['acct_input_packets', s.inputPackets],
+    ['acct_output_packets', s.outputPackets],
+    ['acct_authentic', s.acctAuthentic],
+    ['event_timestamp', s.eventTimestamp],
+    ['started', s.acctStatusType !== null && s.acctStatusType !== undefined],
+    ['stopped', s.state === 'closed'],
+    ['endpoint_policy', s.endpointPolicy],
+  ];
+}
+
+/** `activeSession` of Session/Active/SessionID (the detailed form). */
+export function sessionDetailFields(s: Session): Field[] {
+  return [
+    ['calling_station_id', s.callingStationId],
+    ['orig_calling_station_id', s.origCallingStationId],
+    // Bit 0: authenticated, bit 1: accounting started, bit 2: stopped.
+    ['session_state_bit', (s.authId ? 1 : 0) | (s.acctStatusType ? 2 : 0) | (s.state === 'closed' ? 4 : 0)],
+    ['session_source', 'RADIUS'],
+    ['acct_session_time', s.acctSessionTime],
+    ['nas_ip_address', s.nasIp],
+    ['framed_ipv6_address', s.framedIpv6 ?? ''],
+    ['auth_method', s.authenticationMethod],
+    ['auth_protocol', s.authenticationProtocol],
+    ['endpoint_policy', s.endpointPolicy],
+    ['server', s.server],
+    ['paks_in', s.inputPackets],
+    ['paks_out', s.outputPackets],
+    ['bytes_in', s.inputOctets],
+    ['bytes_out', s.outputOctets],
+  ];
+}
+
+function authValue(r: AuthRecord, name: string): Value {
+  switch (name) {
+    case 'passed':
+      return r.passed;
+    case 'failed':
+      return !r.passed;
+    case 'user_name':
+      return r.userName;
+    case 'nas_ip_address':
+      return r.nasIp;
+    case 'failure_reason':
+      return r.passed ? undefined : r.failureReason;
+    case 'calling_station_id':
+      return r.callingStationId;
+    case 'nas_port':
+      return r.nasPort;
+    case 'nas_port_type':
+      return r.nasPortType;
+    case 'identity_group':
+      return r.identityGroup;
+    case 'network_device_name':
+      return r.networkDeviceName;
+    case 'acs_server':
+      return r.server;
+    case 'framed_ip_address':
+      return r.framedIp;
+    case 'acs_timestamp':
+    case 'acsview_timestamp':
+      return iso(r.receivedAt);
+    case 'authentication_method':
+      return r.authenticationMethod;
+    case 'authentication_protocol':
+      return r.authenticationProtocol;
+    case 'execution_steps':
+      return r.executionSteps;
+    case 'response':
+    case 'radius_response':
+      return r.response;
+    case 'audit_session_id':
+      return r.auditSessionId;
+    case 'nas_identifier':
+      return r.nasIdentifier;
+    case 'nas_port_id':
+      return r.nasPortId;
+    case 'selected_azn_profiles':
+      return r.selectedAuthzProfile;
+    case 'service_type':
+      return r.serviceType;
+    case 'message_code':
+      return r.messageCode;
+    case 'id':
+      return r.id;
+    case 'identity_store':
+      return r.identityStore;
+    case 'response_time':
+      return r.responseTimeMs;
+    case 'other_attr_string':
+      return r.otherAttributes;
+    default:
+      return undefined;
+  }
+}
+
+/** ISE 3.x `All` order; `failure_reason` stands where the 1.0.4 schema has it, after the NAS. */
+const AUTH_STATUS_ALL_FIELDS = [
+  'passed', 'failed', 'user_name', 'nas_ip_address', 'failure_reason', 'nas_port_type', 'calling_station_id',
+  'identity_group', 'network_device_name', 'acs_server', 'authentication_method', 'authentication_protocol',
+  'acs_timestamp', 'execution_steps', 'response', 'audit_session_id', 'selected_azn_profiles', 'service_type',
+  'message_code', 'id', 'acsview_timestamp', 'identity_store', 'response_time', 'location', 'device_type',
+  'other_attr_string',
+];
+
+export function authStatusFields(r: AuthRecord, attributes: 'default' | 'all' | string[]): Field[] {
+  const names = attributes === 'all' ? AUTH_STATUS_ALL_FIELDS : attributes === 'default' ? AUTH_STATUS_DEFAULT_FIELDS : attributes;
+  return names.map((n) => [n, authValue(r, n)] as const);
+}
+
+export function acctStatusFields(r: AccountingRecord): Field[] {
+  return [
+    ['calling_station_id', r.callingStationId],
+    ['audit_session_id', r.auditSessionId],
+    ['paks_in', r.inputPackets],
+    ['paks_out', r.outputPackets],
+    ['bytes_in', r.inputOctets],
+    ['bytes_out', r.outputOctets],
+    ['session_time', r.sessionTime],
+    ['server', r.server],
+  ];
+}
+
+export function failureReasonFields(r: FailureReason): Field[] {
+  return [
+    ['code', `${r.id} ${r.title}`],
+    ['cause', r.cause],
+    ['resolution', r.resolution],
+  ];
+}
+
+/** The `mnt-rest-result` body ISE answers errors and Session/Delete with (children in ISE's order). */
+export interface RestResult {
+  httpCode: number;
+  cpmCode: number;
+  description: string;
+  internalErrorInfo: string;
+  requestedOperation: string;
+  resourceId: string;
+  resourceName: string;
+  resourceType: string;
+  status: 'SUCCESSFUL' | 'CLIENT_ERROR' | 'SERVER_ERROR';
+}
+
+export function restResultFields(r: RestResult): Field[] {
+  return [
+    ['http-code', r.httpCode],
+    ['cpm-code', r.cpmCode],
+    ['description', r.description],
+    ['module-name', 'MnT'],
+    ['internal-error-info', r.internalErrorInfo],
+    ['requested-operation', r.requestedOperation],
+    ['resource-id', r.resourceId],
+    ['resource-name', r.resourceName],
+    ['resource-type', r.resourceType],
+    ['status', r.status],
+  ];
+}
