@@ -43,7 +43,9 @@ export function raw(port: number, head: string, body = ''): Promise<{ status: nu
     socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
     socket.on('error', reject);
     socket.on('close', () => resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), text }));
-    socket.end(head.endsWith('\r\n\r\n') ? head + body : `${head}\r\nConnection: close\r\n\r\n${body}`);
+    // Written, not ended: a half-closed socket may be dropped before an asynchronous answer.
+    socket.write(head.endsWith('\r\n\r\n') ? head + body : `${head}\r\nConnection: close\r\n\r\n${body}`);
+    socket.setTimeout(10_000, () => socket.destroy());
   });
 }
 
