@@ -18,9 +18,9 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Code, decodePacket } from '../src/radius/index.js';
-import { toAccountingWrite } from '../src/sessions/index.js';
-import { openSqliteStore, openStore } from '../src/store/index.js';
+import { Code } from '../src/radius/index.js';
+import { openSqliteStore } from '../src/store/index.js';
+import { fillStore } from './lib/fill.js';
 import { describe, encodeAll, fmt, runLoad } from './lib/load.js';
 import { startOpenMnt, tempDir, type OpenMnt } from './lib/processes.js';
 import { accountingAttributes } from './lib/traffic.js';
@@ -54,24 +54,13 @@ function dbSize(): string {
 
 let server: OpenMnt | null = null;
 try {
-  const starts = encodeAll(SESSIONS, Code.AccountingRequest, SECRET, (i) => accountingAttributes(i, 'Start', eventTime), { label: 'scale' });
-
   if (FILL === 'store') {
-    // No server: the same Starts, decoded and turned into writes as the server would, 5,000 a batch.
+    // No server: the same Starts, decoded and turned into writes as the server would.
     console.log(`scale: filling ${fmt(SESSIONS)} sessions straight into the store (FILL=store, not through UDP)`);
-    const store = openStore({ driver: 'sqlite', path: dbPath, synchronous: 'full' });
-    const t0 = performance.now();
-    for (let i = 0; i < SESSIONS; i += 5000) {
-      const batch = starts.slice(i, i + 5000).map((d) =>
-        toAccountingWrite({ packet: decodePacket(d), nasName: 'bench-switch', sourceAddress: '127.0.0.1', receivedAt: Date.now() }, 'openmnt'),
-      );
-      await store.write({ accounting: batch });
-      if ((i / 5000) % 40 === 39) console.log(`scale: fill ${fmt(i + 5000)} / ${fmt(SESSIONS)} (${elapsed()})`);
-    }
-    console.log(`scale: store fill ${fmt(SESSIONS / ((performance.now() - t0) / 1000))} sessions/s`);
-    await store.close();
+    console.log(`scale: store fill ${fmt(await fillStore(dbPath, 0, SESSIONS, 'scale'))} sessions/s`);
     server = await startOpenMnt({ env });
   } else {
+    const starts = encodeAll(SESSIONS, Code.AccountingRequest, SECRET, (i) => accountingAttributes(i, 'Start', eventTime), { label: 'scale' });
     server = await startOpenMnt({ env });
     console.log(`scale: filling ${fmt(SESSIONS)} sessions with Accounting-Request Start through UDP (${SOCKETS} sockets, window ${WINDOW}), at most ${FILL_DEADLINE} s`);
     const running = server;

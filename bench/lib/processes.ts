@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { createServer as createTcpServer } from 'node:net';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -174,6 +175,17 @@ export function startChild(command: string, args: string[], env: NodeJS.ProcessE
 }
 
 /** A free UDP port on 127.0.0.1 (bound, read, released). */
+export function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createTcpServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 export async function freeUdpPort(): Promise<number> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
@@ -222,6 +234,7 @@ export function statusServer(secret: string): Buffer {
 
 export interface OpenMnt extends Child {
   ports: { auth: number; accounting: number };
+  apiPort: number;
   /** ms from spawn until a Status-Server on the accounting port was answered. */
   readyAfterMs: number;
 }
@@ -236,11 +249,16 @@ export interface OpenMntOptions {
   /** Probe for readiness with this datagram instead of a Status-Server (sent to the accounting port). */
   probe?: Buffer;
   secret?: string;
+  /** TCP port of the MnT API (default: a free one); its admins file and TLS directory go in `dir`. */
+  apiPort?: number;
+  dir?: string;
 }
 
 /** `node bin/openmnt.js serve` on 127.0.0.1; resolves once the accounting listener answers. */
 export async function startOpenMnt(o: OpenMntOptions = {}): Promise<OpenMnt> {
   const ports = o.ports ?? { auth: await freeUdpPort(), accounting: await freeUdpPort() };
+  const apiPort = o.apiPort ?? (await freeTcpPort());
+  const dir = o.dir ?? tempDir('openmnt-api-').path;
   const spawnedAt = performance.now();
   const child = startChild(process.execPath, [...(o.nodeArgs ?? []), 'bin/openmnt.js', 'serve', ...(o.args ?? [])], {
     ...process.env,
@@ -250,6 +268,10 @@ export async function startOpenMnt(o: OpenMntOptions = {}): Promise<OpenMnt> {
     OPENMNT_RADIUS__ACCOUNTING__HOST: '127.0.0.1',
     OPENMNT_RADIUS__ACCOUNTING__PORT: String(ports.accounting),
     OPENMNT_LOG__LEVEL: 'warn',
+    OPENMNT_API__HOST: '127.0.0.1',
+    OPENMNT_API__PORT: String(apiPort),
+    OPENMNT_API__ADMINS_FILE: join(dir, 'admins.json'),
+    OPENMNT_API__TLS__DIR: join(dir, 'tls'),
     ...o.env,
   });
   try {
@@ -258,5 +280,5 @@ export async function startOpenMnt(o: OpenMntOptions = {}): Promise<OpenMnt> {
     await child.stop('SIGKILL');
     throw new Error(`openmnt serve did not come up: ${(error as Error).message}\n${child.output()}`);
   }
-  return { ...child, ports, readyAfterMs: performance.now() - spawnedAt };
+  return { ...child, ports, apiPort, readyAfterMs: performance.now() - spawnedAt };
 }

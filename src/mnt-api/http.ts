@@ -45,6 +45,8 @@ const JSON_TYPE = 'application/json;charset=UTF-8';
 const MAX_BODY = 64 * 1024;
 const MAX_PAGE_SIZE = 100_000;
 const CHUNK = 64 * 1024;
+/** Sessions read from the store at a time while a list streams. */
+const LIST_PAGE = 2000;
 
 export interface ApiDependencies {
   config: Config;
@@ -328,22 +330,25 @@ export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, 
       return;
     }
     let buffer = format === 'json' ? `{"noOfActiveSession":${count},"activeSession":[` : `${XML_HEADER}<${root} noOfActiveSession="${count}">\n`;
-    let skipped = 0;
+    let skip = page?.offset ?? 0;
     let written = 0;
-    for await (const session of store.iterateSessions(query)) {
-      if (page !== null && skipped < page.offset) {
-        skipped++;
-        continue;
+    for await (const rows of store.listSessionPages(query, LIST_PAGE)) {
+      for (const session of rows) {
+        if (skip > 0) {
+          skip--;
+          continue;
+        }
+        if (written === count) break;
+        const fields = activeSessionFields(session, call.prefix);
+        if (format === 'json') buffer += (written === 0 ? '' : ',') + JSON.stringify(jsonObject(fields));
+        else buffer += `    <activeSession>\n${xmlFields(fields, 2).join('')}    </activeSession>\n`;
+        written++;
+        if (buffer.length >= CHUNK) {
+          if (!(await write(res, buffer))) return;
+          buffer = '';
+        }
       }
       if (written === count) break;
-      const fields = activeSessionFields(session, call.prefix);
-      if (format === 'json') buffer += (written === 0 ? '' : ',') + JSON.stringify(jsonObject(fields));
-      else buffer += `    <activeSession>\n${xmlFields(fields, 2).join('')}    </activeSession>\n`;
-      written++;
-      if (buffer.length >= CHUNK) {
-        if (!(await write(res, buffer))) return;
-        buffer = '';
-      }
     }
     buffer += format === 'json' ? ']}' : `</${root}>\n`;
     res.end(buffer);

@@ -69,8 +69,11 @@ export function isCurrent(prefix: Prefix): boolean {
   return prefix === '/admin/API/mnt/';
 }
 
-/** `activeSession` of ActiveList / AuthList. */
-export function activeSessionFields(s: Session, prefix: Prefix): Field[] {
+/** `activeSession` of ActiveList / AuthList: from a full session or a list summary. */
+export function activeSessionFields(
+  s: Pick<Session, 'userName' | 'callingStationId' | 'nasIp' | 'acctSessionId' | 'auditSessionId' | 'server' | 'framedIp' | 'framedIpv6'>,
+  prefix: Prefix,
+): Field[] {
   const fields: Field[] = [
     ['user_name', s.userName],
     ['calling_station_id', s.callingStationId],

@@ -25,6 +25,7 @@ import type {
   PruneResult,
   Session,
   SessionQuery,
+  SessionSummary,
   Store,
   StoreStats,
   TimeWindowQuery,
@@ -245,6 +246,23 @@ export class SqliteStore implements Store {
     return total;
   }
 
+  async *listSessionPages(query: SessionQuery, pageSize: number): AsyncIterable<SessionSummary[]> {
+    let remaining = query.limit ?? Number.POSITIVE_INFINITY;
+    for (const table of tablesFor(query.scope ?? 'active')) {
+      let afterId = query.afterId ?? 0;
+      while (remaining > 0) {
+        const { sql, params } = this.#query(table, { ...query, afterId }, 'id', true);
+        const summary = sql.replace('SELECT *', `SELECT ${SUMMARY_COLUMNS}`);
+        const rows = this.#statement(summary).all(...params, Math.min(pageSize, remaining)) as SessionSummary[];
+        if (rows.length === 0) break;
+        remaining -= rows.length;
+        yield rows;
+        if (rows.length < pageSize) break;
+        afterId = rows[rows.length - 1]!.id;
+      }
+    }
+  }
+
   async *iterateSessions(query: SessionQuery): AsyncIterable<Session> {
     let remaining = query.limit ?? Number.POSITIVE_INFINITY;
     for (const table of tablesFor(query.scope ?? 'active')) {
@@ -344,6 +362,10 @@ export class SqliteStore implements Store {
     this.#db.close();
   }
 }
+
+const SUMMARY_COLUMNS =
+  'id, user_name AS userName, calling_station_id AS callingStationId, nas_ip AS nasIp, acct_session_id AS acctSessionId, ' +
+  'audit_session_id AS auditSessionId, server, framed_ip AS framedIp, framed_ipv6 AS framedIpv6';
 
 function tablesFor(scope: 'active' | 'closed' | 'all'): ('sessions_active' | 'sessions_closed')[] {
   return scope === 'active' ? ['sessions_active'] : scope === 'closed' ? ['sessions_closed'] : ['sessions_active', 'sessions_closed'];

@@ -230,6 +230,19 @@ export interface SessionQuery {
   limit?: number;
 }
 
+/** What a session list shows of each session (ActiveList, AuthList): cheap to read in bulk. */
+export interface SessionSummary {
+  id: number;
+  userName: string | null;
+  callingStationId: string;
+  nasIp: string;
+  acctSessionId: string;
+  auditSessionId: string | null;
+  server: string;
+  framedIp: string | null;
+  framedIpv6: string | null;
+}
+
 export interface TimeWindowQuery {
   mac: string;
   since: number; // epoch ms, inclusive
@@ -262,6 +275,9 @@ export interface Store {
 
   /** How many sessions match (the count an answer announces before it streams the list). */
   countSessions(query: SessionQuery): Promise<number>;
+
+  /** Session summaries in id order, a page at a time: how a list of millions is streamed. */
+  listSessionPages(query: SessionQuery, pageSize: number): AsyncIterable<SessionSummary[]>;
 
   /** Sessions in id order, streamed in pages so a caller never holds the whole directory. */
   iterateSessions(query: SessionQuery): AsyncIterable<Session>;

@@ -5,7 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { OpenMntError, type ErrorCode } from '../errors.js';
-import type { SqliteStoreOptions } from './sqlite.js';
+import { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sqlite.js';
 import type {
   AccountingRecord,
   AccountingWrite,
@@ -15,6 +15,7 @@ import type {
   PruneResult,
   Session,
   SessionQuery,
+  SessionSummary,
   Store,
   StoreStats,
   TimeWindowQuery,
@@ -33,8 +34,11 @@ export class WorkerStore implements Store {
   #next = 1;
   #closed = false;
   #failure: Error | null = null;
+  readonly #options: SqliteStoreOptions;
+  #reader: SqliteStore | null = null;
 
   constructor(options: SqliteStoreOptions) {
+    this.#options = options;
     this.#worker = new Worker(new URL('./worker-thread.js', import.meta.url), { workerData: options });
     this.#worker.on('message', (reply: Reply) => {
       const p = this.#pending.get(reply.id);
@@ -76,16 +80,58 @@ export class WorkerStore implements Store {
   countActive(): Promise<number> {
     return this.#call('countActive');
   }
-  findLatestSession(query: SessionQuery): Promise<Session | null> {
-    return this.#call('findLatestSession', query);
+  /**
+   * Reads run on the calling thread over their own read-only connection: WAL lets them proceed
+   * beside the writer, so an API query never queues behind a write batch, and rows are not copied
+   * between threads. A committed write is visible to the next read.
+   */
+  #read(): SqliteStore | null {
+    if (this.#closed) throw new OpenMntError('STORE_CLOSED', 'the store is closed');
+    if (this.#options.path === ':memory:') return null;
+    this.#reader ??= openSqliteStore({ ...this.#options, readonly: true });
+    return this.#reader;
   }
-  authRecordsByUser(query: { userName: string; since: number; limit: number }): Promise<AuthRecord[]> {
-    return this.#call('authRecordsByUser', query);
+  async findLatestSession(query: SessionQuery): Promise<Session | null> {
+    return this.#read()?.findLatestSession(query) ?? this.#call('findLatestSession', query);
   }
-  countSessions(query: SessionQuery): Promise<number> {
-    return this.#call('countSessions', query);
+  async authRecordsByUser(query: { userName: string; since: number; limit: number }): Promise<AuthRecord[]> {
+    return this.#read()?.authRecordsByUser(query) ?? this.#call('authRecordsByUser', query);
+  }
+  async countSessions(query: SessionQuery): Promise<number> {
+    const { limit: _limit, afterId: _afterId, scope, ...filters } = query;
+    // The unfiltered active count is the writer's counter (constant time, always current).
+    if ((scope ?? 'active') === 'active' && Object.values(filters).every((v) => v === undefined)) return this.countActive();
+    return this.#read()?.countSessions(query) ?? this.#call('countSessions', query);
+  }
+  async *listSessionPages(query: SessionQuery, pageSize: number): AsyncIterable<SessionSummary[]> {
+    const reader = this.#read();
+    if (reader !== null) {
+      yield* reader.listSessionPages(query, pageSize);
+      return;
+    }
+    const page: SessionSummary[] = [];
+    for await (const s of this.iterateSessions(query)) {
+      page.push({
+        id: s.id,
+        userName: s.userName ?? null,
+        callingStationId: s.callingStationId,
+        nasIp: s.nasIp,
+        acctSessionId: s.acctSessionId,
+        auditSessionId: s.auditSessionId ?? null,
+        server: s.server,
+        framedIp: s.framedIp ?? null,
+        framedIpv6: s.framedIpv6 ?? null,
+      });
+      if (page.length === pageSize) yield page.splice(0);
+    }
+    if (page.length > 0) yield page;
   }
   async *iterateSessions(query: SessionQuery): AsyncIterable<Session> {
+    const reader = this.#read();
+    if (reader !== null) {
+      yield* reader.iterateSessions(query);
+      return;
+    }
     const key = this.#next++;
     await this.#call('iterOpen', key, query);
     let done = false;
@@ -99,14 +145,14 @@ export class WorkerStore implements Store {
       if (!done && !this.#closed) await this.#call('iterClose', key);
     }
   }
-  getSession(id: number): Promise<Session | null> {
-    return this.#call('getSession', id);
+  async getSession(id: number): Promise<Session | null> {
+    return this.#read()?.getSession(id) ?? this.#call('getSession', id);
   }
-  authRecordsByMac(query: TimeWindowQuery): Promise<AuthRecord[]> {
-    return this.#call('authRecordsByMac', query);
+  async authRecordsByMac(query: TimeWindowQuery): Promise<AuthRecord[]> {
+    return this.#read()?.authRecordsByMac(query) ?? this.#call('authRecordsByMac', query);
   }
-  accountingRecordsByMac(query: TimeWindowQuery): Promise<AccountingRecord[]> {
-    return this.#call('accountingRecordsByMac', query);
+  async accountingRecordsByMac(query: TimeWindowQuery): Promise<AccountingRecord[]> {
+    return this.#read()?.accountingRecordsByMac(query) ?? this.#call('accountingRecordsByMac', query);
   }
   closeSessions(filter: { all?: boolean; mac?: string; auditSessionId?: string; ids?: number[] }, reason: CloseReason, at: number): Promise<number> {
     return this.#call('closeSessions', filter, reason, at);
@@ -124,6 +170,7 @@ export class WorkerStore implements Store {
     if (this.#closed) return;
     await this.#call('close').catch(() => undefined);
     this.#closed = true;
+    await this.#reader?.close();
     await this.#worker.terminate();
   }
 }
