@@ -11,6 +11,9 @@
  *
  *   npm run bench:api
  *   SESSIONS=200000 SESSIONS_MAX=0 npm run bench:api
+ *
+ * Environment: SESSIONS, SESSIONS_MAX (0 skips the second size), CONNECTIONS (16), DURATION (20 s),
+ * SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
  */
 import { request, Agent } from 'node:https';
 import { join } from 'node:path';
@@ -26,6 +29,7 @@ const SESSIONS_MAX = Number(process.env.SESSIONS_MAX ?? 2_000_000);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 16);
 const DURATION = Number(process.env.DURATION ?? 20);
 const MiB = 2 ** 20;
+const NODE_ARGS = (process.env.SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 const USER = 'bench';
 const PASSWORD = 'Bench-Pass-2026';
 const AUTH = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
@@ -65,10 +69,11 @@ async function listWhole(server: OpenMnt, expected: number): Promise<void> {
   const seconds = (performance.now() - t0) / 1000;
   clearInterval(sampler);
   const growth = (peak - before) / MiB;
+  // The 10 s / 200 MB targets are for 1,000,000 sessions; larger directories must simply work.
+  const verdict = expected > 1_000_000 ? (sessions === expected && status === 200 ? 'must work: works' : 'must work: FAILED') : `targets ≤ 10 s and ≤ 200 MB: ${seconds <= 10 && growth <= 200 && sessions === expected ? 'met' : 'MISSED'}`;
   console.log(
     `api: ActiveList of ${fmt(expected)} sessions: HTTP ${status}, ${fmt(sessions)} activeSession elements, ${fmt(bytes / MiB)} MiB in ${seconds.toFixed(2)} s ` +
-      `(${fmt(bytes / MiB / seconds)} MiB/s); server RSS ${fmt(before / MiB)} → peak ${fmt(peak / MiB)} MiB, growth ${fmt(growth)} MiB — ` +
-      `targets ≤ 10 s and ≤ 200 MB: ${seconds <= 10 && growth <= 200 && sessions === expected ? 'met' : 'MISSED'}`,
+      `(${fmt(bytes / MiB / seconds)} MiB/s); server RSS ${fmt(before / MiB)} → peak ${fmt(peak / MiB)} MiB, growth ${fmt(growth)} MiB — ${verdict}`,
   );
 }
 
@@ -122,7 +127,7 @@ try {
   console.log(`api: store fill ${fmt(await fillStore(dbPath, 0, SESSIONS, 'api'))} sessions/s`);
   await AdminDirectory.open(join(dir.path, 'admins.json')).add(USER, PASSWORD, 'mnt-admin');
   const env = { OPENMNT_STORE__PATH: dbPath };
-  server = await startOpenMnt({ env, dir: dir.path });
+  server = await startOpenMnt({ env, dir: dir.path, nodeArgs: NODE_ARGS });
   await listWhole(server, SESSIONS);
   await countLatency(server, SESSIONS);
   await macLookups(server, SESSIONS);
@@ -131,7 +136,7 @@ try {
     server = null;
     console.log(`api: growing the directory to ${fmt(SESSIONS_MAX)} sessions`);
     await fillStore(dbPath, SESSIONS, SESSIONS_MAX, 'api');
-    server = await startOpenMnt({ env, dir: dir.path });
+    server = await startOpenMnt({ env, dir: dir.path, nodeArgs: NODE_ARGS });
     await listWhole(server, SESSIONS_MAX);
     await countLatency(server, SESSIONS_MAX);
   }

@@ -27,6 +27,7 @@ import {
   failureReasonFields,
   isCurrent,
   jsonObject,
+  legacySessionParameterFields,
   restResultFields,
   sessionDetailFields,
   sessionParameterFields,
@@ -208,7 +209,7 @@ export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, 
       case 'Session/IPAddress':
       case 'Session/EndPointIPAddress': {
         const session = await lookupSession(call);
-        return sendFields(res, format, 'sessionParameters', sessionParameterFields(session));
+        return sendFields(res, format, 'sessionParameters', current ? sessionParameterFields(session) : legacySessionParameterFields(session));
       }
       case 'Session/Active/SessionID': {
         if (args.kind !== 'sessionId') break;

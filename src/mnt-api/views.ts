@@ -135,6 +135,86 @@ export function sessionParameterFields(s: Session): Field[] {
   ];
 }
 
+/** The 1.0.4 schema's `sessionParameters` (legacy prefixes): its own names and order. */
+export function legacySessionParameterFields(s: Session): Field[] {
+  const authenticated = s.authId !== null && s.authId !== undefined;
+  const values: Record<string, Value> = {
+    passed: true,
+    failed: false,
+    user_name: s.userName,
+    nas_ip_address: s.nasIp,
+    calling_station_id: s.callingStationId,
+    nas_port: s.nasPort,
+    identity_group: s.identityGroup,
+    network_device_name: s.networkDeviceName,
+    acs_server: s.server,
+    authn_protocol: s.authenticationProtocol,
+    framed_ip_address: s.framedIp,
+    auth_acs_timestamp: iso(s.authAt),
+    authentication_method: s.authenticationMethod,
+    audit_session_id: s.auditSessionId,
+    nas_identifier: s.nasIdentifier,
+    nas_port_id: s.nasPortId,
+    auth_id: s.authId,
+    auth_acsview_timestamp: iso(s.authAt),
+    message_code: authenticated ? 5200 : undefined,
+    authorization_policy: s.authzPolicy,
+    identity_store: s.identityStore,
+    response: s.authResponse,
+    service_type: s.serviceType,
+    cts_security_group: s.sgt,
+    nas_port_type: s.nasPortType,
+    selected_azn_profiles: s.selectedAuthzProfile,
+    other_attributes: s.otherAttributes,
+    acct_id: s.acctId,
+    acct_acs_timestamp: iso(s.acctAt),
+    acct_acsview_timestamp: iso(s.acctAt),
+    acct_session_id: s.acctSessionId === '' ? undefined : s.acctSessionId,
+    acct_status_type: s.acctStatusType,
+    acct_session_time: s.acctSessionTime,
+    acct_input_octets: s.inputOctets,
+    acct_output_octets: s.outputOctets,
+    acct_input_packets: s.inputPackets,
+    acct_output_packets: s.outputPackets,
+    acct_class: s.acctClass,
+    acct_terminate_cause: s.terminateCause,
+    acct_multi_session_id: s.multiSessionId,
+    acct_authentic: s.acctAuthentic,
+    termination_action: s.terminationAction,
+    session_timeout: s.sessionTimeout,
+    acct_interim_interval: s.acctInterimInterval,
+    acct_delay_time: s.acctDelayTime,
+    event_timestamp: s.eventTimestamp,
+    framed_protocol: s.framedProtocol,
+    started: s.acctStatusType !== null && s.acctStatusType !== undefined,
+    stopped: s.state === 'closed',
+    vlan: s.vlan,
+    dacl: s.dacl,
+    endpoint_policy: s.endpointPolicy,
+  };
+  return LEGACY_SESSION_PARAMETERS.map((name) => [name, values[name]] as const);
+}
+
+/** Element order of the 1.0.4 `restsdStatus` type. */
+export const LEGACY_SESSION_PARAMETERS = [
+  'passed', 'failed', 'user_name', 'nas_ip_address', 'failure_reason', 'calling_station_id', 'nas_port', 'identity_group',
+  'network_device_name', 'acs_server', 'authn_protocol', 'framed_ip_address', 'network_device_groups', 'access_service',
+  'auth_acs_timestamp', 'authentication_method', 'execution_steps', 'radius_response', 'audit_session_id', 'nas_identifier',
+  'nas_port_id', 'nac_policy_compliance', 'auth_id', 'auth_acsview_timestamp', 'message_code', 'acs_session_id',
+  'service_selection_policy', 'authorization_policy', 'identity_store', 'response', 'service_type', 'cts_security_group',
+  'use_case', 'cisco_av_pair', 'ad_domain', 'acs_username', 'radius_username', 'nac_role', 'nac_username', 'nac_posture_token',
+  'nac_radius_is_user_auth', 'selected_posture_server', 'selected_identity_store', 'authentication_identity_store',
+  'azn_exp_pol_matched_rule', 'ext_pol_server_matched_rule', 'grp_mapping_pol_matched_rule', 'identity_policy_matched_rule',
+  'nas_port_type', 'query_identity_stores', 'selected_azn_profiles', 'sel_exp_azn_profiles', 'selected_query_identity_stores',
+  'eap_tunnel', 'tunnel_details', 'cisco_ssg_attributes', 'other_attributes', 'response_time', 'nad_failure',
+  'destination_ip_address', 'acct_id', 'acct_acs_timestamp', 'acct_acsview_timestamp', 'acct_session_id', 'acct_status_type',
+  'acct_session_time', 'acct_input_octets', 'acct_output_octets', 'acct_input_packets', 'acct_output_packets', 'acct_class',
+  'acct_terminate_cause', 'acct_multi_session_id', 'acct_authentic', 'termination_action', 'session_timeout', 'idle_timeout',
+  'acct_interim_interval', 'acct_delay_time', 'event_timestamp', 'acct_tunnel_connection', 'acct_tunnel_packet_lost',
+  'security_group', 'framed_protocol', 'started', 'stopped', 'ckpt_id', 'type', 'nad_acsview_timestamp', 'vlan', 'dacl',
+  'authentication_type', 'interface_name', 'reason', 'endpoint_policy',
+] as const;
+
 /** `activeSession` of Session/Active/SessionID (the detailed form). */
 export function sessionDetailFields(s: Session): Field[] {
   return [

@@ -150,15 +150,13 @@ export function createTableSql<T>(table: string, cols: readonly Column<T>[], aut
 
 /** Builds `(row) => T` for a column list; SQLite integers stay numbers, booleans become booleans. */
 export function rowMapper<T>(cols: readonly Column<T>[]): (row: Record<string, unknown>) => T {
-  const pairs = cols.map((c) => [c.key, c.name, c.kind === 'bool'] as const);
-  return (row) => {
-    const out: Record<string, unknown> = {};
-    for (const [key, name, bool] of pairs) {
-      const v = row[name];
-      out[key] = bool ? v === 1 : (v ?? null);
-    }
-    return out as T;
-  };
+  // Generated as one object literal, so every mapped row has the same fast shape: a loop that adds
+  // ~70 keys one by one leaves V8 with slow dictionary objects (the mapping cost 30 µs a row).
+  // Keys and names come from the column table above, never from input.
+  const body = cols
+    .map((c) => `${JSON.stringify(c.key)}: ${c.kind === 'bool' ? `row[${JSON.stringify(c.name)}] === 1` : `row[${JSON.stringify(c.name)}] ?? null`}`)
+    .join(',\n');
+  return new Function('row', `return {\n${body}\n};`) as (row: Record<string, unknown>) => T;
 }
 
 /** Parameter array for an insert of the given columns, in column order. */

