@@ -24,7 +24,7 @@ import {
 } from './radius-server/index.js';
 import { SessionDirectory, toAccountingWrite, toAuthWrite } from './sessions/index.js';
 import { startStore, type Store } from './store/index.js';
-import type { CoaService } from './coa/types.js';
+import { CoaEngine } from './coa/index.js';
 import { AdminDirectory, LoginGuard, MetricsRegistry, startApiServer } from './mnt-api/index.js';
 import { VERSION } from './version.js';
 
@@ -34,6 +34,7 @@ export interface RunningServer {
   directory: SessionDirectory;
   radius: RadiusServer;
   clients: NasClient[];
+  coa: CoaEngine;
   api: { port: number; url: string };
   admins: AdminDirectory;
   /** Set when this start created the first admin account: shown once, never stored in clear. */
@@ -46,12 +47,7 @@ export function nasClients(config: Config): NasClient[] {
   return configured.map((c) => ({ ...c, secret: Buffer.from(c.secret, 'utf8') }));
 }
 
-export interface ServerParts {
-  /** The CoA engine the MnT API's CoA calls use; absent means those calls answer 503. */
-  coa?: (parts: { store: Store; clients: NasClient[] }) => CoaService;
-}
-
-export async function startServer(config: Config, logger: Logger, parts: ServerParts = {}): Promise<RunningServer> {
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   if (config.store.path !== ':memory:') mkdirSync(dirname(config.store.path), { recursive: true });
   const store = await startStore(config.store);
   const directory = new SessionDirectory({
@@ -65,11 +61,12 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
   const policy = new AuthPolicy(config.auth);
   const server = config.node.name;
   const clients = nasClients(config);
+  const clientTable = new NasClientTable(clients);
 
   const radius = new RadiusServer({
     auth: config.radius.auth,
     accounting: config.radius.accounting,
-    clients: new NasClientTable(clients),
+    clients: clientTable,
     duplicateWindowMs: config.radius.duplicateWindowSeconds * 1000,
     receiveBufferBytes: config.radius.receiveBufferBytes,
     logger: logger.child({ part: 'radius' }),
@@ -114,6 +111,7 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
   const ports = await radius.start();
   directory.start();
 
+  const coa = new CoaEngine({ config: config.coa, clients: clientTable, store, logger: logger.child({ part: 'coa' }) });
   const admins = AdminDirectory.open(config.api.adminsFile);
   const initialAdmin = await admins.ensureInitialAdmin();
   const metrics = new MetricsRegistry();
@@ -125,7 +123,7 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
     admins,
     guard: new LoginGuard(config.api.lockout),
     metrics,
-    coa: parts.coa?.({ store, clients }),
+    coa,
     version: VERSION,
   });
   logger.info({ node: server, clients: clients.map((c) => `${c.name} ${c.address}`), store: config.store.path, api: api.url }, 'OpenMnT serving');
@@ -136,11 +134,13 @@ export async function startServer(config: Config, logger: Logger, parts: ServerP
     directory,
     radius,
     clients,
+    coa,
     api: { port: api.port, url: api.url },
     admins,
     initialAdmin,
     async close() {
       await api.close();
+      await coa.close();
       await radius.close();
       await directory.close();
       await store.close();

@@ -1,0 +1,89 @@
+/**
+ * The CoA engine behind the MnT API's CoA calls: finds the endpoint's session, the NAS that holds
+ * it and the recipe for that NAS's vendor, sends, and tells what the NAS answered. Every CoA is
+ * written to the log as an audit line (who, endpoint, session, NAS, action, outcome, Error-Cause,
+ * attempts, round trip).
+ */
+import { isIPv4 } from 'node:net';
+import type { Logger } from 'pino';
+import type { CoaConfig } from '../config.js';
+import { OpenMntError } from '../errors.js';
+import type { AttributeInput } from '../radius/index.js';
+import type { NasClientTable } from '../radius-server/index.js';
+import type { Session, Store } from '../store/index.js';
+import { recipeFor } from './recipes.js';
+import { CoaSender } from './sender.js';
+import type { CoaRequest, CoaResult, CoaService } from './types.js';
+
+export interface CoaEngineOptions {
+  config: CoaConfig;
+  clients: NasClientTable;
+  store: Store;
+  logger: Logger;
+}
+
+export class CoaEngine implements CoaService {
+  readonly sender: CoaSender;
+  readonly #o: CoaEngineOptions;
+
+  constructor(options: CoaEngineOptions) {
+    this.#o = options;
+    const c = options.config;
+    this.sender = new CoaSender({
+      policy: { initialTimeoutMs: c.initialTimeoutMs, maxTimeoutMs: c.maxTimeoutMs, maxAttempts: c.maxAttempts, maxTotalMs: c.maxTotalMs },
+      sockets: c.sockets,
+    });
+  }
+
+  async send(request: CoaRequest): Promise<CoaResult> {
+    const { mac } = request.target;
+    const session = await this.#o.store.findLatestSession({ mac });
+    // The NAS that holds the session is where the CoA must go; an address from the path is used
+    // only when the directory knows no session (scripts put a PSN or NAS address in various slots).
+    const nasIp = session?.nasIp ?? request.target.nasIp ?? null;
+    if (session === null && nasIp === null) throw new OpenMntError('SESSION_NOT_FOUND', `Session data is not available for ${mac}.`);
+    if (nasIp === null || nasIp === '') {
+      throw new OpenMntError('COA_NO_NAS', `No NAS_IP_ADDRESS associated with the calling station id ${mac}. This CoA request can not be delivered.`);
+    }
+    const client = this.#o.clients.find(nasIp);
+    if (client === undefined) {
+      throw new OpenMntError('COA_NAS_UNKNOWN', `the NAS ${nasIp} of ${mac} is not a configured RADIUS client, so there is no shared secret to sign a CoA with`);
+    }
+    const recipe = recipeFor(client.vendor, request.action);
+    const attributes: AttributeInput[] = [...identification(mac, nasIp, session, recipe.auditSessionId), ...recipe.attributes];
+    attributes.push({ name: 'Event-Timestamp', value: Math.floor(Date.now() / 1000) });
+    const reply = await this.sender.send({ code: recipe.code, attributes, nas: { address: nasIp, port: client.coaPort, secret: client.secret } });
+    const result: CoaResult = {
+      outcome: reply.outcome,
+      action: request.action,
+      mac,
+      nasIp,
+      nasPort: client.coaPort,
+      sessionId: session?.id ?? null,
+      auditSessionId: session?.auditSessionId ?? null,
+      errorCause: reply.errorCause,
+      errorCauseText: reply.errorCauseText,
+      attempts: reply.attempts,
+      rttMs: reply.rttMs === null ? null : Math.round(reply.rttMs * 100) / 100,
+      auditId: null,
+    };
+    this.#o.logger.info({ audit: 'coa', admin: request.admin, origin: request.origin, jobId: request.jobId ?? null, ...result }, `CoA ${request.action.action}/${request.action.type} ${mac} via ${nasIp}: ${reply.outcome}`);
+    return result;
+  }
+
+  close(): Promise<void> {
+    return this.sender.close();
+  }
+}
+
+/** RFC 5176 §3: the attributes that tell the NAS which session is meant. */
+function identification(mac: string, nasIp: string, session: Session | null, cisco: boolean): AttributeInput[] {
+  const out: AttributeInput[] = [];
+  if (isIPv4(nasIp)) out.push({ name: 'NAS-IP-Address', value: nasIp });
+  else out.push({ name: 'NAS-IPv6-Address', value: nasIp });
+  // The NAS matches Calling-Station-Id as it sent it (e.g. `00-11-22-33-44-55`), not our spelling.
+  out.push({ name: 'Calling-Station-Id', value: session?.origCallingStationId ?? mac });
+  if (session !== null && session.acctSessionId !== '') out.push({ name: 'Acct-Session-Id', value: session.acctSessionId });
+  if (cisco && session?.auditSessionId) out.push({ name: 'Cisco-AVPair', value: `audit-session-id=${session.auditSessionId}` });
+  return out;
+}

@@ -1,0 +1,216 @@
+/**
+ * The CoA sender and engine against a simulated NAS over real UDP: the exact attributes of each
+ * recipe, NAK with Error-Cause, identical retransmissions, forged replies ignored, NAS ports, the
+ * identifier pool; and MnT CoA calls end to end on sessions radclient created.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { CoaSender, RECIPES } from '../../src/coa/index.js';
+import { Code, ciscoAvPairs, getString, getNumber, type RadiusPacket } from '../../src/radius/index.js';
+import { NasSimulator } from '../helpers/nas-simulator.js';
+import { needTool } from '../helpers/tools.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { addAdmins, child, fill, get, parseXml } from '../helpers/mnt.js';
+
+const SECRET = 'coa-secret-1';
+const FAST = { initialTimeoutMs: 60, maxTimeoutMs: 240, maxAttempts: 4, maxTotalMs: 3000 };
+
+function sender(sockets = 2, policy = FAST): CoaSender {
+  return new CoaSender({ policy, sockets });
+}
+
+describe('CoA sender', () => {
+  let nas: NasSimulator;
+  before(async () => {
+    nas = await new NasSimulator(SECRET).start();
+  });
+  after(async () => nas.close());
+
+  const target = () => ({ address: '127.0.0.1', port: nas.port, secret: Buffer.from(SECRET) });
+
+  test('an ACK: signed request with Message-Authenticator, outcome ack after one attempt', async () => {
+    nas.behaviour = { kind: 'ack' };
+    const s = sender();
+    const reply = await s.send({ code: Code.CoARequest, attributes: [{ name: 'Calling-Station-Id', value: '00-11-22-33-44-55' }], nas: target() });
+    await s.close();
+    assert.equal(reply.outcome, 'ack');
+    assert.equal(reply.code, Code.CoAACK);
+    assert.equal(reply.attempts, 1);
+    assert.ok(reply.rttMs !== null && reply.rttMs >= 0);
+    const last = nas.received.at(-1)!;
+    assert.equal(last.authentic, true);
+    assert.ok(last.packet.attributes.some((a) => a.name === 'Message-Authenticator'));
+  });
+
+  test('a NAK carries its Error-Cause in numbers and words', async () => {
+    nas.behaviour = { kind: 'nak', errorCause: 503 };
+    const s = sender();
+    const reply = await s.send({ code: Code.DisconnectRequest, attributes: [{ name: 'Calling-Station-Id', value: 'x' }], nas: target() });
+    await s.close();
+    assert.equal(reply.outcome, 'nak');
+    assert.equal(reply.code, Code.DisconnectNAK);
+    assert.equal(reply.errorCause, 503);
+    assert.match(reply.errorCauseText ?? '', /session/i);
+  });
+
+  test('no reply: the identical datagram is sent again with doubling waits, then a timeout', async () => {
+    nas.behaviour = { kind: 'silent' };
+    const before = nas.received.length;
+    const s = sender();
+    const reply = await s.send({ code: Code.CoARequest, attributes: [{ name: 'Calling-Station-Id', value: 'y' }], nas: target() });
+    await s.close();
+    const sent = nas.received.slice(before);
+    assert.equal(reply.outcome, 'timeout');
+    assert.equal(reply.attempts, 4);
+    assert.equal(sent.length, 4);
+    for (const r of sent) assert.deepEqual(r.raw, sent[0]!.raw, 'retransmissions are byte for byte the same');
+    const gaps = sent.slice(1).map((r, i) => r.at - sent[i]!.at);
+    assert.ok(gaps[0]! >= 50 && gaps[1]! >= 100 && gaps[2]! >= 200, `backoff doubles: ${gaps.map((g) => g.toFixed(0)).join(', ')} ms`);
+  });
+
+  test('a forged reply is ignored and the real one accepted', async () => {
+    nas.behaviour = { kind: 'forge-then-ack' };
+    const s = sender();
+    const reply = await s.send({ code: Code.CoARequest, attributes: [{ name: 'Calling-Station-Id', value: 'z' }], nas: target() });
+    assert.equal(reply.outcome, 'ack');
+    assert.equal(s.stats.ignored, 1);
+    await s.close();
+  });
+
+  test('more than 256 at once: identifiers spread over the socket pool, every request answered', async () => {
+    nas.behaviour = { kind: 'delay', ms: 40 };
+    const s = sender(2, { ...FAST, initialTimeoutMs: 2000, maxTimeoutMs: 2000 });
+    const replies = await Promise.all(
+      Array.from({ length: 600 }, (_, i) => s.send({ code: Code.CoARequest, attributes: [{ name: 'Calling-Station-Id', value: `m${i}` }], nas: target() })),
+    );
+    await s.close();
+    assert.ok(replies.every((r) => r.outcome === 'ack' && r.attempts === 1));
+    assert.equal(s.stats.retransmitted, 0);
+  });
+});
+
+describe('recipes as data', () => {
+  test('Cisco commands per action, RFC 5176 forms for generic and Aruba NAS', () => {
+    const pairs = (vendor: string, key: string) => RECIPES[vendor]![key as 'reauth:default']!.attributes.map((a) => a.value);
+    assert.deepEqual(pairs('cisco', 'reauth:default'), ['subscriber:command=reauthenticate']);
+    assert.deepEqual(pairs('cisco', 'reauth:last'), ['subscriber:command=reauthenticate', 'subscriber:reauthenticate-type=last']);
+    assert.deepEqual(pairs('cisco', 'reauth:rerun'), ['subscriber:command=reauthenticate', 'subscriber:reauthenticate-type=rerun']);
+    assert.deepEqual(pairs('cisco', 'disconnect:bounce'), ['subscriber:command=bounce-host-port']);
+    assert.deepEqual(pairs('cisco', 'disconnect:shutdown'), ['subscriber:command=disable-host-port']);
+    assert.equal(RECIPES.cisco!['disconnect:default']!.code, Code.DisconnectRequest);
+    assert.equal(RECIPES.rfc5176!['reauth:default']!.code, Code.CoARequest);
+    assert.equal(RECIPES.aruba!['disconnect:bounce']!.code, Code.DisconnectRequest);
+  });
+});
+
+const skip = needTool('radclient', 'freeradius-utils');
+
+describe('MnT CoA calls end to end', { skip }, () => {
+  let server: TestServer;
+  let cisco: NasSimulator;
+  let generic: NasSimulator;
+
+  before(async () => {
+    cisco = await new NasSimulator(SECRET).start(0, '127.0.0.10');
+    generic = await new NasSimulator('generic-secret').start(0, '127.0.0.20');
+    server = await startTestServer((c) => {
+      c.auth.unknownEndpoint = 'PermitAccess';
+      c.coa = { ...c.coa, ...FAST };
+      c.radius.clients = [
+        // radclient sends from 127.0.0.1; the sessions name their NAS with NAS-IP-Address.
+        { name: 'radclient', address: '127.0.0.1', secret: 'testing123', vendor: 'cisco', coaPort: 3799, requireMessageAuthenticator: false, deviceGroups: [] },
+        { name: 'access-switch', address: '127.0.0.10', secret: SECRET, vendor: 'cisco', coaPort: cisco.port, requireMessageAuthenticator: false, deviceGroups: [] },
+        { name: 'other-nas', address: '127.0.0.20', secret: 'generic-secret', vendor: 'rfc5176', coaPort: generic.port, requireMessageAuthenticator: false, deviceGroups: [] },
+      ];
+    });
+    await addAdmins(server);
+    // The sessions come from radclient (source 127.0.0.1), claiming the NAS addresses above; the
+    // simulators then stand in for those NAS on their CoA ports.
+    const nasSecret = server.config.radius.clients[0]!.secret;
+    assert.equal(nasSecret, 'testing123');
+    await fill(server, [
+      { mac: '00:11:22:33:44:01', user: 'jsmith', nas: '127.0.0.10', ip: '10.20.0.1', sid: '00000001', audit: '0A000A0A0000000100000001' },
+      { mac: '00:11:22:33:44:02', user: 'alice', nas: '127.0.0.20', ip: '10.20.0.2', sid: '00000002', audit: '0A000A140000000200000002' },
+    ]);
+  });
+  after(async () => {
+    await server.stop();
+    await cisco.close();
+    await generic.close();
+  });
+
+  const last = (nas: NasSimulator): RadiusPacket => nas.received.at(-1)!.packet;
+
+  test('CoA/Reauth by MAC: the Cisco recipe with the session identification, results true on ACK', async () => {
+    cisco.behaviour = { kind: 'ack' };
+    const answer = await get(server, '/admin/API/mnt/CoA/Reauth/ise-01/00:11:22:33:44:01/1', { as: 'mnt-admin' });
+    assert.equal(answer.status, 200, answer.body);
+    const root = parseXml(answer.body);
+    assert.equal(root.name, 'remoteCoA');
+    assert.equal(root.attributes.requestType, 'reauth');
+    assert.equal(child(root, 'results')!.text, 'true');
+    const packet = last(cisco);
+    assert.equal(packet.code, Code.CoARequest);
+    assert.equal(cisco.received.at(-1)!.authentic, true);
+    assert.equal(getString(packet, 'Calling-Station-Id'), '00-11-22-33-44-01');
+    assert.equal(getString(packet, 'NAS-IP-Address'), '127.0.0.10');
+    assert.equal(getString(packet, 'Acct-Session-Id'), '00000001');
+    assert.ok(Math.abs(getNumber(packet, 'Event-Timestamp')! - Date.now() / 1000) < 5);
+    assert.deepEqual(ciscoAvPairs(packet), ['audit-session-id=0A000A0A0000000100000001', 'subscriber:command=reauthenticate', 'subscriber:reauthenticate-type=last']);
+  });
+
+  test('the cookbook\'s swapped shapes reach the same NAS: {nasIp}/{mac}/1 and {mac}/{nasIp}/1', async () => {
+    for (const path of ['CoA/Reauth/127.0.0.10/00:11:22:33:44:01/1', 'CoA/Reauth/00:11:22:33:44:01/127.0.0.10/1', 'CoA/Disconnect>/ise-01/00:11:22:33:44:01/1']) {
+      const before = cisco.received.length;
+      const answer = await get(server, `/admin/API/mnt/${path}`, { method: 'PUT' });
+      assert.equal(child(parseXml(answer.body), 'results')!.text, 'true', path);
+      assert.equal(cisco.received.length, before + 1, path);
+    }
+    assert.deepEqual(ciscoAvPairs(last(cisco)).slice(1), ['subscriber:command=bounce-host-port']);
+  });
+
+  test('Disconnect by port option: plain Disconnect-Request and port shutdown', async () => {
+    await get(server, '/admin/API/mnt/CoA/Disconnect/ise-01/00:11:22:33:44:01/0');
+    assert.equal(last(cisco).code, Code.DisconnectRequest);
+    await get(server, '/admin/API/mnt/CoA/Disconnect/ise-01/00:11:22:33:44:01/2/127.0.0.10/10.20.0.1');
+    assert.deepEqual(ciscoAvPairs(last(cisco)).slice(1), ['subscriber:command=disable-host-port']);
+  });
+
+  test('a NAK answers false; JSON tells the outcome, Error-Cause, attempts and round trip', async () => {
+    cisco.behaviour = { kind: 'nak', errorCause: 503 };
+    const xml = await get(server, '/admin/API/mnt/CoA/Reauth/ise-01/00:11:22:33:44:01/0');
+    assert.equal(child(parseXml(xml.body), 'results')!.text, 'false');
+    const json = JSON.parse((await get(server, '/admin/API/mnt/CoA/Reauth/ise-01/00:11:22:33:44:01/0', { accept: 'application/json' })).body) as Record<string, unknown>;
+    assert.equal(json.results, false);
+    assert.equal(json.outcome, 'nak');
+    assert.equal(json.errorCause, 503);
+    assert.equal(json.attempts, 1);
+    assert.equal(typeof json.rttMs, 'number');
+    cisco.behaviour = { kind: 'ack' };
+  });
+
+  test('a NAS that never answers: false after the retransmit budget, attempts counted', async () => {
+    cisco.behaviour = { kind: 'silent' };
+    const json = JSON.parse((await get(server, '/admin/API/mnt/CoA/Reauth/ise-01/00:11:22:33:44:01/0', { accept: 'application/json' })).body) as Record<string, unknown>;
+    assert.equal(json.outcome, 'timeout');
+    assert.equal(json.attempts, FAST.maxAttempts);
+    cisco.behaviour = { kind: 'ack' };
+  });
+
+  test('a generic RFC 5176 NAS gets Service-Type Authorize-Only, no Cisco pairs', async () => {
+    const answer = await get(server, '/admin/API/mnt/CoA/Reauth/ise-01/00:11:22:33:44:02/0');
+    assert.equal(child(parseXml(answer.body), 'results')!.text, 'true');
+    const packet = last(generic);
+    assert.equal(getNumber(packet, 'Service-Type'), 17);
+    assert.deepEqual(ciscoAvPairs(packet), []);
+  });
+
+  test('offline endpoint: ISE\'s no-session 500; unsupported action on a generic NAS: 400', async () => {
+    const offline = await get(server, '/admin/API/mnt/CoA/Reauth/ise-01/00:11:22:33:44:99/0');
+    assert.equal(offline.status, 500);
+    assert.match(offline.body, /Session data is not available for 00:11:22:33:44:99\./);
+    const bounce = await get(server, '/admin/API/mnt/CoA/Disconnect/ise-01/00:11:22:33:44:02/1');
+    assert.equal(bounce.status, 400);
+    assert.match(bounce.body, /has no disconnect of type bounce/);
+  });
+});
