@@ -73,6 +73,9 @@ export class SqliteStore implements Store {
     const db = this.#db;
     if (!options.readonly) {
       db.pragma('journal_mode = WAL');
+      // A checkpoint every 1,000 pages stalled group commits under ingest; at 10,000 pages (40 MB of
+      // WAL) they are ten times rarer. Readers are unaffected: they read through the WAL.
+      db.pragma('wal_autocheckpoint = 10000');
       migrate(db);
     }
     db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
