@@ -10,7 +10,7 @@ import type { CoaConfig } from '../config.js';
 import { OpenMntError } from '../errors.js';
 import type { AttributeInput } from '../radius/index.js';
 import type { NasClientTable } from '../radius-server/index.js';
-import type { Session, Store } from '../store/index.js';
+import type { NewCoaAuditRecord, Session, Store } from '../store/index.js';
 import { recipeFor } from './recipes.js';
 import { CoaSender } from './sender.js';
 import type { CoaRequest, CoaResult, CoaService } from './types.js';
@@ -36,6 +36,44 @@ export class CoaEngine implements CoaService {
   }
 
   async send(request: CoaRequest): Promise<CoaResult> {
+    try {
+      return await this.#send(request);
+    } catch (error) {
+      // A CoA that could not even be sent is audited too: who tried, on what, and why it failed.
+      if (error instanceof OpenMntError) {
+        await this.#audit(request, {
+          nasIp: request.target.nasIp ?? null,
+          nasPort: null,
+          sessionId: null,
+          auditSessionId: null,
+          outcome: 'refused',
+          errorCause: null,
+          errorCauseText: null,
+          attempts: 0,
+          rttMs: null,
+          detail: `${error.code}: ${error.message}`,
+        });
+      }
+      throw error;
+    }
+  }
+
+  async #audit(request: CoaRequest, fields: Omit<NewCoaAuditRecord, 'at' | 'admin' | 'origin' | 'jobId' | 'mac' | 'action' | 'actionType'>): Promise<number> {
+    const record: NewCoaAuditRecord = {
+      at: Date.now(),
+      admin: request.admin,
+      origin: request.origin,
+      jobId: request.jobId ?? null,
+      mac: request.target.mac,
+      action: request.action.action,
+      actionType: request.action.type,
+      ...fields,
+    };
+    this.#o.logger.info({ audit: 'coa', ...record }, `CoA ${record.action}/${record.actionType} ${record.mac} via ${record.nasIp ?? '-'}: ${record.outcome}`);
+    return this.#o.store.recordCoa(record);
+  }
+
+  async #send(request: CoaRequest): Promise<CoaResult> {
     const { mac } = request.target;
     const session = await this.#o.store.findLatestSession({ mac });
     // The NAS that holds the session is where the CoA must go; an address from the path is used
@@ -67,7 +105,18 @@ export class CoaEngine implements CoaService {
       rttMs: reply.rttMs === null ? null : Math.round(reply.rttMs * 100) / 100,
       auditId: null,
     };
-    this.#o.logger.info({ audit: 'coa', admin: request.admin, origin: request.origin, jobId: request.jobId ?? null, ...result }, `CoA ${request.action.action}/${request.action.type} ${mac} via ${nasIp}: ${reply.outcome}`);
+    result.auditId = await this.#audit(request, {
+      nasIp,
+      nasPort: client.coaPort,
+      sessionId: result.sessionId,
+      auditSessionId: result.auditSessionId,
+      outcome: result.outcome,
+      errorCause: result.errorCause,
+      errorCauseText: result.errorCauseText,
+      attempts: result.attempts,
+      rttMs: result.rttMs,
+      detail: null,
+    });
     return result;
   }
 

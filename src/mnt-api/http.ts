@@ -14,7 +14,7 @@ import type { CoaService } from '../coa/types.js';
 import type { Store } from '../store/index.js';
 import { failureReasonCatalogue, FAILURE_REASONS, type FailureReason } from '../auth/index.js';
 import { AdminDirectory, parseBasicAuthorization, roleAllows, type Admin } from './admins.js';
-import { parseCall, type ParsedCall } from './calls.js';
+import { integerArgument, ipArgument, macArgument, parseCall, type ParsedCall } from './calls.js';
 import { LoginGuard } from './guard.js';
 import { MetricsRegistry } from './metrics.js';
 import { loadTlsCredentials } from './tls.js';
@@ -293,6 +293,42 @@ export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, 
     throw new OpenMntError('UNKNOWN_CALL', `no handler for ${call.name}`);
   }
 
+  /** OpenMnT's own JSON API beside the MnT calls: what ISE has no call for. */
+  async function runOurs(url: URL, _admin: Admin, res: ServerResponse): Promise<void> {
+    if (url.pathname !== '/api/v1/coa/audit') throw new OpenMntError('UNKNOWN_CALL', `no call has the path ${url.pathname}`);
+    const q = url.searchParams;
+    const text = (name: string) => q.get(name) ?? undefined;
+    const oneOf = (name: string, allowed: readonly string[]) => {
+      const v = text(name);
+      if (v !== undefined && !allowed.includes(v)) throw new OpenMntError('INVALID_ARGUMENT', `query parameter ${name} '${v}' is not valid: one of ${allowed.join(', ')}`);
+      return v;
+    };
+    const time = (name: string) => {
+      const v = text(name);
+      if (v === undefined) return undefined;
+      const ms = /^\d{1,15}$/.test(v) ? Number(v) : Date.parse(v);
+      if (!Number.isFinite(ms)) throw new OpenMntError('INVALID_ARGUMENT', `query parameter ${name} '${v}' is not valid: epoch milliseconds or an ISO 8601 time`);
+      return ms;
+    };
+    const limitText = text('limit') ?? '100';
+    const limit = integerArgument(limitText, 'query parameter limit', 1, 10_000);
+    const before = text('before');
+    const records = await store.coaAudit({
+      mac: text('mac') === undefined ? undefined : macArgument(text('mac')!, 'query parameter mac'),
+      nasIp: text('nas') === undefined ? undefined : ipArgument(text('nas')!, 'query parameter nas'),
+      admin: text('admin'),
+      outcome: oneOf('outcome', ['ack', 'nak', 'timeout', 'refused']),
+      action: oneOf('action', ['reauth', 'disconnect']),
+      jobId: text('job'),
+      since: time('since'),
+      until: time('until'),
+      beforeId: before === undefined ? undefined : integerArgument(before, 'query parameter before', 1, Number.MAX_SAFE_INTEGER),
+      limit,
+    });
+    const next = records.length === limit ? records[records.length - 1]!.id : null;
+    send(res, 'json', 200, JSON.stringify({ records: records.map((r) => ({ ...r, at: new Date(r.at).toISOString() })), next }));
+  }
+
   async function lookupSession(call: ParsedCall) {
     const args = call.args;
     let session = null;
@@ -390,6 +426,14 @@ export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, 
         res.end(body);
         return;
       }
+      if (url.pathname.startsWith('/api/v1/')) {
+        format = 'json';
+        const admin = await authenticate(req);
+        callName = ourCallName(url.pathname);
+        if (req.method !== 'GET') throw Object.assign(new HttpFailure(405, 'METHOD_NOT_ALLOWED', `${url.pathname} answers GET`), { allow: 'GET' });
+        req.resume();
+        return runOurs(url, admin, res);
+      }
       format = formatOf(req);
       const admin = await authenticate(req);
       call = parseCall(url.pathname);
@@ -441,6 +485,10 @@ export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, 
     res.writeHead(storeOk ? 200 : 503, { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-store' });
     res.end(body);
   }
+}
+
+function ourCallName(pathname: string): string {
+  return pathname === '/api/v1/coa/audit' ? 'api/coa/audit' : 'api/unknown';
 }
 
 export function notFound(key: string): OpenMntError {

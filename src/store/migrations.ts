@@ -3,7 +3,7 @@
  * `PRAGMA user_version`. A released migration is never edited; changes come as new entries.
  */
 import type { Database } from 'better-sqlite3';
-import { ACCOUNTING_COLUMNS, AUTH_COLUMNS, SESSION_COLUMNS, createTableSql } from './schema.js';
+import { ACCOUNTING_COLUMNS, AUTH_COLUMNS, COA_AUDIT_COLUMNS, SESSION_COLUMNS, createTableSql } from './schema.js';
 
 const MIGRATIONS: readonly ((db: Database) => void)[] = [
   (db) => {
@@ -32,6 +32,15 @@ const MIGRATIONS: readonly ((db: Database) => void)[] = [
   (db) => {
     // AuthStatus by user name (the quick reference's AuthStatus/UserName).
     db.exec('CREATE INDEX auth_records_user ON auth_records (user_name, received_at)');
+  },
+  (db) => {
+    // The CoA audit log (every CoA, single or in a job), kept per the retention settings.
+    db.exec(createTableSql('coa_audit', COA_AUDIT_COLUMNS));
+    db.exec(`
+      CREATE INDEX coa_audit_at ON coa_audit (at);
+      CREATE INDEX coa_audit_mac ON coa_audit (mac, at);
+      CREATE INDEX coa_audit_job ON coa_audit (job_id);
+    `);
   },
 ];
 

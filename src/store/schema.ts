@@ -2,9 +2,9 @@
  * Table layouts as data. Each column names the property it maps to, so the SQL, the row mapper
  * and the insert/update statements are generated from one list and cannot drift apart.
  */
-import type { AccountingRecord, AuthRecord, Session } from './types.js';
+import type { AccountingRecord, AuthRecord, CoaAuditRecord, Session } from './types.js';
 
-export type ColumnKind = 'text' | 'int' | 'bool';
+export type ColumnKind = 'text' | 'int' | 'real' | 'bool';
 
 export interface Column<T> {
   key: keyof T & string;
@@ -138,9 +138,30 @@ export const AUTH_COLUMNS = columns<AuthRecord>({
   server: 'text!',
 });
 
+export const COA_AUDIT_COLUMNS = columns<CoaAuditRecord>({
+  id: 'int!',
+  at: 'int!',
+  admin: 'text!',
+  origin: 'text!',
+  jobId: 'text',
+  mac: 'text!',
+  sessionId: 'int',
+  auditSessionId: 'text',
+  nasIp: 'text',
+  nasPort: 'int',
+  action: 'text!',
+  actionType: 'text!',
+  outcome: 'text!',
+  errorCause: 'int',
+  errorCauseText: 'text',
+  attempts: 'int!',
+  rttMs: 'real',
+  detail: 'text',
+});
+
 function columnSql<T>(c: Column<T>, autoincrement: boolean): string {
   if (c.key === 'id') return autoincrement ? 'id INTEGER PRIMARY KEY AUTOINCREMENT' : 'id INTEGER PRIMARY KEY';
-  const type = c.kind === 'text' ? 'TEXT' : 'INTEGER';
+  const type = c.kind === 'text' ? 'TEXT' : c.kind === 'real' ? 'REAL' : 'INTEGER';
   return `${c.name} ${type}${c.notNull ? ' NOT NULL' : ''}`;
 }
 

@@ -11,6 +11,7 @@ import { migrate } from './migrations.js';
 import {
   ACCOUNTING_COLUMNS,
   AUTH_COLUMNS,
+  COA_AUDIT_COLUMNS,
   SESSION_COLUMNS,
   paramsFor,
   rowMapper,
@@ -23,6 +24,9 @@ import type {
   AuthWrite,
   CloseReason,
   PruneResult,
+  CoaAuditQuery,
+  CoaAuditRecord,
+  NewCoaAuditRecord,
   Session,
   SessionQuery,
   SessionSummary,
@@ -44,6 +48,7 @@ type Row = Record<string, unknown>;
 const toSession = rowMapper(SESSION_COLUMNS);
 const toAccounting = rowMapper(ACCOUNTING_COLUMNS);
 const toAuth = rowMapper(AUTH_COLUMNS);
+const toCoaAudit = rowMapper(COA_AUDIT_COLUMNS);
 
 const keysBetween = (first: string, last: string) => {
   const keys = SESSION_COLUMNS.map((c) => c.key as string);
@@ -331,6 +336,33 @@ export class SqliteStore implements Store {
     return (this.#s.stale.all(before, limit) as Row[]).map(toSession);
   }
 
+  async recordCoa(record: NewCoaAuditRecord): Promise<number> {
+    this.#open();
+    return Number(this.#s.insertCoaAudit.run(...paramsFor(COA_AUDIT_COLUMNS, { ...record, id: undefined })).lastInsertRowid);
+  }
+
+  async coaAudit(query: CoaAuditQuery): Promise<CoaAuditRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown) => {
+      if (value !== undefined) {
+        where.push(sql);
+        params.push(value);
+      }
+    };
+    add('mac = ?', query.mac);
+    add('nas_ip = ?', query.nasIp);
+    add('admin = ?', query.admin);
+    add('outcome = ?', query.outcome);
+    add('action = ?', query.action);
+    add('job_id = ?', query.jobId);
+    add('at >= ?', query.since);
+    add('at <= ?', query.until);
+    add('id < ?', query.beforeId);
+    const sql = `SELECT * FROM coa_audit${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    return (this.#statement(sql).all(...params, query.limit) as Row[]).map(toCoaAudit);
+  }
+
   async prune(olderThan: number): Promise<PruneResult> {
     this.#open();
     const chunked = (table: string, column: string) => {
@@ -347,6 +379,7 @@ export class SqliteStore implements Store {
       accountingRecords: chunked('accounting_records', 'received_at'),
       authRecords: chunked('auth_records', 'received_at'),
       closedSessions: chunked('sessions_closed', 'closed_at'),
+      coaAudit: chunked('coa_audit', 'at'),
     };
   }
 
@@ -389,6 +422,7 @@ function prepare(db: Database.Database) {
   return {
     insertAccounting: insert('accounting_records', ACCOUNTING_COLUMNS),
     insertAuth: insert('auth_records', AUTH_COLUMNS),
+    insertCoaAudit: insert('coa_audit', COA_AUDIT_COLUMNS),
     insertSession: insert('sessions_active', INSERT_COLUMNS),
     findIdentity: db.prepare('SELECT id FROM sessions_active WHERE nas_ip = ? AND acct_session_id = ? AND calling_station_id = ?'),
     findAuthenticatedByAudit: db.prepare(

@@ -253,6 +253,48 @@ export interface PruneResult {
   accountingRecords: number;
   authRecords: number;
   closedSessions: number;
+  coaAudit: number;
+}
+
+/** One CoA as the audit log keeps it: who asked, for which endpoint and session, what the NAS did. */
+export interface CoaAuditRecord {
+  id: number;
+  at: number;
+  admin: string;
+  /** `mnt-api`, `job`, `api`. */
+  origin: string;
+  jobId: string | null;
+  mac: string;
+  sessionId: number | null;
+  auditSessionId: string | null;
+  nasIp: string | null;
+  nasPort: number | null;
+  /** `reauth` or `disconnect`, and its type (`default`, `last`, `rerun`, `bounce`, `shutdown`). */
+  action: string;
+  actionType: string;
+  /** `ack`, `nak`, `timeout`, or `refused` when it could not be sent (no session, unknown NAS…). */
+  outcome: string;
+  errorCause: number | null;
+  errorCauseText: string | null;
+  attempts: number;
+  rttMs: number | null;
+  detail: string | null;
+}
+
+export type NewCoaAuditRecord = Omit<CoaAuditRecord, 'id'>;
+
+export interface CoaAuditQuery {
+  mac?: string;
+  nasIp?: string;
+  admin?: string;
+  outcome?: string;
+  action?: string;
+  jobId?: string;
+  since?: number;
+  until?: number;
+  /** Keyset paging, newest first: records with id below this. */
+  beforeId?: number;
+  limit: number;
 }
 
 export interface StoreStats {
@@ -302,6 +344,12 @@ export interface Store {
 
   /** Active sessions not updated since `before` (for the stale sweep), oldest first. */
   staleCandidates(before: number, limit: number): Promise<Session[]>;
+
+  /** Appends one CoA to the audit log; resolves with its id once committed. */
+  recordCoa(record: NewCoaAuditRecord): Promise<number>;
+
+  /** The CoA audit log, newest first, filtered. */
+  coaAudit(query: CoaAuditQuery): Promise<CoaAuditRecord[]>;
 
   /** Deletes records and closed sessions older than the cut-off. */
   prune(olderThan: number): Promise<PruneResult>;

@@ -13,6 +13,9 @@ import type {
   AuthWrite,
   CloseReason,
   PruneResult,
+  CoaAuditQuery,
+  CoaAuditRecord,
+  NewCoaAuditRecord,
   Session,
   SessionQuery,
   SessionSummary,
@@ -159,6 +162,12 @@ export class WorkerStore implements Store {
   }
   staleCandidates(before: number, limit: number): Promise<Session[]> {
     return this.#call('staleCandidates', before, limit);
+  }
+  recordCoa(record: NewCoaAuditRecord): Promise<number> {
+    return this.#call('recordCoa', record);
+  }
+  async coaAudit(query: CoaAuditQuery): Promise<CoaAuditRecord[]> {
+    return this.#read()?.coaAudit(query) ?? this.#call('coaAudit', query);
   }
   prune(olderThan: number): Promise<PruneResult> {
     return this.#call('prune', olderThan);

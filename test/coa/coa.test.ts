@@ -213,4 +213,36 @@ describe('MnT CoA calls end to end', { skip }, () => {
     assert.equal(bounce.status, 400);
     assert.match(bounce.body, /has no disconnect of type bounce/);
   });
+
+  test('the audit log keeps every CoA with who, what and what the NAS answered; queryable with filters', async () => {
+    const audit = async (query: string) => {
+      const answer = await get(server, `/api/v1/coa/audit${query}`, { as: 'helpdesk-admin' });
+      assert.equal(answer.status, 200, answer.body);
+      return JSON.parse(answer.body) as { records: Record<string, unknown>[]; next: number | null };
+    };
+    const naks = await audit('?mac=00-11-22-33-44-01&outcome=nak');
+    assert.ok(naks.records.length >= 2);
+    const nak = naks.records[0]!;
+    assert.equal(nak.errorCause, 503);
+    assert.match(String(nak.errorCauseText), /session/i);
+    assert.equal(nak.admin, 'root-admin');
+    assert.equal(nak.nasIp, '127.0.0.10');
+    assert.equal(nak.auditSessionId, '0A000A0A0000000100000001');
+    assert.equal(nak.origin, 'mnt-api');
+    const first = (await audit('?mac=00:11:22:33:44:01&action=reauth&limit=100')).records.at(-1)!;
+    assert.equal(first.admin, 'mnt-admin');
+    assert.equal(first.outcome, 'ack');
+    assert.equal(first.actionType, 'last');
+    assert.equal(typeof first.rttMs, 'number');
+    const refused = (await audit('?outcome=refused')).records;
+    assert.ok(refused.some((r) => r.mac === '00:11:22:33:44:99' && /SESSION_NOT_FOUND/.test(String(r.detail))));
+    const page = await audit('?limit=2');
+    assert.equal(page.records.length, 2);
+    const next = await audit(`?limit=2&before=${page.next}`);
+    assert.ok((next.records[0]!.id as number) < (page.records[1]!.id as number));
+    for (const bad of ['?mac=zz', '?outcome=maybe', '?limit=0', '?since=yesterday', '?nas=1.2.3']) {
+      assert.equal((await get(server, `/api/v1/coa/audit${bad}`)).status, 400, bad);
+    }
+    assert.equal((await get(server, '/api/v1/coa/audit', { as: null })).status, 401);
+  });
 });
