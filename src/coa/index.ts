@@ -2,3 +2,4 @@ export type * from './types.js';
 export { CoaEngine, type CoaEngineOptions } from './service.js';
 export { CoaSender, type CoaReply, type CoaSendRequest, type RetransmitPolicy, type SenderStats } from './sender.js';
 export { RECIPES, recipeFor, type Recipe } from './recipes.js';
+export { WebhookDispatcher, signWebhook, type WebhookDelivery, type WebhookOptions } from './webhooks.js';

@@ -13,6 +13,7 @@ import type { NasClientTable } from '../radius-server/index.js';
 import type { NewCoaAuditRecord, Session, Store } from '../store/index.js';
 import { recipeFor } from './recipes.js';
 import { CoaSender } from './sender.js';
+import { WebhookDispatcher } from './webhooks.js';
 import type { CoaRequest, CoaResult, CoaService } from './types.js';
 
 export interface CoaEngineOptions {
@@ -20,10 +21,13 @@ export interface CoaEngineOptions {
   clients: NasClientTable;
   store: Store;
   logger: Logger;
+  /** Overrides of the webhook retry timing (tests). */
+  webhookTiming?: { baseDelayMs: number; maxDelayMs: number };
 }
 
 export class CoaEngine implements CoaService {
   readonly sender: CoaSender;
+  readonly webhooks: WebhookDispatcher;
   readonly #o: CoaEngineOptions;
 
   constructor(options: CoaEngineOptions) {
@@ -33,6 +37,7 @@ export class CoaEngine implements CoaService {
       policy: { initialTimeoutMs: c.initialTimeoutMs, maxTimeoutMs: c.maxTimeoutMs, maxAttempts: c.maxAttempts, maxTotalMs: c.maxTotalMs },
       sockets: c.sockets,
     });
+    this.webhooks = new WebhookDispatcher({ receivers: c.webhooks, maxAttempts: c.webhookMaxAttempts, logger: options.logger, ...options.webhookTiming });
   }
 
   async send(request: CoaRequest): Promise<CoaResult> {
@@ -70,7 +75,9 @@ export class CoaEngine implements CoaService {
       ...fields,
     };
     this.#o.logger.info({ audit: 'coa', ...record }, `CoA ${record.action}/${record.actionType} ${record.mac} via ${record.nasIp ?? '-'}: ${record.outcome}`);
-    return this.#o.store.recordCoa(record);
+    const id = await this.#o.store.recordCoa(record);
+    this.webhooks.publish('coa.audit', { id, ...record, at: new Date(record.at).toISOString() });
+    return id;
   }
 
   async #send(request: CoaRequest): Promise<CoaResult> {
@@ -120,8 +127,9 @@ export class CoaEngine implements CoaService {
     return result;
   }
 
-  close(): Promise<void> {
-    return this.sender.close();
+  async close(): Promise<void> {
+    await this.sender.close();
+    await this.webhooks.close();
   }
 }
 

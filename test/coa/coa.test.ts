@@ -11,8 +11,10 @@ import { NasSimulator } from '../helpers/nas-simulator.js';
 import { needTool } from '../helpers/tools.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { addAdmins, child, fill, get, parseXml } from '../helpers/mnt.js';
+import { WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 const SECRET = 'coa-secret-1';
+const WEBHOOK_SECRET = `whsec_${Buffer.from('webhook-key-for-the-coa-tests').toString('base64')}`;
 const FAST = { initialTimeoutMs: 60, maxTimeoutMs: 240, maxAttempts: 4, maxTotalMs: 3000 };
 
 function sender(sockets = 2, policy = FAST): CoaSender {
@@ -109,13 +111,15 @@ describe('MnT CoA calls end to end', { skip }, () => {
   let server: TestServer;
   let cisco: NasSimulator;
   let generic: NasSimulator;
+  const receiver = new WebhookReceiver(WEBHOOK_SECRET);
 
   before(async () => {
+    await receiver.start();
     cisco = await new NasSimulator(SECRET).start(0, '127.0.0.10');
     generic = await new NasSimulator('generic-secret').start(0, '127.0.0.20');
     server = await startTestServer((c) => {
       c.auth.unknownEndpoint = 'PermitAccess';
-      c.coa = { ...c.coa, ...FAST };
+      c.coa = { ...c.coa, ...FAST, webhooks: [{ url: receiver.url, secret: WEBHOOK_SECRET }] };
       c.radius.clients = [
         // radclient sends from 127.0.0.1; the sessions name their NAS with NAS-IP-Address.
         { name: 'radclient', address: '127.0.0.1', secret: 'testing123', vendor: 'cisco', coaPort: 3799, requireMessageAuthenticator: false, deviceGroups: [] },
@@ -137,6 +141,7 @@ describe('MnT CoA calls end to end', { skip }, () => {
     await server.stop();
     await cisco.close();
     await generic.close();
+    await receiver.close();
   });
 
   const last = (nas: NasSimulator): RadiusPacket => nas.received.at(-1)!.packet;
@@ -187,6 +192,13 @@ describe('MnT CoA calls end to end', { skip }, () => {
     assert.equal(json.attempts, 1);
     assert.equal(typeof json.rttMs, 'number');
     cisco.behaviour = { kind: 'ack' };
+    await server.coa.webhooks.drain();
+    const hook = receiver.received.map((r) => ({ ...r, event: JSON.parse(r.body) as { type: string; data: Record<string, unknown> } })).filter((r) => r.event.data.outcome === 'nak');
+    assert.ok(hook.length >= 2, 'each NAK reached the webhook');
+    assert.ok(hook.every((r) => r.signatureValid));
+    assert.equal(hook[0]!.event.type, 'coa.audit');
+    assert.equal(hook[0]!.event.data.errorCause, 503);
+    assert.equal(hook[0]!.event.data.mac, '00:11:22:33:44:01');
   });
 
   test('a NAS that never answers: false after the retransmit budget, attempts counted', async () => {
