@@ -24,7 +24,7 @@ import {
 } from './radius-server/index.js';
 import { SessionDirectory, toAccountingWrite, toAuthWrite } from './sessions/index.js';
 import { startStore, type Store } from './store/index.js';
-import { CoaEngine } from './coa/index.js';
+import { CoaEngine, JobRunner } from './coa/index.js';
 import { AdminDirectory, LoginGuard, MetricsRegistry, startApiServer } from './mnt-api/index.js';
 import { VERSION } from './version.js';
 
@@ -35,6 +35,7 @@ export interface RunningServer {
   radius: RadiusServer;
   clients: NasClient[];
   coa: CoaEngine;
+  jobs: JobRunner;
   api: { port: number; url: string };
   admins: AdminDirectory;
   /** Set when this start created the first admin account: shown once, never stored in clear. */
@@ -112,6 +113,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   directory.start();
 
   const coa = new CoaEngine({ config: config.coa, clients: clientTable, store, logger: logger.child({ part: 'coa' }) });
+  const jobs = new JobRunner({ coa, store, config: config.coa, logger: logger.child({ part: 'coa-jobs' }) });
   const admins = AdminDirectory.open(config.api.adminsFile);
   const initialAdmin = await admins.ensureInitialAdmin();
   const metrics = new MetricsRegistry();
@@ -124,6 +126,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     guard: new LoginGuard(config.api.lockout),
     metrics,
     coa,
+    jobs,
     version: VERSION,
   });
   logger.info({ node: server, clients: clients.map((c) => `${c.name} ${c.address}`), store: config.store.path, api: api.url }, 'OpenMnT serving');
@@ -135,6 +138,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     radius,
     clients,
     coa,
+    jobs,
     api: { port: api.port, url: api.url },
     admins,
     initialAdmin,

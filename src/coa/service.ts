@@ -14,7 +14,7 @@ import type { NewCoaAuditRecord, Session, Store } from '../store/index.js';
 import { recipeFor } from './recipes.js';
 import { CoaSender } from './sender.js';
 import { WebhookDispatcher } from './webhooks.js';
-import type { CoaRequest, CoaResult, CoaService } from './types.js';
+import type { CoaRequest, CoaResult, CoaService, CoaVerification, SessionSnapshot } from './types.js';
 
 export interface CoaEngineOptions {
   config: CoaConfig;
@@ -112,6 +112,9 @@ export class CoaEngine implements CoaService {
       rttMs: reply.rttMs === null ? null : Math.round(reply.rttMs * 100) / 100,
       auditId: null,
     };
+    if (reply.outcome === 'ack' && request.verifyTimeoutMs) {
+      result.verification = await this.#verify(mac, session, request.verifyTimeoutMs);
+    }
     result.auditId = await this.#audit(request, {
       nasIp,
       nasPort: client.coaPort,
@@ -122,15 +125,47 @@ export class CoaEngine implements CoaService {
       errorCauseText: result.errorCauseText,
       attempts: result.attempts,
       rttMs: result.rttMs,
-      detail: null,
+      detail: result.verification === undefined ? null : `verification: ${result.verification.verified ? 'endpoint came back' : 'no new authentication or accounting'} after ${result.verification.waitedMs} ms`,
     });
     return result;
+  }
+
+  /** Waits for the endpoint's next authentication or accounting update, polling the directory. */
+  async #verify(mac: string, before: Session | null, timeoutMs: number): Promise<CoaVerification> {
+    const started = Date.now();
+    const mark = (s: Session | null) => Math.max(s?.authAt ?? 0, s?.acctAt ?? 0, s?.updatedAt ?? 0);
+    const since = Math.max(mark(before), started - 1);
+    let after: Session | null = null;
+    for (;;) {
+      after = await this.#o.store.findLatestSession({ mac });
+      if (after !== null && mark(after) > since) break;
+      if (Date.now() - started >= timeoutMs) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return {
+      verified: after !== null && mark(after) > since,
+      waitedMs: Date.now() - started,
+      before: snapshot(before),
+      after: snapshot(after),
+    };
   }
 
   async close(): Promise<void> {
     await this.sender.close();
     await this.webhooks.close();
   }
+}
+
+function snapshot(s: Session | null): SessionSnapshot | null {
+  if (s === null) return null;
+  const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : null);
+  return {
+    state: s.state,
+    vlan: s.vlan ?? null,
+    authorizationProfile: s.selectedAuthzProfile ?? null,
+    authenticatedAt: iso(s.authAt),
+    lastAccountingAt: iso(s.acctAt),
+  };
 }
 
 /** RFC 5176 §3: the attributes that tell the NAS which session is meant. */

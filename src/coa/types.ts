@@ -35,6 +35,24 @@ export interface CoaRequest {
 /** What the NAS did: acknowledged, refused, or never answered within the retransmit budget. */
 export type CoaOutcome = 'ack' | 'nak' | 'timeout';
 
+/** What an operator looks at before and after a reauthentication. */
+export interface SessionSnapshot {
+  state: string;
+  vlan: string | null;
+  authorizationProfile: string | null;
+  authenticatedAt: string | null;
+  lastAccountingAt: string | null;
+}
+
+/** The cookbook's "CoA with verification", done by the server: did the endpoint come back? */
+export interface CoaVerification {
+  /** True when a new authentication or accounting update arrived within the wait. */
+  verified: boolean;
+  waitedMs: number;
+  before: SessionSnapshot | null;
+  after: SessionSnapshot | null;
+}
+
 export interface CoaResult {
   outcome: CoaOutcome;
   action: CoaAction;
@@ -51,6 +69,8 @@ export interface CoaResult {
   rttMs: number | null;
   /** Audit record id. */
   auditId: number | null;
+  /** Present when verification was asked for and the NAS acknowledged. */
+  verification?: CoaVerification;
 }
 
 export interface CoaService {

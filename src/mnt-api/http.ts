@@ -10,7 +10,8 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { OpenMntError, isOpenMntError, type ErrorCode } from '../errors.js';
-import type { CoaService } from '../coa/types.js';
+import type { CoaAction, CoaService } from '../coa/types.js';
+import type { JobRunner, JobSelector, JobSpec, Pacing } from '../coa/jobs.js';
 import type { Store } from '../store/index.js';
 import { failureReasonCatalogue, FAILURE_REASONS, type FailureReason } from '../auth/index.js';
 import { AdminDirectory, parseBasicAuthorization, roleAllows, type Admin } from './admins.js';
@@ -44,6 +45,7 @@ export const EMULATED_VERSION = '3.2.0.542';
 const XML_TYPE = 'application/xml;charset=UTF-8';
 const JSON_TYPE = 'application/json;charset=UTF-8';
 const MAX_BODY = 64 * 1024;
+const MAX_JOB_BODY = 8 * 1024 * 1024;
 const MAX_PAGE_SIZE = 100_000;
 const CHUNK = 64 * 1024;
 /** Sessions read from the store at a time while a list streams. */
@@ -57,6 +59,7 @@ export interface ApiDependencies {
   guard: LoginGuard;
   metrics: MetricsRegistry;
   coa?: CoaService | undefined;
+  jobs?: JobRunner | undefined;
   /** OpenMnT's own version, in the Server header and /health. */
   version: string;
 }
@@ -277,11 +280,15 @@ export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, 
         if (args.kind !== 'coa') break;
         if (deps.coa === undefined) throw new HttpFailure(503, 'UNAVAILABLE', 'the CoA engine is not running on this node');
         const action = call.name === 'CoA/Reauth' ? ({ action: 'reauth', type: args.reauth } as const) : ({ action: 'disconnect', type: args.disconnect } as const);
+        // `?verify=N` (ours): after an ACK, wait up to N seconds for the endpoint to come back.
+        const verify = url.searchParams.get('verify');
+        const verifyTimeoutMs = verify === null ? null : integerArgument(verify, 'query parameter verify (seconds)', 1, 300) * 1000;
         const result = await deps.coa.send({
           target: { mac: args.mac, nasIp: args.nasIp, endpointIp: args.endpointIp },
           action,
           admin: admin.name,
           origin: 'mnt-api',
+          verifyTimeoutMs,
         });
         const ok = result.outcome === 'ack';
         if (format === 'json') {
@@ -294,8 +301,46 @@ export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, 
   }
 
   /** OpenMnT's own JSON API beside the MnT calls: what ISE has no call for. */
-  async function runOurs(url: URL, _admin: Admin, res: ServerResponse): Promise<void> {
+  async function runOurs(req: IncomingMessage, url: URL, admin: Admin, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET';
+    const allow = (methods: string[]) => {
+      if (!methods.includes(method)) throw Object.assign(new HttpFailure(405, 'METHOD_NOT_ALLOWED', `${url.pathname} answers ${methods.join(', ')}`), { allow: methods.join(', ') });
+    };
+    const right = (r: 'read' | 'coa') => {
+      if (!roleAllows(admin.role, r)) throw new HttpFailure(403, 'FORBIDDEN', `admin '${admin.name}' (${admin.role}) may not ${r === 'coa' ? 'run CoA jobs' : 'read this'}`);
+    };
+    if (url.pathname === '/api/v1/coa/jobs' || url.pathname.startsWith('/api/v1/coa/jobs/')) {
+      const jobs = deps.jobs;
+      if (jobs === undefined) throw new HttpFailure(503, 'UNAVAILABLE', 'CoA jobs are not running on this node');
+      const id = url.pathname.slice('/api/v1/coa/jobs/'.length);
+      if (url.pathname === '/api/v1/coa/jobs') {
+        allow(['GET', 'POST']);
+        if (method === 'GET') {
+          right('read');
+          req.resume();
+          return send(res, 'json', 200, JSON.stringify({ jobs: jobs.list() }));
+        }
+        right('coa');
+        const spec = parseJobSpec(await readJson(req, MAX_JOB_BODY));
+        if (spec.dryRun) {
+          const targets = await jobs.select(spec.selector);
+          return send(res, 'json', 200, JSON.stringify({ dryRun: true, count: targets.length, endpoints: targets }));
+        }
+        const job = await jobs.start(spec, admin.name);
+        return send(res, 'json', 202, JSON.stringify(job), { Location: `/api/v1/coa/jobs/${job.id}` });
+      }
+      allow(['GET', 'DELETE']);
+      req.resume();
+      if (method === 'DELETE') {
+        right('coa');
+        return send(res, 'json', 200, JSON.stringify(jobs.cancel(id)));
+      }
+      right('read');
+      return send(res, 'json', 200, JSON.stringify(jobs.get(id)));
+    }
     if (url.pathname !== '/api/v1/coa/audit') throw new OpenMntError('UNKNOWN_CALL', `no call has the path ${url.pathname}`);
+    allow(['GET']);
+    req.resume();
     const q = url.searchParams;
     const text = (name: string) => q.get(name) ?? undefined;
     const oneOf = (name: string, allowed: readonly string[]) => {
@@ -407,14 +452,16 @@ export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, 
       if (Buffer.byteLength(target) > config.api.maxUrlBytes) {
         throw new HttpFailure(414, 'REQUEST_TOO_LARGE', `the request target is longer than ${config.api.maxUrlBytes} bytes`);
       }
-      const length = Number(req.headers['content-length'] ?? 0);
-      if (!(length <= MAX_BODY)) throw new HttpFailure(413, 'REQUEST_TOO_LARGE', `MnT calls take no body larger than ${MAX_BODY} bytes`);
       let url: URL;
       try {
         url = new URL(target, 'http://localhost');
       } catch {
         throw new OpenMntError('INVALID_ARGUMENT', 'the request target is not a valid URL path');
       }
+      // A job may list many MACs; everything else takes no body worth the name.
+      const maxBody = url.pathname === '/api/v1/coa/jobs' ? MAX_JOB_BODY : MAX_BODY;
+      const length = Number(req.headers['content-length'] ?? 0);
+      if (!(length <= maxBody)) throw new HttpFailure(413, 'REQUEST_TOO_LARGE', `this call takes no body larger than ${maxBody} bytes`);
       if (url.pathname === '/health') {
         callName = 'health';
         return health(res);
@@ -430,9 +477,7 @@ export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, 
         format = 'json';
         const admin = await authenticate(req);
         callName = ourCallName(url.pathname);
-        if (req.method !== 'GET') throw Object.assign(new HttpFailure(405, 'METHOD_NOT_ALLOWED', `${url.pathname} answers GET`), { allow: 'GET' });
-        req.resume();
-        return runOurs(url, admin, res);
+        return runOurs(req, url, admin, res);
       }
       format = formatOf(req);
       const admin = await authenticate(req);
@@ -488,7 +533,81 @@ export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, 
 }
 
 function ourCallName(pathname: string): string {
-  return pathname === '/api/v1/coa/audit' ? 'api/coa/audit' : 'api/unknown';
+  if (pathname === '/api/v1/coa/audit') return 'api/coa/audit';
+  if (pathname === '/api/v1/coa/jobs') return 'api/coa/jobs';
+  if (pathname.startsWith('/api/v1/coa/jobs/')) return 'api/coa/jobs/{id}';
+  return 'api/unknown';
+}
+
+/** Reads a JSON body of at most `limit` bytes. */
+async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new HttpFailure(413, 'REQUEST_TOO_LARGE', `the body is larger than ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    throw new OpenMntError('INVALID_ARGUMENT', 'the body is not valid JSON');
+  }
+}
+
+const REAUTH: readonly string[] = ['default', 'last', 'rerun'];
+const DISCONNECT: readonly string[] = ['default', 'bounce', 'shutdown'];
+
+/** A job request: `{"selector": {...}, "action": "reauth", "type": "default", "dryRun", "pacing", "verifySeconds"}`. */
+function parseJobSpec(body: unknown): JobSpec & { dryRun: boolean } {
+  const bad = (what: string): never => {
+    throw new OpenMntError('INVALID_ARGUMENT', `job: ${what}`);
+  };
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) bad('the body must be a JSON object');
+  const b = body as Record<string, unknown>;
+  for (const key of Object.keys(b)) if (!['selector', 'action', 'type', 'dryRun', 'pacing', 'verifySeconds'].includes(key)) bad(`unknown field ${key}`);
+  const sel = b.selector;
+  if (typeof sel !== 'object' || sel === null || Array.isArray(sel)) bad('selector must be an object');
+  const s = sel as Record<string, unknown>;
+  const selector: JobSelector = {};
+  for (const [key, value] of Object.entries(s)) {
+    if (key === 'macs') {
+      if (!Array.isArray(value) || value.some((m) => typeof m !== 'string')) bad('selector.macs must be a list of MAC addresses');
+      selector.macs = (value as string[]).map((m) => macArgument(m, 'selector.macs entry'));
+    } else if (key === 'nasIp') {
+      selector.nasIp = ipArgument(String(value), 'selector.nasIp');
+    } else if (['userName', 'identityGroup', 'authzProfile', 'policy'].includes(key)) {
+      if (typeof value !== 'string' || value === '') bad(`selector.${key} must be a non-empty string`);
+      selector[key as 'userName'] = value as string;
+    } else {
+      bad(`unknown selector ${key} (use nasIp, userName, identityGroup, authzProfile, policy, macs)`);
+    }
+  }
+  const action = b.action;
+  const type = b.type ?? 'default';
+  if (action !== 'reauth' && action !== 'disconnect') bad('action must be reauth or disconnect');
+  const types = action === 'reauth' ? REAUTH : DISCONNECT;
+  if (typeof type !== 'string' || !types.includes(type)) bad(`type of ${String(action)} must be one of ${types.join(', ')}`);
+  const pacing: Partial<Pacing> = {};
+  if (b.pacing !== undefined) {
+    if (typeof b.pacing !== 'object' || b.pacing === null) bad('pacing must be an object');
+    for (const [key, value] of Object.entries(b.pacing as Record<string, unknown>)) {
+      if (!['perNasInFlight', 'perNasPerSecond', 'globalInFlight', 'globalPerSecond'].includes(key)) bad(`unknown pacing ${key}`);
+      const min = key.endsWith('InFlight') ? 1 : 0;
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > 100_000) bad(`pacing.${key} must be a whole number from ${min} to 100000`);
+      pacing[key as keyof Pacing] = value as number;
+    }
+  }
+  const verify = b.verifySeconds;
+  if (verify !== undefined && (typeof verify !== 'number' || !Number.isInteger(verify) || verify < 1 || verify > 300)) bad('verifySeconds must be a whole number from 1 to 300');
+  if (b.dryRun !== undefined && typeof b.dryRun !== 'boolean') bad('dryRun must be true or false');
+  return {
+    selector,
+    action: (action === 'reauth' ? { action, type } : { action, type }) as CoaAction,
+    pacing,
+    verifyTimeoutMs: verify === undefined ? null : (verify as number) * 1000,
+    dryRun: b.dryRun === true,
+  };
 }
 
 export function notFound(key: string): OpenMntError {

@@ -214,6 +214,9 @@ export class SqliteStore implements Store {
     add('nas_ip = ?', query.nasIp);
     add('framed_ip = ?', query.framedIp);
     add('audit_session_id = ?', query.auditSessionId);
+    add('identity_group = ?', query.identityGroup);
+    add('selected_authz_profile = ?', query.selectedAuthzProfile);
+    add('authz_policy = ?', query.authzPolicy);
     add('started_at >= ?', query.startedFrom);
     add('started_at <= ?', query.startedTo);
     if (paged) add('id > ?', query.afterId ?? 0);

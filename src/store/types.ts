@@ -222,6 +222,9 @@ export interface SessionQuery {
   nasIp?: string;
   framedIp?: string;
   auditSessionId?: string;
+  identityGroup?: string;
+  selectedAuthzProfile?: string;
+  authzPolicy?: string;
   /** Sessions whose startedAt (or authAt for AuthList) lies in [from, to]. */
   startedFrom?: number;
   startedTo?: number;
