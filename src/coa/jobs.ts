@@ -44,7 +44,8 @@ export interface JobTarget {
 export interface JobResult {
   mac: string;
   nasIp: string;
-  outcome: CoaOutcome | 'refused' | 'cancelled';
+  /** `unreachable`: not sent, because its NAS left the job's first requests unanswered. */
+  outcome: CoaOutcome | 'refused' | 'cancelled' | 'unreachable';
   errorCause: number | null;
   errorCauseText: string | null;
   attempts: number;
@@ -124,7 +125,7 @@ export class JobRunner {
       pacing,
       total: targets.length,
       completed: 0,
-      counts: { ack: 0, nak: 0, timeout: 0, refused: 0, cancelled: 0 },
+      counts: { ack: 0, nak: 0, timeout: 0, refused: 0, cancelled: 0, unreachable: 0 },
       createdAt: new Date().toISOString(),
       finishedAt: null as string | null,
       durationMs: null as number | null,
@@ -177,6 +178,11 @@ export class JobRunner {
       else queues.set(t.nasIp, [t]);
     }
     const inFlight = new Map<string, number>();
+    // A NAS whose requests time out is sent nothing new until it answers; if its whole first wave
+    // times out with no answer at all, the rest of its endpoints are not sent (each would wait the
+    // whole retransmit budget, and a job over a dead switch would take hours).
+    const timeouts = new Map<string, number>();
+    const answered = new Set<string>();
     const nextAt = new Map<string, number>();
     let globalInFlight = 0;
     let globalNextAt = 0;
@@ -196,6 +202,12 @@ export class JobRunner {
         if (job.cancel) {
           for (const q of queues.values()) for (const t of q.splice(0)) record({ ...t, outcome: 'cancelled', errorCause: null, errorCauseText: null, attempts: 0, rttMs: null, detail: null });
         }
+        for (const [nas, q] of queues) {
+          const failed = timeouts.get(nas) ?? 0;
+          if (answered.has(nas) || failed === 0 || (inFlight.get(nas) ?? 0) > 0) continue;
+          const detail = `not sent: ${nas} answered none of the ${failed} requests the job sent it`;
+          for (const t of q.splice(0)) record({ ...t, outcome: 'unreachable', errorCause: null, errorCauseText: null, attempts: 0, rttMs: null, detail });
+        }
         // Round-robin over the NAS so one big switch does not starve the others.
         let progressed = true;
         while (progressed) {
@@ -203,6 +215,7 @@ export class JobRunner {
           for (const [nas, q] of queues) {
             if (q.length === 0 || globalInFlight >= p.globalInFlight) continue;
             if ((inFlight.get(nas) ?? 0) >= p.perNasInFlight) continue;
+            if ((timeouts.get(nas) ?? 0) > 0 && !answered.has(nas)) continue;
             const nasReady = nextAt.get(nas) ?? 0;
             if (nasReady > now || globalNextAt > now) {
               wakeAt = Math.min(wakeAt, Math.max(nasReady, globalNextAt));
@@ -215,6 +228,8 @@ export class JobRunner {
             if (p.globalPerSecond > 0) globalNextAt = Math.max(now, globalNextAt) + 1000 / p.globalPerSecond;
             progressed = true;
             void this.#one(job, target, verifyTimeoutMs).then((result) => {
+              if (result.outcome === 'timeout') timeouts.set(nas, (timeouts.get(nas) ?? 0) + 1);
+              else if (result.outcome === 'ack' || result.outcome === 'nak') answered.add(nas);
               record(result);
               inFlight.set(nas, inFlight.get(nas)! - 1);
               globalInFlight--;

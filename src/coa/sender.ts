@@ -53,6 +53,8 @@ interface Pending {
   nas: CoaSendRequest['nas'];
   requestCode: number;
   attempts: number;
+  /** When this send happens on the nominal schedule, from the first send (ms). */
+  nominalMs: number;
   firstSentAt: number;
   timer: NodeJS.Timeout | null;
   resolve: (reply: CoaReply) => void;
@@ -111,6 +113,7 @@ export class CoaSender {
         nas: request.nas,
         requestCode: request.code,
         attempts: 0,
+        nominalMs: 0,
         firstSentAt: performance.now(),
         timer: null,
         resolve,
@@ -125,19 +128,23 @@ export class CoaSender {
     if (p.attempts === 1) this.stats.sent++;
     else this.stats.retransmitted++;
     p.socket.socket.send(p.datagram, p.nas.port, p.nas.address);
-    // RFC 5080 §2.2.1: the timeout doubles after each try, up to a maximum.
+    // RFC 5080 §2.2.1: the timeout doubles after each try up to a maximum; retransmission ends
+    // after maxAttempts sends or when the next send would fall at or past maxTotalMs. Decided on
+    // the nominal schedule (2, 6, 14, 30 s with the defaults), so the count never depends on timer
+    // jitter: with the defaults that is 4 sends and a 30 s wait in all.
     const timeout = Math.min(this.#policy.initialTimeoutMs * 2 ** (p.attempts - 1), this.#policy.maxTimeoutMs);
-    const elapsed = performance.now() - p.firstSentAt;
-    const wait = Math.min(timeout, Math.max(0, this.#policy.maxTotalMs - elapsed));
+    const nextAt = p.nominalMs + timeout;
+    const last = p.attempts >= this.#policy.maxAttempts || nextAt >= this.#policy.maxTotalMs;
+    const wait = last ? Math.min(timeout, this.#policy.maxTotalMs - p.nominalMs) : timeout;
+    p.nominalMs = nextAt;
     p.timer = setTimeout(() => {
-      const spent = performance.now() - p.firstSentAt;
-      if (p.attempts >= this.#policy.maxAttempts || spent >= this.#policy.maxTotalMs) {
+      if (last) {
         this.stats.timedOut++;
         this.#finish(p, { outcome: 'timeout', code: null, errorCause: null, errorCauseText: null, attempts: p.attempts, rttMs: null, reply: null });
       } else {
         this.#transmit(p);
       }
-    }, wait);
+    }, Math.max(0, wait));
   }
 
   #finish(p: Pending, reply: CoaReply): void {

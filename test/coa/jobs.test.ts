@@ -96,7 +96,7 @@ describe('bulk CoA jobs', { skip }, () => {
     nas[2]!.behaviour = { kind: 'silent' };
     const { json } = await post(server, { selector: { identityGroup: 'Workstations' }, action: 'reauth' });
     const job = await server.jobs.wait(json.id as string);
-    assert.deepEqual(job.counts, { ack: 6, nak: 6, timeout: 6, refused: 0, cancelled: 0 });
+    assert.deepEqual(job.counts, { ack: 6, nak: 6, timeout: 6, refused: 0, cancelled: 0, unreachable: 0 });
     const nak = job.results.find((r) => r.outcome === 'nak')!;
     assert.equal(nak.errorCause, 503);
     assert.ok(job.results.filter((r) => r.outcome === 'timeout').every((r) => r.attempts === FAST.maxAttempts));
