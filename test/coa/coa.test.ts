@@ -174,9 +174,17 @@ describe('MnT CoA calls end to end', { skip }, () => {
     assert.deepEqual(ciscoAvPairs(last(cisco)).slice(1), ['subscriber:command=bounce-host-port']);
   });
 
+  test('Reauth types on the wire: default and rerun', async () => {
+    await get(server, '/admin/API/mnt/CoA/Reauth/ise-01/00:11:22:33:44:01/0');
+    assert.deepEqual(ciscoAvPairs(last(cisco)).slice(1), ['subscriber:command=reauthenticate']);
+    await get(server, '/admin/API/mnt/CoA/Reauth/ise-01/00:11:22:33:44:01/2/null/null');
+    assert.deepEqual(ciscoAvPairs(last(cisco)).slice(1), ['subscriber:command=reauthenticate', 'subscriber:reauthenticate-type=rerun']);
+  });
+
   test('Disconnect by port option: plain Disconnect-Request and port shutdown', async () => {
     await get(server, '/admin/API/mnt/CoA/Disconnect/ise-01/00:11:22:33:44:01/0');
     assert.equal(last(cisco).code, Code.DisconnectRequest);
+    assert.deepEqual(ciscoAvPairs(last(cisco)), ['audit-session-id=0A000A0A0000000100000001']);
     await get(server, '/admin/API/mnt/CoA/Disconnect/ise-01/00:11:22:33:44:01/2/127.0.0.10/10.20.0.1');
     assert.deepEqual(ciscoAvPairs(last(cisco)).slice(1), ['subscriber:command=disable-host-port']);
   });
@@ -256,5 +264,44 @@ describe('MnT CoA calls end to end', { skip }, () => {
       assert.equal((await get(server, `/api/v1/coa/audit${bad}`)).status, 400, bad);
     }
     assert.equal((await get(server, '/api/v1/coa/audit', { as: null })).status, 401);
+  });
+
+  test('a session with no NAS on record: ISE\'s 400 with its words', async () => {
+    const at = Date.now();
+    await server.store.write({
+      accounting: [
+        {
+          record: {
+            receivedAt: at, nasIp: '', nasName: null, statusType: 'Start', acctSessionId: 'nonas', callingStationId: '00:11:22:33:44:77',
+            userName: null, auditSessionId: null, framedIp: null, sessionTime: null, inputOctets: null, outputOctets: null,
+            inputPackets: null, outputPackets: null, delayTime: null, eventTimestamp: null, terminateCause: null, server: 'openmnt-test', attributes: '',
+          },
+          change: { kind: 'start', identity: { nasIp: '', acctSessionId: 'nonas', callingStationId: '00:11:22:33:44:77' }, at, startedAt: at, fields: {} },
+        },
+      ],
+    });
+    const answer = await get(server, '/admin/API/mnt/CoA/Reauth/ise-01/00:11:22:33:44:77/0');
+    assert.equal(answer.status, 400);
+    const root = parseXml(answer.body);
+    assert.equal(child(root, 'internal-error-info')!.text, 'No NAS_IP_ADDRESS associated with the calling station id 00:11:22:33:44:77. This CoA request can not be delivered.');
+    assert.equal(child(root, 'resource-type')!.text, 'CoAResult');
+    assert.equal(child(root, 'status')!.text, 'CLIENT_ERROR');
+  });
+});
+
+describe('a NAS on Cisco\'s legacy CoA port 1700', () => {
+  test('the CoA goes to the configured port', async () => {
+    const legacy = new NasSimulator(SECRET);
+    await legacy.start(1700, '127.0.0.40');
+    try {
+      const s = sender();
+      const reply = await s.send({ code: Code.CoARequest, attributes: [{ name: 'Calling-Station-Id', value: 'legacy' }], nas: { address: '127.0.0.40', port: 1700, secret: Buffer.from(SECRET) } });
+      await s.close();
+      assert.equal(reply.outcome, 'ack');
+      assert.equal(legacy.port, 1700);
+      assert.equal(legacy.received.length, 1);
+    } finally {
+      await legacy.close();
+    }
   });
 });
