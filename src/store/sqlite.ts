@@ -28,6 +28,7 @@ import type {
   CoaAuditRecord,
   NewCoaAuditRecord,
   Session,
+  SessionIdentity,
   SessionQuery,
   SessionSummary,
   Store,
@@ -132,17 +133,38 @@ export class SqliteStore implements Store {
         result,
       );
     } else {
-      s.updateAcct.run(
-        identity.acctSessionId,
-        identity.callingStationId,
-        change.kind === 'start' ? 1 : 0,
-        change.startedAt,
-        updatedAt,
-        ...ACCT_UPDATE_KEYS.map((k) => (values as Row)[k] ?? null),
-        id,
-      );
+      this.#updateAccounting(id, identity, change.kind === 'start', change.startedAt, updatedAt, values as Row);
     }
     if (change.kind === 'stop') result.sessionsClosed += this.#move('id = ?', [id], 'stop', change.at);
+  }
+
+  /**
+   * Writes an accounting update into an active session, naming in SET only what changes: SQLite
+   * rewrites the entry of every index whose column is assigned, so an Interim-Update that repeats
+   * the user name, endpoint address and audit-session-id would otherwise rewrite six indexes for
+   * nothing. Statements are prepared once per combination of columns.
+   */
+  #updateAccounting(id: number, identity: SessionIdentity, isStart: boolean, startedAt: number, updatedAt: number, values: Row): void {
+    const current = this.#s.sessionForUpdate.get(id) as Row;
+    const columns: string[] = ['updated_at'];
+    const params: unknown[] = [updatedAt];
+    const set = (name: string, value: unknown) => {
+      columns.push(name);
+      params.push(value);
+    };
+    if (current.acct_session_id === '' && identity.acctSessionId !== '') set('acct_session_id', identity.acctSessionId);
+    if (current.calling_station_id === '' && identity.callingStationId !== '') set('calling_station_id', identity.callingStationId);
+    if (isStart || current.state === 'authenticated') set('started_at', startedAt);
+    if (current.state !== 'started') set('state', 'started');
+    for (const key of ACCT_UPDATE_KEYS) {
+      const value = values[key];
+      if (value === undefined || value === null) continue;
+      const name = column(key);
+      if (INDEXED_SESSION_COLUMNS.has(name) && current[name] === value) continue;
+      set(name, value);
+    }
+    const sql = `UPDATE sessions_active SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`;
+    this.#statement(sql).run(...params, id);
   }
 
   /** An `authenticated` session on the same NAS that accounting should take over. */
@@ -416,6 +438,8 @@ function tablesFor(scope: 'active' | 'closed' | 'all'): ('sessions_active' | 'se
 /** Every column but `id`, which SQLite assigns. */
 const INSERT_COLUMNS: Column<Session>[] = SESSION_COLUMNS.filter((c) => c.key !== 'id');
 const ACCT_UPDATE_KEYS = [...ENDPOINT_KEYS, ...ACCT_KEYS];
+/** Columns of sessions_active that an index covers (see migrations.ts). */
+const INDEXED_SESSION_COLUMNS = new Set(['nas_ip', 'acct_session_id', 'calling_station_id', 'user_name', 'framed_ip', 'audit_session_id', 'updated_at', 'started_at']);
 const AUTH_UPDATE_KEYS = [...ENDPOINT_KEYS, ...AUTH_KEYS];
 const coalesce = (keys: string[]) => keys.map((k) => `${column(k)} = COALESCE(?, ${column(k)})`).join(', ');
 
@@ -428,6 +452,9 @@ function prepare(db: Database.Database) {
     insertCoaAudit: insert('coa_audit', COA_AUDIT_COLUMNS),
     insertSession: insert('sessions_active', INSERT_COLUMNS),
     findIdentity: db.prepare('SELECT id FROM sessions_active WHERE nas_ip = ? AND acct_session_id = ? AND calling_station_id = ?'),
+    sessionForUpdate: db.prepare(
+      'SELECT state, acct_session_id, calling_station_id, user_name, framed_ip, audit_session_id FROM sessions_active WHERE id = ?',
+    ),
     findAuthenticatedByAudit: db.prepare(
       "SELECT id FROM sessions_active WHERE audit_session_id = ? AND nas_ip = ? AND acct_session_id = '' LIMIT 1",
     ),
@@ -435,16 +462,6 @@ function prepare(db: Database.Database) {
     findByNasAndMac: db.prepare('SELECT id FROM sessions_active WHERE nas_ip = ? AND calling_station_id = ? ORDER BY updated_at DESC LIMIT 1'),
     // An authenticated session adopted by accounting takes its Acct-Session-Id; a Start (or the
     // first accounting of an authenticated session) sets when it began.
-    updateAcct: db.prepare(
-      `UPDATE sessions_active SET
-         acct_session_id = CASE WHEN acct_session_id = '' THEN ? ELSE acct_session_id END,
-         calling_station_id = CASE WHEN calling_station_id = '' THEN ? ELSE calling_station_id END,
-         started_at = CASE WHEN ? = 1 OR state = 'authenticated' THEN ? ELSE started_at END,
-         state = 'started',
-         updated_at = ?,
-         ${coalesce(ACCT_UPDATE_KEYS)}
-       WHERE id = ?`,
-    ),
     updateAuth: db.prepare(`UPDATE sessions_active SET updated_at = ?, ${coalesce(AUTH_UPDATE_KEYS)} WHERE id = ?`),
     authByMac: db.prepare('SELECT * FROM auth_records WHERE calling_station_id = ? AND received_at >= ? ORDER BY received_at DESC, id DESC LIMIT ?'),
     accountingByMac: db.prepare(
