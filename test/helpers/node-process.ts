@@ -1,6 +1,8 @@
 /** `openmnt serve` as a real child process, for durability tests and benchmarks. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export interface NodeProcess {
@@ -19,6 +21,14 @@ export interface StartOptions {
 }
 
 export function startNodeProcess(env: Record<string, string>, args: string[] = [], options: StartOptions = {}): Promise<NodeProcess> {
+  // Without a configuration file, the admin accounts and the TLS pair go beside the test's database
+  // (or in a directory of their own), never into the working directory's data/.
+  const own: Record<string, string> = {};
+  if (!args.includes('--config')) {
+    const dir = env.OPENMNT_STORE__PATH ? dirname(env.OPENMNT_STORE__PATH) : mkdtempSync(join(tmpdir(), 'openmnt-node-'));
+    own.OPENMNT_API__ADMINS_FILE = join(dir, 'admins.json');
+    own.OPENMNT_API__TLS__DIR = join(dir, 'tls');
+  }
   const child = spawn(process.execPath, ['bin/openmnt.js', 'serve', ...args], {
     env: {
       ...process.env,
@@ -29,6 +39,7 @@ export function startNodeProcess(env: Record<string, string>, args: string[] = [
       OPENMNT_RADIUS__ACCOUNTING__PORT: '0',
       OPENMNT_API__HOST: '127.0.0.1',
       OPENMNT_API__PORT: '0',
+      ...own,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
