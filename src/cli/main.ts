@@ -9,6 +9,7 @@ import { isOpenMntError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { startServer } from '../server.js';
 import { admin } from './admin.js';
+import { CLIENT_COMMANDS, CLIENT_HELP, runClientCommand } from './commands.js';
 
 export const HELP = `openmnt — open Monitoring-and-Troubleshooting node for RADIUS sessions
 
@@ -38,13 +39,15 @@ export async function main(argv: string[]): Promise<number> {
       return serve(rest);
     case 'admin':
       return admin(rest);
+
     case undefined:
     case 'help':
     case '--help':
     case '-h':
-      process.stdout.write(HELP);
+      process.stdout.write(`${HELP}\n${CLIENT_HELP}`);
       return command === undefined ? 2 : 0;
     default:
+      if ((CLIENT_COMMANDS as readonly string[]).includes(command)) return runClientCommand(command, rest);
       process.stderr.write(`openmnt: unknown command "${command}"\n\n${HELP}`);
       return 2;
   }

@@ -1,0 +1,170 @@
+/**
+ * The CLI's only way to a node: HTTP(S) to the MnT API of OpenMnT or of a real Cisco ISE. It never
+ * touches the server's internals. Answers are parsed with an XML parser (ISE speaks only XML) and
+ * turned into plain records; failures become CliError with the exit code scripts can use.
+ */
+import { request as httpsRequest } from 'node:https';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { XMLParser } from 'fast-xml-parser';
+
+/** Exit codes of the openmnt client commands (documented in the help text). */
+export const EXIT = { ok: 0, failed: 1, usage: 2, auth: 3, notFound: 4 } as const;
+
+export class CliError extends Error {
+  readonly exitCode: number;
+  constructor(exitCode: number, message: string) {
+    super(message);
+    this.name = 'CliError';
+    this.exitCode = exitCode;
+  }
+}
+
+export interface Target {
+  /** `https://host[:port]` (or http:// when given so). */
+  base: string;
+  user: string;
+  password: string;
+  insecure: boolean;
+  timeoutMs: number;
+}
+
+export interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false, textNodeName: '#text' });
+
+export type Record_ = Record<string, string>;
+
+/** Flattens an element to name → text (booleans with xsi:type keep their text). */
+function flatten(node: unknown): Record_ {
+  const out: Record_ = {};
+  if (typeof node !== 'object' || node === null) return out;
+  for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
+    if (key.startsWith('@')) continue;
+    if (typeof value === 'object' && value !== null && '#text' in value) out[key] = String((value as Record<string, unknown>)['#text']);
+    else if (typeof value !== 'object') out[key] = String(value);
+    else if (value !== null && Object.keys(value).length === 0) out[key] = '';
+  }
+  return out;
+}
+
+function list(value: unknown): unknown[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+export class MntClient {
+  readonly target: Target;
+  readonly prefix = '/admin/API/mnt/';
+
+  constructor(target: Target) {
+    this.target = target;
+  }
+
+  /** One request; 401/403 become exit code 3, connection problems exit code 1. */
+  request(method: string, path: string, accept = 'application/xml', body?: string): Promise<Answer> {
+    const url = new URL(path, this.target.base);
+    const secure = url.protocol === 'https:';
+    const send = secure ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = send(
+        url,
+        {
+          method,
+          headers: {
+            accept,
+            authorization: `Basic ${Buffer.from(`${this.target.user}:${this.target.password}`).toString('base64')}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }),
+          },
+          timeout: this.target.timeoutMs,
+          ...(secure ? { rejectUnauthorized: !this.target.insecure } : {}),
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (text += d));
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            if (status === 401) return reject(new CliError(EXIT.auth, `${url.host}: the user name or password was refused (401)`));
+            if (status === 403) return reject(new CliError(EXIT.auth, `${url.host}: this account may not do that (403)`));
+            resolve({ status, headers: res.headers, body: text });
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.target.timeoutMs} ms`)));
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        const hint = /self[- ]signed|certificate/i.test(error.message) ? ' (a self-signed certificate? use --insecure)' : '';
+        reject(new CliError(EXIT.failed, `${url.host}: ${error.message}${hint}`));
+      });
+      if (body !== undefined) req.write(body);
+      req.end();
+    });
+  }
+
+  /** An MnT call answered in XML; ISE's "no session" (500 with that text) and 404 exit with 4. */
+  async call(path: string, method = 'GET'): Promise<Record<string, unknown>> {
+    const answer = await this.request(method, `${this.prefix}${path}`);
+    const parsed = answer.body.trim().startsWith('<') ? (parser.parse(answer.body) as Record<string, unknown>) : {};
+    if (answer.status >= 400) {
+      const result = flatten(parsed['mnt-rest-result']);
+      const info = result['internal-error-info'] || result.description || answer.body.slice(0, 200);
+      if (answer.status === 404 || /not available/i.test(info)) throw new CliError(EXIT.notFound, info.replace(/^Error in generating XML output\. Error message = /, ''));
+      throw new CliError(answer.status === 400 ? EXIT.usage : EXIT.failed, `${answer.status}: ${info}`);
+    }
+    return parsed;
+  }
+
+  /** True when the node is OpenMnT (its own JSON API is then available). */
+  async isOpenMnt(): Promise<boolean> {
+    const answer = await this.request('GET', `${this.prefix}Version`);
+    return String(answer.headers.server ?? '').startsWith('OpenMnT/');
+  }
+
+  async version(): Promise<Record_> {
+    const doc = await this.call('Version');
+    const product = doc.product as Record<string, unknown>;
+    return { product: String(product['@name'] ?? ''), ...flatten(product) };
+  }
+
+  async count(): Promise<number> {
+    const doc = await this.call('Session/ActiveCount');
+    return Number(flatten(doc.sessionCount).count);
+  }
+
+  /** ActiveList; ISE answers `activeList` today and `activeSessionList` on old releases. */
+  async sessions(): Promise<Record_[]> {
+    const doc = await this.call('Session/ActiveList');
+    const root = (doc.activeList ?? doc.activeSessionList ?? {}) as Record<string, unknown>;
+    return list(root.activeSession).map(flatten);
+  }
+
+  async session(kind: 'MACAddress' | 'UserName' | 'IPAddress' | 'EndPointIPAddress', value: string): Promise<Record_> {
+    const doc = await this.call(`Session/${kind}/${encodeURIComponent(value)}`);
+    return flatten(doc.sessionParameters);
+  }
+
+  async sessionById(auditSessionId: string): Promise<Record_> {
+    const doc = await this.call(`Session/Active/SessionID/${encodeURIComponent(auditSessionId)}/0`);
+    const root = (doc.activeSessionList ?? {}) as Record<string, unknown>;
+    return flatten(list(root.activeSession)[0]);
+  }
+
+  /** CoA: `true` only when the NAS acknowledged (OpenMnT) or ISE reported success. */
+  async coa(action: 'Reauth' | 'Disconnect', mac: string, type: number, nasIp: string | null): Promise<{ results: boolean; detail: Record<string, unknown> | null }> {
+    const path = `CoA/${action}/openmnt-cli/${mac}/${type}${nasIp === null ? '' : `/${nasIp}`}`;
+    if (await this.isOpenMnt()) {
+      const answer = await this.request('PUT', `${this.prefix}${path}`, 'application/json');
+      const json = JSON.parse(answer.body) as Record<string, unknown>;
+      if (answer.status >= 400) {
+        const info = String(json['internal-error-info'] ?? json.message ?? answer.status);
+        throw new CliError(/not available/i.test(info) ? EXIT.notFound : EXIT.failed, info.replace(/^Error in generating XML output\. Error message = /, ''));
+      }
+      return { results: json.results === true, detail: json };
+    }
+    const doc = await this.call(path, 'PUT');
+    const remote = flatten(doc.remoteCoA);
+    return { results: remote.results === 'true', detail: null };
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * Client commands of `openmnt`: they speak only HTTP to an MnT node (OpenMnT or a real Cisco ISE).
+ * The help text below is the specification of each command.
+ */
+import { isIP } from 'node:net';
+import { parseArgs } from 'node:util';
+import { normalizeMac } from '../sessions/mac.js';
+import { CliError, EXIT, MntClient, type Target } from './client.js';
+import { FORMATS, render, type Format } from './output.js';
+
+export const CLIENT_HELP = `Client commands (any MnT node: OpenMnT or Cisco ISE)
+
+  openmnt version                         product, version and node type
+  openmnt count                           active sessions
+  openmnt sessions [--nas IP] [--user NAME] [--mac MAC] [--page N --size N]
+                                          active sessions (ActiveList), filtered and paged
+  openmnt session (--mac MAC | --ip NAS_IP | --user NAME | --endpoint-ip IP | --session-id ID)
+                                          the latest session that matches
+  openmnt coa (--mac MAC | --ip ENDPOINT_IP | --user NAME) [--action reauth|disconnect|bounce|shutdown]
+              [--type default|last|rerun] [--yes]
+                                          Change of Authorization; --ip and --user are resolved
+                                          through the session; disconnect, bounce and shutdown ask
+                                          for confirmation unless --yes
+
+Target and credentials (flags first, then the environment the cookbook uses)
+  --host HOST[:PORT]    MnT node ($ISE_MNT_IP, else $ISE_PAN_FQDN); https:// unless http:// is given
+  --user-name NAME      API user ($ISE_API_USER)
+                        the password comes from $ISE_API_PASS, or one line on standard input with
+                        --password-stdin; it is never taken as an argument, echoed or logged
+  --insecure            accept a self-signed certificate
+  --timeout SECONDS     per request (default 30)
+
+Output
+  --format table|json|csv|xml   (default table; json is stable for scripts)
+
+Exit codes
+  0 done (CoA acknowledged)   1 failed (CoA refused or unanswered, connection error)
+  2 usage error   3 authentication or permission refused   4 not found (no such session)
+`;
+
+const COMMON = {
+  host: { type: 'string' },
+  'user-name': { type: 'string' },
+  'password-stdin': { type: 'boolean' },
+  insecure: { type: 'boolean' },
+  timeout: { type: 'string' },
+  format: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const OPTIONS = {
+  ...COMMON,
+  nas: { type: 'string' },
+  user: { type: 'string' },
+  mac: { type: 'string' },
+  ip: { type: 'string' },
+  'endpoint-ip': { type: 'string' },
+  'session-id': { type: 'string' },
+  page: { type: 'string' },
+  size: { type: 'string' },
+  action: { type: 'string' },
+  type: { type: 'string' },
+  yes: { type: 'boolean', short: 'y' },
+} as const;
+
+export const CLIENT_COMMANDS = ['version', 'count', 'sessions', 'session', 'coa'] as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: false; strict: true }>>['values'];
+
+function usage(message: string): never {
+  throw new CliError(EXIT.usage, message);
+}
+
+async function readStdinLine(): Promise<string> {
+  let text = '';
+  for await (const chunk of process.stdin) {
+    text += String(chunk);
+    if (text.includes('\n')) break;
+  }
+  return text.split(/\r?\n/)[0] ?? '';
+}
+
+async function target(v: Values, env: NodeJS.ProcessEnv): Promise<Target> {
+  const host = v.host ?? env.ISE_MNT_IP ?? env.ISE_PAN_FQDN;
+  if (!host) usage('no MnT node: give --host or set ISE_MNT_IP / ISE_PAN_FQDN');
+  const user = v['user-name'] ?? env.ISE_API_USER;
+  if (!user) usage('no API user: give --user-name or set ISE_API_USER');
+  const password = v['password-stdin'] ? await readStdinLine() : env.ISE_API_PASS;
+  if (password === undefined || password === '') usage('no password: set ISE_API_PASS or use --password-stdin');
+  const timeout = v.timeout === undefined ? 30 : Number(v.timeout);
+  if (!Number.isFinite(timeout) || timeout <= 0) usage(`--timeout ${v.timeout} is not a number of seconds`);
+  return { base: /^https?:\/\//.test(host) ? host : `https://${host}`, user, password, insecure: v.insecure === true, timeoutMs: timeout * 1000 };
+}
+
+function mac(value: string, flag = '--mac'): string {
+  return normalizeMac(value) ?? usage(`${flag} ${value} is not a MAC address (AA:BB:CC:DD:EE:FF, aa-bb-…, aabb.ccdd.eeff or bare hex)`);
+}
+
+function ip(value: string, flag: string): string {
+  if (isIP(value) === 0) usage(`${flag} ${value} is not an IP address`);
+  return value;
+}
+
+async function confirm(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) usage(`${question}: refusing without --yes when no one can answer (not a terminal)`);
+  process.stderr.write(`${question} [y/N] `);
+  const answer = await readStdinLine();
+  return /^y(es)?$/i.test(answer.trim());
+}
+
+export async function runClientCommand(command: string, argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let v: Values;
+  try {
+    ({ values: v } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true }));
+  } catch (error) {
+    process.stderr.write(`openmnt ${command}: ${(error as Error).message}\n\n${CLIENT_HELP}`);
+    return EXIT.usage;
+  }
+  if (v.help) {
+    process.stdout.write(CLIENT_HELP);
+    return EXIT.ok;
+  }
+  try {
+    const format = (v.format ?? 'table') as Format;
+    if (!FORMATS.includes(format)) usage(`--format ${v.format}: use ${FORMATS.join(', ')}`);
+    const client = new MntClient(await target(v, env));
+    const width = process.stdout.columns ?? 120;
+    const print = (rows: Record<string, string>[], columns: string[] = [], root?: string) =>
+      process.stdout.write(render(rows, format, { columns, width, ...(root === undefined ? {} : { root }) }));
+    switch (command) {
+      case 'version':
+        print([await client.version()], ['product', 'version', 'type_of_node'], 'product');
+        return EXIT.ok;
+      case 'count': {
+        const count = await client.count();
+        process.stdout.write(format === 'table' ? `${count}\n` : render([{ count: String(count) }], format, { root: 'sessionCount' }));
+        return EXIT.ok;
+      }
+      case 'sessions': {
+        let rows = await client.sessions();
+        if (v.nas !== undefined) rows = rows.filter((r) => r.nas_ip_address === ip(v.nas!, '--nas'));
+        if (v.user !== undefined) rows = rows.filter((r) => r.user_name === v.user);
+        if (v.mac !== undefined) rows = rows.filter((r) => r.calling_station_id?.toUpperCase() === mac(v.mac!));
+        if (v.page !== undefined || v.size !== undefined) {
+          const page = Number(v.page ?? 1);
+          const size = Number(v.size ?? 50);
+          if (!Number.isInteger(page) || page < 1 || !Number.isInteger(size) || size < 1) usage('--page and --size are whole numbers from 1');
+          rows = rows.slice((page - 1) * size, page * size);
+        }
+        print(rows, ['calling_station_id', 'user_name', 'nas_ip_address', 'framed_ip_address', 'audit_session_id', 'acct_session_id', 'server'], 'activeList');
+        return EXIT.ok;
+      }
+      case 'session': {
+        const keys = (['mac', 'ip', 'user', 'endpoint-ip', 'session-id'] as const).filter((k) => v[k] !== undefined);
+        if (keys.length !== 1) usage('give exactly one of --mac, --ip, --user, --endpoint-ip, --session-id');
+        const key = keys[0]!;
+        const record =
+          key === 'mac'
+            ? await client.session('MACAddress', mac(v.mac!))
+            : key === 'ip'
+              ? await client.session('IPAddress', ip(v.ip!, '--ip'))
+              : key === 'user'
+                ? await client.session('UserName', v.user!)
+                : key === 'endpoint-ip'
+                  ? await client.session('EndPointIPAddress', ip(v['endpoint-ip']!, '--endpoint-ip'))
+                  : await client.sessionById(v['session-id']!);
+        if (format === 'table') {
+          const keyWidth = Math.max(...Object.keys(record).map((k) => k.length));
+          for (const [k, value] of Object.entries(record)) process.stdout.write(`${k.padEnd(keyWidth)}  ${value}\n`);
+        } else {
+          print([record], [], 'sessionParameters');
+        }
+        return EXIT.ok;
+      }
+      case 'coa':
+        return await coa(client, v, print);
+      default:
+        return usage(`unknown command ${command}`);
+    }
+  } catch (error) {
+    if (error instanceof CliError) {
+      process.stderr.write(`openmnt ${command}: ${error.message}\n`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+}
+
+async function coa(client: MntClient, v: Values, print: (rows: Record<string, string>[], columns?: string[], root?: string) => void): Promise<number> {
+  const keys = (['mac', 'ip', 'user'] as const).filter((k) => v[k] !== undefined);
+  if (keys.length !== 1) usage('give exactly one of --mac, --ip (endpoint address), --user');
+  const action = v.action ?? 'reauth';
+  const kinds: Record<string, ['Reauth' | 'Disconnect', number]> = { reauth: ['Reauth', 0], disconnect: ['Disconnect', 0], bounce: ['Disconnect', 1], shutdown: ['Disconnect', 2] };
+  const kind = kinds[action] ?? usage(`--action ${action}: use reauth, disconnect, bounce or shutdown`);
+  let type = kind[1];
+  if (v.type !== undefined) {
+    if (action !== 'reauth') usage('--type goes with --action reauth');
+    type = ['default', 'last', 'rerun'].indexOf(v.type);
+    if (type < 0) usage(`--type ${v.type}: use default, last or rerun`);
+  }
+  // --ip and --user name the endpoint through its session, as the cookbook's loops do.
+  const session =
+    keys[0] === 'mac' ? null : keys[0] === 'ip' ? await client.session('EndPointIPAddress', ip(v.ip!, '--ip')) : await client.session('UserName', v.user!);
+  const endpoint = keys[0] === 'mac' ? mac(v.mac!) : mac(session!.calling_station_id ?? '', 'the session\'s calling_station_id');
+  const nasIp = session?.nas_ip_address ?? null;
+  if (action !== 'reauth' && !v.yes && !(await confirm(`${action} ${endpoint}?`))) {
+    process.stderr.write('openmnt coa: not confirmed, nothing sent\n');
+    return EXIT.failed;
+  }
+  const { results, detail } = await client.coa(kind[0], endpoint, type, nasIp);
+  const row: Record<string, string> = { mac: endpoint, action, results: String(results) };
+  if (detail !== null) {
+    for (const k of ['outcome', 'nasIp', 'errorCause', 'errorCauseText', 'attempts', 'rttMs'] as const) {
+      if (detail[k] !== null && detail[k] !== undefined) row[k] = String(detail[k]);
+    }
+  }
+  print([row], ['mac', 'action', 'results', 'outcome', 'nasIp', 'errorCause', 'errorCauseText', 'attempts', 'rttMs'], 'remoteCoA');
+  return results ? EXIT.ok : EXIT.failed;
+}

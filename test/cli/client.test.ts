@@ -1,0 +1,143 @@
+/**
+ * The built `openmnt` binary's client commands against a running OpenMnT that radclient filled,
+ * over HTTPS with its self-signed certificate, with a simulated NAS answering the CoA.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { NasSimulator } from '../helpers/nas-simulator.js';
+import { radclient } from '../helpers/radclient.js';
+import { startNodeProcess, type NodeProcess } from '../helpers/node-process.js';
+import { needTool } from '../helpers/tools.js';
+
+const skip = needTool('radclient', 'freeradius-utils');
+const PASSWORD = 'Cli-Pass-2026';
+const NAS_SECRET = 'cli-nas-secret';
+
+function cli(args: string[], env: Record<string, string>, input = ''): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/openmnt.js', ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+describe('openmnt client commands against OpenMnT', { skip }, () => {
+  let dir: string;
+  let node: NodeProcess;
+  let nas: NasSimulator;
+  let env: Record<string, string>;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'openmnt-cli-'));
+    nas = await new NasSimulator(NAS_SECRET).start(0, '127.0.0.50');
+    const config = join(dir, 'openmnt.yaml');
+    writeFileSync(
+      config,
+      [
+        'node: { name: ise-cli }',
+        `api: { host: 127.0.0.1, port: 0, adminsFile: ${join(dir, 'admins.json')}, tls: { dir: ${join(dir, 'tls')} } }`,
+        'radius:',
+        '  clients:',
+        '    - { name: radclient, address: 127.0.0.1, secret: testing123 }',
+        `    - { name: access-1, address: 127.0.0.50, secret: ${NAS_SECRET}, coaPort: ${nas.port} }`,
+        `store: { path: ${join(dir, 'openmnt.db')}, synchronous: normal }`,
+        '',
+      ].join('\n'),
+    );
+    const add = spawnSync(process.execPath, ['bin/openmnt.js', 'admin', 'add', 'ops', '--role', 'mnt-admin', '--config', config], { input: `${PASSWORD}\n`, encoding: 'utf8' });
+    assert.equal(add.status, 0, add.stderr);
+    const desk = spawnSync(process.execPath, ['bin/openmnt.js', 'admin', 'add', 'desk', '--role', 'helpdesk-admin', '--config', config], { input: `${PASSWORD}\n`, encoding: 'utf8' });
+    assert.equal(desk.status, 0, desk.stderr);
+    node = await startNodeProcess({}, ['--config', config], { api: true });
+    env = { ISE_MNT_IP: `127.0.0.1:${node.api!.port}`, ISE_API_USER: 'ops', ISE_API_PASS: PASSWORD };
+    const r = await radclient({
+      port: node.ports.accounting,
+      secret: 'testing123',
+      kind: 'acct',
+      packets: ['jsmith', 'alice', 'bob'].map(
+        (user, i) =>
+          `Acct-Status-Type = Start, Acct-Session-Id = "0000000${i}", User-Name = "${user}", Calling-Station-Id = "00-11-22-33-44-0${i}", ` +
+          `NAS-IP-Address = 127.0.0.50, Framed-IP-Address = 10.60.0.${i + 1}, Cisco-AVPair = "audit-session-id=0A3C00320000000${i}00000000"`,
+      ),
+    });
+    assert.equal(r.status, 0, r.stderr);
+  });
+  after(async () => {
+    await node.stop();
+    await nas.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a self-signed certificate is refused without --insecure, with a hint', async () => {
+    const r = await cli(['count'], env);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /--insecure/);
+  });
+
+  test('count, version, sessions with filters and formats', async () => {
+    assert.deepEqual(await cli(['count', '--insecure'], env), { status: 0, stdout: '3\n', stderr: '' });
+    const version = JSON.parse((await cli(['version', '--insecure', '--format', 'json'], env)).stdout) as Record<string, string>[];
+    assert.equal(version[0]!.type_of_node, '1');
+    const all = JSON.parse((await cli(['sessions', '--insecure', '--format', 'json'], env)).stdout) as Record<string, string>[];
+    assert.deepEqual(all.map((s) => s.user_name).sort(), ['alice', 'bob', 'jsmith']);
+    const byUser = await cli(['sessions', '--insecure', '--user', 'alice', '--format', 'csv'], env);
+    assert.equal(byUser.stdout.split('\n')[0], 'calling_station_id,user_name,nas_ip_address,framed_ip_address,audit_session_id,acct_session_id,server,framed_ipv6_address');
+    assert.match(byUser.stdout.split('\n')[1]!, /^00:11:22:33:44:01,alice,127\.0\.0\.50,10\.60\.0\.2,/);
+    const table = await cli(['sessions', '--insecure', '--mac', '001122334400'], env);
+    assert.match(table.stdout, /^CALLING_STATION_ID\s+USER_NAME\s+NAS_IP_ADDRESS/);
+    assert.match(table.stdout, /00:11:22:33:44:00\s+jsmith\s+127\.0\.0\.50/);
+    const xml = await cli(['sessions', '--insecure', '--nas', '127.0.0.50', '--page', '1', '--size', '2', '--format', 'xml'], env);
+    assert.match(xml.stdout, /<activeList count="2">/);
+  });
+
+  test('session by MAC, IP, user, endpoint IP and session id; not found exits 4', async () => {
+    for (const args of [['--mac', '00-11-22-33-44-02'], ['--user', 'bob'], ['--endpoint-ip', '10.60.0.3'], ['--session-id', '0A3C00320000000200000000']]) {
+      const r = await cli(['session', '--insecure', '--format', 'json', ...args], env);
+      assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+      const record = (JSON.parse(r.stdout) as Record<string, string>[])[0]!;
+      assert.equal(record.calling_station_id, '00:11:22:33:44:02', args.join(' '));
+    }
+    const missing = await cli(['session', '--insecure', '--mac', 'AA:BB:CC:DD:EE:FF'], env);
+    assert.equal(missing.status, 4);
+    assert.match(missing.stderr, /Session data is not available for AA:BB:CC:DD:EE:FF/);
+  });
+
+  test('coa by MAC and by user; the NAS answer decides the exit code; disconnect needs --yes', async () => {
+    nas.behaviour = { kind: 'ack' };
+    const byMac = await cli(['coa', '--insecure', '--mac', '00:11:22:33:44:00', '--type', 'rerun', '--format', 'json'], env);
+    assert.equal(byMac.status, 0, byMac.stderr);
+    const row = (JSON.parse(byMac.stdout) as Record<string, string>[])[0]!;
+    assert.equal(row.results, 'true');
+    assert.equal(row.outcome, 'ack');
+    assert.equal(nas.received.at(-1)!.packet.code, 43);
+    nas.behaviour = { kind: 'nak', errorCause: 503 };
+    const byUser = await cli(['coa', '--insecure', '--user', 'alice', '--format', 'json'], env);
+    assert.equal(byUser.status, 1);
+    assert.equal((JSON.parse(byUser.stdout) as Record<string, string>[])[0]!.errorCause, '503');
+    const unconfirmed = await cli(['coa', '--insecure', '--mac', '00:11:22:33:44:00', '--action', 'disconnect'], env);
+    assert.equal(unconfirmed.status, 2);
+    assert.match(unconfirmed.stderr, /--yes/);
+    nas.behaviour = { kind: 'ack' };
+    const bounced = await cli(['coa', '--insecure', '--ip', '10.60.0.1', '--action', 'bounce', '--yes'], env);
+    assert.equal(bounced.status, 0, bounced.stderr);
+  });
+
+  test('exit codes: 3 for refused credentials or role, 2 for usage', async () => {
+    assert.equal((await cli(['count', '--insecure'], { ...env, ISE_API_PASS: 'wrong-password' })).status, 3);
+    assert.equal((await cli(['coa', '--insecure', '--mac', '00:11:22:33:44:00'], { ...env, ISE_API_USER: 'desk' })).status, 3);
+    assert.equal((await cli(['count', '--insecure'], { ISE_API_USER: 'ops', ISE_API_PASS: PASSWORD })).status, 2);
+    assert.equal((await cli(['session', '--insecure', '--mac', 'zz'], env)).status, 2);
+    assert.equal((await cli(['sessions', '--insecure', '--format', 'yaml'], env)).status, 2);
+    const stdin = await cli(['count', '--insecure', '--password-stdin'], { ISE_MNT_IP: env.ISE_MNT_IP!, ISE_API_USER: 'ops' }, `${PASSWORD}\n`);
+    assert.equal(stdin.stdout, '3\n', stdin.stderr);
+  });
+});
