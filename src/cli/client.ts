@@ -151,6 +151,40 @@ export class MntClient {
     return flatten(list(root.activeSession)[0]);
   }
 
+  async authStatus(mac: string, seconds: number, records: number): Promise<Record_[]> {
+    const doc = await this.call(`AuthStatus/MACAddress/${mac}/${seconds}/${records}/All`);
+    const outer = (doc.authStatusOutputList ?? {}) as Record<string, unknown>;
+    return list(outer.authStatusList).flatMap((l) => list((l as Record<string, unknown>).authStatusElements).map(flatten));
+  }
+
+  async acctStatus(mac: string, seconds: number): Promise<Record_[]> {
+    const doc = await this.call(`AcctStatus/MACAddress/${mac}/${seconds}`);
+    const outer = (doc.acctStatusOutputList ?? {}) as Record<string, unknown>;
+    return list(outer.acctStatusList).flatMap((l) => list((l as Record<string, unknown>).acctStatusElements).map(flatten));
+  }
+
+  async failureReasons(): Promise<Record_[]> {
+    const doc = await this.call('FailureReasons');
+    const root = (doc.failureReasonList ?? {}) as Record<string, unknown>;
+    return list(root.failureReason).map((r) => ({ id: String((r as Record<string, unknown>)['@id'] ?? ''), ...flatten(r) }));
+  }
+
+  /** Session/Delete/…: what ISE calls removing stale sessions (OpenMnT keeps their history). */
+  async deleteSessions(what: { all: true } | { mac: string } | { sessionId: string }): Promise<Record_> {
+    const path = 'all' in what ? 'Session/Delete/All' : 'mac' in what ? `Session/Delete/MACAddress/${what.mac}` : `Session/Delete/SessionID/${encodeURIComponent(what.sessionId)}`;
+    const doc = await this.call(path, 'DELETE');
+    return flatten(doc['mnt-rest-result']);
+  }
+
+  /** OpenMnT's CoA audit log (its own JSON API; ISE has none). */
+  async audit(query: URLSearchParams): Promise<Record_[]> {
+    const answer = await this.request('GET', `/api/v1/coa/audit?${query.toString()}`, 'application/json');
+    if (answer.status === 404) throw new CliError(EXIT.notFound, 'this node has no CoA audit API (a Cisco ISE node?)');
+    const json = JSON.parse(answer.body) as { records?: Record<string, unknown>[]; message?: string };
+    if (answer.status >= 400) throw new CliError(answer.status === 400 ? EXIT.usage : EXIT.failed, json.message ?? `HTTP ${answer.status}`);
+    return (json.records ?? []).map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null).map(([k, v]) => [k, String(v)])));
+  }
+
   /** CoA: `true` only when the NAS acknowledged (OpenMnT) or ISE reported success. */
   async coa(action: 'Reauth' | 'Disconnect', mac: string, type: number, nasIp: string | null): Promise<{ results: boolean; detail: Record<string, unknown> | null }> {
     const path = `CoA/${action}/openmnt-cli/${mac}/${type}${nasIp === null ? '' : `/${nasIp}`}`;

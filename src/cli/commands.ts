@@ -16,6 +16,16 @@ export const CLIENT_HELP = `Client commands (any MnT node: OpenMnT or Cisco ISE)
                                           active sessions (ActiveList), filtered and paged
   openmnt session (--mac MAC | --ip NAS_IP | --user NAME | --endpoint-ip IP | --session-id ID)
                                           the latest session that matches
+  openmnt auth-status --mac MAC [--seconds N] [--records N]
+                                          authentications of an endpoint, newest first
+                                          (seconds 1-864000, default 3600; records 1-500, default 50)
+  openmnt acct-status --mac MAC [--seconds N]
+                                          accounting of an endpoint (seconds 1-432000, default 900)
+  openmnt failure-reasons                 the failure reason catalogue
+  openmnt delete (--all | --mac MAC | --session-id ID) [--yes]
+                                          remove stale sessions from the active list (asks first)
+  openmnt audit [--mac MAC] [--nas IP] [--outcome ack|nak|timeout|refused] [--since TIME] [--limit N]
+                                          OpenMnT's CoA audit log
   openmnt coa (--mac MAC | --ip ENDPOINT_IP | --user NAME) [--action reauth|disconnect|bounce|shutdown]
               [--type default|last|rerun] [--yes]
                                           Change of Authorization; --ip and --user are resolved
@@ -60,10 +70,23 @@ const OPTIONS = {
   size: { type: 'string' },
   action: { type: 'string' },
   type: { type: 'string' },
+  seconds: { type: 'string' },
+  records: { type: 'string' },
+  all: { type: 'boolean' },
+  outcome: { type: 'string' },
+  since: { type: 'string' },
+  limit: { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
 } as const;
 
-export const CLIENT_COMMANDS = ['version', 'count', 'sessions', 'session', 'coa'] as const;
+export const CLIENT_COMMANDS = ['version', 'count', 'sessions', 'session', 'auth-status', 'acct-status', 'failure-reasons', 'delete', 'audit', 'coa'] as const;
+
+function number(value: string | undefined, flag: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max) usage(`${flag} ${value}: a whole number from ${min} to ${max}`);
+  return n;
+}
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: false; strict: true }>>['values'];
 
@@ -170,6 +193,42 @@ export async function runClientCommand(command: string, argv: string[], env: Nod
         } else {
           print([record], [], 'sessionParameters');
         }
+        return EXIT.ok;
+      }
+      case 'auth-status': {
+        if (v.mac === undefined) usage('auth-status needs --mac');
+        const rows = await client.authStatus(mac(v.mac), number(v.seconds, '--seconds', 3600, 1, 864000), number(v.records, '--records', 50, 1, 500));
+        print(rows, ['acs_timestamp', 'passed', 'user_name', 'calling_station_id', 'nas_ip_address', 'failure_reason', 'selected_azn_profiles', 'identity_group', 'authentication_method'], 'authStatusList');
+        return EXIT.ok;
+      }
+      case 'acct-status': {
+        if (v.mac === undefined) usage('acct-status needs --mac');
+        print(await client.acctStatus(mac(v.mac), number(v.seconds, '--seconds', 900, 1, 432000)), [], 'acctStatusList');
+        return EXIT.ok;
+      }
+      case 'failure-reasons':
+        print(await client.failureReasons(), ['id', 'code', 'cause', 'resolution'], 'failureReasonList');
+        return EXIT.ok;
+      case 'delete': {
+        const chosen = [v.all === true, v.mac !== undefined, v['session-id'] !== undefined].filter(Boolean).length;
+        if (chosen !== 1) usage('give exactly one of --all, --mac, --session-id');
+        const what = v.all ? ({ all: true } as const) : v.mac !== undefined ? { mac: mac(v.mac) } : { sessionId: v['session-id']! };
+        const label = 'all' in what ? 'every active session' : 'mac' in what ? `the sessions of ${what.mac}` : `session ${what.sessionId}`;
+        if (!v.yes && !(await confirm(`remove ${label} from the active list?`))) {
+          process.stderr.write('openmnt delete: not confirmed, nothing removed\n');
+          return EXIT.failed;
+        }
+        print([await client.deleteSessions(what)], ['status', 'description'], 'mnt-rest-result');
+        return EXIT.ok;
+      }
+      case 'audit': {
+        const q = new URLSearchParams();
+        if (v.mac !== undefined) q.set('mac', mac(v.mac));
+        if (v.nas !== undefined) q.set('nas', ip(v.nas, '--nas'));
+        if (v.outcome !== undefined) q.set('outcome', v.outcome);
+        if (v.since !== undefined) q.set('since', v.since);
+        q.set('limit', String(number(v.limit, '--limit', 50, 1, 10000)));
+        print(await client.audit(q), ['at', 'admin', 'mac', 'nasIp', 'action', 'actionType', 'outcome', 'errorCause', 'attempts', 'rttMs', 'jobId'], 'coaAudit');
         return EXIT.ok;
       }
       case 'coa':

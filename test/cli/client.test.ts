@@ -140,4 +140,39 @@ describe('openmnt client commands against OpenMnT', { skip }, () => {
     const stdin = await cli(['count', '--insecure', '--password-stdin'], { ISE_MNT_IP: env.ISE_MNT_IP!, ISE_API_USER: 'ops' }, `${PASSWORD}\n`);
     assert.equal(stdin.stdout, '3\n', stdin.stderr);
   });
+
+  test('auth-status, acct-status, failure-reasons, audit, and delete (asks first)', async () => {
+    const mab = await radclient({
+      port: node.ports.auth,
+      secret: 'testing123',
+      kind: 'auth',
+      packets: ['User-Name = "001122334400", User-Password = "001122334400", Service-Type = Call-Check, Calling-Station-Id = "00-11-22-33-44-00", NAS-IP-Address = 127.0.0.50'],
+    });
+    // An unknown MAC is rejected by the default policy (radclient exits 1 on a reject).
+    assert.match(mab.stdout + mab.stderr, /Access-Reject/);
+    const auth = JSON.parse((await cli(['auth-status', '--insecure', '--mac', '00:11:22:33:44:00', '--format', 'json'], env)).stdout) as Record<string, string>[];
+    assert.equal(auth.length, 1);
+    assert.equal(auth[0]!.passed, 'false');
+    assert.match(auth[0]!.failure_reason!, /^\d+ /);
+    const acct = JSON.parse((await cli(['acct-status', '--insecure', '--mac', '00:11:22:33:44:00', '--format', 'json'], env)).stdout) as Record<string, string>[];
+    assert.equal(acct[0]!.audit_session_id, '0A3C00320000000000000000');
+    const reasons = (await cli(['failure-reasons', '--insecure', '--format', 'csv'], env)).stdout.trim().split('\n');
+    assert.equal(reasons[0], 'id,code,cause,resolution');
+    assert.ok(reasons.length > 10);
+    const audit = JSON.parse((await cli(['audit', '--insecure', '--mac', '00:11:22:33:44:01', '--format', 'json'], env)).stdout) as Record<string, string>[];
+    assert.equal(audit[0]!.outcome, 'nak');
+    assert.equal(audit[0]!.admin, 'ops');
+    assert.equal((await cli(['delete', '--insecure', '--mac', '00:11:22:33:44:02'], env)).status, 2, 'no terminal, no --yes: refused');
+    const deleted = await cli(['delete', '--insecure', '--mac', '00:11:22:33:44:02', '--yes', '--format', 'json'], env);
+    assert.equal(deleted.status, 0, deleted.stderr);
+    assert.equal((JSON.parse(deleted.stdout) as Record<string, string>[])[0]!.status, 'SUCCESSFUL');
+    assert.equal((await cli(['count', '--insecure'], env)).stdout, '2\n');
+  });
+
+  test('--help lists every client command', async () => {
+    const r = await cli(['--help'], {});
+    for (const c of ['version', 'count', 'sessions', 'session', 'auth-status', 'acct-status', 'failure-reasons', 'delete', 'audit', 'coa', 'Exit codes']) {
+      assert.ok(r.stdout.includes(`openmnt ${c}`) || r.stdout.includes(c), c);
+    }
+  });
 });
