@@ -185,6 +185,20 @@ export class MntClient {
     return (json.records ?? []).map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null).map(([k, v]) => [k, String(v)])));
   }
 
+  /** OpenMnT's bulk jobs: start (or dry-run) and read progress. */
+  async job(body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const answer = await this.request('POST', '/api/v1/coa/jobs', 'application/json', JSON.stringify(body));
+    const json = JSON.parse(answer.body) as Record<string, unknown>;
+    if (answer.status >= 400) throw new CliError(answer.status === 400 ? EXIT.usage : EXIT.failed, String(json.message ?? `HTTP ${answer.status}`));
+    return json;
+  }
+
+  async jobStatus(id: string): Promise<Record<string, unknown>> {
+    const answer = await this.request('GET', `/api/v1/coa/jobs/${encodeURIComponent(id)}`, 'application/json');
+    if (answer.status >= 400) throw new CliError(EXIT.failed, `job ${id}: HTTP ${answer.status}`);
+    return JSON.parse(answer.body) as Record<string, unknown>;
+  }
+
   /** CoA: `true` only when the NAS acknowledged (OpenMnT) or ISE reported success. */
   async coa(action: 'Reauth' | 'Disconnect', mac: string, type: number, nasIp: string | null): Promise<{ results: boolean; detail: Record<string, unknown> | null }> {
     const path = `CoA/${action}/openmnt-cli/${mac}/${type}${nasIp === null ? '' : `/${nasIp}`}`;

@@ -31,6 +31,15 @@ export const CLIENT_HELP = `Client commands (any MnT node: OpenMnT or Cisco ISE)
                                           Change of Authorization; --ip and --user are resolved
                                           through the session; disconnect, bounce and shutdown ask
                                           for confirmation unless --yes
+  openmnt coa bulk (--nas IP | --user NAME | --policy NAME | --file FILE | --stdin)
+              [--action …] [--type …] [--rate N] [--concurrency N] [--dry-run] [--yes]
+                                          the same for many endpoints (MACs one per line in FILE or
+                                          on stdin); --rate CoAs per second per NAS, --concurrency
+                                          in flight per NAS (default 10); asks before acting unless
+                                          --yes; progress with rate and ETA on a terminal, a line
+                                          per endpoint otherwise, then ACK / NAK / timeout counts.
+                                          Against OpenMnT this runs as a server job; against ISE the
+                                          CLI loops with the same pacing (--policy needs OpenMnT).
 
 Target and credentials (flags first, then the environment the cookbook uses)
   --host HOST[:PORT]    MnT node ($ISE_MNT_IP, else $ISE_PAN_FQDN); https:// unless http:// is given
@@ -71,6 +80,12 @@ const OPTIONS = {
   action: { type: 'string' },
   type: { type: 'string' },
   seconds: { type: 'string' },
+  policy: { type: 'string' },
+  file: { type: 'string' },
+  stdin: { type: 'boolean' },
+  rate: { type: 'string' },
+  concurrency: { type: 'string' },
+  'dry-run': { type: 'boolean' },
   records: { type: 'string' },
   all: { type: 'boolean' },
   outcome: { type: 'string' },
@@ -133,6 +148,8 @@ async function confirm(question: string): Promise<boolean> {
 
 export async function runClientCommand(command: string, argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let v: Values;
+  const bulk = command === 'coa' && argv[0] === 'bulk';
+  if (bulk) argv = argv.slice(1);
   try {
     ({ values: v } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true }));
   } catch (error) {
@@ -232,7 +249,7 @@ export async function runClientCommand(command: string, argv: string[], env: Nod
         return EXIT.ok;
       }
       case 'coa':
-        return await coa(client, v, print);
+        return bulk ? await coaBulk(client, v, format) : await coa(client, v, print);
       default:
         return usage(`unknown command ${command}`);
     }
@@ -275,4 +292,156 @@ async function coa(client: MntClient, v: Values, print: (rows: Record<string, st
   }
   print([row], ['mac', 'action', 'results', 'outcome', 'nasIp', 'errorCause', 'errorCauseText', 'attempts', 'rttMs'], 'remoteCoA');
   return results ? EXIT.ok : EXIT.failed;
+}
+
+const ACTIONS: Record<string, { action: 'reauth' | 'disconnect'; type: string; ise: ['Reauth' | 'Disconnect', number] }> = {
+  reauth: { action: 'reauth', type: 'default', ise: ['Reauth', 0] },
+  disconnect: { action: 'disconnect', type: 'default', ise: ['Disconnect', 0] },
+  bounce: { action: 'disconnect', type: 'bounce', ise: ['Disconnect', 1] },
+  shutdown: { action: 'disconnect', type: 'shutdown', ise: ['Disconnect', 2] },
+};
+
+interface Outcome {
+  mac: string;
+  outcome: string;
+}
+
+/** Progress on a terminal (bar, rate, ETA, rewritten in place); a plain line per result otherwise. */
+function progress(total: number): { update(done: number, last?: Outcome): void; end(): void } {
+  const started = Date.now();
+  const tty = process.stderr.isTTY === true;
+  let printed = 0;
+  return {
+    update(done: number, last?: Outcome) {
+      if (!tty) {
+        if (last) process.stderr.write(`${new Date().toISOString()} ${last.mac} ${last.outcome}\n`);
+        return;
+      }
+      const seconds = (Date.now() - started) / 1000;
+      const rate = seconds > 0 ? done / seconds : 0;
+      const eta = rate > 0 ? Math.ceil((total - done) / rate) : 0;
+      const width = 30;
+      const filled = total === 0 ? width : Math.round((done / total) * width);
+      process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${rate.toFixed(1)}/s ETA ${eta}s `);
+      printed = done;
+    },
+    end() {
+      if (tty && printed >= 0) process.stderr.write('\n');
+    },
+  };
+}
+
+async function macsFrom(v: Values): Promise<string[] | undefined> {
+  let text: string | undefined;
+  if (v.file !== undefined) {
+    const { readFile } = await import('node:fs/promises');
+    text = await readFile(v.file, 'utf8').catch((e: Error) => usage(`--file ${v.file}: ${e.message}`));
+  } else if (v.stdin) {
+    text = '';
+    for await (const chunk of process.stdin) text += String(chunk);
+  }
+  if (text === undefined) return undefined;
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => mac(l, 'a listed MAC'));
+}
+
+async function coaBulk(client: MntClient, v: Values, format: Format): Promise<number> {
+  const chosen = (['nas', 'user', 'policy', 'file', 'stdin'] as const).filter((k) => v[k] !== undefined);
+  if (chosen.length !== 1) usage('coa bulk needs exactly one of --nas, --user, --policy, --file, --stdin');
+  const spec = ACTIONS[v.action ?? 'reauth'] ?? usage(`--action ${v.action}: use reauth, disconnect, bounce or shutdown`);
+  let type = spec.type;
+  if (v.type !== undefined) {
+    if (spec.action !== 'reauth' || !['default', 'last', 'rerun'].includes(v.type)) usage('--type is default, last or rerun, with --action reauth');
+    type = v.type;
+  }
+  const concurrency = number(v.concurrency, '--concurrency', 10, 1, 1000);
+  const rate = number(v.rate, '--rate', 0, 0, 100000);
+  const macs = await macsFrom(v);
+  const summary = (counts: Record<string, number>, seconds: number) => {
+    const row = Object.fromEntries(Object.entries(counts).map(([k, n]) => [k, String(n)]));
+    row.seconds = seconds.toFixed(2);
+    process.stdout.write(render([row], format, { columns: ['ack', 'nak', 'timeout', 'unreachable', 'refused', 'cancelled', 'failed', 'seconds'], root: 'summary' }));
+    const failed = Object.entries(counts).some(([k, n]) => k !== 'ack' && n > 0);
+    return failed ? EXIT.failed : EXIT.ok;
+  };
+
+  if (await client.isOpenMnt()) {
+    const selector: Record<string, unknown> = {};
+    if (v.nas !== undefined) selector.nasIp = ip(v.nas, '--nas');
+    if (v.user !== undefined) selector.userName = v.user;
+    if (v.policy !== undefined) selector.policy = v.policy;
+    if (macs !== undefined) selector.macs = macs;
+    const body = { selector, action: spec.action, type, pacing: { perNasInFlight: concurrency, perNasPerSecond: rate } };
+    const dry = await client.job({ ...body, dryRun: true });
+    const count = Number(dry.count);
+    process.stderr.write(`${count} endpoint(s) selected\n`);
+    if (v['dry-run']) {
+      process.stdout.write(render((dry.endpoints as Record<string, string>[]).map((e) => ({ mac: e.mac!, nasIp: e.nasIp! })), format, { columns: ['mac', 'nasIp'], root: 'endpoints' }));
+      return EXIT.ok;
+    }
+    if (count === 0) return EXIT.ok;
+    if (!v.yes && !(await confirm(`${v.action ?? 'reauth'} ${count} endpoint(s)?`))) {
+      process.stderr.write('openmnt coa bulk: not confirmed, nothing sent\n');
+      return EXIT.failed;
+    }
+    const job = await client.job(body);
+    const bar = progress(Number(job.total));
+    let seen = 0;
+    for (;;) {
+      const status = await client.jobStatus(String(job.id));
+      const results = status.results as Outcome[];
+      for (; seen < results.length; seen++) bar.update(seen + 1, results[seen]);
+      if (status.state !== 'running') {
+        bar.end();
+        return summary(status.counts as Record<string, number>, Number(status.durationMs) / 1000);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  // A Cisco ISE node: select through ActiveList and loop here with the same pacing.
+  if (v.policy !== undefined) usage('--policy needs an OpenMnT node (ISE answers no policy over the MnT API)');
+  let targets: { mac: string; nasIp: string | null }[];
+  if (macs !== undefined) {
+    targets = [...new Set(macs)].map((m) => ({ mac: m, nasIp: null }));
+  } else {
+    const rows = (await client.sessions()).filter((r) => (v.nas === undefined || r.nas_ip_address === v.nas) && (v.user === undefined || r.user_name === v.user));
+    const unique = new Map(rows.map((r) => [r.calling_station_id!.toUpperCase(), r.nas_ip_address ?? null]));
+    targets = [...unique].map(([m, nasIp]) => ({ mac: m, nasIp }));
+  }
+  process.stderr.write(`${targets.length} endpoint(s) selected\n`);
+  if (v['dry-run']) {
+    process.stdout.write(render(targets.map((t) => ({ mac: t.mac, nasIp: t.nasIp ?? '' })), format, { columns: ['mac', 'nasIp'], root: 'endpoints' }));
+    return EXIT.ok;
+  }
+  if (targets.length === 0) return EXIT.ok;
+  if (!v.yes && !(await confirm(`${v.action ?? 'reauth'} ${targets.length} endpoint(s)?`))) return EXIT.failed;
+  // ISE's `false` means it could not send; it never tells what the NAS answered.
+  const counts: Record<string, number> = { ack: 0, failed: 0 };
+  const started = Date.now();
+  const bar = progress(targets.length);
+  const typeIndex = spec.action === 'reauth' ? ['default', 'last', 'rerun'].indexOf(type) : spec.ise[1];
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < targets.length) {
+      const t = targets[next++]!;
+      if (rate > 0) await new Promise((r) => setTimeout(r, (1000 * concurrency) / rate));
+      let outcome: string;
+      try {
+        outcome = (await client.coa(spec.ise[0], t.mac, typeIndex, t.nasIp)).results ? 'ack' : 'failed';
+      } catch (error) {
+        if (error instanceof CliError && error.exitCode === EXIT.auth) throw error;
+        outcome = 'refused';
+      }
+      counts[outcome] = (counts[outcome] ?? 0) + 1;
+      bar.update(++done, { mac: t.mac, outcome });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, targets.length) }, worker));
+  bar.end();
+  return summary(counts, (Date.now() - started) / 1000);
 }

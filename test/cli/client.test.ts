@@ -175,4 +175,24 @@ describe('openmnt client commands against OpenMnT', { skip }, () => {
       assert.ok(r.stdout.includes(`openmnt ${c}`) || r.stdout.includes(c), c);
     }
   });
+
+  test('coa bulk: dry run lists, a job runs with a line per endpoint and a summary, a MAC file works', async () => {
+    nas.behaviour = { kind: 'ack' };
+    const dry = await cli(['coa', 'bulk', '--insecure', '--nas', '127.0.0.50', '--dry-run', '--format', 'json'], env);
+    assert.equal(dry.status, 0, dry.stderr);
+    const listed = (JSON.parse(dry.stdout) as { mac: string }[]).map((e) => e.mac).sort();
+    assert.deepEqual(listed, ['00:11:22:33:44:00', '00:11:22:33:44:01']);
+    assert.equal((await cli(['coa', 'bulk', '--insecure', '--nas', '127.0.0.50'], env)).status, 2, 'no terminal and no --yes: refused');
+    const run = await cli(['coa', 'bulk', '--insecure', '--nas', '127.0.0.50', '--action', 'reauth', '--type', 'last', '--concurrency', '1', '--yes', '--format', 'json'], env);
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), [{ ack: '2', nak: '0', timeout: '0', unreachable: '0', refused: '0', cancelled: '0', seconds: (JSON.parse(run.stdout) as { seconds: string }[])[0]!.seconds }]);
+    assert.equal(run.stderr.split('\n').filter((l) => / 00:11:22:33:44:0[01] ack$/.test(l)).length, 2, run.stderr);
+    nas.behaviour = { kind: 'nak', errorCause: 502 };
+    const file = join(dir, 'macs.txt');
+    writeFileSync(file, '# endpoints to bounce\n00-11-22-33-44-01\n00:11:22:33:44:01\n');
+    const fromFile = await cli(['coa', 'bulk', '--insecure', '--file', file, '--action', 'bounce', '--yes', '--format', 'csv'], env);
+    assert.equal(fromFile.status, 1, 'a NAK makes the run fail');
+    assert.match(fromFile.stdout, /^ack,nak,timeout,unreachable,refused,cancelled,seconds\n0,1,0,0,0,0,/);
+    nas.behaviour = { kind: 'ack' };
+  });
 });
