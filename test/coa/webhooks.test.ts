@@ -42,9 +42,9 @@ test('410 Gone disables the receiver', async () => {
 test('a dead receiver is recorded as failed after the last try, and publishing never waits', async () => {
   const url = `http://127.0.0.1:${await freePort()}/gone`;
   const hooks = new WebhookDispatcher({ receivers: [{ url, secret: SECRET }], maxAttempts: 3, logger, ...timing });
-  const started = performance.now();
   for (let i = 0; i < 50; i++) hooks.publish('coa.audit', { i });
-  assert.ok(performance.now() - started < 50, 'publish only queues');
+  // publish returned while every delivery is still under way: it only queues.
+  assert.ok(hooks.deliveries.every((d) => d.state === 'pending'));
   await hooks.drain();
   assert.equal(hooks.stats.failed, 50);
   assert.ok(hooks.deliveries.every((d) => d.state === 'failed' && d.attempts === 3 && d.lastError !== null));
@@ -54,9 +54,8 @@ test('a slow receiver does not hold up publishing', async () => {
   const receiver = await new WebhookReceiver(SECRET).start();
   receiver.delayMs = 500;
   const hooks = new WebhookDispatcher({ receivers: [{ url: receiver.url, secret: SECRET }], maxAttempts: 2, logger, ...timing });
-  const started = performance.now();
   hooks.publish('coa.audit', { slow: true });
-  assert.ok(performance.now() - started < 20);
+  assert.equal(hooks.deliveries[0]!.state, 'pending', 'publish returned before the receiver answered');
   await hooks.drain();
   await receiver.close();
   assert.equal(hooks.stats.delivered, 1);
