@@ -169,6 +169,12 @@ describe('openmnt client commands against OpenMnT', { skip }, () => {
     assert.equal((await cli(['count', '--insecure'], env)).stdout, '2\n');
   });
 
+  test('the README shows exactly the help text of the client commands', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { CLIENT_HELP } = await import('../../src/cli/commands.js');
+    assert.ok(readFileSync('README.md', 'utf8').includes(`\`\`\`text\n${CLIENT_HELP}\`\`\``));
+  });
+
   test('--help lists every client command', async () => {
     const r = await cli(['--help'], {});
     for (const c of ['version', 'count', 'sessions', 'session', 'auth-status', 'acct-status', 'failure-reasons', 'delete', 'audit', 'coa', 'Exit codes']) {
