@@ -1,0 +1,71 @@
+/** The built `openmnt` client commands against a fixture that answers like a Cisco ISE node. */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { IseFixture } from '../helpers/ise-fixture.js';
+
+function cli(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/openmnt.js', ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+describe('openmnt client commands against an ISE-like node', () => {
+  const ise = new IseFixture([
+    { user: 'jsmith', mac: 'C8:5B:76:C6:59:62', nas: '10.50.1.10', ip: '10.50.10.100', acctSessionId: '00000001', auditSessionId: '0A32010A00001234ABCDEF01' },
+    { user: 'alice', mac: '98:BB:1E:1F:A7:13', nas: '10.50.1.10', ip: '10.50.10.101', acctSessionId: '00000002', auditSessionId: '0A32010A00001234ABCDEF02' },
+    { user: 'bob', mac: '14:F6:D8:7B:31:80', nas: '10.50.1.20', ip: '10.50.10.102', acctSessionId: '00000003', auditSessionId: '0A32011400001234ABCDEF03' },
+  ]);
+  let env: Record<string, string>;
+  before(async () => {
+    await ise.start();
+    env = { ISE_PAN_FQDN: ise.url, ISE_API_USER: 'ise-admin', ISE_API_PASS: 'Ise-Pass-1' };
+  });
+  after(async () => ise.close());
+
+  test('count, version and the activeList root parsed with an XML parser', async () => {
+    assert.equal((await cli(['count'], env)).stdout, '3\n');
+    const version = JSON.parse((await cli(['version', '--format', 'json'], env)).stdout) as Record<string, string>[];
+    assert.equal(version[0]!.product, 'Cisco Identity Services Engine');
+    const sessions = JSON.parse((await cli(['sessions', '--nas', '10.50.1.10', '--format', 'json'], env)).stdout) as Record<string, string>[];
+    assert.deepEqual(sessions.map((s) => s.calling_station_id), ['C8:5B:76:C6:59:62', '98:BB:1E:1F:A7:13']);
+  });
+
+  test('a lower-case MAC is sent upper case (ISE fails on lower case); ISE\'s 500 for no session exits 4', async () => {
+    const found = await cli(['session', '--mac', 'c8-5b-76-c6-59-62', '--format', 'json'], env);
+    assert.equal(found.status, 0, found.stderr);
+    assert.equal((JSON.parse(found.stdout) as Record<string, string>[])[0]!.nas_ip_address, '10.50.1.10');
+    assert.ok(ise.requests.some((r) => r.path === '/admin/API/mnt/Session/MACAddress/C8:5B:76:C6:59:62'));
+    const missing = await cli(['session', '--mac', 'AA:BB:CC:DD:EE:FF'], env);
+    assert.equal(missing.status, 4);
+    assert.match(missing.stderr, /Session data is not available for AA:BB:CC:DD:EE:FF\./);
+  });
+
+  test('coa by user resolves MAC and NAS through the session; ISE\'s "false" exits 1', async () => {
+    const ok = await cli(['coa', '--user', 'alice', '--format', 'json'], env);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.ok(ise.requests.some((r) => r.method === 'PUT' && r.path === '/admin/API/mnt/CoA/Reauth/openmnt-cli/98:BB:1E:1F:A7:13/0/10.50.1.10'));
+    ise.coaResult = false;
+    assert.equal((await cli(['coa', '--mac', 'C8:5B:76:C6:59:62'], env)).status, 1);
+    ise.coaResult = true;
+  });
+
+  test('coa bulk loops client-side with the pacing options; --policy needs OpenMnT', async () => {
+    const before = ise.requests.filter((r) => r.path.startsWith('/admin/API/mnt/CoA/Disconnect/')).length;
+    const started = Date.now();
+    const run = await cli(['coa', 'bulk', '--nas', '10.50.1.10', '--action', 'bounce', '--rate', '4', '--concurrency', '1', '--yes', '--format', 'json'], env);
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal((JSON.parse(run.stdout) as Record<string, string>[])[0]!.ack, '2');
+    assert.ok(Date.now() - started >= 500, '4 per second: two CoAs take at least half a second');
+    const sent = ise.requests.filter((r) => r.path.startsWith('/admin/API/mnt/CoA/Disconnect/')).slice(before);
+    assert.deepEqual(sent.map((r) => r.path.split('/').slice(7, 10).join('/')).sort(), ['98:BB:1E:1F:A7:13/1/10.50.1.10', 'C8:5B:76:C6:59:62/1/10.50.1.10']);
+    assert.equal((await cli(['coa', 'bulk', '--policy', 'Wired_802.1X_Closed', '--yes'], env)).status, 2);
+    assert.equal((await cli(['count'], { ...env, ISE_API_PASS: 'nope' })).status, 3);
+  });
+});
