@@ -200,10 +200,10 @@ export class MntClient {
   }
 
   /** CoA: `true` only when the NAS acknowledged (OpenMnT) or ISE reported success. */
-  async coa(action: 'Reauth' | 'Disconnect', mac: string, type: number, nasIp: string | null): Promise<{ results: boolean; detail: Record<string, unknown> | null }> {
+  async coa(action: 'Reauth' | 'Disconnect', mac: string, type: number, nasIp: string | null, verifySeconds: number | null = null): Promise<{ results: boolean; detail: Record<string, unknown> | null }> {
     const path = `CoA/${action}/openmnt-cli/${mac}/${type}${nasIp === null ? '' : `/${nasIp}`}`;
     if (await this.isOpenMnt()) {
-      const answer = await this.request('PUT', `${this.prefix}${path}`, 'application/json');
+      const answer = await this.request('PUT', `${this.prefix}${path}${verifySeconds === null ? '' : `?verify=${verifySeconds}`}`, 'application/json');
       const json = JSON.parse(answer.body) as Record<string, unknown>;
       if (answer.status >= 400) {
         const info = String(json['internal-error-info'] ?? json.message ?? answer.status);

@@ -27,10 +27,12 @@ export const CLIENT_HELP = `Client commands (any MnT node: OpenMnT or Cisco ISE)
   openmnt audit [--mac MAC] [--nas IP] [--outcome ack|nak|timeout|refused] [--since TIME] [--limit N]
                                           OpenMnT's CoA audit log
   openmnt coa (--mac MAC | --ip ENDPOINT_IP | --user NAME) [--action reauth|disconnect|bounce|shutdown]
-              [--type default|last|rerun] [--yes]
+              [--type default|last|rerun] [--verify [--verify-timeout SECONDS]] [--yes]
                                           Change of Authorization; --ip and --user are resolved
                                           through the session; disconnect, bounce and shutdown ask
-                                          for confirmation unless --yes
+                                          for confirmation unless --yes; --verify (reauth) waits up to
+                                          --verify-timeout seconds (default 10) for the endpoint to
+                                          come back and shows the session before and after
   openmnt coa bulk (--nas IP | --user NAME | --policy NAME | --file FILE | --stdin)
               [--action …] [--type …] [--rate N] [--concurrency N] [--dry-run] [--yes]
                                           the same for many endpoints (MACs one per line in FILE or
@@ -41,11 +43,14 @@ export const CLIENT_HELP = `Client commands (any MnT node: OpenMnT or Cisco ISE)
                                           Against OpenMnT this runs as a server job; against ISE the
                                           CLI loops with the same pacing (--policy needs OpenMnT).
 
-Target and credentials (flags first, then the environment the cookbook uses)
+Target and credentials (flags first, then a profile, then the environment the cookbook uses)
   --host HOST[:PORT]    MnT node ($ISE_MNT_IP, else $ISE_PAN_FQDN); https:// unless http:// is given
   --user-name NAME      API user ($ISE_API_USER)
-                        the password comes from $ISE_API_PASS, or one line on standard input with
-                        --password-stdin; it is never taken as an argument, echoed or logged
+                        the password comes from --password-stdin (one line on standard input), the
+                        profile, or $ISE_API_PASS; it is never taken as an argument, echoed or logged
+  --profile NAME        a named target in $OPENMNT_PROFILES (default ~/.config/openmnt/profiles.yaml):
+                          lab: { host: mnt.lab:443, user: ops, password: ..., insecure: true }
+                        a file holding a password must be readable by its owner only (chmod 600)
   --insecure            accept a self-signed certificate
   --timeout SECONDS     per request (default 30)
 
@@ -59,6 +64,7 @@ Exit codes
 
 const COMMON = {
   host: { type: 'string' },
+  profile: { type: 'string' },
   'user-name': { type: 'string' },
   'password-stdin': { type: 'boolean' },
   insecure: { type: 'boolean' },
@@ -86,6 +92,8 @@ const OPTIONS = {
   rate: { type: 'string' },
   concurrency: { type: 'string' },
   'dry-run': { type: 'boolean' },
+  verify: { type: 'boolean' },
+  'verify-timeout': { type: 'string' },
   records: { type: 'string' },
   all: { type: 'boolean' },
   outcome: { type: 'string' },
@@ -118,16 +126,45 @@ async function readStdinLine(): Promise<string> {
   return text.split(/\r?\n/)[0] ?? '';
 }
 
+interface Profile {
+  host?: string;
+  user?: string;
+  password?: string;
+  insecure?: boolean;
+  timeout?: number;
+}
+
+async function profile(name: string, env: NodeJS.ProcessEnv): Promise<Profile> {
+  const { readFile, stat } = await import('node:fs/promises');
+  const { homedir } = await import('node:os');
+  const { parse } = await import('yaml');
+  const file = env.OPENMNT_PROFILES ?? `${homedir()}/.config/openmnt/profiles.yaml`;
+  const text = await readFile(file, 'utf8').catch((e: Error) => usage(`--profile ${name}: cannot read ${file}: ${e.message}`));
+  let all: unknown;
+  try {
+    all = parse(text);
+  } catch (error) {
+    return usage(`${file} is not valid YAML: ${(error as Error).message}`);
+  }
+  const entry = (all as Record<string, unknown> | null)?.[name];
+  if (typeof entry !== 'object' || entry === null) usage(`${file} has no profile named ${name}`);
+  const p = entry as Profile;
+  // A password at rest is only acceptable in a file no one else can read.
+  if (p.password !== undefined && ((await stat(file)).mode & 0o077) !== 0) usage(`${file} holds a password but others can read it: chmod 600 ${file}`);
+  return p;
+}
+
 async function target(v: Values, env: NodeJS.ProcessEnv): Promise<Target> {
-  const host = v.host ?? env.ISE_MNT_IP ?? env.ISE_PAN_FQDN;
-  if (!host) usage('no MnT node: give --host or set ISE_MNT_IP / ISE_PAN_FQDN');
-  const user = v['user-name'] ?? env.ISE_API_USER;
-  if (!user) usage('no API user: give --user-name or set ISE_API_USER');
-  const password = v['password-stdin'] ? await readStdinLine() : env.ISE_API_PASS;
+  const p: Profile = v.profile === undefined ? {} : await profile(v.profile, env);
+  const host = v.host ?? p.host ?? env.ISE_MNT_IP ?? env.ISE_PAN_FQDN;
+  if (!host) usage('no MnT node: give --host or --profile, or set ISE_MNT_IP / ISE_PAN_FQDN');
+  const user = v['user-name'] ?? p.user ?? env.ISE_API_USER;
+  if (!user) usage('no API user: give --user-name or --profile, or set ISE_API_USER');
+  const password = v['password-stdin'] ? await readStdinLine() : (p.password ?? env.ISE_API_PASS);
   if (password === undefined || password === '') usage('no password: set ISE_API_PASS or use --password-stdin');
-  const timeout = v.timeout === undefined ? 30 : Number(v.timeout);
+  const timeout = v.timeout === undefined ? (p.timeout ?? 30) : Number(v.timeout);
   if (!Number.isFinite(timeout) || timeout <= 0) usage(`--timeout ${v.timeout} is not a number of seconds`);
-  return { base: /^https?:\/\//.test(host) ? host : `https://${host}`, user, password, insecure: v.insecure === true, timeoutMs: timeout * 1000 };
+  return { base: /^https?:\/\//.test(host) ? host : `https://${host}`, user, password, insecure: v.insecure === true || p.insecure === true, timeoutMs: timeout * 1000 };
 }
 
 function mac(value: string, flag = '--mac'): string {
@@ -283,15 +320,35 @@ async function coa(client: MntClient, v: Values, print: (rows: Record<string, st
     process.stderr.write('openmnt coa: not confirmed, nothing sent\n');
     return EXIT.failed;
   }
-  const { results, detail } = await client.coa(kind[0], endpoint, type, nasIp);
+  const verifySeconds = v.verify ? number(v['verify-timeout'], '--verify-timeout', 10, 1, 300) : null;
+  if (verifySeconds !== null && action !== 'reauth') usage('--verify goes with --action reauth');
+  const openMnt = await client.isOpenMnt();
+  const before = verifySeconds !== null && !openMnt ? await client.session('MACAddress', endpoint).catch(() => null) : null;
+  const { results, detail } = await client.coa(kind[0], endpoint, type, nasIp, openMnt ? verifySeconds : null);
   const row: Record<string, string> = { mac: endpoint, action, results: String(results) };
   if (detail !== null) {
     for (const k of ['outcome', 'nasIp', 'errorCause', 'errorCauseText', 'attempts', 'rttMs'] as const) {
       if (detail[k] !== null && detail[k] !== undefined) row[k] = String(detail[k]);
     }
   }
-  print([row], ['mac', 'action', 'results', 'outcome', 'nasIp', 'errorCause', 'errorCauseText', 'attempts', 'rttMs'], 'remoteCoA');
-  return results ? EXIT.ok : EXIT.failed;
+  if (verifySeconds !== null && results) {
+    // OpenMnT verifies on the server; against ISE, do what the cookbook does: wait, then look again.
+    let verification = detail?.verification as { verified: boolean; before: Record<string, unknown> | null; after: Record<string, unknown> | null } | undefined;
+    if (verification === undefined) {
+      await new Promise((r) => setTimeout(r, verifySeconds * 1000));
+      const after = await client.session('MACAddress', endpoint).catch(() => null);
+      const mark = (s: Record<string, string> | null) => s?.auth_acs_timestamp ?? s?.acct_acs_timestamp ?? '';
+      verification = { verified: after !== null && mark(after) !== mark(before), before, after };
+    }
+    row.verified = String(verification.verified);
+    const pick = (s: Record<string, unknown> | null, ...keys: string[]) => (s === null ? '' : String(keys.map((k) => s[k]).find((x) => x !== undefined && x !== null) ?? ''));
+    row.vlanBefore = pick(verification.before, 'vlan');
+    row.vlanAfter = pick(verification.after, 'vlan');
+    row.profileBefore = pick(verification.before, 'authorizationProfile', 'selected_azn_profiles');
+    row.profileAfter = pick(verification.after, 'authorizationProfile', 'selected_azn_profiles');
+  }
+  print([row], ['mac', 'action', 'results', 'outcome', 'nasIp', 'errorCause', 'errorCauseText', 'attempts', 'rttMs', 'verified'], 'remoteCoA');
+  return results && row.verified !== 'false' ? EXIT.ok : EXIT.failed;
 }
 
 const ACTIONS: Record<string, { action: 'reauth' | 'disconnect'; type: string; ise: ['Reauth' | 'Disconnect', number] }> = {

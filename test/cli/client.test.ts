@@ -201,4 +201,52 @@ describe('openmnt client commands against OpenMnT', { skip }, () => {
     assert.match(fromFile.stdout, /^ack,nak,timeout,unreachable,refused,cancelled,seconds\n0,1,0,0,0,0,/);
     nas.behaviour = { kind: 'ack' };
   });
+
+  test('a profile names the target; a profile file with a password must be private', async () => {
+    const { chmodSync } = await import('node:fs');
+    const file = join(dir, 'profiles.yaml');
+    writeFileSync(file, `lab:\n  host: 127.0.0.1:${node.api!.port}\n  user: ops\n  password: ${PASSWORD}\n  insecure: true\n`, { mode: 0o644 });
+    chmodSync(file, 0o644);
+    const open = await cli(['count', '--profile', 'lab'], { OPENMNT_PROFILES: file });
+    assert.equal(open.status, 2);
+    assert.match(open.stderr, /chmod 600/);
+    chmodSync(file, 0o600);
+    assert.deepEqual(await cli(['count', '--profile', 'lab'], { OPENMNT_PROFILES: file }), { status: 0, stdout: '2\n', stderr: '' });
+    assert.equal((await cli(['count', '--profile', 'nope'], { OPENMNT_PROFILES: file })).status, 2);
+  });
+
+  test('coa --verify: the endpoint coming back is shown', async () => {
+    nas.behaviour = { kind: 'ack' };
+    const pending = cli(['coa', '--insecure', '--mac', '00:11:22:33:44:00', '--verify', '--verify-timeout', '5', '--format', 'json'], env);
+    await new Promise((r) => setTimeout(r, 600));
+    const interim = await radclient({
+      port: node.ports.accounting,
+      secret: 'testing123',
+      kind: 'acct',
+      packets: ['Acct-Status-Type = Interim-Update, Acct-Session-Id = "00000000", User-Name = "jsmith", Calling-Station-Id = "00-11-22-33-44-00", NAS-IP-Address = 127.0.0.50, Acct-Session-Time = 30'],
+    });
+    assert.equal(interim.status, 0, interim.stderr);
+    const r = await pending;
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as Record<string, string>[])[0]!.verified, 'true');
+  });
+
+  test('on a terminal: a confirmation prompt and a progress bar with rate and ETA', async () => {
+    const quote = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
+    const command = [process.execPath, 'bin/openmnt.js', 'coa', 'bulk', '--insecure', '--nas', '127.0.0.50'].map(quote).join(' ');
+    const r = await new Promise<{ status: number | null; out: string }>((resolve, reject) => {
+      const child = spawn('script', ['-qec', command, '/dev/null'], { env: { PATH: process.env.PATH ?? '', TERM: 'dumb', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('[y/N]') && !child.stdin.writableEnded) child.stdin.end('y\n');
+      });
+      child.on('error', reject);
+      child.on('close', (status) => resolve({ status, out }));
+    });
+    assert.equal(r.status, 0, r.out);
+    assert.match(r.out, /reauth 2 endpoint\(s\)\? \[y\/N\]/);
+    assert.match(r.out, /\[#+\] 2\/2 [\d.]+\/s ETA 0s/);
+    assert.match(r.out, /ACK\s+NAK/);
+  });
 });

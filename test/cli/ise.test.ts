@@ -54,6 +54,10 @@ describe('openmnt client commands against an ISE-like node', () => {
     ise.coaResult = false;
     assert.equal((await cli(['coa', '--mac', 'C8:5B:76:C6:59:62'], env)).status, 1);
     ise.coaResult = true;
+    // ISE cannot verify: the CLI looks at the session before and after the wait; it did not change.
+    const verify = await cli(['coa', '--mac', 'C8:5B:76:C6:59:62', '--verify', '--verify-timeout', '1', '--format', 'json'], env);
+    assert.equal(verify.status, 1);
+    assert.equal((JSON.parse(verify.stdout) as Record<string, string>[])[0]!.verified, 'false');
   });
 
   test('coa bulk loops client-side with the pacing options; --policy needs OpenMnT', async () => {
