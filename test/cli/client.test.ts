@@ -169,10 +169,15 @@ describe('openmnt client commands against OpenMnT', { skip }, () => {
     assert.equal((await cli(['count', '--insecure'], env)).stdout, '2\n');
   });
 
-  test('the README shows exactly the help text of the client commands', async () => {
+  test('the README shows exactly what openmnt --help and openmnt admin --help print', async () => {
     const { readFileSync } = await import('node:fs');
-    const { CLIENT_HELP } = await import('../../src/cli/commands.js');
-    assert.ok(readFileSync('README.md', 'utf8').includes(`\`\`\`text\n${CLIENT_HELP}\`\`\``));
+    const readme = readFileSync('README.md', 'utf8');
+    const help = await cli(['--help'], {});
+    const admin = await cli(['admin', '--help'], {});
+    assert.equal(help.status, 0);
+    assert.ok(readme.includes(`\`\`\`text\n${help.stdout}\`\`\``), 'README block = openmnt --help');
+    assert.ok(readme.includes(`\`\`\`text\n${admin.stdout}\`\`\``), 'README block = openmnt admin --help');
+    for (const command of ['sessions', 'coa', 'audit']) assert.equal((await cli([command, '--help'], {})).stdout, (await import('../../src/cli/commands.js')).CLIENT_HELP);
   });
 
   test('--help lists every client command', async () => {
@@ -193,6 +198,8 @@ describe('openmnt client commands against OpenMnT', { skip }, () => {
     assert.equal(run.status, 0, run.stderr);
     assert.deepEqual(JSON.parse(run.stdout), [{ ack: '2', nak: '0', timeout: '0', unreachable: '0', refused: '0', cancelled: '0', seconds: (JSON.parse(run.stdout) as { seconds: string }[])[0]!.seconds }]);
     assert.equal(run.stderr.split('\n').filter((l) => / 00:11:22:33:44:0[01] ack$/.test(l)).length, 2, run.stderr);
+    const fromStdin = await cli(['coa', 'bulk', '--insecure', '--stdin', '--dry-run', '--format', 'csv'], env, '00-11-22-33-44-01\n\n');
+    assert.equal(fromStdin.stdout, 'mac,nasIp\n00:11:22:33:44:01,127.0.0.50\n', fromStdin.stderr);
     nas.behaviour = { kind: 'nak', errorCause: 502 };
     const file = join(dir, 'macs.txt');
     writeFileSync(file, '# endpoints to bounce\n00-11-22-33-44-01\n00:11:22:33:44:01\n');
