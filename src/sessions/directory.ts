@@ -10,7 +10,10 @@
 import type { Logger } from 'pino';
 import type { AccountingWrite, AuthWrite, Store, WriteResult } from '../store/index.js';
 
-const MAX_IN_FLIGHT = 2;
+/** Batches handed to the store and not yet committed, at most. A store that commits on another
+ * thread takes whatever queued up while it was busy into its next transaction (see
+ * store/worker-thread.ts), so handing batches over early costs nothing and keeps it busy. */
+const MAX_IN_FLIGHT = 16;
 
 export interface DirectoryOptions {
   store: Store;
@@ -48,8 +51,7 @@ export class SessionDirectory {
   #accounting: Pending<AccountingWrite>[] = [];
   #auth: Pending<AuthWrite>[] = [];
   #scheduled = false;
-  /** Batches handed to the store and not yet committed. Two let the next batch be prepared while
-   * the store commits the previous one; the store applies them in order. */
+  /** Batches handed to the store and not yet committed; the store applies them in order. */
   #writing = new Set<Promise<void>>();
   #timers: NodeJS.Timeout[] = [];
   readonly #stats: DirectoryStats = {

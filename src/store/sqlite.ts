@@ -40,6 +40,8 @@ import type {
   WriteResult,
 } from './types.js';
 
+export type WriteBatch = Parameters<Store['write']>[0];
+
 export interface SqliteStoreOptions {
   path: string;
   synchronous?: 'full' | 'normal';
@@ -102,19 +104,35 @@ export class SqliteStore implements Store {
     return this.#db;
   }
 
-  async write(batch: { accounting?: AccountingWrite[]; auth?: AuthWrite[] }): Promise<WriteResult> {
+  async write(batch: WriteBatch): Promise<WriteResult> {
+    const outcome = this.writeBatches([batch])[0]!;
+    if (outcome instanceof Error) throw outcome;
+    return outcome;
+  }
+
+  /**
+   * Several batches in one transaction, one outcome each: the store thread commits together the
+   * batches that queued up while it was busy, so one fsync covers them all. If that transaction
+   * fails, each batch is tried again in its own, so a bad write fails only its own batch.
+   */
+  writeBatches(batches: readonly WriteBatch[]): (WriteResult | OpenMntError)[] {
     const db = this.#open();
-    const result: WriteResult = { accountingIds: [], authIds: [], sessionsOpened: 0, sessionsClosed: 0 };
+    let results: WriteResult[];
     try {
-      db.transaction(() => {
-        for (const w of batch.accounting ?? []) this.#applyAccounting(w, result);
-        for (const w of batch.auth ?? []) this.#applyAuth(w, result);
-      })();
+      results = db.transaction(() =>
+        batches.map((batch) => {
+          const result: WriteResult = { accountingIds: [], authIds: [], sessionsOpened: 0, sessionsClosed: 0 };
+          for (const w of batch.accounting ?? []) this.#applyAccounting(w, result);
+          for (const w of batch.auth ?? []) this.#applyAuth(w, result);
+          return result;
+        }),
+      )();
     } catch (cause) {
-      throw new OpenMntError('STORE_FAILED', `write failed: ${(cause as Error).message}`, { cause });
+      if (batches.length > 1) return batches.map((batch) => this.writeBatches([batch])[0]!);
+      return [new OpenMntError('STORE_FAILED', `write failed: ${(cause as Error).message}`, { cause })];
     }
-    this.#active += result.sessionsOpened - result.sessionsClosed;
-    return result;
+    for (const result of results) this.#active += result.sessionsOpened - result.sessionsClosed;
+    return results;
   }
 
   #applyAccounting(w: AccountingWrite, result: WriteResult): void {

@@ -166,6 +166,25 @@ describe('sessions', () => {
     assert.equal((await store.accountingRecordsByMac({ mac: 'AA:00:00:00:00:0B', since: 0, limit: 5 })).length, 0);
   });
 
+  test('batches written at once commit on their own: a failing one fails alone, in order', async () => {
+    // On the store thread, batches that queue up share one transaction; a bad write must still
+    // fail only its own batch, and the others must be committed exactly once.
+    const bad = acct('start', 'merge-bad', 'AA:00:00:00:00:31');
+    (bad.record as { nasIp: unknown }).nasIp = null; // NOT NULL violation
+    const outcomes = await Promise.allSettled([
+      store.write({ accounting: [acct('start', 'merge-1', 'AA:00:00:00:00:32')] }),
+      store.write({ accounting: [acct('start', 'merge-2', 'AA:00:00:00:00:33'), bad] }),
+      store.write({ accounting: [acct('interim', 'merge-1', 'AA:00:00:00:00:32', { inputOctets: 7 })] }),
+      store.write({ accounting: [acct('stop', 'merge-1', 'AA:00:00:00:00:32')] }),
+    ]);
+    assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    assert.equal((outcomes[1] as PromiseRejectedResult).reason.code, 'STORE_FAILED');
+    assert.equal(await store.countActive(), 0, 'merge-2 was rolled back with its batch; merge-1 closed');
+    assert.equal((await store.findLatestSession({ mac: 'AA:00:00:00:00:32', scope: 'closed' }))?.inputOctets, 7);
+    assert.equal((await store.accountingRecordsByMac({ mac: 'AA:00:00:00:00:32', since: 0, limit: 10 })).length, 3);
+    assert.equal((await store.stats()).accountingRecords, 3);
+  });
+
   test('data and the active count survive close and reopen', async () => {
     await store.write({ accounting: [acct('start', 'p1', 'AA:00:00:00:00:0D'), acct('start', 'p2', 'AA:00:00:00:00:0E')] });
     await store.close();
