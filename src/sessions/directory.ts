@@ -29,7 +29,8 @@ export interface DirectoryOptions {
 }
 
 interface Pending<T> {
-  write: T;
+  /** Dropped once handed to the store, so a write waiting for its commit holds no copy here. */
+  write: T | null;
   resolve: (id: number) => void;
   reject: (error: unknown) => void;
 }
@@ -43,6 +44,12 @@ export interface DirectoryStats {
   sessionsClosed: number;
   staleClosed: number;
   writeFailures: number;
+}
+
+function handOver<T>(pending: Pending<T>): T {
+  const write = pending.write!;
+  pending.write = null;
+  return write;
 }
 
 export class SessionDirectory {
@@ -166,8 +173,9 @@ export class SessionDirectory {
     const accounting = this.#accounting.splice(0, max);
     const auth = this.#auth.splice(0, Math.max(0, max - accounting.length));
     if (accounting.length === 0 && auth.length === 0) return;
+    const batch = { accounting: accounting.map(handOver), auth: auth.map(handOver) };
     const writing: Promise<void> = this.#o.store
-      .write({ accounting: accounting.map((p) => p.write), auth: auth.map((p) => p.write) })
+      .write(batch)
       .then(
         (result) => this.#settle(result, accounting, auth),
         (error: unknown) => {
