@@ -72,14 +72,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     receiveBufferBytes: config.radius.receiveBufferBytes,
     logger: logger.child({ part: 'radius' }),
     handlers: {
-      accounting: async (request) => {
-        await directory.recordAccounting(
+      // Not an async function: nothing of the request stays referenced while the commit is awaited.
+      accounting: (request) =>
+        directory.recordAccounting(
           toAccountingWrite(
             { packet: request.packet, nasName: request.client.name, sourceAddress: request.source.address, receivedAt: request.receivedAt },
             server,
           ),
-        );
-      },
+        ),
       access: async (request) => {
         const facts = accessFacts(request);
         const decision = policy.decide(facts);

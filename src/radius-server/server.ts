@@ -12,6 +12,7 @@ import {
   Code,
   decodePacket,
   encodeResponse,
+  responseBasis,
   verifyMessageAuthenticator,
   verifyRequestAuthenticator,
   type AttributeInput,
@@ -35,7 +36,7 @@ export interface AccessReply {
 export interface RadiusHandlers {
   /** Resolves once the request is durably recorded; only then is the Accounting-Response sent.
    * A rejection sends nothing, so the NAS retransmits and nothing is lost. */
-  accounting(request: RequestContext): Promise<void>;
+  accounting(request: RequestContext): Promise<unknown>;
   access(request: RequestContext): Promise<AccessReply>;
 }
 
@@ -199,14 +200,16 @@ export class RadiusServer {
     }
 
     const request: RequestContext = { client, source: { address, port }, receivedAt, packet };
+    // The callbacks keep the authenticator, not the packet: see #answer.
+    const authenticator = packet.authenticator;
     const work = this.#answer(kind, request).then(
       (reply) => {
-        this.#duplicates.answered(key, packet.authenticator, reply);
+        this.#duplicates.answered(key, authenticator, reply);
         stats.answered++;
         socket.send(reply, port, address);
       },
       (error: unknown) => {
-        this.#duplicates.forget(key, packet.authenticator);
+        this.#duplicates.forget(key, authenticator);
         this.#drop(kind, 'handler-failed', address, error instanceof Error ? error.message : String(error));
       },
     );
@@ -221,14 +224,22 @@ export class RadiusServer {
       const code = kind === 'auth' ? Code.AccessAccept : Code.AccountingResponse;
       return encodeResponse(packet, code, [], client.secret, { messageAuthenticator: true });
     }
-    if (kind === 'accounting') {
-      await this.#options.handlers.accounting(request);
-      return encodeResponse(packet, Code.AccountingResponse, [], client.secret);
-    }
+    if (kind === 'accounting') return answerAfterCommit(this.#options.handlers, request);
     const reply = await this.#options.handlers.access(request);
     // Every Access-* reply carries Message-Authenticator (RFC 3579 §3.2, and the BlastRADIUS fix).
     return encodeResponse(packet, reply.code, reply.attributes, client.secret, { messageAuthenticator: true });
   }
+}
+
+/**
+ * Thousands of accounting requests wait for their commit at once; while they wait, only what the
+ * answer needs stays reachable (not the decoded packet), which keeps the young generation's
+ * survivors, and so the garbage collector's work, small.
+ */
+function answerAfterCommit(handlers: RadiusHandlers, request: RequestContext): Promise<Buffer> {
+  const basis = responseBasis(request.packet);
+  const secret = request.client.secret;
+  return handlers.accounting(request).then(() => encodeResponse(basis, Code.AccountingResponse, [], secret));
 }
 
 function emptyStats(): ListenerStats {

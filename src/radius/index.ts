@@ -17,6 +17,7 @@ export {
   decodePacket,
   encodePacket,
   encodeResponse,
+  responseBasis,
   type Attribute,
   type AttributeInput,
   type AttributeValue,

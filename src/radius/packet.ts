@@ -489,6 +489,20 @@ export function encodePacket(packet: PacketInput, options: EncodeOptions): Buffe
 const PROXY_STATE = 33;
 
 /**
+ * What `encodeResponse` reads of a request: code, Identifier, authenticator and the Proxy-State
+ * attributes. A server that answers later (after a commit) keeps this instead of the whole
+ * decoded packet, so the packet's attributes can be collected meanwhile.
+ */
+export function responseBasis(request: RadiusPacket): RadiusPacket {
+  return {
+    code: request.code,
+    identifier: request.identifier,
+    authenticator: request.authenticator,
+    attributes: request.attributes.filter((a) => a.type === PROXY_STATE),
+  };
+}
+
+/**
  * Encodes the answer to a decoded request: same Identifier, Response Authenticator over the
  * request's authenticator. Proxy-State attributes of the request are copied to the end of the
  * answer unless `attributes` already lists Proxy-State (RFC 2865 §5.33: a server returns them

@@ -10,7 +10,10 @@
 import type { Logger } from 'pino';
 import type { AccountingWrite, AuthWrite, Store, WriteResult } from '../store/index.js';
 
-const MAX_IN_FLIGHT = 2;
+/** Batches handed to the store and not yet committed, at most. A store that commits on another
+ * thread takes whatever queued up while it was busy into its next transaction (see
+ * store/worker-thread.ts), so handing batches over early costs nothing and keeps it busy. */
+const MAX_IN_FLIGHT = 16;
 
 export interface DirectoryOptions {
   store: Store;
@@ -26,7 +29,8 @@ export interface DirectoryOptions {
 }
 
 interface Pending<T> {
-  write: T;
+  /** Dropped once handed to the store, so a write waiting for its commit holds no copy here. */
+  write: T | null;
   resolve: (id: number) => void;
   reject: (error: unknown) => void;
 }
@@ -42,14 +46,19 @@ export interface DirectoryStats {
   writeFailures: number;
 }
 
+function handOver<T>(pending: Pending<T>): T {
+  const write = pending.write!;
+  pending.write = null;
+  return write;
+}
+
 export class SessionDirectory {
   readonly #o: DirectoryOptions;
   readonly #now: () => number;
   #accounting: Pending<AccountingWrite>[] = [];
   #auth: Pending<AuthWrite>[] = [];
   #scheduled = false;
-  /** Batches handed to the store and not yet committed. Two let the next batch be prepared while
-   * the store commits the previous one; the store applies them in order. */
+  /** Batches handed to the store and not yet committed; the store applies them in order. */
   #writing = new Set<Promise<void>>();
   #timers: NodeJS.Timeout[] = [];
   readonly #stats: DirectoryStats = {
@@ -164,8 +173,9 @@ export class SessionDirectory {
     const accounting = this.#accounting.splice(0, max);
     const auth = this.#auth.splice(0, Math.max(0, max - accounting.length));
     if (accounting.length === 0 && auth.length === 0) return;
+    const batch = { accounting: accounting.map(handOver), auth: auth.map(handOver) };
     const writing: Promise<void> = this.#o.store
-      .write({ accounting: accounting.map((p) => p.write), auth: auth.map((p) => p.write) })
+      .write(batch)
       .then(
         (result) => this.#settle(result, accounting, auth),
         (error: unknown) => {

@@ -28,13 +28,29 @@ function nameOf(a: Attribute | AttributeInput): string {
 
 /** `Name=value` joined with `:!:`, the separator of ISE's other_attr_string. */
 export function attributeString(attributes: readonly (Attribute | AttributeInput)[], skip?: ReadonlySet<string>): string {
-  const parts: string[] = [];
+  return attributeStrings(attributes, skip).all;
+}
+
+/**
+ * `attributeString` of the attributes not in `skip` (`all`) and, in the same pass, of those also
+ * not in `skipToo` (`other`, null when nothing is left or no `skipToo` is given): accounting
+ * stores both for every packet, and each value is rendered once.
+ */
+export function attributeStrings(
+  attributes: readonly (Attribute | AttributeInput)[],
+  skip?: ReadonlySet<string>,
+  skipToo?: ReadonlySet<string>,
+): { all: string; other: string | null } {
+  let all = '';
+  let other = '';
   for (const a of attributes) {
     const name = nameOf(a);
     if (skip?.has(name)) continue;
-    parts.push(`${name}=${valueText(name, a.value, a.tag)}`);
+    const part = `${name}=${valueText(name, a.value, a.tag)}`;
+    all = all === '' ? part : `${all}:!:${part}`;
+    if (skipToo !== undefined && !skipToo.has(name)) other = other === '' ? part : `${other}:!:${part}`;
   }
-  return parts.join(':!:');
+  return { all, other: other === '' ? null : other };
 }
 
 /** A reply as ISE's `response` element shows it: `{Name=value; Name=value; }`. */

@@ -13,7 +13,7 @@ import {
   AUTH_COLUMNS,
   COA_AUDIT_COLUMNS,
   SESSION_COLUMNS,
-  paramsFor,
+  paramsBuilder,
   rowMapper,
   type Column,
 } from './schema.js';
@@ -26,16 +26,21 @@ import type {
   PruneResult,
   CoaAuditQuery,
   CoaAuditRecord,
+  NewAccountingRecord,
+  NewAuthRecord,
   NewCoaAuditRecord,
   Session,
   SessionIdentity,
   SessionQuery,
+  SessionState,
   SessionSummary,
   Store,
   StoreStats,
   TimeWindowQuery,
   WriteResult,
 } from './types.js';
+
+export type WriteBatch = Parameters<Store['write']>[0];
 
 export interface SqliteStoreOptions {
   path: string;
@@ -69,6 +74,8 @@ export class SqliteStore implements Store {
   #active: number;
   readonly #s: ReturnType<typeof prepare>;
   readonly #queries = new Map<string, Statement>();
+  readonly #updates = new Map<number, Statement>();
+  readonly #closes = new Map<number, Statement>();
 
   constructor(options: SqliteStoreOptions) {
     try {
@@ -97,24 +104,40 @@ export class SqliteStore implements Store {
     return this.#db;
   }
 
-  async write(batch: { accounting?: AccountingWrite[]; auth?: AuthWrite[] }): Promise<WriteResult> {
+  async write(batch: WriteBatch): Promise<WriteResult> {
+    const outcome = this.writeBatches([batch])[0]!;
+    if (outcome instanceof Error) throw outcome;
+    return outcome;
+  }
+
+  /**
+   * Several batches in one transaction, one outcome each: the store thread commits together the
+   * batches that queued up while it was busy, so one fsync covers them all. If that transaction
+   * fails, each batch is tried again in its own, so a bad write fails only its own batch.
+   */
+  writeBatches(batches: readonly WriteBatch[]): (WriteResult | OpenMntError)[] {
     const db = this.#open();
-    const result: WriteResult = { accountingIds: [], authIds: [], sessionsOpened: 0, sessionsClosed: 0 };
+    let results: WriteResult[];
     try {
-      db.transaction(() => {
-        for (const w of batch.accounting ?? []) this.#applyAccounting(w, result);
-        for (const w of batch.auth ?? []) this.#applyAuth(w, result);
-      })();
+      results = db.transaction(() =>
+        batches.map((batch) => {
+          const result: WriteResult = { accountingIds: [], authIds: [], sessionsOpened: 0, sessionsClosed: 0 };
+          for (const w of batch.accounting ?? []) this.#applyAccounting(w, result);
+          for (const w of batch.auth ?? []) this.#applyAuth(w, result);
+          return result;
+        }),
+      )();
     } catch (cause) {
-      throw new OpenMntError('STORE_FAILED', `write failed: ${(cause as Error).message}`, { cause });
+      if (batches.length > 1) return batches.map((batch) => this.writeBatches([batch])[0]!);
+      return [new OpenMntError('STORE_FAILED', `write failed: ${(cause as Error).message}`, { cause })];
     }
-    this.#active += result.sessionsOpened - result.sessionsClosed;
-    return result;
+    for (const result of results) this.#active += result.sessionsOpened - result.sessionsClosed;
+    return results;
   }
 
   #applyAccounting(w: AccountingWrite, result: WriteResult): void {
     const s = this.#s;
-    const acctId = Number(s.insertAccounting.run(...paramsFor(ACCOUNTING_COLUMNS, { ...w.record, id: undefined })).lastInsertRowid);
+    const acctId = Number(s.insertAccounting.run(accountingParams(w.record)).lastInsertRowid);
     result.accountingIds.push(acctId);
     const change = w.change;
     if (change === null) return;
@@ -124,47 +147,66 @@ export class SqliteStore implements Store {
     }
     const { identity, fields } = change;
     const updatedAt = fields.acctAt ?? change.at;
-    let id = (s.findIdentity.get(identity.nasIp, identity.acctSessionId, identity.callingStationId) as Row | undefined)?.id as number | undefined;
-    if (id === undefined && identity.acctSessionId !== '') id = this.#adoptable(identity.nasIp, identity.callingStationId, fields.auditSessionId ?? null);
-    const values = { ...fields, acctId };
-    if (id === undefined) {
-      id = this.#insertSession(
-        { ...values, ...identity, state: 'started', startedAt: change.startedAt, updatedAt, server: w.record.server },
-        result,
-      );
-    } else {
-      this.#updateAccounting(id, identity, change.kind === 'start', change.startedAt, updatedAt, values as Row);
+    const stop = change.kind === 'stop';
+    let current = s.updateStateByIdentity.get(identity.nasIp, identity.acctSessionId, identity.callingStationId) as Row | undefined;
+    if (current === undefined && identity.acctSessionId !== '') {
+      const adopted = this.#adoptable(identity.nasIp, identity.callingStationId, fields.auditSessionId ?? null);
+      if (adopted !== undefined) current = s.updateStateById.get(adopted) as Row;
     }
-    if (change.kind === 'stop') result.sessionsClosed += this.#move('id = ?', [id], 'stop', change.at);
+    if (current === undefined) {
+      const id = this.#insertSession(fields, ownColumns(identity, 'started', change.startedAt, updatedAt, w.record.server, acctId, undefined), result);
+      if (stop) result.sessionsClosed += this.#move('id = ?', [id], 'stop', change.at);
+      return;
+    }
+    const assigned = accountingAssignments(current, identity, change.kind === 'start', change.startedAt, updatedAt, fields, acctId);
+    if (stop) {
+      this.#close(current.id as number, assigned, 'stop', change.at);
+      result.sessionsClosed++;
+    } else {
+      this.#updateStatement(assigned.mask).run(...assigned.values, current.id);
+    }
   }
 
   /**
-   * Writes an accounting update into an active session, naming in SET only what changes: SQLite
-   * rewrites the entry of every index whose column is assigned, so an Interim-Update that repeats
-   * the user name, endpoint address and audit-session-id would otherwise rewrite six indexes for
-   * nothing. Statements are prepared once per combination of columns.
+   * The UPDATE that assigns exactly the columns of `mask` (bit i: ASSIGNABLE[i]), prepared once
+   * per combination. Naming only what changes matters: SQLite rewrites the entry of every index
+   * whose column is assigned, so an Interim-Update that repeats the user name, endpoint address
+   * and audit-session-id would otherwise rewrite six indexes for nothing.
    */
-  #updateAccounting(id: number, identity: SessionIdentity, isStart: boolean, startedAt: number, updatedAt: number, values: Row): void {
-    const current = this.#s.sessionForUpdate.get(id) as Row;
-    const columns: string[] = ['updated_at'];
-    const params: unknown[] = [updatedAt];
-    const set = (name: string, value: unknown) => {
-      columns.push(name);
-      params.push(value);
-    };
-    if (current.acct_session_id === '' && identity.acctSessionId !== '') set('acct_session_id', identity.acctSessionId);
-    if (current.calling_station_id === '' && identity.callingStationId !== '') set('calling_station_id', identity.callingStationId);
-    if (isStart || current.state === 'authenticated') set('started_at', startedAt);
-    if (current.state !== 'started') set('state', 'started');
-    for (const key of ACCT_UPDATE_KEYS) {
-      const value = values[key];
-      if (value === undefined || value === null) continue;
-      const name = column(key);
-      if (INDEXED_SESSION_COLUMNS.has(name) && current[name] === value) continue;
-      set(name, value);
+  #updateStatement(mask: number): Statement {
+    let statement = this.#updates.get(mask);
+    if (statement === undefined) {
+      const set = ASSIGNABLE.filter((_, i) => Math.floor(mask / 2 ** i) % 2 === 1).map((c) => `${c.name} = ?`);
+      statement = this.#open().prepare(`UPDATE sessions_active SET ${set.join(', ')} WHERE id = ?`);
+      this.#updates.set(mask, statement);
     }
-    const sql = `UPDATE sessions_active SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`;
-    this.#statement(sql).run(...params, id);
+    return statement;
+  }
+
+  /**
+   * Closes an active session with its last update applied on the way: the row goes to history
+   * with the assigned columns replaced (one INSERT … SELECT prepared per combination of columns),
+   * then the active row is deleted. Updating the active row first and then moving it would write
+   * the row, and its updated_at index entry, once more just before deleting them.
+   */
+  #close(id: number, assigned: Assignments, reason: CloseReason, at: number): void {
+    let statement = this.#closes.get(assigned.mask);
+    if (statement === undefined) {
+      const assignedAt = new Map(ASSIGNABLE.map((c, i) => [c.name, i]));
+      const select = SESSION_COLUMNS.map((c) => {
+        if (c.key === 'state') return `'closed'`;
+        if (c.key === 'closedAt') return '@at';
+        if (c.key === 'closeReason') return '@reason';
+        const i = assignedAt.get(c.name);
+        return i !== undefined && Math.floor(assigned.mask / BIT[i]!) % 2 === 1 ? `@a${i}` : c.name;
+      });
+      statement = this.#open().prepare(`INSERT INTO sessions_closed SELECT ${select.join(', ')} FROM sessions_active WHERE id = @id`);
+      this.#closes.set(assigned.mask, statement);
+    }
+    const params: Row = { id, at, reason };
+    for (let k = 0; k < assigned.indexes.length; k++) params[`a${assigned.indexes[k]!}`] = assigned.values[k];
+    statement.run(params);
+    this.#s.deleteActive.run(id);
   }
 
   /** An `authenticated` session on the same NAS that accounting should take over. */
@@ -177,14 +219,15 @@ export class SqliteStore implements Store {
     return row?.id as number | undefined;
   }
 
-  #insertSession(value: Partial<Session>, result: WriteResult): number {
+  /** Inserts an active session: `fields` as sent, `own` (identity, state, times) over them. */
+  #insertSession(fields: Partial<Session>, own: Partial<Session>, result: WriteResult): number {
     result.sessionsOpened++;
-    return Number(this.#s.insertSession.run(...paramsFor(INSERT_COLUMNS, value)).lastInsertRowid);
+    return Number(this.#s.insertSession.run(sessionParams(fields, own)).lastInsertRowid);
   }
 
   #applyAuth(w: AuthWrite, result: WriteResult): void {
     const s = this.#s;
-    const authId = Number(s.insertAuth.run(...paramsFor(AUTH_COLUMNS, { ...w.record, id: undefined })).lastInsertRowid);
+    const authId = Number(s.insertAuth.run(authParams(w.record)).lastInsertRowid);
     result.authIds.push(authId);
     const session = w.session;
     if (session === null) return;
@@ -195,7 +238,7 @@ export class SqliteStore implements Store {
     id ??= (s.findIdentity.get(identity.nasIp, identity.acctSessionId, identity.callingStationId) as Row | undefined)?.id as number | undefined;
     id ??= (s.findByNasAndMac.get(identity.nasIp, identity.callingStationId) as Row | undefined)?.id as number | undefined;
     if (id === undefined) {
-      this.#insertSession({ ...values, ...identity, state: 'authenticated', startedAt: session.at, updatedAt: session.at, server: w.record.server }, result);
+      this.#insertSession(fields, ownColumns(identity, 'authenticated', session.at, session.at, w.record.server, undefined, authId), result);
     } else {
       s.updateAuth.run(session.at, ...AUTH_UPDATE_KEYS.map((k) => (values as Row)[k] ?? null), id);
     }
@@ -363,7 +406,7 @@ export class SqliteStore implements Store {
 
   async recordCoa(record: NewCoaAuditRecord): Promise<number> {
     this.#open();
-    return Number(this.#s.insertCoaAudit.run(...paramsFor(COA_AUDIT_COLUMNS, { ...record, id: undefined })).lastInsertRowid);
+    return Number(this.#s.insertCoaAudit.run(coaAuditParams(record)).lastInsertRowid);
   }
 
   async coaAudit(query: CoaAuditQuery): Promise<CoaAuditRecord[]> {
@@ -435,33 +478,119 @@ function tablesFor(scope: 'active' | 'closed' | 'all'): ('sessions_active' | 'se
   return scope === 'active' ? ['sessions_active'] : scope === 'closed' ? ['sessions_closed'] : ['sessions_active', 'sessions_closed'];
 }
 
-/** Every column but `id`, which SQLite assigns. */
-const INSERT_COLUMNS: Column<Session>[] = SESSION_COLUMNS.filter((c) => c.key !== 'id');
+/** Columns without `id`, which SQLite assigns. */
+const withoutId = <T>(cols: readonly Column<T>[]): Column<T>[] => cols.filter((c) => c.key !== 'id');
+const INSERT_COLUMNS = withoutId(SESSION_COLUMNS);
+const ACCOUNTING_INSERT_COLUMNS = withoutId(ACCOUNTING_COLUMNS);
+const AUTH_INSERT_COLUMNS = withoutId(AUTH_COLUMNS);
+const COA_AUDIT_INSERT_COLUMNS = withoutId(COA_AUDIT_COLUMNS);
+type ParamsOf<T> = (value: T, over?: Partial<T>) => unknown[];
+const accountingParams = paramsBuilder(ACCOUNTING_INSERT_COLUMNS) as ParamsOf<NewAccountingRecord>;
+const authParams = paramsBuilder(AUTH_INSERT_COLUMNS) as ParamsOf<NewAuthRecord>;
+const coaAuditParams = paramsBuilder(COA_AUDIT_INSERT_COLUMNS) as ParamsOf<NewCoaAuditRecord>;
+const sessionParams = paramsBuilder(INSERT_COLUMNS) as ParamsOf<Partial<Session>>;
+
+/**
+ * The columns a new session takes from the write itself rather than from the packet's fields.
+ * Always one object shape (no spread): the parameter builder reading it stays fast (a spread
+ * object here made building the insert parameters twenty times slower).
+ */
+function ownColumns(
+  identity: SessionIdentity,
+  state: SessionState,
+  startedAt: number,
+  updatedAt: number,
+  server: string,
+  acctId: number | undefined,
+  authId: number | undefined,
+): Partial<Session> {
+  const { nasIp, acctSessionId, callingStationId } = identity;
+  return { nasIp, acctSessionId, callingStationId, state, startedAt, updatedAt, server, acctId, authId };
+}
+
 const ACCT_UPDATE_KEYS = [...ENDPOINT_KEYS, ...ACCT_KEYS];
 /** Columns of sessions_active that an index covers (see migrations.ts). */
 const INDEXED_SESSION_COLUMNS = new Set(['nas_ip', 'acct_session_id', 'calling_station_id', 'user_name', 'framed_ip', 'audit_session_id', 'updated_at', 'started_at']);
+/** What an accounting packet may assign in an active session, in the order of the SET clause. */
+const ASSIGNABLE = ['updatedAt', 'acctSessionId', 'callingStationId', 'startedAt', 'state', ...ACCT_UPDATE_KEYS].map((key) => {
+  const c = SESSION_COLUMNS.find((col) => col.key === key)!;
+  return { key: c.key, name: c.name, indexed: INDEXED_SESSION_COLUMNS.has(c.name) };
+});
+// The mask is a sum of powers of two in a double: exact below 2^53.
+if (ASSIGNABLE.length > 53) throw new Error('too many assignable session columns for the update mask');
+const BIT = ASSIGNABLE.map((_, i) => 2 ** i);
+const [UPDATED_AT, ACCT_SESSION_ID, CALLING_STATION_ID, STARTED_AT, STATE] = [0, 1, 2, 3, 4];
+const FIRST_FIELD = 5;
+
+interface Assignments {
+  /** Sum of BIT[i] over the assigned ASSIGNABLE[i]. */
+  mask: number;
+  /** The i of each assigned ASSIGNABLE[i], ascending. */
+  indexes: number[];
+  values: unknown[];
+}
+
+/**
+ * What an accounting packet changes in the active session `current` (its state and indexed
+ * columns at least), in ASSIGNABLE order. A value the packet does not carry keeps the stored one;
+ * an indexed column that would get its own value again is left out (see #updateStatement).
+ */
+function accountingAssignments(
+  current: Row,
+  identity: SessionIdentity,
+  isStart: boolean,
+  startedAt: number,
+  updatedAt: number,
+  fields: Partial<Session>,
+  acctId: number,
+): Assignments {
+  const out: Assignments = { mask: 0, indexes: [], values: [] };
+  const set = (i: number, value: unknown) => {
+    out.mask += BIT[i]!;
+    out.indexes.push(i);
+    out.values.push(value);
+  };
+  set(UPDATED_AT, updatedAt);
+  // An authenticated session adopted by accounting takes its Acct-Session-Id; a Start (or the
+  // first accounting of an authenticated session) sets when it began.
+  if (current.acct_session_id === '' && identity.acctSessionId !== '') set(ACCT_SESSION_ID, identity.acctSessionId);
+  if (current.calling_station_id === '' && identity.callingStationId !== '') set(CALLING_STATION_ID, identity.callingStationId);
+  if (isStart || current.state === 'authenticated') set(STARTED_AT, startedAt);
+  if (current.state !== 'started') set(STATE, 'started');
+  for (let i = FIRST_FIELD; i < ASSIGNABLE.length; i++) {
+    const c = ASSIGNABLE[i]!;
+    const value = c.key === 'acctId' ? acctId : fields[c.key as keyof Session];
+    if (value === undefined || value === null) continue;
+    if (c.indexed && current[c.name] === value) continue;
+    set(i, value);
+  }
+  return out;
+}
+
 const AUTH_UPDATE_KEYS = [...ENDPOINT_KEYS, ...AUTH_KEYS];
 const coalesce = (keys: string[]) => keys.map((k) => `${column(k)} = COALESCE(?, ${column(k)})`).join(', ');
+
+const IDENTITY = 'nas_ip = ? AND acct_session_id = ? AND calling_station_id = ?';
+const UPDATE_STATE = 'id, state, acct_session_id, calling_station_id, user_name, framed_ip, audit_session_id';
 
 function prepare(db: Database.Database) {
   const insert = <T>(table: string, cols: readonly Column<T>[]) =>
     db.prepare(`INSERT INTO ${table} (${cols.map((c) => c.name).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
   return {
-    insertAccounting: insert('accounting_records', ACCOUNTING_COLUMNS),
-    insertAuth: insert('auth_records', AUTH_COLUMNS),
-    insertCoaAudit: insert('coa_audit', COA_AUDIT_COLUMNS),
+    insertAccounting: insert('accounting_records', ACCOUNTING_INSERT_COLUMNS),
+    insertAuth: insert('auth_records', AUTH_INSERT_COLUMNS),
+    insertCoaAudit: insert('coa_audit', COA_AUDIT_INSERT_COLUMNS),
     insertSession: insert('sessions_active', INSERT_COLUMNS),
-    findIdentity: db.prepare('SELECT id FROM sessions_active WHERE nas_ip = ? AND acct_session_id = ? AND calling_station_id = ?'),
-    sessionForUpdate: db.prepare(
-      'SELECT state, acct_session_id, calling_station_id, user_name, framed_ip, audit_session_id FROM sessions_active WHERE id = ?',
-    ),
+    findIdentity: db.prepare(`SELECT id FROM sessions_active WHERE ${IDENTITY}`),
+    // What accountingAssignments reads of a session: its state and the indexed columns it may set.
+    updateStateByIdentity: db.prepare(`SELECT ${UPDATE_STATE} FROM sessions_active WHERE ${IDENTITY}`),
+    updateStateById: db.prepare(`SELECT ${UPDATE_STATE} FROM sessions_active WHERE id = ?`),
+    deleteActive: db.prepare('DELETE FROM sessions_active WHERE id = ?'),
     findAuthenticatedByAudit: db.prepare(
       "SELECT id FROM sessions_active WHERE audit_session_id = ? AND nas_ip = ? AND acct_session_id = '' LIMIT 1",
     ),
     findByAudit: db.prepare('SELECT id FROM sessions_active WHERE audit_session_id = ? ORDER BY updated_at DESC LIMIT 1'),
     findByNasAndMac: db.prepare('SELECT id FROM sessions_active WHERE nas_ip = ? AND calling_station_id = ? ORDER BY updated_at DESC LIMIT 1'),
-    // An authenticated session adopted by accounting takes its Acct-Session-Id; a Start (or the
-    // first accounting of an authenticated session) sets when it began.
     updateAuth: db.prepare(`UPDATE sessions_active SET updated_at = ?, ${coalesce(AUTH_UPDATE_KEYS)} WHERE id = ?`),
     authByMac: db.prepare('SELECT * FROM auth_records WHERE calling_station_id = ? AND received_at >= ? ORDER BY received_at DESC, id DESC LIMIT ?'),
     accountingByMac: db.prepare(

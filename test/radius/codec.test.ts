@@ -9,6 +9,7 @@ import {
   decodePacket,
   encodePacket,
   encodeResponse,
+  responseBasis,
   getAttribute,
   getAttributes,
   getNumber,
@@ -388,6 +389,25 @@ test('encodeResponse: same identifier, Proxy-State echoed, responses only', () =
   const own = decodePacket(encodeResponse(request, Code.AccessReject, [{ name: 'proxy-state', value: Buffer.from('mine') }], 'k'));
   assert.deepEqual(view(own), [['Proxy-State', Buffer.from('mine').toString('hex'), undefined]], 'listed Proxy-State replaces the echo');
   assert.throws(() => encodeResponse(request, Code.AccessRequest, [], 'k'), { code: 'RADIUS_BAD_VALUE' });
+});
+
+test('responseBasis keeps what encodeResponse needs: the same answer from a fraction of the packet', () => {
+  const request = decodePacket(
+    encode(
+      [
+        { name: 'User-Name', value: 'u' },
+        { name: 'Proxy-State', value: Buffer.from('first') },
+        { name: 'Class', value: Buffer.from('c') },
+        { name: 'Proxy-State', value: Buffer.from('second') },
+      ],
+      Code.AccessRequest,
+    ),
+  );
+  const basis = responseBasis(request);
+  assert.deepEqual(basis.attributes.map((a) => a.name), ['Proxy-State', 'Proxy-State']);
+  for (const options of [{}, { messageAuthenticator: true }]) {
+    assert.deepEqual(encodeResponse(basis, Code.AccessAccept, [{ name: 'Reply-Message', value: 'ok' }], 'k', options), encodeResponse(request, Code.AccessAccept, [{ name: 'Reply-Message', value: 'ok' }], 'k', options));
+  }
 });
 
 test('decoded values are views of the datagram, not copies', () => {

@@ -72,6 +72,37 @@ describe('sessions', () => {
     assert.equal(closed?.terminateCause, 'User-Request');
   });
 
+  test('a Stop closes with its final values in one step; unchanged values and the auth fields stay', async () => {
+    await store.write({ accounting: [acct('start', 'f1', 'AA:00:00:00:00:21', { userName: 'carol', framedIp: '10.1.0.21', nasPort: 7, inputOctets: 1 })] });
+    const started = await store.findLatestSession({ mac: 'AA:00:00:00:00:21' });
+    const stop = acct('stop', 'f1', 'AA:00:00:00:00:21', { userName: 'carol', framedIp: '10.1.0.22', inputOctets: 500, outputOctets: 900, terminateCause: 'Lost-Carrier' });
+    const result = await store.write({ accounting: [stop] });
+    assert.equal(result.sessionsClosed, 1);
+    const closed = await store.findLatestSession({ mac: 'AA:00:00:00:00:21', scope: 'closed' });
+    assert.equal(closed?.id, started?.id);
+    assert.equal(closed?.state, 'closed');
+    assert.equal(closed?.closedAt, (stop.change as { at: number }).at);
+    assert.equal(closed?.updatedAt, (stop.change as { at: number }).at);
+    assert.equal(closed?.acctId, result.accountingIds[0], 'points at the Stop record');
+    assert.equal(closed?.startedAt, started?.startedAt, 'a Stop does not move the start');
+    assert.deepEqual([closed?.inputOctets, closed?.outputOctets, closed?.terminateCause], [500, 900, 'Lost-Carrier']);
+    assert.deepEqual([closed?.userName, closed?.framedIp, closed?.nasPort], ['carol', '10.1.0.22', 7]);
+    assert.equal((await store.findLatestSession({ framedIp: '10.1.0.22', scope: 'closed' }))?.id, started?.id, 'the new address is indexed');
+
+    // A Stop as the first accounting of an authenticated session closes that very session.
+    await store.write({ auth: [auth('AA:00:00:00:00:22', true, { auditSessionId: 'AUD22', vlan: '30' })] });
+    const authenticated = await store.findLatestSession({ mac: 'AA:00:00:00:00:22' });
+    const first = acct('stop', 'acct-22', 'AA:00:00:00:00:22', { auditSessionId: 'AUD22', inputOctets: 5 });
+    await store.write({ accounting: [first] });
+    assert.equal(await store.countActive(), 0);
+    const adopted = await store.findLatestSession({ mac: 'AA:00:00:00:00:22', scope: 'closed' });
+    assert.equal(adopted?.id, authenticated?.id);
+    assert.equal(adopted?.acctSessionId, 'acct-22');
+    assert.equal(adopted?.vlan, '30');
+    assert.equal(adopted?.startedAt, (first.change as { startedAt: number }).startedAt);
+    assert.equal(adopted?.inputOctets, 5);
+  });
+
   test('Interim without Start opens the session back-dated; Stop without Start lands in history', async () => {
     const w = acct('interim', 's2', 'AA:00:00:00:00:02');
     await store.write({ accounting: [w] });
@@ -133,6 +164,25 @@ describe('sessions', () => {
     await assert.rejects(store.write({ accounting: [good, bad] }), { code: 'STORE_FAILED' });
     assert.equal(await store.countActive(), 0);
     assert.equal((await store.accountingRecordsByMac({ mac: 'AA:00:00:00:00:0B', since: 0, limit: 5 })).length, 0);
+  });
+
+  test('batches written at once commit on their own: a failing one fails alone, in order', async () => {
+    // On the store thread, batches that queue up share one transaction; a bad write must still
+    // fail only its own batch, and the others must be committed exactly once.
+    const bad = acct('start', 'merge-bad', 'AA:00:00:00:00:31');
+    (bad.record as { nasIp: unknown }).nasIp = null; // NOT NULL violation
+    const outcomes = await Promise.allSettled([
+      store.write({ accounting: [acct('start', 'merge-1', 'AA:00:00:00:00:32')] }),
+      store.write({ accounting: [acct('start', 'merge-2', 'AA:00:00:00:00:33'), bad] }),
+      store.write({ accounting: [acct('interim', 'merge-1', 'AA:00:00:00:00:32', { inputOctets: 7 })] }),
+      store.write({ accounting: [acct('stop', 'merge-1', 'AA:00:00:00:00:32')] }),
+    ]);
+    assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    assert.equal((outcomes[1] as PromiseRejectedResult).reason.code, 'STORE_FAILED');
+    assert.equal(await store.countActive(), 0, 'merge-2 was rolled back with its batch; merge-1 closed');
+    assert.equal((await store.findLatestSession({ mac: 'AA:00:00:00:00:32', scope: 'closed' }))?.inputOctets, 7);
+    assert.equal((await store.accountingRecordsByMac({ mac: 'AA:00:00:00:00:32', since: 0, limit: 10 })).length, 3);
+    assert.equal((await store.stats()).accountingRecords, 3);
   });
 
   test('data and the active count survive close and reopen', async () => {
