@@ -2,9 +2,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { defaultConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import { UdpClient } from './udp-client.js';
 
 export const SECRET = 'testing123';
 
@@ -54,4 +56,21 @@ export async function startTestServer(change?: (c: Config) => void): Promise<Tes
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A test server and a UDP client for the tests of the enclosing suite (or file): started before
+ * them, stopped after. Read the fields inside the tests, once `before` has run.
+ */
+export function serverWithClient(change?: (c: Config) => void): { server: TestServer; client: UdpClient } {
+  const fixture = {} as { server: TestServer; client: UdpClient };
+  before(async () => {
+    fixture.server = await startTestServer(change);
+    fixture.client = await UdpClient.open();
+  });
+  after(async () => {
+    await fixture.client.close();
+    await fixture.server.stop();
+  });
+  return fixture;
 }

@@ -1,23 +1,13 @@
 /** What an Accounting-Response carries back once the record is committed. */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { Code, decodePacket, encodePacket } from '../../src/radius/index.js';
-import { SECRET, startTestServer, type TestServer } from '../helpers/server.js';
-import { UdpClient } from '../helpers/udp-client.js';
+import { SECRET, serverWithClient } from '../helpers/server.js';
 
-let server: TestServer;
-let client: UdpClient;
-
-before(async () => {
-  server = await startTestServer();
-  client = await UdpClient.open();
-});
-after(async () => {
-  await client.close();
-  await server.stop();
-});
+const fixture = serverWithClient();
 
 test('an Accounting-Response, sent after the commit, echoes the Proxy-State attributes in order', async () => {
+  const { server, client } = fixture;
   const request = encodePacket(
     {
       code: Code.AccountingRequest,

@@ -5,11 +5,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Code, encodePacket } from '../../src/radius/index.js';
 import type { DropReason } from '../../src/radius-server/index.js';
-import { SECRET, startTestServer, type TestServer } from '../helpers/server.js';
-import { UdpClient } from '../helpers/udp-client.js';
+import { SECRET, serverWithClient } from '../helpers/server.js';
 
 let sequence = 0;
 
@@ -38,17 +37,7 @@ function withLength(datagram: Buffer, length: number): Buffer {
 }
 
 describe('malformed and unauthorised datagrams', () => {
-  let server: TestServer;
-  let client: UdpClient;
-
-  before(async () => {
-    server = await startTestServer();
-    client = await UdpClient.open();
-  });
-  after(async () => {
-    await client.close();
-    await server.stop();
-  });
+  const fixture = serverWithClient();
 
   const valid = start('0B:00:00:00:00:00');
   // Byte 20 is the first attribute's type, 21 its length.
@@ -88,6 +77,7 @@ describe('malformed and unauthorised datagrams', () => {
 
   for (const c of cases) {
     test(`${c.name}: dropped and counted, and the next valid packet is recorded`, async () => {
+      const { server, client } = fixture;
       const before = server.radius.stats().accounting.dropped[c.reason];
       const reply = await client.request(c.datagram(), server.ports.accounting, 300);
       assert.equal(reply, null, 'no answer to a bad datagram');
@@ -101,6 +91,7 @@ describe('malformed and unauthorised datagrams', () => {
   }
 
   test('a datagram from an unknown source address is dropped and counted', async () => {
+    const { server } = fixture;
     const stranger = createSocket('udp4');
     await new Promise<void>((resolve) => stranger.bind(0, '127.0.0.2', resolve));
     try {
@@ -118,6 +109,7 @@ describe('malformed and unauthorised datagrams', () => {
   });
 
   test('a burst of 2,000 random datagrams neither crashes the server nor loses a record', async () => {
+    const { server, client } = fixture;
     let seed = 42;
     const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff), seed);
     for (let i = 0; i < 2000; i++) {
