@@ -174,7 +174,7 @@ describe('RADIUS with radclient', { skip }, () => {
     assert.deepEqual(records.map((r) => r.statusType), ['Stop', 'Interim-Update', 'Start']);
   });
 
-  test('Accounting-On closes every open session of that NAS and no other', async () => {
+  test('Accounting-On and Accounting-Off close every open session of their NAS and no other', async () => {
     const start = (sid: string, mac: string, nas: string) =>
       `Acct-Status-Type = Start, Acct-Session-Id = "${sid}", Calling-Station-Id = "${mac}", NAS-IP-Address = ${nas}`;
     const r = await radclient({
