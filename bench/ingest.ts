@@ -17,7 +17,8 @@ import { Code } from '../src/radius/index.js';
 import { openStore } from '../src/store/index.js';
 import { FREERADIUS, countDetail, freeradiusVersion, startFreeRadius } from './lib/freeradius.js';
 import { describe, encodeAll, fmt, runLoad, type LoadResult } from './lib/load.js';
-import { freeUdpPort, startOpenMnt, tempDir, threadCpuLine } from './lib/processes.js';
+import { startOpenMnt, tempDir, threadCpuLine } from './lib/processes.js';
+import { freeUdpPort } from '../test/helpers/ports.js';
 import { accountingAttributes, type AcctPhase } from './lib/traffic.js';
 
 const SESSIONS = Number(process.env.SESSIONS ?? 200_000);

@@ -4,12 +4,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { createServer as createTcpServer } from 'node:net';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Code, encodePacket } from '../../src/radius/index.js';
+import { freeTcpPort, freeUdpPort } from '../../test/helpers/ports.js';
 
 /** The repository root (this file runs as dist/bench/lib/processes.js). */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -172,26 +172,6 @@ export function startChild(command: string, args: string[], env: NodeJS.ProcessE
       return out;
     },
   };
-}
-
-/** A free UDP port on 127.0.0.1 (bound, read, released). */
-export function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createTcpServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-export async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
 }
 
 /**

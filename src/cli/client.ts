@@ -36,11 +36,12 @@ export interface Answer {
 
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false, textNodeName: '#text' });
 
-export type Record_ = Record<string, string>;
+/** One element of an answer (a session, a record, the version) as field name → text, XML or JSON alike. */
+export type AnswerFields = Record<string, string>;
 
 /** Flattens an element to name → text (booleans with xsi:type keep their text). */
-function flatten(node: unknown): Record_ {
-  const out: Record_ = {};
+function flatten(node: unknown): AnswerFields {
+  const out: AnswerFields = {};
   if (typeof node !== 'object' || node === null) return out;
   for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
     if (key.startsWith('@')) continue;
@@ -122,7 +123,7 @@ export class MntClient {
     return String(answer.headers.server ?? '').startsWith('OpenMnT/');
   }
 
-  async version(): Promise<Record_> {
+  async version(): Promise<AnswerFields> {
     const doc = await this.call('Version');
     const product = doc.product as Record<string, unknown>;
     return { product: String(product['@name'] ?? ''), ...flatten(product) };
@@ -134,50 +135,50 @@ export class MntClient {
   }
 
   /** ActiveList; ISE answers `activeList` today and `activeSessionList` on old releases. */
-  async sessions(): Promise<Record_[]> {
+  async sessions(): Promise<AnswerFields[]> {
     const doc = await this.call('Session/ActiveList');
     const root = (doc.activeList ?? doc.activeSessionList ?? {}) as Record<string, unknown>;
     return list(root.activeSession).map(flatten);
   }
 
-  async session(kind: 'MACAddress' | 'UserName' | 'IPAddress' | 'EndPointIPAddress', value: string): Promise<Record_> {
+  async session(kind: 'MACAddress' | 'UserName' | 'IPAddress' | 'EndPointIPAddress', value: string): Promise<AnswerFields> {
     const doc = await this.call(`Session/${kind}/${encodeURIComponent(value)}`);
     return flatten(doc.sessionParameters);
   }
 
-  async sessionById(auditSessionId: string): Promise<Record_> {
+  async sessionById(auditSessionId: string): Promise<AnswerFields> {
     const doc = await this.call(`Session/Active/SessionID/${encodeURIComponent(auditSessionId)}/0`);
     const root = (doc.activeSessionList ?? {}) as Record<string, unknown>;
     return flatten(list(root.activeSession)[0]);
   }
 
-  async authStatus(mac: string, seconds: number, records: number): Promise<Record_[]> {
+  async authStatus(mac: string, seconds: number, records: number): Promise<AnswerFields[]> {
     const doc = await this.call(`AuthStatus/MACAddress/${mac}/${seconds}/${records}/All`);
     const outer = (doc.authStatusOutputList ?? {}) as Record<string, unknown>;
     return list(outer.authStatusList).flatMap((l) => list((l as Record<string, unknown>).authStatusElements).map(flatten));
   }
 
-  async acctStatus(mac: string, seconds: number): Promise<Record_[]> {
+  async acctStatus(mac: string, seconds: number): Promise<AnswerFields[]> {
     const doc = await this.call(`AcctStatus/MACAddress/${mac}/${seconds}`);
     const outer = (doc.acctStatusOutputList ?? {}) as Record<string, unknown>;
     return list(outer.acctStatusList).flatMap((l) => list((l as Record<string, unknown>).acctStatusElements).map(flatten));
   }
 
-  async failureReasons(): Promise<Record_[]> {
+  async failureReasons(): Promise<AnswerFields[]> {
     const doc = await this.call('FailureReasons');
     const root = (doc.failureReasonList ?? {}) as Record<string, unknown>;
     return list(root.failureReason).map((r) => ({ id: String((r as Record<string, unknown>)['@id'] ?? ''), ...flatten(r) }));
   }
 
   /** Session/Delete/…: what ISE calls removing stale sessions (OpenMnT keeps their history). */
-  async deleteSessions(what: { all: true } | { mac: string } | { sessionId: string }): Promise<Record_> {
+  async deleteSessions(what: { all: true } | { mac: string } | { sessionId: string }): Promise<AnswerFields> {
     const path = 'all' in what ? 'Session/Delete/All' : 'mac' in what ? `Session/Delete/MACAddress/${what.mac}` : `Session/Delete/SessionID/${encodeURIComponent(what.sessionId)}`;
     const doc = await this.call(path, 'DELETE');
     return flatten(doc['mnt-rest-result']);
   }
 
   /** OpenMnT's CoA audit log (its own JSON API; ISE has none). */
-  async audit(query: URLSearchParams): Promise<Record_[]> {
+  async audit(query: URLSearchParams): Promise<AnswerFields[]> {
     const answer = await this.request('GET', `/api/v1/coa/audit?${query.toString()}`, 'application/json');
     if (answer.status === 404) throw new CliError(EXIT.notFound, 'this node has no CoA audit API (a Cisco ISE node?)');
     const json = JSON.parse(answer.body) as { records?: Record<string, unknown>[]; message?: string };

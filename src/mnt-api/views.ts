@@ -196,7 +196,7 @@ export function legacySessionParameterFields(s: Session): Field[] {
 }
 
 /** Element order of the 1.0.4 `restsdStatus` type. */
-export const LEGACY_SESSION_PARAMETERS = [
+const LEGACY_SESSION_PARAMETERS = [
   'passed', 'failed', 'user_name', 'nas_ip_address', 'failure_reason', 'calling_station_id', 'nas_port', 'identity_group',
   'network_device_name', 'acs_server', 'authn_protocol', 'framed_ip_address', 'network_device_groups', 'access_service',
   'auth_acs_timestamp', 'authentication_method', 'execution_steps', 'radius_response', 'audit_session_id', 'nas_identifier',

@@ -176,7 +176,7 @@ export class SqliteStore implements Store {
   #updateStatement(mask: number): Statement {
     let statement = this.#updates.get(mask);
     if (statement === undefined) {
-      const set = ASSIGNABLE.filter((_, i) => Math.floor(mask / 2 ** i) % 2 === 1).map((c) => `${c.name} = ?`);
+      const set = ASSIGNABLE.filter((_, i) => assigns(mask, i)).map((c) => `${c.name} = ?`);
       statement = this.#open().prepare(`UPDATE sessions_active SET ${set.join(', ')} WHERE id = ?`);
       this.#updates.set(mask, statement);
     }
@@ -198,7 +198,7 @@ export class SqliteStore implements Store {
         if (c.key === 'closedAt') return '@at';
         if (c.key === 'closeReason') return '@reason';
         const i = assignedAt.get(c.name);
-        return i !== undefined && Math.floor(assigned.mask / BIT[i]!) % 2 === 1 ? `@a${i}` : c.name;
+        return i !== undefined && assigns(assigned.mask, i) ? `@a${i}` : c.name;
       });
       statement = this.#open().prepare(`INSERT INTO sessions_closed SELECT ${select.join(', ')} FROM sessions_active WHERE id = @id`);
       this.#closes.set(assigned.mask, statement);
@@ -266,27 +266,20 @@ export class SqliteStore implements Store {
   }
 
   #query(scope: 'sessions_active' | 'sessions_closed', query: SessionQuery, order: string, paged: boolean): { sql: string; params: unknown[] } {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (sql: string, value: unknown) => {
-      if (value !== undefined) {
-        where.push(sql);
-        params.push(value);
-      }
-    };
-    add('calling_station_id = ?', query.mac);
-    add('user_name = ?', query.userName);
-    add('nas_ip = ?', query.nasIp);
-    add('framed_ip = ?', query.framedIp);
-    add('audit_session_id = ?', query.auditSessionId);
-    add('identity_group = ?', query.identityGroup);
-    add('selected_authz_profile = ?', query.selectedAuthzProfile);
-    add('authz_policy = ?', query.authzPolicy);
-    add('started_at >= ?', query.startedFrom);
-    add('started_at <= ?', query.startedTo);
-    if (paged) add('id > ?', query.afterId ?? 0);
-    const sql = `SELECT * FROM ${scope}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ?`;
-    return { sql, params };
+    const { where, params } = conditions([
+      ['calling_station_id = ?', query.mac],
+      ['user_name = ?', query.userName],
+      ['nas_ip = ?', query.nasIp],
+      ['framed_ip = ?', query.framedIp],
+      ['audit_session_id = ?', query.auditSessionId],
+      ['identity_group = ?', query.identityGroup],
+      ['selected_authz_profile = ?', query.selectedAuthzProfile],
+      ['authz_policy = ?', query.authzPolicy],
+      ['started_at >= ?', query.startedFrom],
+      ['started_at <= ?', query.startedTo],
+      ['id > ?', paged ? (query.afterId ?? 0) : undefined],
+    ]);
+    return { sql: `SELECT * FROM ${scope}${where} ORDER BY ${order} LIMIT ?`, params };
   }
 
   #statement(sql: string): Statement {
@@ -410,24 +403,18 @@ export class SqliteStore implements Store {
   }
 
   async coaAudit(query: CoaAuditQuery): Promise<CoaAuditRecord[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (sql: string, value: unknown) => {
-      if (value !== undefined) {
-        where.push(sql);
-        params.push(value);
-      }
-    };
-    add('mac = ?', query.mac);
-    add('nas_ip = ?', query.nasIp);
-    add('admin = ?', query.admin);
-    add('outcome = ?', query.outcome);
-    add('action = ?', query.action);
-    add('job_id = ?', query.jobId);
-    add('at >= ?', query.since);
-    add('at <= ?', query.until);
-    add('id < ?', query.beforeId);
-    const sql = `SELECT * FROM coa_audit${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    const { where, params } = conditions([
+      ['mac = ?', query.mac],
+      ['nas_ip = ?', query.nasIp],
+      ['admin = ?', query.admin],
+      ['outcome = ?', query.outcome],
+      ['action = ?', query.action],
+      ['job_id = ?', query.jobId],
+      ['at >= ?', query.since],
+      ['at <= ?', query.until],
+      ['id < ?', query.beforeId],
+    ]);
+    const sql = `SELECT * FROM coa_audit${where} ORDER BY id DESC LIMIT ?`;
     return (this.#statement(sql).all(...params, query.limit) as Row[]).map(toCoaAudit);
   }
 
@@ -478,6 +465,12 @@ function tablesFor(scope: 'active' | 'closed' | 'all'): ('sessions_active' | 'se
   return scope === 'active' ? ['sessions_active'] : scope === 'closed' ? ['sessions_closed'] : ['sessions_active', 'sessions_closed'];
 }
 
+/** ` WHERE …` over the conditions whose value is given (or nothing), and their parameters in order. */
+function conditions(candidates: readonly (readonly [sql: string, value: unknown])[]): { where: string; params: unknown[] } {
+  const given = candidates.filter(([, value]) => value !== undefined);
+  return { where: given.length === 0 ? '' : ` WHERE ${given.map(([sql]) => sql).join(' AND ')}`, params: given.map(([, value]) => value) };
+}
+
 /** Columns without `id`, which SQLite assigns. */
 const withoutId = <T>(cols: readonly Column<T>[]): Column<T>[] => cols.filter((c) => c.key !== 'id');
 const INSERT_COLUMNS = withoutId(SESSION_COLUMNS);
@@ -519,6 +512,8 @@ const ASSIGNABLE = ['updatedAt', 'acctSessionId', 'callingStationId', 'startedAt
 // The mask is a sum of powers of two in a double: exact below 2^53.
 if (ASSIGNABLE.length > 53) throw new Error('too many assignable session columns for the update mask');
 const BIT = ASSIGNABLE.map((_, i) => 2 ** i);
+/** Whether `mask` assigns ASSIGNABLE[i]. */
+const assigns = (mask: number, i: number): boolean => Math.floor(mask / BIT[i]!) % 2 === 1;
 const [UPDATED_AT, ACCT_SESSION_ID, CALLING_STATION_ID, STARTED_AT, STATE] = [0, 1, 2, 3, 4];
 const FIRST_FIELD = 5;
 

@@ -11,24 +11,15 @@ import { after, before, describe, test } from 'node:test';
 import { NasSimulator } from '../helpers/nas-simulator.js';
 import { radclient } from '../helpers/radclient.js';
 import { startNodeProcess, type NodeProcess } from '../helpers/node-process.js';
+import { openmnt } from '../helpers/run.js';
 import { needTool } from '../helpers/tools.js';
 
 const skip = needTool('radclient', 'freeradius-utils');
 const PASSWORD = 'Cli-Pass-2026';
 const NAS_SECRET = 'cli-nas-secret';
 
-function cli(args: string[], env: Record<string, string>, input = ''): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/openmnt.js', ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+/** The binary with its standard input closed at once (or fed `input`), as in a pipeline. */
+const cli = (args: string[], env: Record<string, string>, input = '') => openmnt(args, env, input);
 
 describe('openmnt client commands against OpenMnT', { skip }, () => {
   let dir: string;

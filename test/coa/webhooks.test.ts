@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { createLogger } from '../../src/logger.js';
 import { WebhookDispatcher } from '../../src/coa/index.js';
 import { WebhookReceiver } from '../helpers/webhook-receiver.js';
-import { freePort } from '../helpers/ports.js';
+import { freeTcpPort } from '../helpers/ports.js';
 
 const SECRET = `whsec_${Buffer.from('a-webhook-signing-key-of-32-bytes').toString('base64')}`;
 const logger = createLogger('silent');
@@ -40,7 +40,7 @@ test('410 Gone disables the receiver', async () => {
 });
 
 test('a dead receiver is recorded as failed after the last try, and publishing never waits', async () => {
-  const url = `http://127.0.0.1:${await freePort()}/gone`;
+  const url = `http://127.0.0.1:${await freeTcpPort()}/gone`;
   const hooks = new WebhookDispatcher({ receivers: [{ url, secret: SECRET }], maxAttempts: 3, logger, ...timing });
   for (let i = 0; i < 50; i++) hooks.publish('coa.audit', { i });
   // publish returned while every delivery is still under way: it only queues.

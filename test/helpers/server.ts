@@ -43,10 +43,11 @@ export function testConfig(dir: string, change?: (c: Config) => void): Config {
   return config;
 }
 
-export async function startTestServer(change?: (c: Config) => void): Promise<TestServer> {
+/** `log`, when given, receives the node's log lines (at the level `change` sets; silent otherwise). */
+export async function startTestServer(change?: (c: Config) => void, log?: NodeJS.WritableStream): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'openmnt-test-'));
   const config = testConfig(dir, change);
-  const running = await startServer(config, createLogger(config.log.level));
+  const running = await startServer(config, createLogger(config.log.level, log));
   return {
     ...running,
     config,

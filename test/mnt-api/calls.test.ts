@@ -24,7 +24,8 @@ const SESSION_PARAMETERS = [
   'acct_output_octets', 'acct_input_packets', 'acct_output_packets', 'acct_authentic', 'event_timestamp', 'started',
   'stopped', 'endpoint_policy',
 ];
-// The 1.0.4 guide's sessionParameters schema (restsdStatus), for the legacy prefixes.
+// The 1.0.4 guide's sessionParameters schema (restsdStatus), for the legacy prefixes. Copied from the
+// schema, not imported from views.ts: the order check must not compare the renderer with itself.
 const LEGACY_SESSION_PARAMETERS = [
   'passed', 'failed', 'user_name', 'nas_ip_address', 'failure_reason', 'calling_station_id', 'nas_port', 'identity_group',
   'network_device_name', 'acs_server', 'authn_protocol', 'framed_ip_address', 'network_device_groups', 'access_service',

@@ -4,13 +4,14 @@
  * against ISE today. Each recipe must extract the right values.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { needTool } from '../helpers/tools.js';
 import { radclient } from '../helpers/radclient.js';
+import { run, type RunResult } from '../helpers/run.js';
 import { startNodeProcess, type NodeProcess } from '../helpers/node-process.js';
 
 const skip =
@@ -31,16 +32,8 @@ function auditId(sid: string): string {
 }
 
 /** Runs a bash recipe with the environment the cookbook's `dsource` would set. */
-function bash(script: string, env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
+function bash(script: string, env: Record<string, string>): Promise<RunResult> {
+  return run('bash', ['-c', script], { env: { ...process.env, ...env } });
 }
 
 describe('reference recipes against a running node', { skip }, () => {

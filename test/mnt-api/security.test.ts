@@ -11,10 +11,8 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { isOpenMntError } from '../../src/errors.js';
-import { createLogger } from '../../src/logger.js';
 import { AdminDirectory, LoginGuard, ROLES, loadTlsCredentials, parseBasicAuthorization, parseRole, roleAllows } from '../../src/mnt-api/index.js';
-import { startServer } from '../../src/server.js';
-import { startTestServer, testConfig, type TestServer } from '../helpers/server.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 import { ADMINS, PASSWORD, addAdmins, basic, get } from '../helpers/mnt.js';
 
 describe('roles and credentials', () => {
@@ -94,13 +92,10 @@ describe('MnT API lock-out and logging', () => {
   log.on('data', (d: Buffer) => (logged += d.toString()));
 
   before(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'openmnt-test-'));
-    const config = testConfig(dir, (c) => {
+    server = await startTestServer((c) => {
       c.api.lockout = { slowAfter: 2, maxFailures: 4, windowSeconds: 60, lockSeconds: 60 };
       c.log.level = 'debug';
-    });
-    const running = await startServer(config, createLogger('debug', log));
-    server = { ...running, config, dir, stop: async () => (await running.close(), rmSync(dir, { recursive: true, force: true })) };
+    }, log);
     await addAdmins(server);
   });
   after(async () => server.stop());

@@ -5,7 +5,6 @@
  * where radclient is not installed, and failed under CI (see test/helpers/tools.ts).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { after, before, test } from 'node:test';
 import {
@@ -23,6 +22,7 @@ import {
   type AttributeInput,
   type RadiusPacket,
 } from '../../src/radius/index.js';
+import { radclient as runRadclient, type RadclientOptions } from '../helpers/radclient.js';
 import { needTool } from '../helpers/tools.js';
 
 const skip = needTool('radclient', 'freeradius-utils');
@@ -59,17 +59,9 @@ after(() => {
 });
 
 /** Runs radclient for one request and returns its exit status and output. */
-function radclient(kind: string, attributes: string, timeoutSeconds = 3): Promise<{ status: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const args = ['-x', '-r', '1', '-t', String(timeoutSeconds), `127.0.0.1:${port}`, kind, SECRET];
-    const child = spawn('radclient', args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, output }));
-    child.stdin.end(`${attributes}\n`);
-  });
+async function radclient(kind: RadclientOptions['kind'], attributes: string, timeoutSeconds = 3): Promise<{ status: number | null; output: string }> {
+  const r = await runRadclient({ port, secret: SECRET, kind, packets: [attributes], retries: 1, timeoutSeconds });
+  return { status: r.status, output: r.stdout + r.stderr };
 }
 
 /** The attribute lines radclient printed for the packet it received. */
