@@ -18,7 +18,7 @@
 import { request, Agent } from 'node:https';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { AdminDirectory } from '../src/mnt-api/index.js';
+import { AdminDirectory } from '../src/http/index.js';
 import { fillStore } from './lib/fill.js';
 import { fmt } from './lib/load.js';
 import { startOpenMnt, tempDir, type OpenMnt } from './lib/processes.js';

@@ -12,7 +12,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AdminDirectory } from '../src/mnt-api/index.js';
+import { AdminDirectory } from '../src/http/index.js';
 import { Code, decodePacket, type AttributeInput } from '../src/radius/index.js';
 import { toAccountingWrite } from '../src/sessions/index.js';
 import { openStore } from '../src/store/index.js';

@@ -102,6 +102,12 @@ export interface ApiConfig {
   maxHeaderBytes: number;
   /** Failed logins from one source address: slowed after `slowAfter`, locked out after `maxFailures` within `windowSeconds`. */
   lockout: { slowAfter: number; maxFailures: number; windowSeconds: number; lockSeconds: number };
+  /**
+   * Connections: at most `total` open at once and `perSource` from one address (more are closed at
+   * once); a connection must finish its TLS handshake, and send its request headers, within
+   * `handshakeSeconds` / `headersSeconds`, and an idle kept-alive one is closed after `idleSeconds`.
+   */
+  connections: { total: number; perSource: number; handshakeSeconds: number; headersSeconds: number; idleSeconds: number };
 }
 
 export interface FailureReasonConfig {
@@ -188,6 +194,7 @@ export function defaultConfig(): Config {
       maxUrlBytes: 8192,
       maxHeaderBytes: 16384,
       lockout: { slowAfter: 3, maxFailures: 10, windowSeconds: 300, lockSeconds: 900 },
+      connections: { total: 2048, perSource: 128, handshakeSeconds: 10, headersSeconds: 20, idleSeconds: 65 },
     },
     mnt: { failureReasons: [] },
     coa: {
@@ -393,6 +400,10 @@ function validate(config: Config): Config {
   for (const key of ['slowAfter', 'maxFailures', 'windowSeconds', 'lockSeconds'] as const) {
     positive(config.api.lockout[key], `api.lockout.${key}`);
   }
+  for (const key of ['total', 'perSource', 'handshakeSeconds', 'headersSeconds', 'idleSeconds'] as const) {
+    positive(config.api.connections[key], `api.connections.${key}`);
+  }
+  if (config.api.connections.perSource > config.api.connections.total) invalid('api.connections.perSource', 'at most api.connections.total');
   config.mnt.failureReasons = list(config.mnt.failureReasons, 'mnt.failureReasons', (r, p) => {
     if (!Number.isInteger(r.code) || (r.code as number) < 0) invalid(`${p}.code`, 'a non-negative integer');
     if (r.cause !== undefined) text(r.cause, `${p}.cause`);

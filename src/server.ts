@@ -25,7 +25,7 @@ import {
 import { SessionDirectory, toAccountingWrite, toAuthWrite } from './sessions/index.js';
 import { startStore, type Store } from './store/index.js';
 import { CoaEngine, JobRunner } from './coa/index.js';
-import { AdminDirectory, LoginGuard, MetricsRegistry, startApiServer } from './mnt-api/index.js';
+import { AdminDirectory, LoginGuard, MetricsRegistry, startApiServer } from './http/index.js';
 import { VERSION } from './version.js';
 
 export interface RunningServer {

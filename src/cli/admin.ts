@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { isOpenMntError } from '../errors.js';
-import { AdminDirectory, ROLES, ROLE_NAMES, checkPasswordStrength, parseRole } from '../mnt-api/index.js';
+import { AdminDirectory, ROLES, ROLE_NAMES, checkPasswordStrength, parseRole } from '../http/index.js';
 
 export const ADMIN_HELP = `openmnt admin — admin accounts of the MnT API
 

@@ -1,7 +1,7 @@
 /** Helpers for MnT API tests: a node filled by radclient, admins of every role, requests, XML. */
 import { connect } from 'node:net';
 import { XMLParser } from 'fast-xml-parser';
-import type { Role } from '../../src/mnt-api/index.js';
+import type { Role } from '../../src/http/index.js';
 import { radclient } from './radclient.js';
 import { SECRET, type TestServer } from './server.js';
 

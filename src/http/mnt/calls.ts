@@ -4,10 +4,10 @@
  * a bad one is a 400 that names the segment and what it accepts.
  */
 import { isIP } from 'node:net';
-import { OpenMntError } from '../errors.js';
-import { normalizeMac } from '../sessions/index.js';
-import type { DisconnectType, ReauthType } from '../coa/types.js';
-import type { Right } from './admins.js';
+import { OpenMntError } from '../../errors.js';
+import { normalizeMac } from '../../sessions/index.js';
+import type { DisconnectType, ReauthType } from '../../coa/types.js';
+import type { Right } from '../admins.js';
 
 /** `/admin/API/mnt/` is today's ISE; the other two are ISE 1.0–1.1 and 1.2. */
 export const PREFIXES = ['/admin/API/mnt/', '/ise/mnt/api/', '/ise/mnt/'] as const;

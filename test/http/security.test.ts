@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { isOpenMntError } from '../../src/errors.js';
-import { AdminDirectory, LoginGuard, ROLES, loadTlsCredentials, parseBasicAuthorization, parseRole, roleAllows } from '../../src/mnt-api/index.js';
+import { AdminDirectory, LoginGuard, ROLES, loadTlsCredentials, parseBasicAuthorization, parseRole, roleAllows } from '../../src/http/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { ADMINS, PASSWORD, addAdmins, basic, get } from '../helpers/mnt.js';
 

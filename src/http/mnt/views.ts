@@ -4,8 +4,8 @@
  * Element names and order follow ISE 3.x as observed under `/admin/API/mnt/`, and the 1.0.4 schemas
  * where the legacy prefixes differ.
  */
-import type { AccountingRecord, AuthRecord, Session } from '../store/index.js';
-import type { FailureReason } from '../auth/index.js';
+import type { AccountingRecord, AuthRecord, Session } from '../../store/index.js';
+import type { FailureReason } from '../../auth/index.js';
 import { AUTH_STATUS_DEFAULT_FIELDS, type Prefix } from './calls.js';
 
 /** A value: absent values are left out; `''` is written as an empty element. */
@@ -361,4 +361,71 @@ export function restResultFields(r: RestResult): Field[] {
     ['resource-type', r.resourceType],
     ['status', r.status],
   ];
+}
+
+/**
+ * Whole answers. Each takes the answer format and gives the body: the XML as ISE writes it, or the
+ * JSON twin with the same names. The streamed session lists are built from `sessionListHead`,
+ * `sessionListItem` and `sessionListTail`, so a list of any length is written a chunk at a time.
+ */
+type Format = 'xml' | 'json';
+
+export function fieldsDocument(format: Format, root: string, fields: readonly Field[], attributes: Record<string, string | number> = {}): string {
+  if (format === 'json') return JSON.stringify({ ...attributes, ...jsonObject(fields) });
+  return xmlDocument(root, fields, Object.entries(attributes).map(([k, v]) => attr(k, v)).join(''));
+}
+
+export function sessionListEmpty(format: Format, root: string): string {
+  return format === 'json' ? JSON.stringify({ noOfActiveSession: 0, activeSession: [] }) : `${XML_HEADER}<${root} noOfActiveSession="0"/>\n`;
+}
+
+export function sessionListHead(format: Format, root: string, count: number): string {
+  return format === 'json' ? `{"noOfActiveSession":${count},"activeSession":[` : `${XML_HEADER}<${root} noOfActiveSession="${count}">\n`;
+}
+
+export function sessionListItem(format: Format, fields: readonly Field[], first: boolean): string {
+  if (format === 'json') return (first ? '' : ',') + JSON.stringify(jsonObject(fields));
+  return `    <activeSession>\n${xmlFields(fields, 2).join('')}    </activeSession>\n`;
+}
+
+export function sessionListTail(format: Format, root: string): string {
+  return format === 'json' ? ']}' : `</${root}>\n`;
+}
+
+/** `Session/Active/SessionID`: a list of exactly one detailed session. */
+export function sessionDetailDocument(format: Format, fields: readonly Field[]): string {
+  if (format === 'json') return JSON.stringify({ noOfActiveSession: 1, activeSession: [jsonObject(fields)] });
+  return XML_HEADER + `<activeSessionList noOfActiveSession="1">\n${xmlElement('activeSession', fields, 1)}</activeSessionList>\n`;
+}
+
+export function authStatusDocument(format: Format, key: string, elements: readonly Field[][]): string {
+  if (format === 'json') return JSON.stringify({ key, authStatusElements: elements.map(jsonObject) });
+  const inner = elements.map((f) => xmlElement('authStatusElements', f, 2)).join('');
+  const list = inner === '' ? `    <authStatusList${attr('key', key)}/>\n` : `    <authStatusList${attr('key', key)}>\n${inner}    </authStatusList>\n`;
+  return `${XML_HEADER}<authStatusOutputList>\n${list}</authStatusOutputList>\n`;
+}
+
+export function acctStatusDocument(format: Format, mac: string, elements: readonly Field[][]): string {
+  if (format === 'json') return JSON.stringify({ macAddress: mac, acctStatusElements: elements.map(jsonObject) });
+  const inner = elements.map((f) => xmlElement('acctStatusElements', f, 2)).join('');
+  const list = inner === '' ? `    <acctStatusList${attr('macAddress', mac)}/>\n` : `    <acctStatusList${attr('macAddress', mac)}>\n${inner}    </acctStatusList>\n`;
+  return `${XML_HEADER}<acctStatusOutputList>\n${list}</acctStatusOutputList>\n`;
+}
+
+export function failureReasonsDocument(format: Format, catalogue: readonly FailureReason[]): string {
+  if (format === 'json') return JSON.stringify({ failureReason: catalogue.map((r) => ({ id: String(r.id), ...jsonObject(failureReasonFields(r)) })) });
+  const body = catalogue.map((r) => xmlElement('failureReason', failureReasonFields(r), 1, attr('id', r.id))).join('');
+  return `${XML_HEADER}<failureReasonList>\n${body}</failureReasonList>\n`;
+}
+
+/** `CoA/...`: `results` is true only when the NAS acknowledged; JSON adds what the NAS said. */
+export function remoteCoaDocument(format: Format, requestType: string, ok: boolean, detail: object): string {
+  if (format === 'json') return JSON.stringify({ requestType, results: ok, ...detail });
+  return `${XML_HEADER}<remoteCoA requestType="${requestType}">\n    <results>${ok}</results>\n</remoteCoA>\n`;
+}
+
+/** An error as ISE words it; the JSON twin adds our stable code and message first. */
+export function restResultDocument(format: Format, result: RestResult, error?: { code: string; message: string }): string {
+  if (format === 'json') return JSON.stringify({ ...(error ? { error: error.code, message: error.message } : {}), ...jsonObject(restResultFields(result)) });
+  return xmlDocument('mnt-rest-result', restResultFields(result));
 }

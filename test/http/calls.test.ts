@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { PREFIXES } from '../../src/mnt-api/index.js';
+import { PREFIXES } from '../../src/http/index.js';
 import { needTool } from '../helpers/tools.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { addAdmins, child, childNames, fill, followsOrder, get, parseXml, type Endpoint } from '../helpers/mnt.js';

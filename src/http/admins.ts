@@ -158,6 +158,12 @@ export class AdminDirectory {
     return [...this.#admins.values()].map(({ hash: _hash, ...admin }) => admin).sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** Whether an account of this name exists (so a log line may name it: a mistyped password may not). */
+  has(name: string): boolean {
+    this.#reload();
+    return this.#admins.has(name);
+  }
+
   isEmpty(): boolean {
     this.#reload(true);
     return this.#admins.size === 0;

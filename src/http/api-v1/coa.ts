@@ -1,0 +1,80 @@
+/** The CoA routes of the JSON API: bulk jobs (start, list, progress, cancel) and the CoA audit log. */
+import type { JobRunner } from '../../coa/jobs.js';
+import type { Store } from '../../store/index.js';
+import { readJson, sendJson } from '../context.js';
+import { HttpError } from '../errors.js';
+import { parseJobSpec } from './job-spec.js';
+import { QueryReader } from './query.js';
+import type { Route } from './router.js';
+
+/** A job may list many MACs (100,000 and more); every other call takes a small body. */
+export const MAX_JOB_BODY = 8 * 1024 * 1024;
+
+export function coaRoutes(store: Store, jobs: JobRunner | undefined): Route[] {
+  const runner = (): JobRunner => {
+    if (jobs === undefined) throw new HttpError(503, 'UNAVAILABLE', 'CoA jobs are not running on this node');
+    return jobs;
+  };
+  return [
+    {
+      path: '/coa/jobs',
+      name: 'api/coa/jobs',
+      methods: {
+        GET: {
+          right: 'read',
+          doing: 'read CoA jobs',
+          handler: async (ctx) => sendJson(ctx.res, 200, { jobs: runner().list() }),
+        },
+        POST: {
+          right: 'coa',
+          doing: 'run CoA jobs',
+          handler: async (ctx) => {
+            const spec = parseJobSpec(await readJson(ctx.req, MAX_JOB_BODY));
+            if (spec.dryRun) {
+              const targets = await runner().select(spec.selector);
+              return sendJson(ctx.res, 200, { dryRun: true, count: targets.length, endpoints: targets });
+            }
+            const job = await runner().start(spec, ctx.admin.name);
+            sendJson(ctx.res, 202, job, { Location: `/api/v1/coa/jobs/${job.id}` });
+          },
+        },
+      },
+    },
+    {
+      path: '/coa/jobs/:id',
+      name: 'api/coa/jobs/{id}',
+      methods: {
+        GET: { right: 'read', doing: 'read CoA jobs', handler: async (ctx, p) => sendJson(ctx.res, 200, runner().get(p.id!)) },
+        DELETE: { right: 'coa', doing: 'cancel CoA jobs', handler: async (ctx, p) => sendJson(ctx.res, 200, runner().cancel(p.id!)) },
+      },
+    },
+    {
+      path: '/coa/audit',
+      name: 'api/coa/audit',
+      methods: {
+        GET: {
+          right: 'read',
+          doing: 'read the CoA audit log',
+          handler: async (ctx) => {
+            const q = new QueryReader(ctx.url.searchParams);
+            const limit = q.integer('limit', 1, 10_000) ?? 100;
+            const records = await store.coaAudit({
+              mac: q.mac('mac'),
+              nasIp: q.ip('nas'),
+              admin: q.text('admin'),
+              outcome: q.oneOf('outcome', ['ack', 'nak', 'timeout', 'refused']),
+              action: q.oneOf('action', ['reauth', 'disconnect']),
+              jobId: q.text('job'),
+              since: q.time('since'),
+              until: q.time('until'),
+              beforeId: q.integer('before', 1, Number.MAX_SAFE_INTEGER),
+              limit,
+            });
+            const next = records.length === limit ? records[records.length - 1]!.id : null;
+            sendJson(ctx.res, 200, { records: records.map((r) => ({ ...r, at: new Date(r.at).toISOString() })), next });
+          },
+        },
+      },
+    },
+  ];
+}

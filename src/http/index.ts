@@ -1,0 +1,10 @@
+export { AdminDirectory, ROLES, ROLE_NAMES, parseRole, roleAllows, parseBasicAuthorization, generatePassword, checkPasswordStrength, MIN_PASSWORD_LENGTH, type Admin, type Role, type Right } from './admins.js';
+export { LoginGuard, type LoginGuardOptions, type LoginAttempt, type Verdict } from './guard.js';
+export { MetricsRegistry } from './metrics.js';
+export { loadTlsCredentials, type TlsCredentials } from './tls.js';
+export { PREFIXES, parseCall, type CallName, type ParsedCall, type Prefix } from './mnt/calls.js';
+export { createApiHandler, MAX_BODY } from './pipeline.js';
+export { startApiServer, TLS_CIPHERS, type RunningApi } from './listen.js';
+export { failureCatalogue, PRODUCT_NAME, EMULATED_VERSION } from './mnt/routes.js';
+export { HttpError } from './errors.js';
+export type { ApiDependencies, StoreHealth } from './deps.js';

@@ -1,0 +1,188 @@
+/**
+ * The HTTP pipeline: one request handler for every face of the node. In order: the size limits,
+ * the unauthenticated faces (`/health`, `/metrics`), HTTP Basic against the admin accounts with
+ * lock-out, then the route table the path is mounted under (`/api/v1/` for our JSON API, the three
+ * MnT prefixes for ISE's calls). Every failure, wherever thrown, ends in the one error handler at
+ * the bottom, which answers in the face's own shape: ISE's `mnt-rest-result` (XML or its JSON twin)
+ * for the MnT calls, our JSON error for the rest.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { OpenMntError, isOpenMntError } from '../errors.js';
+import { parseBasicAuthorization, roleAllows, type Admin } from './admins.js';
+import { coaRoutes, MAX_JOB_BODY } from './api-v1/coa.js';
+import { API_V1_PREFIX, Router } from './api-v1/router.js';
+import { discardBody, sendJson, send, tooLarge, type Context, type Format } from './context.js';
+import type { ApiDependencies } from './deps.js';
+import { HttpError, headersOf, methodNotAllowed, statusOf } from './errors.js';
+import { parseCall, type ParsedCall } from './mnt/calls.js';
+import { mntErrorBody, mntRoutes } from './mnt/routes.js';
+import { healthAnswer } from './health.js';
+
+/** Every call but a job post takes at most this much body (the MnT calls take none at all). */
+export const MAX_BODY = 64 * 1024;
+
+type Face = 'mnt' | 'api';
+
+function formatOf(req: IncomingMessage): Format {
+  const accept = (req.headers.accept ?? '').toLowerCase();
+  if (accept === '') return 'xml';
+  const json = accept.indexOf('application/json');
+  const xml = Math.max(accept.indexOf('application/xml'), accept.indexOf('text/xml'));
+  if (json >= 0 && (xml < 0 || json < xml)) return 'json';
+  if (xml >= 0 || /(^|[,\s])(\*\/\*|application\/\*|text\/\*)/.test(accept)) return 'xml';
+  throw new HttpError(406, 'NOT_ACCEPTABLE', `cannot answer in ${req.headers.accept}: use application/xml or application/json`);
+}
+
+export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, res: ServerResponse) => void {
+  const { config, logger, admins, guard, metrics } = deps;
+  const requests = metrics.counter('openmnt_api_requests_total', 'MnT API requests by call and HTTP status.', ['call', 'status']);
+  const latency = metrics.histogram('openmnt_api_request_duration_seconds', 'MnT API time to answer, by call.', ['call']);
+  const loginFailures = metrics.counter('openmnt_api_login_failures_total', 'Failed API logins, by outcome (wrong credentials, or refused by the lock-out).', ['outcome']);
+  const mnt = mntRoutes(deps);
+  const api = new Router([...coaRoutes(deps.store, deps.jobs)]);
+
+  async function authenticate(req: IncomingMessage): Promise<Admin> {
+    const source = req.socket.remoteAddress ?? 'unknown';
+    const credentials = parseBasicAuthorization(req.headers.authorization);
+    if (credentials === null) {
+      const verdict = guard.check(source);
+      if (!verdict.allowed) throw lockedOut(source, verdict.retryAfterSeconds);
+      throw new HttpError(401, 'UNAUTHENTICATED', 'this call needs HTTP Basic credentials of an admin account');
+    }
+    // Only a name that is an account may be remembered or logged: users type passwords into the
+    // user field, and an unknown name is as likely to be a password as a typo.
+    const known = admins.has(credentials.name);
+    const started = guard.begin(source, known ? credentials.name : null);
+    if (!started.allowed) {
+      loginFailures.inc({ outcome: 'locked-out' });
+      throw lockedOut(source, started.retryAfterSeconds);
+    }
+    const { attempt } = started;
+    let admin: Admin | null = null;
+    try {
+      if (attempt.delayMs > 0) await new Promise((r) => setTimeout(r, attempt.delayMs));
+      admin = await admins.verify(credentials.name, credentials.password);
+    } finally {
+      if (admin === null) attempt.failed();
+      else attempt.succeeded();
+    }
+    if (admin === null) {
+      loginFailures.inc({ outcome: 'wrong-credentials' });
+      logger.warn({ source, admin: known ? credentials.name : '(not an account)' }, 'MnT API login failed');
+      throw new HttpError(401, 'UNAUTHENTICATED', 'the user name or password is wrong');
+    }
+    return admin;
+  }
+
+  async function runMnt(req: IncomingMessage, res: ServerResponse, url: URL, format: Format, admin: Admin, call: ParsedCall): Promise<void> {
+    const method = req.method ?? 'GET';
+    if (!call.methods.includes(method)) throw methodNotAllowed(call.name, call.methods, method);
+    if (!roleAllows(admin.role, call.right)) {
+      const doing = call.right === 'coa' ? 'issue CoA' : call.right === 'write' ? 'change sessions' : 'read';
+      throw new HttpError(403, 'FORBIDDEN', `admin '${admin.name}' (${admin.role}) may not ${doing} through ${call.name}`);
+    }
+    // The MnT calls take no body; one that is sent anyway is read and dropped, within the limit.
+    await discardBody(req, MAX_BODY);
+    await mnt[call.name]({ req, res, url, method, format, admin }, call);
+  }
+
+  async function runApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const admin = await authenticate(req);
+    const match = api.match(url.pathname);
+    const ctx: Context = { req, res, url, method: req.method ?? 'GET', format: 'json', admin };
+    // Only a job post reads its body itself (with its own limit); anything sent elsewhere is dropped.
+    if (!(match.route.path === '/coa/jobs' && ctx.method === 'POST')) await discardBody(req, MAX_BODY);
+    await api.run(ctx, match);
+  }
+
+  return (req, res) => {
+    const started = process.hrtime.bigint();
+    let callName = 'unknown';
+    // Until a path says otherwise, a failure is answered as ISE would.
+    let face: Face = 'mnt';
+    let format: Format = 'xml';
+    let call: ParsedCall | null = null;
+    res.setHeader('Server', `OpenMnT/${deps.version}`);
+    res.on('finish', () => {
+      requests.inc({ call: callName, status: String(res.statusCode) });
+      latency.observe({ call: callName }, Number(process.hrtime.bigint() - started) / 1e9);
+    });
+
+    const handle = async () => {
+      const target = req.url ?? '/';
+      if (Buffer.byteLength(target) > config.api.maxUrlBytes) {
+        throw new HttpError(414, 'REQUEST_TOO_LARGE', `the request target is longer than ${config.api.maxUrlBytes} bytes`);
+      }
+      let url: URL;
+      try {
+        url = new URL(target, 'http://localhost');
+      } catch {
+        throw new OpenMntError('INVALID_ARGUMENT', 'the request target is not a valid URL path');
+      }
+      const path = url.pathname;
+      const isJobPost = path === `${API_V1_PREFIX}/coa/jobs`;
+      // A declared length is refused before anything is read; a chunked body is counted as it comes.
+      const limit = isJobPost ? MAX_JOB_BODY : MAX_BODY;
+      if (!(Number(req.headers['content-length'] ?? 0) <= limit)) throw tooLarge(limit);
+      if (path === '/health') {
+        callName = 'health';
+        face = 'api';
+        await discardBody(req, MAX_BODY);
+        const answer = await healthAnswer(deps);
+        return sendJson(res, answer.status, answer.body, { 'Cache-Control': 'no-store' });
+      }
+      if (path === '/metrics') {
+        callName = 'metrics';
+        await discardBody(req, MAX_BODY);
+        const body = await metrics.render();
+        res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+        res.end(body);
+        return;
+      }
+      if (path.startsWith(`${API_V1_PREFIX}/`)) {
+        face = 'api';
+        format = 'json';
+        callName = apiCallName(api, path);
+        return runApi(req, res, url);
+      }
+      face = 'mnt';
+      format = formatOf(req);
+      // Credentials first, as ISE: without them even a malformed call is a 401.
+      const admin = await authenticate(req);
+      call = parseCall(path);
+      callName = call.name;
+      return runMnt(req, res, url, format, admin, call);
+    };
+
+    handle().catch((error: unknown) => {
+      const failure = isOpenMntError(error) ? error : new OpenMntError('STORE_FAILED', 'internal error');
+      if (!isOpenMntError(error)) logger.error({ err: error, call: callName }, 'MnT API call failed');
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      const status = statusOf(failure);
+      const headers: Record<string, string> = { ...headersOf(failure) };
+      if (status === 401) headers['WWW-Authenticate'] = 'Basic realm="OpenMnT MnT API", charset="UTF-8"';
+      // A body we did not read to its end cannot be skipped over on a kept-alive connection.
+      if (!req.complete) headers['Connection'] = 'close';
+      if (face === 'mnt') send(res, format, status, mntErrorBody(format, failure, status, call), headers);
+      else sendJson(res, status, { error: failure.code, message: failure.message }, headers);
+      if (req.complete) req.resume();
+    });
+  };
+}
+
+function lockedOut(source: string, retryAfterSeconds: number): HttpError {
+  return new HttpError(429, 'LOCKED_OUT', `too many failed logins from ${source}; try again in ${retryAfterSeconds} s`, { 'Retry-After': String(retryAfterSeconds) });
+}
+
+/** The metrics label of a JSON API path: its route's name, never the raw path (ids would explode it). */
+function apiCallName(api: Router, path: string): string {
+  try {
+    return api.match(path).route.name;
+  } catch {
+    return 'api/unknown';
+  }
+}
+
