@@ -36,7 +36,7 @@ export interface RunningServer {
   clients: NasClient[];
   coa: CoaEngine;
   jobs: JobRunner;
-  api: { port: number; url: string };
+  api: { port: number; url: string; connections(): number };
   admins: AdminDirectory;
   /** Set when this start created the first admin account: shown once, never stored in clear. */
   initialAdmin: { name: string; password: string } | null;
@@ -139,7 +139,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     clients,
     coa,
     jobs,
-    api: { port: api.port, url: api.url },
+    api: { port: api.port, url: api.url, connections: api.connections },
     admins,
     initialAdmin,
     async close() {

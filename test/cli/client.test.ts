@@ -215,8 +215,10 @@ describe('openmnt client commands against OpenMnT', { skip }, () => {
 
   test('coa --verify: the endpoint coming back is shown', async () => {
     nas.behaviour = { kind: 'ack' };
-    const pending = cli(['coa', '--insecure', '--mac', '00:11:22:33:44:00', '--verify', '--verify-timeout', '5', '--format', 'json'], env);
-    await new Promise((r) => setTimeout(r, 600));
+    const sent = nas.received.length;
+    const pending = cli(['coa', '--insecure', '--mac', '00:11:22:33:44:00', '--verify', '--verify-timeout', '60', '--format', 'json'], env);
+    // The endpoint comes back only after the NAS has the CoA (waiting for the event, not a guessed time).
+    await nas.waitForRequests(sent + 1);
     const interim = await radclient({
       port: node.ports.accounting,
       secret: 'testing123',

@@ -54,10 +54,21 @@ export class NasSimulator {
     );
   }
 
+  readonly #waiters: { count: number; resolve: () => void }[] = [];
+
+  /** Resolves once `count` requests in all have arrived: tests wait for the event, not for a time. */
+  waitForRequests(count: number): Promise<void> {
+    if (this.received.length >= count) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ count, resolve }));
+  }
+
   #onRequest(raw: Buffer, from: { address: string; port: number }): void {
     const packet = decodePacket(raw);
     const authentic = verifyRequestAuthenticator(raw, this.secret) && verifyMessageAuthenticator(raw, this.secret) !== false;
     this.received.push({ raw: Buffer.from(raw), packet, at: performance.now(), authentic });
+    for (let i = this.#waiters.length - 1; i >= 0; i--) {
+      if (this.received.length >= this.#waiters[i]!.count) this.#waiters.splice(i, 1)[0]!.resolve();
+    }
     const ackCode = packet.code === Code.CoARequest ? Code.CoAACK : Code.DisconnectACK;
     const nakCode = packet.code === Code.CoARequest ? Code.CoANAK : Code.DisconnectNAK;
     const reply = (code: number, secret = this.secret, attributes: { name: string; value: number }[] = []) =>
