@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { after, before } from 'node:test';
 import { defaultConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
@@ -74,4 +75,12 @@ export function serverWithClient(change?: (c: Config) => void): { server: TestSe
     await fixture.server.stop();
   });
   return fixture;
+}
+
+/** A log stream to hand to startTestServer, and what it has received so far. */
+export function logCapture(): { stream: NodeJS.WritableStream; text(): string } {
+  const stream = new PassThrough();
+  let text = '';
+  stream.on('data', (d: Buffer) => (text += d.toString()));
+  return { stream, text: () => text };
 }

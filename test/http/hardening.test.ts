@@ -7,11 +7,10 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { LoginGuard } from '../../src/http/index.js';
 import { ADMINS, addAdmins, basic, get, PASSWORD } from '../helpers/mnt.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { logCapture, startTestServer, type TestServer } from '../helpers/server.js';
 import { needTool } from '../helpers/tools.js';
 
 const WRONG = 'Not-The-Password-1';
@@ -75,16 +74,14 @@ describe('login guard (unit)', () => {
 
 describe('API lock-out over HTTP', () => {
   let server: TestServer;
-  const log = new PassThrough();
-  let logged = '';
-  log.on('data', (d: Buffer) => (logged += d.toString()));
+  const log = logCapture();
 
   before(async () => {
     // No slow-down here: these tests are about counting, not waiting.
     server = await startTestServer((c) => {
       c.api.lockout = { slowAfter: 1000, maxFailures: 10, windowSeconds: 300, lockSeconds: 300 };
       c.log.level = 'info';
-    }, log);
+    }, log.stream);
     await addAdmins(server);
   });
   after(async () => server.stop());
@@ -107,8 +104,8 @@ describe('API lock-out over HTTP', () => {
     const res = await fetch(`http://127.0.0.1:${server.api.port}/admin/API/mnt/Version`, { headers: { authorization: `Basic ${Buffer.from(`${typedAsName}:x`).toString('base64')}` } });
     assert.ok(res.status === 401 || res.status === 429);
     await res.text();
-    assert.ok(!logged.includes(typedAsName), 'the typed password is not in the log');
-    assert.match(logged, new RegExp(`"admin":"${ADMINS['super-admin']}"`), 'a failure at an existing account names it');
+    assert.ok(!log.text().includes(typedAsName), 'the typed password is not in the log');
+    assert.match(log.text(), new RegExp(`"admin":"${ADMINS['super-admin']}"`), 'a failure at an existing account names it');
   });
 });
 

@@ -8,11 +8,10 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { isOpenMntError } from '../../src/errors.js';
 import { AdminDirectory, LoginGuard, ROLES, loadTlsCredentials, parseBasicAuthorization, parseRole, roleAllows } from '../../src/http/index.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { logCapture, startTestServer, type TestServer } from '../helpers/server.js';
 import { ADMINS, PASSWORD, addAdmins, basic, get } from '../helpers/mnt.js';
 
 describe('roles and credentials', () => {
@@ -87,15 +86,13 @@ describe('roles and credentials', () => {
 
 describe('MnT API lock-out and logging', () => {
   let server: TestServer;
-  const log = new PassThrough();
-  let logged = '';
-  log.on('data', (d: Buffer) => (logged += d.toString()));
+  const log = logCapture();
 
   before(async () => {
     server = await startTestServer((c) => {
       c.api.lockout = { slowAfter: 2, maxFailures: 4, windowSeconds: 60, lockSeconds: 60 };
       c.log.level = 'debug';
-    }, log);
+    }, log.stream);
     await addAdmins(server);
   });
   after(async () => server.stop());
@@ -114,11 +111,11 @@ describe('MnT API lock-out and logging', () => {
   });
 
   test('neither passwords nor the Authorization header reach the log', () => {
-    assert.match(logged, /MnT API login failed/);
+    assert.match(log.text(), /MnT API login failed/);
     for (const secret of ['Wrong-Secret-Word-77', PASSWORD, Buffer.from(`${ADMINS['super-admin']}:Wrong-Secret-Word-77`).toString('base64')]) {
-      assert.ok(!logged.includes(secret), `log holds ${secret}`);
+      assert.ok(!log.text().includes(secret), `log holds ${secret}`);
     }
-    assert.doesNotMatch(logged, /authorization/i);
+    assert.doesNotMatch(log.text(), /authorization/i);
   });
 });
 
