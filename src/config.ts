@@ -404,6 +404,8 @@ function validate(config: Config): Config {
     positive(config.api.connections[key], `api.connections.${key}`);
   }
   if (config.api.connections.perSource > config.api.connections.total) invalid('api.connections.perSource', 'at most api.connections.total');
+  // A request as a whole may take 300 s (a verified CoA waits for the endpoint); its headers cannot take longer.
+  if (config.api.connections.headersSeconds > 300) invalid('api.connections.headersSeconds', 'at most 300');
   config.mnt.failureReasons = list(config.mnt.failureReasons, 'mnt.failureReasons', (r, p) => {
     if (!Number.isInteger(r.code) || (r.code as number) < 0) invalid(`${p}.code`, 'a non-negative integer');
     if (r.cause !== undefined) text(r.cause, `${p}.cause`);

@@ -170,18 +170,29 @@ describe('connections: timeouts, caps, no leaked sockets (HTTPS)', () => {
     sockets.slice(0, 100).forEach((s) => s.end());
     await Promise.all(closed);
     // The server side is gone too: nothing open, nothing waiting to be closed.
-    while (server.api.connections() > 0) await new Promise((r) => setImmediate(r));
+    while (server.api.connections() > 0) await new Promise((r) => setTimeout(r, 20));
     assert.equal(closeWaitSockets(server.api.port), 0);
   });
+});
+
+describe('connections: a flood from one address (HTTPS)', () => {
+  let server: TestServer;
+  before(async () => {
+    // Deadlines far beyond the test, so that only the cap decides which connections stay.
+    server = await startTestServer((c) => {
+      c.api.tls.enabled = true;
+      c.api.connections = { total: 400, perSource: 250, handshakeSeconds: 120, headersSeconds: 120, idleSeconds: 120 };
+    });
+    await addAdmins(server);
+  });
+  after(async () => server.stop());
 
   test('a flood from one address beyond its cap leaves the API answering everyone else', async () => {
     const flood = await idleConnections(server.api.port, 600, '127.0.0.2');
     try {
-      const held = flood.sockets.filter((s) => !s.destroyed && s.readyState === 'open');
-      // Connections past the per-address cap are closed on arrival.
+      // Connections past the per-address cap are closed on arrival; the first 250 stay open.
       await Promise.all(flood.closed.slice(250));
-      assert.ok(server.api.connections() <= 250, `open: ${server.api.connections()}`);
-      assert.ok(held.length >= 250);
+      assert.equal(server.api.connections(), 250);
       const answer = await new Promise<number>((resolve, reject) => {
         const socket = tlsConnect({ port: server.api.port, host: '127.0.0.1', rejectUnauthorized: false }, () => {
           socket.write(`GET /admin/API/mnt/Version HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic(ADMINS['helpdesk-admin'], PASSWORD)}\r\nConnection: close\r\n\r\n`);
@@ -238,14 +249,17 @@ describe('bodies and TLS suites', () => {
     assert.ok(result.sent < 20 * 1024 * 1024, 'the node did not wait for all 20 MiB');
   });
 
-  test('TLS 1.2 offers ECDHE with AEAD only (every suite OpenSSL knows, tried one by one)', { skip: needTool('openssl', 'openssl') }, async () => {
-    const list = spawnSync('openssl', ['ciphers', '-tls1_2', 'ALL:COMPLEMENTOFALL:@SECLEVEL=0'], { encoding: 'utf8' }).stdout.trim().split(':');
+  test('TLS 1.2 offers ECDHE with AEAD only (every suite OpenSSL has for an RSA certificate, tried one by one)', { skip: needTool('openssl', 'openssl') }, async () => {
+    // The node's certificate is RSA, so only suites authenticated by RSA can ever be negotiated.
+    const list = spawnSync('openssl', ['ciphers', '-tls1_2', 'aRSA:@SECLEVEL=0'], { encoding: 'utf8' }).stdout.trim().split(':');
     const tls12 = list.filter((c) => !c.startsWith('TLS_'));
     assert.ok(tls12.length > 20, `OpenSSL lists ${tls12.length} suites`);
     const accepted: string[] = [];
-    for (const cipher of tls12) {
-      const ok = await sClient(server.api.port, cipher);
-      if (ok) accepted.push(cipher);
+    // A few clients at a time: each is a process of its own.
+    for (let i = 0; i < tls12.length; i += 8) {
+      const batch = tls12.slice(i, i + 8);
+      const results = await Promise.all(batch.map((cipher) => sClient(server.api.port, cipher)));
+      batch.forEach((cipher, j) => results[j] && accepted.push(cipher));
     }
     assert.ok(accepted.length > 0, 'some suite is accepted');
     for (const cipher of accepted) assert.match(cipher, /^ECDHE-(RSA|ECDSA)-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305)$/, `${cipher} is accepted`);
