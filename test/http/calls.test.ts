@@ -17,7 +17,7 @@ const LEGACY_ACTIVE_SESSION = ['user_name', 'calling_station_id', 'nas_ip_addres
 const SESSION_PARAMETERS = [
   'passed', 'failed', 'user_name', 'nas_ip_address', 'calling_station_id', 'orig_calling_station_id', 'cpmsession_id',
   'destination_ip_address', 'device_ip_address', 'identity_group', 'network_device_name', 'acs_server',
-  'authentication_method', 'authentication_protocol', 'framed_ip_address', 'auth_acs_timestamp', 'execution_steps',
+  'authentication_method', 'authentication_protocol', 'framed_ip_address', 'nas_port_id', 'nas_port_type', 'auth_acs_timestamp', 'execution_steps',
   'response', 'audit_session_id', 'posture_status', 'selected_azn_profiles', 'service_type', 'message_code',
   'auth_acsview_timestamp', 'auth_id', 'identity_store', 'location', 'device_type', 'response_time', 'other_attr_string',
   'acct_id', 'acct_acs_timestamp', 'acct_acsview_timestamp', 'acct_session_id', 'acct_status_type', 'acct_input_octets',
@@ -152,7 +152,7 @@ describe('MnT calls', { skip }, () => {
           assert.ok(followsOrder(childNames(root), current ? SESSION_PARAMETERS : LEGACY_SESSION_PARAMETERS), childNames(root).join(','));
           assert.equal(child(root, 'calling_station_id')!.text, '00:11:22:33:44:02', path);
           if (current) assert.equal(child(root, 'orig_calling_station_id')!.text, '00-11-22-33-44-02');
-          else assert.equal(child(root, 'nas_port_id')!.text, 'Gi1/0/02');
+          assert.equal(child(root, 'nas_port_id')!.text, 'Gi1/0/02');
           assert.equal(child(root, 'identity_group')!.text, 'Workstations');
           assert.equal(child(root, 'selected_azn_profiles')!.text, 'Employee');
           assert.equal(child(root, 'passed')!.attributes['xsi:type'], 'xs:boolean');

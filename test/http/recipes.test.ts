@@ -193,6 +193,20 @@ echo "$SESSION" | xq -r '.sessionParameters.acs_server, .sessionParameters.nas_i
     assert.deepEqual(r.stdout.trim().split('\n'), ['ise-01', '127.0.0.10', '10.50.10.101', 'alice'], r.stderr);
   });
 
+  test('quick reference: "Simplified CoA" finds the port id for its CoA URL in the session', async () => {
+    const r = await bash(
+      `MAC="28:92:00:89:EF:77"
+SESSION=$(curl -sk -u "\${ISE_API_USER}:\${ISE_API_PASS}" \\
+  "https://\${ISE_PAN_FQDN}/admin/API/mnt/Session/MACAddress/\${MAC}")
+NAS_IP=$(echo "$SESSION" | xq -r '.sessionParameters.nas_ip_address')
+DEST_IP=$(echo "$SESSION" | xq -r '.sessionParameters.framed_ip_address')
+PORT_ID=$(echo "$SESSION" | xq -r '.sessionParameters.nas_port_id')
+echo "CoA/Disconnect/ise-01/\${MAC}/\${NAS_IP}/\${DEST_IP}/\${PORT_ID}"`,
+      env,
+    );
+    assert.equal(r.stdout.trim(), 'CoA/Disconnect/ise-01/28:92:00:89:EF:77/127.0.0.20/10.50.10.45/GigabitEthernet2/0/7', r.stderr);
+  });
+
   test('quick reference: Version and FailureReasons parse with xq', async () => {
     const r = await bash(
       `curl -sk -u "\${ISE_API_USER}:\${ISE_API_PASS}" "https://\${ISE_PAN_FQDN}/admin/API/mnt/Version" | xq -r '.product.type_of_node'

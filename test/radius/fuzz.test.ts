@@ -3,17 +3,16 @@
  * reproduces (set RADIUS_FUZZ_SEED to explore other seeds):
  * - decoding random and mutated datagrams only ever throws OpenMntError with a RADIUS_* code,
  *   and whatever decodes re-encodes to the same attributes;
- * - decode(encode(x)) gives back x for random valid attribute sets of every data type;
- * - the server's per-packet work stays far above 20,000 packets per second.
+ * - decode(encode(x)) gives back x for random valid attribute sets of every data type.
+ * The codec's speed is a benchmark (`npm run bench:codec`), not a test: a rate asserted here
+ * would fail on a busy machine.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { OpenMntError } from '../../src/errors.js';
 import {
-  Code,
   decodePacket,
   encodePacket,
-  encodeResponse,
   peekHeader,
   verifyMessageAuthenticator,
   verifyRequestAuthenticator,
@@ -283,47 +282,4 @@ test('120,000 random and mutated datagrams: only typed errors, and what decodes 
   }
   assert.equal(decoded + rejected, 120_000);
   assert.ok(decoded > 10_000 && rejected > 10_000, `both outcomes exercised (decoded ${decoded}, rejected ${rejected})`);
-});
-
-test('throughput: decode, verify and answer far above 20,000 Accounting-Requests per second', () => {
-  const request = encodePacket(
-    {
-      code: Code.AccountingRequest,
-      identifier: 1,
-      attributes: [
-        { name: 'Acct-Status-Type', value: 'Interim-Update' },
-        { name: 'User-Name', value: 'host/laptop-42.corp.example.com' },
-        { name: 'NAS-IP-Address', value: '10.1.2.3' },
-        { name: 'NAS-Port', value: 50101 },
-        { name: 'NAS-Port-Type', value: 'Ethernet' },
-        { name: 'NAS-Port-Id', value: 'GigabitEthernet1/0/1' },
-        { name: 'Called-Station-Id', value: '00-11-22-33-44-55' },
-        { name: 'Calling-Station-Id', value: 'AA-BB-CC-DD-EE-FF' },
-        { name: 'Acct-Session-Id', value: '0000001A' },
-        { name: 'Acct-Input-Octets', value: 123456 },
-        { name: 'Acct-Output-Octets', value: 654321 },
-        { name: 'Acct-Session-Time', value: 3600 },
-        { name: 'Event-Timestamp', value: 1700000000 },
-        { name: 'Framed-IP-Address', value: '10.9.8.7' },
-        { name: 'Class', value: Buffer.from('CACS:0A0B0C0D0000001A:ise/123/456') },
-        { name: 'Cisco-AVPair', value: 'audit-session-id=0A0B0C0D0000001A12345678' },
-        { name: 'Cisco-AVPair', value: 'method=dot1x' },
-        { name: 'Cisco-AVPair', value: 'connect-progress=Auth Open' },
-        { name: 'Framed-IPv6-Address', value: '2001:db8::1234' },
-      ],
-    },
-    { secret: SECRET, messageAuthenticator: true },
-  );
-  const once = () => {
-    const p = decodePacket(request);
-    if (!verifyRequestAuthenticator(request, SECRET) || verifyMessageAuthenticator(request, SECRET) !== true) throw new Error('does not verify');
-    return encodeResponse(p, Code.AccountingResponse, [], SECRET);
-  };
-  for (let i = 0; i < 2000; i++) once();
-  const n = 20_000;
-  const started = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) once();
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const rate = Math.round(n / seconds);
-  assert.ok(rate > 20_000, `${rate} packets/s`);
 });

@@ -107,6 +107,10 @@ export function sessionParameterFields(s: Session): Field[] {
     ['authentication_method', s.authenticationMethod],
     ['authentication_protocol', s.authenticationProtocol],
     ['framed_ip_address', s.framedIp],
+    // Not in every ISE answer, but scripts read them to build a port-scoped CoA URL (the quick
+    // reference's "Simplified CoA"); written when the NAS sent them.
+    ['nas_port_id', s.nasPortId],
+    ['nas_port_type', s.nasPortType],
     ['auth_acs_timestamp', iso(s.authAt)],
     ['response', s.authResponse],
     ['audit_session_id', s.auditSessionId],
