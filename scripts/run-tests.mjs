@@ -18,7 +18,7 @@ function testFiles(dir) {
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
 const files = testFiles('dist/test').filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...flags, ...files], {
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...flags, ...files], {
   stdio: 'inherit',
 });
 process.exit(result.status ?? 1);

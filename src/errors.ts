@@ -15,6 +15,8 @@ export type ErrorCode =
   // configuration
   | 'CONFIG_NOT_FOUND'
   | 'CONFIG_INVALID'
+  // starting the node: a port taken, an address missing, a file that cannot be opened
+  | 'START_FAILED'
   // store
   | 'STORE_FAILED'
   | 'STORE_CLOSED'
@@ -49,4 +51,18 @@ export class OpenMntError extends Error {
 
 export function isOpenMntError(value: unknown, code?: ErrorCode): value is OpenMntError {
   return value instanceof OpenMntError && (code === undefined || value.code === code);
+}
+
+/** Why a socket could not be bound, in words an operator acts on. */
+export function bindProblem(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return 'the port is already in use (another RADIUS server or another OpenMnT?)';
+    case 'EACCES':
+      return 'permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)';
+    case 'EADDRNOTAVAIL':
+      return 'no interface of this machine has that address';
+    default:
+      return error.message;
+  }
 }

@@ -48,9 +48,25 @@ export function nasClients(config: Config): NasClient[] {
   return configured.map((c) => ({ ...c, secret: Buffer.from(c.secret, 'utf8') }));
 }
 
+/**
+ * Starts every part in order. When one fails (a port taken, a file that cannot be opened), what was
+ * already started is closed again before the error is passed on, so a failed start ends the
+ * process instead of leaving it running with half its parts.
+ */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const started: (() => Promise<void>)[] = [];
+  try {
+    return await startParts(config, logger, started);
+  } catch (error) {
+    for (const close of started.reverse()) await close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function startParts(config: Config, logger: Logger, started: (() => Promise<void>)[]): Promise<RunningServer> {
   if (config.store.path !== ':memory:') mkdirSync(dirname(config.store.path), { recursive: true });
   const store = await startStore(config.store);
+  started.push(() => store.close());
   const directory = new SessionDirectory({
     store,
     logger: logger.child({ part: 'sessions' }),
@@ -109,10 +125,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     },
   });
 
+  started.push(() => directory.close());
+  started.push(() => radius.close());
   const ports = await radius.start();
   directory.start();
 
   const coa = new CoaEngine({ config: config.coa, clients: clientTable, store, logger: logger.child({ part: 'coa' }) });
+  started.push(() => coa.close());
   const jobs = new JobRunner({ coa, store, config: config.coa, logger: logger.child({ part: 'coa-jobs' }) });
   const admins = AdminDirectory.open(config.api.adminsFile);
   const initialAdmin = await admins.ensureInitialAdmin();

@@ -81,7 +81,14 @@ async function serve(argv: string[]): Promise<number> {
     throw error;
   }
   const logger = createLogger(config.log.level);
-  const running = await startServer(config, logger);
+  let running;
+  try {
+    running = await startServer(config, logger);
+  } catch (error) {
+    // One line that says what to fix, never a stack: the parts that did start are closed again.
+    process.stderr.write(`openmnt serve: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
   process.stderr.write(`\nMnT API: ${running.api.url}  (e.g. curl -k -u USER:PASS ${running.api.url}Session/ActiveCount)\n`);
   if (running.initialAdmin !== null) {
     process.stderr.write(

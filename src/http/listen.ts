@@ -8,6 +8,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { hostname } from 'node:os';
+import { OpenMntError, bindProblem } from '../errors.js';
 import type { ApiDependencies } from './deps.js';
 import { createApiHandler } from './pipeline.js';
 import { loadTlsCredentials } from './tls.js';
@@ -119,13 +120,17 @@ export async function startApiServer(deps: ApiDependencies): Promise<RunningApi>
         resolve();
       });
     });
+  const failed = (port: number, error: unknown) =>
+    new OpenMntError('START_FAILED', `cannot listen for the MnT API on TCP ${config.api.host}:${port}: ${bindProblem(error as NodeJS.ErrnoException)}`, { cause: error });
   try {
     await listen(config.api.port);
   } catch (error) {
     // 443 needs privilege; an unprivileged quick start falls back to 8443 rather than failing.
-    if ((error as NodeJS.ErrnoException).code !== 'EACCES' || config.api.port !== 443) throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'EACCES' || config.api.port !== 443) throw failed(config.api.port, error);
     logger.warn('port 443 needs privilege; the MnT API listens on 8443 instead (set api.port to choose)');
-    await listen(8443);
+    await listen(8443).catch((e: unknown) => {
+      throw failed(8443, e);
+    });
   }
   const port = (server.address() as AddressInfo).port;
   const host = config.api.host === '0.0.0.0' || config.api.host === '::' ? '127.0.0.1' : config.api.host;

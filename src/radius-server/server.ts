@@ -7,7 +7,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
-import { isOpenMntError } from '../errors.js';
+import { OpenMntError, bindProblem, isOpenMntError } from '../errors.js';
 import {
   Code,
   decodePacket,
@@ -121,9 +121,12 @@ export class RadiusServer {
       recvBufferSize: this.#options.receiveBufferBytes,
     });
     await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
+      socket.once('error', (error: NodeJS.ErrnoException) => {
+        socket.close();
+        reject(new OpenMntError('START_FAILED', `cannot listen for RADIUS ${kind === 'auth' ? 'authentication' : 'accounting'} on UDP ${where.host}:${where.port}: ${bindProblem(error)}`, { cause: error }));
+      });
       socket.bind(where.port, where.host, () => {
-        socket.off('error', reject);
+        socket.removeAllListeners('error');
         resolve();
       });
     });
@@ -250,3 +253,4 @@ function emptyStats(): ListenerStats {
     dropped: Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>,
   };
 }
+
