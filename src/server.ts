@@ -27,6 +27,7 @@ import { startStore, type Store } from './store/index.js';
 import { CoaEngine, JobRunner } from './coa/index.js';
 import { AdminDirectory, LoginGuard, MetricsRegistry, startApiServer } from './http/index.js';
 import { VERSION } from './version.js';
+import { configChanges, type ConfigChanges } from './config-changes.js';
 
 export interface RunningServer {
   ports: { auth: number; accounting: number };
@@ -38,6 +39,11 @@ export interface RunningServer {
   jobs: JobRunner;
   api: { port: number; url: string; connections(): number };
   admins: AdminDirectory;
+  /**
+   * Applies a new configuration to the running node (SIGHUP): what can change live changes, the
+   * rest is reported as needing a restart. Throws, changing nothing, when the new TLS pair is unusable.
+   */
+  reload(next: Config): Promise<ConfigChanges>;
   /** Set when this start created the first admin account: shown once, never stored in clear. */
   initialAdmin: { name: string; password: string } | null;
   close(): Promise<void>;
@@ -75,7 +81,8 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     retentionDays: config.retention.days,
     pruneIntervalMinutes: config.retention.pruneIntervalMinutes,
   });
-  const policy = new AuthPolicy(config.auth);
+  let policy = new AuthPolicy(config.auth);
+  let current = config;
   const server = config.node.name;
   const clients = nasClients(config);
   const clientTable = new NasClientTable(clients);
@@ -136,13 +143,14 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
   const admins = AdminDirectory.open(config.api.adminsFile);
   const initialAdmin = await admins.ensureInitialAdmin();
   const metrics = new MetricsRegistry();
+  const guard = new LoginGuard(config.api.lockout);
   registerServerMetrics(metrics, radius, store);
   const api = await startApiServer({
     config,
     logger: logger.child({ part: 'mnt-api' }),
     store,
     admins,
-    guard: new LoginGuard(config.api.lockout),
+    guard,
     metrics,
     coa,
     jobs,
@@ -161,6 +169,19 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     api: { port: api.port, url: api.url, connections: api.connections },
     admins,
     initialAdmin,
+    async reload(next) {
+      const changes = configChanges(current, next);
+      // The certificate first: it is the one part that can still fail, and then nothing has changed.
+      if (changes.applied.includes('api.tls')) await api.reloadTls(next.api.tls);
+      const nextPolicy = changes.applied.includes('auth') ? new AuthPolicy(next.auth) : policy;
+      clientTable.replace(nasClients(next));
+      policy = nextPolicy;
+      guard.configure(next.api.lockout);
+      logger.level = next.log.level;
+      // What needs a restart keeps its running value, so `current` takes only the live parts.
+      current = { ...current, radius: { ...current.radius, clients: next.radius.clients }, auth: next.auth, log: next.log, api: { ...current.api, lockout: next.api.lockout, tls: { ...current.api.tls, certFile: next.api.tls.certFile, keyFile: next.api.tls.keyFile } }, mnt: next.mnt };
+      return changes;
+    },
     async close() {
       await api.close();
       await coa.close();

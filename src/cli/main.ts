@@ -9,6 +9,7 @@ import { isOpenMntError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { startServer } from '../server.js';
 import { admin } from './admin.js';
+import { checkConfig } from './check-config.js';
 import { CLIENT_COMMANDS, CLIENT_HELP, runClientCommand } from './commands.js';
 
 export const HELP = `openmnt — open Monitoring-and-Troubleshooting node for RADIUS sessions
@@ -17,6 +18,8 @@ Usage
   openmnt serve [--config FILE]     run the node: RADIUS listeners, session directory, MnT API
   openmnt admin <action> ...        admin accounts of the MnT API (add, passwd, list, remove;
                                     see openmnt admin --help)
+  openmnt check-config [--config FILE]
+                                    validate the configuration, print it with secrets masked
   openmnt help                      this text
 
 Options of serve
@@ -27,6 +30,11 @@ Environment
   OPENMNT_CONFIG      configuration file when --config is not given
   OPENMNT_<PATH>      overrides one setting: segments of its path in upper snake case joined
                       by "__", e.g. OPENMNT_RADIUS__AUTH__PORT=11812, OPENMNT_STORE__PATH=/var/lib/openmnt.db
+
+Signals (serve)
+  SIGHUP              read the configuration again: NAS table, auth seed, log level, lock-out,
+                      TLS certificate apply at once; a broken file keeps the running one
+  SIGTERM, SIGINT     drain (answer requests in flight, commit what is queued), then stop
 
 Exit codes
   0 stopped cleanly   1 failed   2 usage error
@@ -39,6 +47,8 @@ export async function main(argv: string[]): Promise<number> {
       return serve(rest);
     case 'admin':
       return admin(rest);
+    case 'check-config':
+      return checkConfig(rest);
 
     case undefined:
     case 'help':
@@ -104,14 +114,43 @@ async function serve(argv: string[]): Promise<number> {
         `  try: echo "User-Name=00:11:22:33:44:55,Acct-Status-Type=Start,Acct-Session-Id=1" | radclient 127.0.0.1:${running.ports.accounting} acct testing123\n\n`,
     );
   }
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      logger.info({ signal }, 'stopping');
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+  const node = running;
+  // SIGHUP: read the file again and apply what can change live; a broken file changes nothing.
+  process.on('SIGHUP', () => {
+    void (async () => {
+      try {
+        const changes = await node.reload(loadConfig({ file }));
+        logger.info({ file, applied: changes.applied, needRestart: changes.needRestart }, changes.applied.length > 0 ? 'configuration reloaded' : 'configuration reloaded: nothing to apply');
+        if (changes.needRestart.length > 0) logger.warn({ settings: changes.needRestart }, 'changed settings that take effect only after a restart; the running values are kept');
+      } catch (error) {
+        logger.error({ file, reason: error instanceof Error ? error.message : String(error) }, 'configuration reload failed; the running configuration is kept');
+      }
+    })();
   });
-  await running.close();
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  // Draining: no new requests, the ones in hand answered, every queued write committed. Bounded, so
+  // a wedged part cannot keep a service manager waiting; a second signal stops at once.
+  logger.info({ signal, drainSeconds: DRAIN_SECONDS }, 'stopping: draining requests in flight');
+  const again = () => {
+    logger.warn('second signal: stopping without waiting');
+    process.exit(1);
+  };
+  process.once('SIGINT', again);
+  process.once('SIGTERM', again);
+  const drained = await Promise.race([
+    node.close().then(() => true),
+    new Promise<false>((resolve) => setTimeout(() => resolve(false), DRAIN_SECONDS * 1000).unref()),
+  ]);
+  if (!drained) {
+    logger.error({ drainSeconds: DRAIN_SECONDS }, 'drain did not finish in time; stopping anyway (unanswered requests are retransmitted by their NAS)');
+    return 1;
+  }
+  logger.info('stopped');
   return 0;
 }
+
+/** How long a stop may take to answer what is in flight and commit what is queued. */
+const DRAIN_SECONDS = 20;

@@ -54,12 +54,17 @@ interface AccountTrack {
 const MAX_DELAY_MS = 4000;
 
 export class LoginGuard {
-  readonly #o: Required<LoginGuardOptions>;
+  #o: Required<LoginGuardOptions>;
   readonly #sources = new Map<string, SourceTrack>();
   readonly #accounts = new Map<string, AccountTrack>();
 
   constructor(options: LoginGuardOptions) {
     this.#o = { now: Date.now, maxSources: 100_000, ...options };
+  }
+
+  /** New limits (a configuration reload); failures already on record keep counting. */
+  configure(options: Omit<LoginGuardOptions, 'now' | 'maxSources'>): void {
+    this.#o = { ...this.#o, ...options };
   }
 
   /** What a new attempt from `source` would meet, without recording one. */

@@ -5,7 +5,8 @@
  * and sockets that a protocol error leaves behind destroyed rather than left half-closed.
  */
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { Config } from '../config.js';
 import type { AddressInfo, Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { OpenMntError, bindProblem } from '../errors.js';
@@ -38,6 +39,8 @@ export interface RunningApi {
   server: Server;
   /** Open connections, for the tests and /metrics. */
   connections(): number;
+  /** Loads the configured certificate and key again and serves them to new connections. */
+  reloadTls(tls: Config['api']['tls']): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -54,22 +57,12 @@ export async function startApiServer(deps: ApiDependencies): Promise<RunningApi>
     // How often Node looks for connections past headersTimeout / requestTimeout.
     connectionsCheckingInterval: Math.min(30_000, Math.max(250, (limits.headersSeconds * 1000) / 4)),
   };
+  const secureOptions = { minVersion: 'TLSv1.2', ciphers: TLS_CIPHERS, honorCipherOrder: true } as const;
   let server: Server;
   if (config.api.tls.enabled) {
     const tls = await loadTlsCredentials(config.api.tls, [config.node.name, hostname()]);
     if (tls.generated) logger.info({ dir: config.api.tls.dir, fingerprint: tls.fingerprint }, 'made a self-signed certificate for the MnT API');
-    server = createHttpsServer(
-      {
-        ...options,
-        key: tls.key,
-        cert: tls.cert,
-        minVersion: 'TLSv1.2',
-        ciphers: TLS_CIPHERS,
-        honorCipherOrder: true,
-        handshakeTimeout: limits.handshakeSeconds * 1000,
-      },
-      handler,
-    );
+    server = createHttpsServer({ ...options, ...secureOptions, key: tls.key, cert: tls.cert, handshakeTimeout: limits.handshakeSeconds * 1000 }, handler);
   } else {
     server = createHttpServer(options, handler);
   }
@@ -141,6 +134,11 @@ export async function startApiServer(deps: ApiDependencies): Promise<RunningApi>
     url,
     server,
     connections: () => sockets.size,
+    async reloadTls(tls) {
+      if (!config.api.tls.enabled) return;
+      const credentials = await loadTlsCredentials(tls, [config.node.name, hostname()]);
+      (server as HttpsServer).setSecureContext({ ...secureOptions, key: credentials.key, cert: credentials.cert });
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

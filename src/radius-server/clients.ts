@@ -24,23 +24,35 @@ interface Block {
 }
 
 export class NasClientTable {
-  readonly #exact = new Map<string, NasClient>();
-  readonly #blocks: Block[] = [];
+  #exact = new Map<string, NasClient>();
+  #blocks: Block[] = [];
 
   constructor(clients: readonly NasClient[]) {
+    this.replace(clients);
+  }
+
+  /**
+   * Puts a new list in place at once (a configuration reload): the next datagram is looked up in
+   * the new table, and a packet already being handled keeps the client it was found with.
+   */
+  replace(clients: readonly NasClient[]): void {
+    const exact = new Map<string, NasClient>();
+    const blocks: Block[] = [];
     for (const client of clients) {
       const [ip, bitsText] = client.address.split('/') as [string, string | undefined];
       const v6 = isIPv6(ip);
       const width = v6 ? 128 : 32;
       const bits = bitsText === undefined ? width : Number(bitsText);
       if (bits === width) {
-        this.#exact.set(canonical(ip), client);
+        exact.set(canonical(ip), client);
         continue;
       }
       const mask = bits === 0 ? 0n : ((1n << BigInt(width)) - 1n) ^ ((1n << BigInt(width - bits)) - 1n);
-      this.#blocks.push({ bits, network: toBigInt(ip) & mask, mask, v6, client });
+      blocks.push({ bits, network: toBigInt(ip) & mask, mask, v6, client });
     }
-    this.#blocks.sort((a, b) => b.bits - a.bits);
+    blocks.sort((a, b) => b.bits - a.bits);
+    this.#exact = exact;
+    this.#blocks = blocks;
   }
 
   get size(): number {

@@ -83,6 +83,7 @@ export class RadiusServer {
   readonly #lastLogged = new Map<string, number>();
   readonly #inFlight = new Set<Promise<unknown>>();
   #sweeper: NodeJS.Timeout | undefined;
+  #draining = false;
 
   constructor(options: RadiusServerOptions) {
     this.#options = options;
@@ -107,12 +108,17 @@ export class RadiusServer {
     return structuredClone(this.#stats);
   }
 
-  /** Stops receiving, then waits for requests already being handled. */
+  /**
+   * Stops taking new requests, answers those already being handled (their answers still need the
+   * sockets), then closes the sockets. A request that arrives meanwhile is left unanswered, so its
+   * NAS retransmits it or fails over; nothing acknowledged is lost.
+   */
   async close(): Promise<void> {
+    this.#draining = true;
     if (this.#sweeper) clearInterval(this.#sweeper);
+    await Promise.allSettled([...this.#inFlight]);
     await Promise.all([...this.#sockets.values()].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     this.#sockets.clear();
-    await Promise.allSettled([...this.#inFlight]);
   }
 
   async #bind(kind: Kind, where: { host: string; port: number }): Promise<number> {
@@ -162,6 +168,7 @@ export class RadiusServer {
   #receive(kind: Kind, socket: Socket, datagram: Buffer, address: string, port: number): void {
     const stats = this.#stats[kind];
     stats.received++;
+    if (this.#draining) return;
     const receivedAt = this.#now();
     const client = this.#options.clients.find(address);
     if (client === undefined) return this.#drop(kind, 'unknown-client', address);

@@ -12,6 +12,10 @@ export interface NodeProcess {
   api?: { port: number; url: string };
   /** Resident set size of the process in bytes. */
   rss(): number;
+  /** Resolves with the first JSON log line from now on whose `msg` is `msg`. */
+  nextLog(msg: string): Promise<Record<string, unknown>>;
+  /** Resolves with the exit code once the process has ended. */
+  exitCode(): Promise<number | null>;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -44,7 +48,8 @@ export function startNodeProcess(env: Record<string, string>, args: string[] = [
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const logWaiters: { msg: string; resolve: (entry: Record<string, unknown>) => void }[] = [];
   return new Promise((resolve, reject) => {
     const ports: Partial<NodeProcess['ports']> = {};
     let api: NodeProcess['api'];
@@ -55,6 +60,9 @@ export function startNodeProcess(env: Record<string, string>, args: string[] = [
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (!line.startsWith('{')) return;
       const entry = JSON.parse(line) as { msg: string; listener?: 'auth' | 'accounting'; port?: number; url?: string };
+      for (let i = logWaiters.length - 1; i >= 0; i--) {
+        if (logWaiters[i]!.msg === entry.msg) logWaiters.splice(i, 1)[0]!.resolve(entry);
+      }
       if (entry.msg === 'RADIUS listener ready' && entry.listener && entry.port) ports[entry.listener] = entry.port;
       if (entry.msg === 'MnT API ready' && entry.url) api = { url: entry.url, port: Number(new URL(entry.url).port) };
       if (ports.auth && ports.accounting && (api || !options.api)) {
@@ -67,6 +75,10 @@ export function startNodeProcess(env: Record<string, string>, args: string[] = [
             const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
             return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
           },
+          nextLog(msg) {
+            return new Promise((resolve) => logWaiters.push({ msg, resolve }));
+          },
+          exitCode: () => exited,
           async stop(signal = 'SIGTERM') {
             if (child.exitCode === null && child.signalCode === null) child.kill(signal);
             await exited;

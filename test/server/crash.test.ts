@@ -1,7 +1,8 @@
 /**
- * Durability: the real `openmnt serve` process is killed with SIGKILL in the middle of an
- * accounting stream. Every Accounting-Request that was answered must be in the store after the
- * node restarts, because the answer is sent only after the record is committed.
+ * Durability: the real `openmnt serve` process is killed with SIGKILL, or stopped with SIGTERM, in
+ * the middle of an accounting stream. Every Accounting-Request that was answered must be in the
+ * store after the node restarts, because the answer is sent only after the record is committed.
+ * SIGTERM must also end the process cleanly (exit 0) after draining what it had in hand.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,7 +14,11 @@ import { openStore } from '../../src/store/index.js';
 import { startNodeProcess } from '../helpers/node-process.js';
 import { UdpClient } from '../helpers/udp-client.js';
 
-test('SIGKILL mid-stream loses no acknowledged accounting record', { timeout: 60_000 }, async () => {
+for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
+  test(`${signal} mid-stream loses no acknowledged accounting record`, { timeout: 60_000 }, () => stopMidStream(signal));
+}
+
+async function stopMidStream(signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'openmnt-crash-'));
   const dbPath = join(dir, 'openmnt.db');
   const client = await UdpClient.open();
@@ -51,13 +56,14 @@ test('SIGKILL mid-stream loses no acknowledged accounting record', { timeout: 60
           await sendOne(i, worker);
           if (!killed && acknowledged.length >= 3000) {
             killed = true;
-            node.child.kill('SIGKILL');
+            node.child.kill(signal);
           }
         }
       }),
     );
-    await node.stop('SIGKILL');
-    assert.ok(killed, 'the node was killed mid-stream');
+    const code = await node.exitCode();
+    assert.ok(killed, 'the node was stopped mid-stream');
+    if (signal === 'SIGTERM') assert.equal(code, 0, 'a drained stop exits 0');
     assert.ok(acknowledged.length >= 3000);
 
     const restarted = await startNodeProcess({ OPENMNT_STORE__PATH: dbPath });
@@ -79,4 +85,4 @@ test('SIGKILL mid-stream loses no acknowledged accounting record', { timeout: 60
     await client.close();
     rmSync(dir, { recursive: true, force: true });
   }
-});
+}
