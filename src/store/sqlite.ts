@@ -30,6 +30,7 @@ import type {
   NewAuthRecord,
   NewCoaAuditRecord,
   Session,
+  SessionFilters,
   SessionIdentity,
   SessionQuery,
   SessionState,
@@ -66,6 +67,9 @@ const ACCT_KEYS = keysBetween('acctId', 'multiSessionId');
 const column = (key: string) => SESSION_COLUMNS.find((c) => c.key === key)!.name;
 
 const PAGE = 1000;
+/** MACs per query of latestSessionsByMacs: keeps each query short (and far below SQLite's limit
+ * of 32,766 bound parameters). */
+export const MACS_PER_QUERY = 500;
 const PRUNE_CHUNK = 5000;
 
 export class SqliteStore implements Store {
@@ -268,15 +272,7 @@ export class SqliteStore implements Store {
   #query(scope: 'sessions_active' | 'sessions_closed', query: SessionQuery, order: string, paged: boolean): { sql: string; params: unknown[] } {
     const { where, params } = conditions([
       ['calling_station_id = ?', query.mac],
-      ['user_name = ?', query.userName],
-      ['nas_ip = ?', query.nasIp],
-      ['framed_ip = ?', query.framedIp],
-      ['audit_session_id = ?', query.auditSessionId],
-      ['identity_group = ?', query.identityGroup],
-      ['selected_authz_profile = ?', query.selectedAuthzProfile],
-      ['authz_policy = ?', query.authzPolicy],
-      ['started_at >= ?', query.startedFrom],
-      ['started_at <= ?', query.startedTo],
+      ...filterConditions(query),
       ['id > ?', paged ? (query.afterId ?? 0) : undefined],
     ]);
     return { sql: `SELECT * FROM ${scope}${where} ORDER BY ${order} LIMIT ?`, params };
@@ -302,6 +298,47 @@ export class SqliteStore implements Store {
       if (row) return toSession(row);
     }
     return null;
+  }
+
+  async latestSessionsByMacs(macs: readonly string[], filters: SessionFilters): Promise<SessionSummary[]> {
+    const unique = [...new Set(macs)];
+    const found: SessionSummary[] = [];
+    for (let i = 0; i < unique.length; i += MACS_PER_QUERY) found.push(...this.latestSessionsOfChunk(unique.slice(i, i + MACS_PER_QUERY), filters));
+    return found;
+  }
+
+  /**
+   * latestSessionsByMacs for at most MACS_PER_QUERY distinct MACs: one query per table of the
+   * scope. The store thread answers a long list chunk by chunk, so other reads get their turn
+   * between chunks instead of waiting for the whole list.
+   */
+  latestSessionsOfChunk(macs: readonly string[], filters: SessionFilters): SessionSummary[] {
+    if (macs.length > MACS_PER_QUERY) throw new OpenMntError('INVALID_ARGUMENT', `at most ${MACS_PER_QUERY} MACs per query, got ${macs.length}`);
+    const found: SessionSummary[] = [];
+    let wanted = macs;
+    for (const table of tablesFor(filters.scope ?? 'active')) {
+      if (wanted.length === 0) break;
+      // Always MACS_PER_QUERY placeholders (the list padded with a repeat of its first MAC, which
+      // IN ignores): one prepared statement per filter combination, not one per list length.
+      const padded = wanted.concat(Array<string>(MACS_PER_QUERY - wanted.length).fill(wanted[0]!));
+      const { where, params } = conditions(filterConditions(filters));
+      const inList = `calling_station_id IN (${padded.map(() => '?').join(', ')})`;
+      // With exactly one max() aggregate, SQLite takes the bare columns from the row holding the
+      // maximum: per MAC, the newest session by updated_at, as findLatestSession picks it.
+      const sql =
+        `SELECT ${SUMMARY_COLUMNS}, MAX(updated_at) AS latest FROM ${table}` +
+        `${where === '' ? ' WHERE ' : `${where} AND `}${inList} GROUP BY calling_station_id`;
+      const rows = this.#statement(sql).all(...params, ...padded) as (SessionSummary & { latest?: number })[];
+      for (const row of rows) {
+        delete row.latest;
+        found.push(row);
+      }
+      if (rows.length > 0) {
+        const seen = new Set(rows.map((r) => r.callingStationId));
+        wanted = wanted.filter((mac) => !seen.has(mac));
+      }
+    }
+    return found;
   }
 
   async countSessions(query: SessionQuery): Promise<number> {
@@ -460,6 +497,21 @@ export class SqliteStore implements Store {
 const SUMMARY_COLUMNS =
   'id, user_name AS userName, calling_station_id AS callingStationId, nas_ip AS nasIp, acct_session_id AS acctSessionId, ' +
   'audit_session_id AS auditSessionId, server, framed_ip AS framedIp, framed_ipv6 AS framedIpv6';
+
+/** The conditions of a session query other than the MAC and paging, in one order for every query. */
+function filterConditions(query: SessionFilters): [sql: string, value: unknown][] {
+  return [
+    ['user_name = ?', query.userName],
+    ['nas_ip = ?', query.nasIp],
+    ['framed_ip = ?', query.framedIp],
+    ['audit_session_id = ?', query.auditSessionId],
+    ['identity_group = ?', query.identityGroup],
+    ['selected_authz_profile = ?', query.selectedAuthzProfile],
+    ['authz_policy = ?', query.authzPolicy],
+    ['started_at >= ?', query.startedFrom],
+    ['started_at <= ?', query.startedTo],
+  ];
+}
 
 function tablesFor(scope: 'active' | 'closed' | 'all'): ('sessions_active' | 'sessions_closed')[] {
   return scope === 'active' ? ['sessions_active'] : scope === 'closed' ? ['sessions_closed'] : ['sessions_active', 'sessions_closed'];

@@ -233,6 +233,9 @@ export interface SessionQuery {
   limit?: number;
 }
 
+/** The filters of a SessionQuery without the MAC and paging (what a batch over many MACs shares). */
+export type SessionFilters = Omit<SessionQuery, 'mac' | 'afterId' | 'limit'>;
+
 /** What a session list shows of each session (ActiveList, AuthList): cheap to read in bulk. */
 export interface SessionSummary {
   id: number;
@@ -317,6 +320,14 @@ export interface Store {
 
   /** Newest session first (by updatedAt) matching every given filter. */
   findLatestSession(query: SessionQuery): Promise<Session | null>;
+
+  /**
+   * For each MAC of `macs` with a session matching `filters`, the summary of the session that
+   * `findLatestSession({ ...filters, mac })` would pick; MACs without one are left out, each MAC
+   * comes at most once, in no set order. The batched form of that lookup for bulk jobs: a list of
+   * 100,000 MACs costs a few hundred queries, not 100,000.
+   */
+  latestSessionsByMacs(macs: readonly string[], filters: SessionFilters): Promise<SessionSummary[]>;
 
   /** How many sessions match (the count an answer announces before it streams the list). */
   countSessions(query: SessionQuery): Promise<number>;
