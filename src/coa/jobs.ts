@@ -94,24 +94,18 @@ export class JobRunner {
     if (!filtered && (selector.macs === undefined || selector.macs.length === 0)) {
       throw new OpenMntError('INVALID_ARGUMENT', 'a job needs a selector: nasIp, userName, identityGroup, authzProfile, policy or macs');
     }
-    const targets = new Map<string, JobTarget>();
     if (selector.macs !== undefined && selector.macs.length > 0) {
-      // One batched lookup (a few hundred queries for 100,000 MACs, on the store's reading
-      // thread), then the targets in the order the list named them.
-      const wanted = new Set(selector.macs);
-      const nasOf = new Map<string, string>();
-      for (const s of await this.#o.store.latestSessionsByMacs([...wanted], query)) nasOf.set(s.callingStationId, s.nasIp);
-      for (const mac of wanted) {
-        const nasIp = nasOf.get(mac);
-        if (nasIp !== undefined) targets.set(mac, { mac, nasIp });
-      }
-    } else {
-      // Summaries carry the MAC and NAS, all a target needs: a fraction of a whole session to read
-      // and to pass between threads.
-      for await (const page of this.#o.store.listSessionPages(query, SELECT_PAGE)) {
-        for (const s of page) {
-          if (!targets.has(s.callingStationId)) targets.set(s.callingStationId, { mac: s.callingStationId, nasIp: s.nasIp });
-        }
+      // One batched lookup on the store's reading thread (a few hundred queries for 100,000
+      // MACs), answered in the list's order, each MAC once: nothing here walks the list again.
+      const found = await this.#o.store.latestSessionsByMacs(selector.macs, query);
+      return found.map((s) => ({ mac: s.callingStationId, nasIp: s.nasIp }));
+    }
+    // Summaries carry the MAC and NAS, all a target needs: a fraction of a whole session to read
+    // and to pass between threads.
+    const targets = new Map<string, JobTarget>();
+    for await (const page of this.#o.store.listSessionPages(query, SELECT_PAGE)) {
+      for (const s of page) {
+        if (!targets.has(s.callingStationId)) targets.set(s.callingStationId, { mac: s.callingStationId, nasIp: s.nasIp });
       }
     }
     return [...targets.values()];

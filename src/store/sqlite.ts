@@ -301,20 +301,19 @@ export class SqliteStore implements Store {
   }
 
   async latestSessionsByMacs(macs: readonly string[], filters: SessionFilters): Promise<SessionSummary[]> {
-    const unique = [...new Set(macs)];
     const found: SessionSummary[] = [];
-    for (let i = 0; i < unique.length; i += MACS_PER_QUERY) found.push(...this.latestSessionsOfChunk(unique.slice(i, i + MACS_PER_QUERY), filters));
+    for (const chunk of distinctChunks(macs, MACS_PER_QUERY)) for (const row of this.latestSessionsOfChunk(chunk, filters)) found.push(row);
     return found;
   }
 
   /**
-   * latestSessionsByMacs for at most MACS_PER_QUERY distinct MACs: one query per table of the
-   * scope. The store thread answers a long list chunk by chunk, so other reads get their turn
-   * between chunks instead of waiting for the whole list.
+   * latestSessionsByMacs for at most MACS_PER_QUERY distinct MACs, in their order: one query per
+   * table of the scope. The store thread answers a long list chunk by chunk, so other reads get
+   * their turn between chunks instead of waiting for the whole list.
    */
   latestSessionsOfChunk(macs: readonly string[], filters: SessionFilters): SessionSummary[] {
     if (macs.length > MACS_PER_QUERY) throw new OpenMntError('INVALID_ARGUMENT', `at most ${MACS_PER_QUERY} MACs per query, got ${macs.length}`);
-    const found: SessionSummary[] = [];
+    const latest = new Map<string, SessionSummary>();
     let wanted = macs;
     for (const table of tablesFor(filters.scope ?? 'active')) {
       if (wanted.length === 0) break;
@@ -329,16 +328,19 @@ export class SqliteStore implements Store {
         `SELECT ${SUMMARY_COLUMNS}, MAX(updated_at) AS latest FROM ${table}` +
         `${where === '' ? ' WHERE ' : `${where} AND `}${inList} GROUP BY calling_station_id`;
       const rows = this.#statement(sql).all(...params, ...padded) as (SessionSummary & { latest?: number })[];
+      if (rows.length === 0) continue;
       for (const row of rows) {
         delete row.latest;
-        found.push(row);
+        latest.set(row.callingStationId, row);
       }
-      if (rows.length > 0) {
-        const seen = new Set(rows.map((r) => r.callingStationId));
-        wanted = wanted.filter((mac) => !seen.has(mac));
-      }
+      wanted = wanted.filter((mac) => !latest.has(mac));
     }
-    return found;
+    const inOrder: SessionSummary[] = [];
+    for (const mac of macs) {
+      const row = latest.get(mac);
+      if (row !== undefined) inOrder.push(row);
+    }
+    return inOrder;
   }
 
   async countSessions(query: SessionQuery): Promise<number> {
@@ -497,6 +499,26 @@ export class SqliteStore implements Store {
 const SUMMARY_COLUMNS =
   'id, user_name AS userName, calling_station_id AS callingStationId, nas_ip AS nasIp, acct_session_id AS acctSessionId, ' +
   'audit_session_id AS auditSessionId, server, framed_ip AS framedIp, framed_ipv6 AS framedIpv6';
+
+/**
+ * The distinct entries of `list` in order of first appearance, `size` at a time. The duplicate
+ * check grows a chunk at a time, so a caller that awaits between chunks never spends one long
+ * stretch on a list of 100,000.
+ */
+export function* distinctChunks(list: readonly string[], size: number): Generator<string[]> {
+  const seen = new Set<string>();
+  let chunk: string[] = [];
+  for (const item of list) {
+    if (seen.has(item)) continue;
+    seen.add(item);
+    chunk.push(item);
+    if (chunk.length === size) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
 
 /** The conditions of a session query other than the MAC and paging, in one order for every query. */
 function filterConditions(query: SessionFilters): [sql: string, value: unknown][] {

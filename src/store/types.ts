@@ -324,7 +324,7 @@ export interface Store {
   /**
    * For each MAC of `macs` with a session matching `filters`, the summary of the session that
    * `findLatestSession({ ...filters, mac })` would pick; MACs without one are left out, each MAC
-   * comes at most once, in no set order. The batched form of that lookup for bulk jobs: a list of
+   * comes once, in the order of its first appearance in `macs`. The batched form of that lookup for bulk jobs: a list of
    * 100,000 MACs costs a few hundred queries, not 100,000.
    */
   latestSessionsByMacs(macs: readonly string[], filters: SessionFilters): Promise<SessionSummary[]>;

@@ -8,7 +8,7 @@
  */
 import { OpenMntError } from '../errors.js';
 import type { CursorKind, Page } from './cursors.js';
-import { MACS_PER_QUERY, type SqliteStoreOptions } from './sqlite.js';
+import { MACS_PER_QUERY, distinctChunks, type SqliteStoreOptions } from './sqlite.js';
 import { StoreThread } from './thread-channel.js';
 import type {
   AccountingRecord,
@@ -96,13 +96,13 @@ export class WorkerStore implements Store {
   }
   /**
    * One message per MACS_PER_QUERY MACs, the next sent when the last is answered: other reads
-   * (and other jobs' selections) queue behind one chunk at most, never behind a whole list.
+   * (and other jobs' selections) queue behind one chunk at most, never behind a whole list, and
+   * this thread's share (the duplicate check, the rows) comes in slices between RADIUS packets.
    */
   async latestSessionsByMacs(macs: readonly string[], filters: SessionFilters): Promise<SessionSummary[]> {
-    const unique = [...new Set(macs)];
     const found: SessionSummary[] = [];
-    for (let i = 0; i < unique.length; i += MACS_PER_QUERY) {
-      const rows = await this.#read<SessionSummary[]>('latestSessionsOfChunk', unique.slice(i, i + MACS_PER_QUERY), filters);
+    for (const chunk of distinctChunks(macs, MACS_PER_QUERY)) {
+      const rows = await this.#read<SessionSummary[]>('latestSessionsOfChunk', chunk, filters);
       for (const row of rows) found.push(row);
     }
     return found;
