@@ -98,7 +98,7 @@ export class JobRunner {
       // One batched lookup on the store's reading thread (a few hundred queries for 100,000
       // MACs), answered in the list's order, each MAC once: nothing here walks the list again.
       const found = await this.#o.store.latestSessionsByMacs(selector.macs, query);
-      return found.map((s) => ({ mac: s.callingStationId, nasIp: s.nasIp }));
+      return found.map(({ mac, nasIp }) => ({ mac, nasIp }));
     }
     // Summaries carry the MAC and NAS, all a target needs: a fraction of a whole session to read
     // and to pass between threads.

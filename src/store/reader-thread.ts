@@ -5,6 +5,8 @@
  * for, ever waits behind one. WAL lets this connection read beside the writer; each query sees
  * every transaction committed before it started.
  */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { OpenMntError } from '../errors.js';
 import { Cursors, type CursorKind } from './cursors.js';
@@ -12,6 +14,21 @@ import { openSqliteStore, type SqliteStoreOptions } from './sqlite.js';
 import { answer, type Call } from './thread-protocol.js';
 import type { SessionQuery } from './types.js';
 
+/**
+ * Lowers this thread's scheduling priority (nice 10), so that when the cores are busy the main
+ * thread and the writer, which RADIUS answers wait for, get them first. Linux applies a priority
+ * set on a thread id to that thread alone; elsewhere this is skipped, as it is when not allowed.
+ */
+function yieldCpuToRadius(): void {
+  try {
+    const thread = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(thread) && thread > 0) setPriority(thread, 10);
+  } catch {
+    // Not Linux (no /proc/thread-self): the reads keep the ordinary priority.
+  }
+}
+
+yieldCpuToRadius();
 const options = workerData as SqliteStoreOptions & { holdReads?: Int32Array };
 const store = openSqliteStore({ ...options, readonly: true });
 const cursors = new Cursors(store);

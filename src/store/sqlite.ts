@@ -26,6 +26,7 @@ import type {
   PruneResult,
   CoaAuditQuery,
   CoaAuditRecord,
+  EndpointLocation,
   NewAccountingRecord,
   NewAuthRecord,
   NewCoaAuditRecord,
@@ -300,8 +301,8 @@ export class SqliteStore implements Store {
     return null;
   }
 
-  async latestSessionsByMacs(macs: readonly string[], filters: SessionFilters): Promise<SessionSummary[]> {
-    const found: SessionSummary[] = [];
+  async latestSessionsByMacs(macs: readonly string[], filters: SessionFilters): Promise<EndpointLocation[]> {
+    const found: EndpointLocation[] = [];
     for (const chunk of distinctChunks(macs, MACS_PER_QUERY)) for (const row of this.latestSessionsOfChunk(chunk, filters)) found.push(row);
     return found;
   }
@@ -311,9 +312,9 @@ export class SqliteStore implements Store {
    * table of the scope. The store thread answers a long list chunk by chunk, so other reads get
    * their turn between chunks instead of waiting for the whole list.
    */
-  latestSessionsOfChunk(macs: readonly string[], filters: SessionFilters): SessionSummary[] {
+  latestSessionsOfChunk(macs: readonly string[], filters: SessionFilters): EndpointLocation[] {
     if (macs.length > MACS_PER_QUERY) throw new OpenMntError('INVALID_ARGUMENT', `at most ${MACS_PER_QUERY} MACs per query, got ${macs.length}`);
-    const latest = new Map<string, SessionSummary>();
+    const latest = new Map<string, EndpointLocation>();
     let wanted = macs;
     for (const table of tablesFor(filters.scope ?? 'active')) {
       if (wanted.length === 0) break;
@@ -325,17 +326,14 @@ export class SqliteStore implements Store {
       // With exactly one max() aggregate, SQLite takes the bare columns from the row holding the
       // maximum: per MAC, the newest session by updated_at, as findLatestSession picks it.
       const sql =
-        `SELECT ${SUMMARY_COLUMNS}, MAX(updated_at) AS latest FROM ${table}` +
+        `SELECT calling_station_id AS mac, nas_ip AS nasIp, id AS sessionId, MAX(updated_at) AS latest FROM ${table}` +
         `${where === '' ? ' WHERE ' : `${where} AND `}${inList} GROUP BY calling_station_id`;
-      const rows = this.#statement(sql).all(...params, ...padded) as (SessionSummary & { latest?: number })[];
+      const rows = this.#statement(sql).all(...params, ...padded) as (EndpointLocation & { latest: number })[];
       if (rows.length === 0) continue;
-      for (const row of rows) {
-        delete row.latest;
-        latest.set(row.callingStationId, row);
-      }
+      for (const { mac, nasIp, sessionId } of rows) latest.set(mac, { mac, nasIp, sessionId });
       wanted = wanted.filter((mac) => !latest.has(mac));
     }
-    const inOrder: SessionSummary[] = [];
+    const inOrder: EndpointLocation[] = [];
     for (const mac of macs) {
       const row = latest.get(mac);
       if (row !== undefined) inOrder.push(row);

@@ -19,6 +19,7 @@ import type {
   PruneResult,
   CoaAuditQuery,
   CoaAuditRecord,
+  EndpointLocation,
   NewCoaAuditRecord,
   Session,
   SessionFilters,
@@ -99,10 +100,10 @@ export class WorkerStore implements Store {
    * (and other jobs' selections) queue behind one chunk at most, never behind a whole list, and
    * this thread's share (the duplicate check, the rows) comes in slices between RADIUS packets.
    */
-  async latestSessionsByMacs(macs: readonly string[], filters: SessionFilters): Promise<SessionSummary[]> {
-    const found: SessionSummary[] = [];
+  async latestSessionsByMacs(macs: readonly string[], filters: SessionFilters): Promise<EndpointLocation[]> {
+    const found: EndpointLocation[] = [];
     for (const chunk of distinctChunks(macs, MACS_PER_QUERY)) {
-      const rows = await this.#read<SessionSummary[]>('latestSessionsOfChunk', chunk, filters);
+      const rows = await this.#read<EndpointLocation[]>('latestSessionsOfChunk', chunk, filters);
       for (const row of rows) found.push(row);
     }
     return found;

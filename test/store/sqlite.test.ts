@@ -245,20 +245,19 @@ describe('queries and maintenance', () => {
 
     const asked = [...Array.from({ length: 1200 }, (_, i) => mac(i)), mac(5), 'EE:FF:FF:FF:FF:FF', 'EE:FF:00:00:00:01'];
     const found = await store.latestSessionsByMacs(asked, {});
-    assert.deepEqual(found.map((s) => s.callingStationId), asked.slice(0, 1200), 'each MAC once, in list order; unknown and closed-only MACs left out');
-    const byMac = new Map(found.map((s) => [s.callingStationId, s]));
+    assert.deepEqual(found.map((s) => s.mac), asked.slice(0, 1200), 'each MAC once, in list order; unknown and closed-only MACs left out');
+    const byMac = new Map(found.map((s) => [s.mac, s]));
     for (const i of [0, 1, 2, 3, 499, 500, 999, 1000, 1199]) {
       const latest = await store.findLatestSession({ mac: mac(i) });
-      assert.equal(byMac.get(mac(i))?.id, latest?.id, `MAC ${i}`);
-      assert.equal(byMac.get(mac(i))?.nasIp, i % 3 === 0 ? '10.8.0.2' : '10.8.0.1');
+      assert.deepEqual(byMac.get(mac(i)), { mac: mac(i), nasIp: latest?.nasIp, sessionId: latest?.id }, `MAC ${i}`);
+      assert.equal(latest?.nasIp, i % 3 === 0 ? '10.8.0.2' : '10.8.0.1');
     }
-    assert.equal(Object.keys(found[0]!).sort().join(','), 'acctSessionId,auditSessionId,callingStationId,framedIp,framedIpv6,id,nasIp,server,userName');
 
     const odd = await store.latestSessionsByMacs(asked, { userName: 'odd', nasIp: '10.8.0.1' });
-    assert.equal(odd.length, 600);
-    assert.ok(odd.every((s) => s.userName === 'odd' && s.nasIp === '10.8.0.1'));
+    assert.deepEqual(odd.map((s) => s.mac), Array.from({ length: 600 }, (_, k) => mac(2 * k + 1)), 'the odd user on the first NAS');
+    assert.ok(odd.every((s) => s.nasIp === '10.8.0.1'));
     const history = await store.latestSessionsByMacs(['EE:FF:00:00:00:01', mac(7)], { scope: 'all' });
-    assert.deepEqual(history.map((s) => s.callingStationId).sort(), ['EE:00:00:00:00:07', 'EE:FF:00:00:00:01']);
+    assert.deepEqual(history.map((s) => s.mac), ['EE:FF:00:00:00:01', 'EE:00:00:00:00:07']);
     assert.deepEqual(await store.latestSessionsByMacs([], {}), []);
   });
 

@@ -1,0 +1,158 @@
+/**
+ * Does heavy API work stall RADIUS? Against the real `openmnt serve` (store on its threads, MnT API
+ * over HTTPS), with SESSIONS active sessions filled over UDP:
+ *
+ * 1. idle: Accounting Interim-Updates at a steady RATE per second for SECONDS, each round trip
+ *    timed (paced.ts, on a thread of its own);
+ * 2. under API load: the same, while JOBS bulk CoA job posts of MACS MACs each (dry run: the
+ *    selection is done and answered in full, no CoA is sent) and DOWNLOADS whole
+ *    Session/ActiveList downloads run at once, each started again as soon as it ends.
+ *
+ * It prints p50 / p99 / max of both next to the 50 ms anchor (accounting p99 must stay ≤ 50 ms
+ * while the API works: a NAS retransmits, or fails over, when answers take seconds).
+ *
+ *   npm run bench:radius-under-api
+ *   SESSIONS=50000 MACS=50000 SECONDS=5 npm run bench:radius-under-api
+ *
+ * Environment: SESSIONS (100,000), MACS (100,000), JOBS (3), DOWNLOADS (2), RATE (2,000/s),
+ * SECONDS (10), SYNCHRONOUS (the node's default, full), SERVER_NODE_ARGS (e.g. "--cpu-prof
+ * --cpu-prof-dir=/tmp/prof").
+ */
+import { Agent, request } from 'node:https';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { AdminDirectory } from '../src/mnt-api/index.js';
+import { Code } from '../src/radius/index.js';
+import { encodeAll, fmt, ms, runLoad } from './lib/load.js';
+import type { PacedResult } from './lib/paced.js';
+import type { PacedProbe } from './lib/paced-worker.js';
+import { startOpenMnt, tempDir, type OpenMnt } from './lib/processes.js';
+import { accountingAttributes, macFor } from './lib/traffic.js';
+
+const SESSIONS = Number(process.env.SESSIONS ?? 100_000);
+const MACS = Number(process.env.MACS ?? 100_000);
+const JOBS = Number(process.env.JOBS ?? 3);
+const DOWNLOADS = Number(process.env.DOWNLOADS ?? 2);
+const RATE = Number(process.env.RATE ?? 2000);
+const SECONDS = Number(process.env.SECONDS ?? 10);
+const NODE_ARGS = (process.env.SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+const ANCHOR_MS = 50;
+const SECRET = 'testing123';
+const USER = 'bench';
+const PASSWORD = 'Bench-Pass-2026';
+const AUTH = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
+
+const dir = tempDir('openmnt-radius-api-');
+const agent = new Agent({ keepAlive: true, rejectUnauthorized: false, maxSockets: JOBS + DOWNLOADS + 2 });
+const eventTime = Math.floor(Date.now() / 1000);
+
+/** One HTTPS exchange; the body is only counted (bytes) or, when small, kept. */
+function exchange(server: OpenMnt, method: string, path: string, body?: string): Promise<{ status: number; bytes: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { authorization: AUTH };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const req = request({ host: '127.0.0.1', port: server.apiPort, method, path, agent, headers }, (res) => {
+      let bytes = 0;
+      let head = '';
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        if (head.length < 200) head += chunk.toString('utf8', 0, Math.min(chunk.length, 200));
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes, text: head }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Runs `work` again and again until `stop()` says so; returns how many ran and how long each took. */
+async function repeat(work: () => Promise<void>, stop: () => boolean): Promise<number[]> {
+  const times: number[] = [];
+  while (!stop()) {
+    const t0 = performance.now();
+    await work();
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
+
+/** Interim-Updates for sessions [first, first + RATE × SECONDS) at RATE per second. */
+async function probe(server: OpenMnt, first: number, beforeGo: () => Promise<void> = async () => undefined): Promise<PacedResult> {
+  const options: PacedProbe = { port: server.ports.accounting, secret: SECRET, first, count: RATE * SECONDS, eventTime, rate: RATE, sockets: 40, drainMs: 5000 };
+  const worker = new Worker(new URL('./lib/paced-worker.js', import.meta.url), { workerData: options });
+  try {
+    await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await beforeGo();
+    const result = new Promise<PacedResult>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    worker.postMessage('go');
+    return await result;
+  } finally {
+    await worker.terminate();
+  }
+}
+
+const cell = (v: number) => (Number.isFinite(v) ? `${ms(v)} ms` : 'lost');
+const median = (xs: number[]) => (xs.length === 0 ? NaN : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!);
+
+let server: OpenMnt | null = null;
+try {
+  await AdminDirectory.open(join(dir.path, 'admins.json')).add(USER, PASSWORD, 'mnt-admin');
+  const env: Record<string, string> = { OPENMNT_STORE__PATH: join(dir.path, 'openmnt.db') };
+  if (process.env.SYNCHRONOUS) env.OPENMNT_STORE__SYNCHRONOUS = process.env.SYNCHRONOUS;
+  server = await startOpenMnt({ env, dir: dir.path, nodeArgs: NODE_ARGS });
+  const live = server;
+
+  const starts = encodeAll(SESSIONS, Code.AccountingRequest, SECRET, (i) => accountingAttributes(i, 'Start', eventTime), { label: 'radius-under-api' });
+  const fill = await runLoad({ port: live.ports.accounting, secret: SECRET, datagrams: starts, sockets: 8, window: 1024, timeoutMs: 3000, retries: 5, deadlineMs: 10 * 60_000 });
+  console.log(`radius-under-api: filled ${fmt(fill.answered)} sessions over UDP at ${fmt(fill.perSecond)}/s (${fmt(fill.lost)} lost)`);
+
+  const idle = await probe(live, 0);
+
+  // The job list: MACS endpoints of the directory (beyond SESSIONS, MACs without a session).
+  const jobBody = JSON.stringify({ selector: { macs: Array.from({ length: MACS }, (_, i) => macFor(i)) }, action: 'reauth', dryRun: true });
+  let stopping = false;
+  let failures = 0;
+  const jobRuns = Array.from({ length: JOBS }, () =>
+    repeat(async () => {
+      const r = await exchange(live, 'POST', '/api/v1/coa/jobs', jobBody);
+      if (r.status !== 200) failures++;
+    }, () => stopping),
+  );
+  const downloadBytes: number[] = [];
+  const downloadRuns = Array.from({ length: DOWNLOADS }, () =>
+    repeat(async () => {
+      const r = await exchange(live, 'GET', '/admin/API/mnt/Session/ActiveList');
+      if (r.status !== 200) failures++;
+      downloadBytes.push(r.bytes);
+    }, () => stopping),
+  );
+  // Let the API work get going (bodies sent, selections under way) before the clock starts.
+  const loaded = await probe(live, RATE * SECONDS, () => new Promise((resolve) => setTimeout(resolve, 1000)));
+  stopping = true;
+  const jobTimes = (await Promise.all(jobRuns)).flat();
+  const downloadTimes = (await Promise.all(downloadRuns)).flat();
+
+  const row = (name: string, r: PacedResult) =>
+    `  ${name.padEnd(16)}${cell(r.latencyMs.p50).padStart(10)}${cell(r.latencyMs.p99).padStart(10)}${cell(r.latencyMs.max).padStart(11)}${fmt(r.lost).padStart(7)} / ${fmt(r.sent)}`;
+  const verdict = Number.isFinite(loaded.latencyMs.p99) && loaded.latencyMs.p99 <= ANCHOR_MS ? 'met' : 'MISSED';
+  console.log(
+    `radius-under-api: accounting round trip, Interim-Update at ${fmt(RATE)}/s for ${SECONDS} s, ${fmt(SESSIONS)} active sessions\n` +
+      `  ${''.padEnd(16)}${'p50'.padStart(10)}${'p99'.padStart(10)}${'max'.padStart(11)}   lost / sent\n` +
+      `${row('idle', idle)}\n${row('under API load', loaded)}\n` +
+      `  anchor: p99 ≤ ${ANCHOR_MS} ms under API load — ${verdict}\n` +
+      `  API load: ${JOBS} job posts at a time (${fmt(MACS)} MACs, dry run): ${jobTimes.length} done, median ${(median(jobTimes) / 1000).toFixed(2)} s each; ` +
+      `${DOWNLOADS} ActiveList downloads at a time: ${downloadTimes.length} done, median ${(median(downloadTimes) / 1000).toFixed(2)} s and ` +
+      `${fmt(median(downloadBytes) / 2 ** 20)} MiB each; ${failures} answered other than 200`,
+  );
+} finally {
+  await server?.stop();
+  agent.destroy();
+  dir.remove();
+}
