@@ -11,7 +11,7 @@
  *    lookups, an empty answer. Set beside 2, it tells the selection's share from the share of
  *    the dry-run answer (5 MB of JSON for 100,000 endpoints, serialised by the HTTP layer).
  *
- * It prints p50 / p99 / max of both next to the 50 ms anchor (accounting p99 must stay ≤ 50 ms
+ * It prints p50 / p99 / max of each phase next to the 50 ms anchor (accounting p99 must stay ≤ 50 ms
  * while the API works: a NAS retransmits, or fails over, when answers take seconds).
  *
  *   npm run bench:radius-under-api
