@@ -5,15 +5,17 @@ import { WorkerStore } from './worker.js';
 export type * from './types.js';
 export { SqliteStore, openSqliteStore, type SqliteStoreOptions } from './sqlite.js';
 export { SCHEMA_VERSION } from './migrations.js';
-export { WorkerStore } from './worker.js';
+export { WorkerStore, type WorkerStoreOptions } from './worker.js';
 
 export interface StoreOptions {
   driver: 'sqlite';
   path: string;
   synchronous?: 'full' | 'normal';
   cacheSizeMiB?: number;
-  /** Run SQLite on its own worker thread (what `openmnt serve` does). */
+  /** Run SQLite on worker threads, one writing and one reading (what `openmnt serve` does). */
   thread?: boolean;
+  /** With `thread`, for tests: see WorkerStoreOptions. */
+  holdReads?: Int32Array;
 }
 
 /** Opens the configured store. Another driver (PostgreSQL) is one more case here. */
@@ -24,7 +26,7 @@ export function openStore(options: StoreOptions): Store {
   }
 }
 
-/** Opens the configured store and waits until it is ready; with `thread`, on a worker thread. */
+/** Opens the configured store and waits until it is ready; with `thread`, on worker threads. */
 export async function startStore(options: StoreOptions): Promise<Store> {
   if (options.thread) {
     const { thread: _thread, driver: _driver, ...sqlite } = options;

@@ -26,10 +26,12 @@ import type {
   PruneResult,
   CoaAuditQuery,
   CoaAuditRecord,
+  EndpointLocation,
   NewAccountingRecord,
   NewAuthRecord,
   NewCoaAuditRecord,
   Session,
+  SessionFilters,
   SessionIdentity,
   SessionQuery,
   SessionState,
@@ -66,6 +68,9 @@ const ACCT_KEYS = keysBetween('acctId', 'multiSessionId');
 const column = (key: string) => SESSION_COLUMNS.find((c) => c.key === key)!.name;
 
 const PAGE = 1000;
+/** MACs per query of latestSessionsByMacs: keeps each query short (and far below SQLite's limit
+ * of 32,766 bound parameters). */
+export const MACS_PER_QUERY = 500;
 const PRUNE_CHUNK = 5000;
 
 export class SqliteStore implements Store {
@@ -268,15 +273,7 @@ export class SqliteStore implements Store {
   #query(scope: 'sessions_active' | 'sessions_closed', query: SessionQuery, order: string, paged: boolean): { sql: string; params: unknown[] } {
     const { where, params } = conditions([
       ['calling_station_id = ?', query.mac],
-      ['user_name = ?', query.userName],
-      ['nas_ip = ?', query.nasIp],
-      ['framed_ip = ?', query.framedIp],
-      ['audit_session_id = ?', query.auditSessionId],
-      ['identity_group = ?', query.identityGroup],
-      ['selected_authz_profile = ?', query.selectedAuthzProfile],
-      ['authz_policy = ?', query.authzPolicy],
-      ['started_at >= ?', query.startedFrom],
-      ['started_at <= ?', query.startedTo],
+      ...filterConditions(query),
       ['id > ?', paged ? (query.afterId ?? 0) : undefined],
     ]);
     return { sql: `SELECT * FROM ${scope}${where} ORDER BY ${order} LIMIT ?`, params };
@@ -302,6 +299,46 @@ export class SqliteStore implements Store {
       if (row) return toSession(row);
     }
     return null;
+  }
+
+  async latestSessionsByMacs(macs: readonly string[], filters: SessionFilters): Promise<EndpointLocation[]> {
+    const found: EndpointLocation[] = [];
+    for (const chunk of distinctChunks(macs, MACS_PER_QUERY)) for (const row of this.latestSessionsOfChunk(chunk, filters)) found.push(row);
+    return found;
+  }
+
+  /**
+   * latestSessionsByMacs for at most MACS_PER_QUERY distinct MACs, in their order: one query per
+   * table of the scope. The store thread answers a long list chunk by chunk, so other reads get
+   * their turn between chunks instead of waiting for the whole list.
+   */
+  latestSessionsOfChunk(macs: readonly string[], filters: SessionFilters): EndpointLocation[] {
+    if (macs.length > MACS_PER_QUERY) throw new OpenMntError('INVALID_ARGUMENT', `at most ${MACS_PER_QUERY} MACs per query, got ${macs.length}`);
+    const latest = new Map<string, EndpointLocation>();
+    let wanted = macs;
+    for (const table of tablesFor(filters.scope ?? 'active')) {
+      if (wanted.length === 0) break;
+      // Always MACS_PER_QUERY placeholders (the list padded with a repeat of its first MAC, which
+      // IN ignores): one prepared statement per filter combination, not one per list length.
+      const padded = wanted.concat(Array<string>(MACS_PER_QUERY - wanted.length).fill(wanted[0]!));
+      const { where, params } = conditions(filterConditions(filters));
+      const inList = `calling_station_id IN (${padded.map(() => '?').join(', ')})`;
+      // With exactly one max() aggregate, SQLite takes the bare columns from the row holding the
+      // maximum: per MAC, the newest session by updated_at, as findLatestSession picks it.
+      const sql =
+        `SELECT calling_station_id AS mac, nas_ip AS nasIp, id AS sessionId, MAX(updated_at) AS latest FROM ${table}` +
+        `${where === '' ? ' WHERE ' : `${where} AND `}${inList} GROUP BY calling_station_id`;
+      const rows = this.#statement(sql).all(...params, ...padded) as (EndpointLocation & { latest: number })[];
+      if (rows.length === 0) continue;
+      for (const { mac, nasIp, sessionId } of rows) latest.set(mac, { mac, nasIp, sessionId });
+      wanted = wanted.filter((mac) => !latest.has(mac));
+    }
+    const inOrder: EndpointLocation[] = [];
+    for (const mac of macs) {
+      const row = latest.get(mac);
+      if (row !== undefined) inOrder.push(row);
+    }
+    return inOrder;
   }
 
   async countSessions(query: SessionQuery): Promise<number> {
@@ -460,6 +497,41 @@ export class SqliteStore implements Store {
 const SUMMARY_COLUMNS =
   'id, user_name AS userName, calling_station_id AS callingStationId, nas_ip AS nasIp, acct_session_id AS acctSessionId, ' +
   'audit_session_id AS auditSessionId, server, framed_ip AS framedIp, framed_ipv6 AS framedIpv6';
+
+/**
+ * The distinct entries of `list` in order of first appearance, `size` at a time. The duplicate
+ * check grows a chunk at a time, so a caller that awaits between chunks never spends one long
+ * stretch on a list of 100,000.
+ */
+export function* distinctChunks(list: readonly string[], size: number): Generator<string[]> {
+  const seen = new Set<string>();
+  let chunk: string[] = [];
+  for (const item of list) {
+    if (seen.has(item)) continue;
+    seen.add(item);
+    chunk.push(item);
+    if (chunk.length === size) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+/** The conditions of a session query other than the MAC and paging, in one order for every query. */
+function filterConditions(query: SessionFilters): [sql: string, value: unknown][] {
+  return [
+    ['user_name = ?', query.userName],
+    ['nas_ip = ?', query.nasIp],
+    ['framed_ip = ?', query.framedIp],
+    ['audit_session_id = ?', query.auditSessionId],
+    ['identity_group = ?', query.identityGroup],
+    ['selected_authz_profile = ?', query.selectedAuthzProfile],
+    ['authz_policy = ?', query.authzPolicy],
+    ['started_at >= ?', query.startedFrom],
+    ['started_at <= ?', query.startedTo],
+  ];
+}
 
 function tablesFor(scope: 'active' | 'closed' | 'all'): ('sessions_active' | 'sessions_closed')[] {
   return scope === 'active' ? ['sessions_active'] : scope === 'closed' ? ['sessions_closed'] : ['sessions_active', 'sessions_closed'];

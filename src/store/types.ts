@@ -233,6 +233,16 @@ export interface SessionQuery {
   limit?: number;
 }
 
+/** The filters of a SessionQuery without the MAC and paging (what a batch over many MACs shares). */
+export type SessionFilters = Omit<SessionQuery, 'mac' | 'afterId' | 'limit'>;
+
+/** Where an endpoint's latest session is: enough to address a CoA to it. */
+export interface EndpointLocation {
+  mac: string;
+  nasIp: string;
+  sessionId: number;
+}
+
 /** What a session list shows of each session (ActiveList, AuthList): cheap to read in bulk. */
 export interface SessionSummary {
   id: number;
@@ -317,6 +327,15 @@ export interface Store {
 
   /** Newest session first (by updatedAt) matching every given filter. */
   findLatestSession(query: SessionQuery): Promise<Session | null>;
+
+  /**
+   * For each MAC of `macs` with a session matching `filters`, where the session that
+   * `findLatestSession({ ...filters, mac })` would pick is; MACs without one are left out, each
+   * MAC comes once, in the order of its first appearance in `macs`. The batched form of that
+   * lookup for bulk jobs: a list of 100,000 MACs costs a few hundred queries, not 100,000, and
+   * carries three fields per endpoint, not a whole session.
+   */
+  latestSessionsByMacs(macs: readonly string[], filters: SessionFilters): Promise<EndpointLocation[]>;
 
   /** How many sessions match (the count an answer announces before it streams the list). */
   countSessions(query: SessionQuery): Promise<number>;

@@ -1,7 +1,8 @@
 /**
- * The SQLite store's own thread. The RADIUS listeners run on the main thread and spend their time
- * on UDP and the codec; SQLite spends its time here, on the other core. Messages are method calls
- * on the store, answered in order.
+ * The SQLite store's writing thread. The RADIUS listeners run on the main thread and spend their
+ * time on UDP and the codec; SQLite writes happen here, on another core. Messages are method
+ * calls on the store, answered in order. Reads go to the reading thread (reader-thread.ts) so a
+ * commit that RADIUS answers wait for never queues behind an API query.
  *
  * Writes that queued up while a transaction was running are taken together into the next one
  * (group commit across batches): the main thread hands over what it has as soon as it has it,
@@ -10,60 +11,35 @@
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { OpenMntError } from '../errors.js';
+import { Cursors, type CursorKind } from './cursors.js';
 import { openSqliteStore, type SqliteStoreOptions, type WriteBatch } from './sqlite.js';
-import type { Session } from './types.js';
+import { answer, reply, type Call } from './thread-protocol.js';
+import type { SessionQuery } from './types.js';
 
 const store = openSqliteStore(workerData as SqliteStoreOptions);
-const iterators = new Map<number, AsyncIterator<Session>>();
+// Used only for an in-memory database, which no second connection can read: then this thread
+// serves the reads too.
+const cursors = new Cursors(store);
 const port = parentPort!;
 
 /** Writes (accounting and auth) at most in one merged transaction, so no commit grows unbounded. */
 const MERGE_LIMIT = 8192;
 
-interface Call {
-  id: number;
-  method: string;
-  args: unknown[];
-}
-
 async function handle(call: Call): Promise<unknown> {
   switch (call.method) {
-    case 'iterOpen': {
-      const [key, query] = call.args as [number, Parameters<typeof store.iterateSessions>[0]];
-      iterators.set(key, store.iterateSessions(query)[Symbol.asyncIterator]());
-      return null;
+    case 'cursorOpen': {
+      const [key, kind, query, pageSize] = call.args as [number, CursorKind, SessionQuery, number];
+      return cursors.open(key, kind, query, pageSize);
     }
-    case 'iterNext': {
-      const [key, max] = call.args as [number, number];
-      const it = iterators.get(key);
-      const rows: Session[] = [];
-      while (it && rows.length < max) {
-        const next = await it.next();
-        if (next.done) {
-          iterators.delete(key);
-          return { rows, done: true };
-        }
-        rows.push(next.value);
-      }
-      return { rows, done: it === undefined };
-    }
-    case 'iterClose':
-      await iterators.get(call.args[0] as number)?.return?.();
-      iterators.delete(call.args[0] as number);
-      return null;
+    case 'cursorNext':
+      return cursors.next(call.args[0] as number);
+    case 'cursorClose':
+      return cursors.close(call.args[0] as number);
     default: {
       const fn = (store as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[call.method];
       if (typeof fn !== 'function') throw new OpenMntError('STORE_FAILED', `no store method ${call.method}`);
       return fn.apply(store, call.args);
     }
-  }
-}
-
-function reply(id: number, outcome: unknown): void {
-  if (outcome instanceof Error) {
-    port.postMessage({ id, error: { code: outcome instanceof OpenMntError ? outcome.code : 'STORE_FAILED', message: outcome.message } });
-  } else {
-    port.postMessage({ id, result: outcome });
   }
 }
 
@@ -97,7 +73,7 @@ function writeQueued(first: Call): Call | undefined {
   } catch (error) {
     outcomes = calls.map(() => error);
   }
-  calls.forEach((c, i) => reply(c.id, outcomes[i]));
+  calls.forEach((c, i) => reply(port, c.id, outcomes[i]));
   return other;
 }
 
@@ -106,11 +82,8 @@ port.on('message', (call: Call) => {
     if (next.method === 'write') {
       next = writeQueued(next);
     } else {
-      const { id } = next;
-      handle(next).then(
-        (result) => reply(id, result),
-        (error: unknown) => reply(id, error instanceof Error ? error : new Error(String(error))),
-      );
+      const call = next;
+      void answer(port, call.id, () => handle(call));
       next = undefined;
     }
   }

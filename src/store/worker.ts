@@ -1,11 +1,15 @@
 /**
- * A `Store` whose SQLite work runs on a worker thread (see worker-thread.ts). Same contract as
- * the in-thread store: `write` resolves after COMMIT. Used by `openmnt serve` so that RADIUS
- * handling and SQLite each get a core.
+ * A `Store` whose SQLite work runs on two threads: writes on one (worker-thread.ts), reads on
+ * another over a read-only connection (reader-thread.ts). The main thread, which answers RADIUS,
+ * runs no query at all: an API read of any size costs it only the messages carrying the rows, a
+ * page at a time. Same contract as the in-thread store: `write` resolves after COMMIT, and a
+ * committed write is visible to the next read (the reader's next query starts after the commit).
+ * Used by `openmnt serve`.
  */
-import { Worker } from 'node:worker_threads';
-import { OpenMntError, type ErrorCode } from '../errors.js';
-import { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sqlite.js';
+import { OpenMntError } from '../errors.js';
+import type { CursorKind, Page } from './cursors.js';
+import { MACS_PER_QUERY, distinctChunks, type SqliteStoreOptions } from './sqlite.js';
+import { StoreThread } from './thread-channel.js';
 import type {
   AccountingRecord,
   AccountingWrite,
@@ -15,8 +19,10 @@ import type {
   PruneResult,
   CoaAuditQuery,
   CoaAuditRecord,
+  EndpointLocation,
   NewCoaAuditRecord,
   Session,
+  SessionFilters,
   SessionQuery,
   SessionSummary,
   Store,
@@ -25,161 +31,158 @@ import type {
   WriteResult,
 } from './types.js';
 
-interface Reply {
-  id: number;
-  result?: unknown;
-  error?: { code: ErrorCode; message: string };
+export interface WorkerStoreOptions extends SqliteStoreOptions {
+  /**
+   * For tests: while element 0 is 1, the reading thread waits before serving each read (element 1
+   * counts the reads that found it so). A test holds a read in progress this way, without timing.
+   */
+  holdReads?: Int32Array;
 }
 
-export class WorkerStore implements Store {
-  readonly #worker: Worker;
-  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
-  #next = 1;
-  #closed = false;
-  #failure: Error | null = null;
-  readonly #options: SqliteStoreOptions;
-  #reader: SqliteStore | null = null;
+/** Rows per message of a streamed `iterateSessions`. */
+const SESSION_PAGE = 1000;
 
-  constructor(options: SqliteStoreOptions) {
+export class WorkerStore implements Store {
+  readonly #writer: StoreThread;
+  /** Resolves once the writer has opened (and migrated) the database, which the reader needs. */
+  readonly #opened: Promise<unknown>;
+  readonly #options: WorkerStoreOptions;
+  #reader: Promise<StoreThread> | null = null;
+  #closed = false;
+  #nextCursor = 1;
+
+  constructor(options: WorkerStoreOptions) {
     this.#options = options;
-    this.#worker = new Worker(new URL('./worker-thread.js', import.meta.url), { workerData: options });
-    this.#worker.on('message', (reply: Reply) => {
-      const p = this.#pending.get(reply.id);
-      if (!p) return;
-      this.#pending.delete(reply.id);
-      if (reply.error) p.reject(new OpenMntError(reply.error.code, reply.error.message));
-      else p.resolve(reply.result);
-    });
-    const fail = (error: Error) => {
-      this.#failure = new OpenMntError('STORE_FAILED', `store thread failed: ${error.message}`, { cause: error });
-      for (const p of this.#pending.values()) p.reject(this.#failure);
-      this.#pending.clear();
-    };
-    this.#worker.on('error', fail);
-    this.#worker.on('exit', (code) => {
-      if (!this.#closed) fail(new Error(`exited with code ${code}`));
-    });
+    const { holdReads: _hold, ...writer } = options;
+    this.#writer = new StoreThread(new URL('./worker-thread.js', import.meta.url), writer, 'writer');
+    this.#opened = this.#writer.call('countActive');
+    // A failed open is reported by ready() or the first call; this copy must not go unhandled.
+    this.#opened.catch(() => undefined);
   }
 
-  /** Resolves once the thread has opened the database (or rejects with why it could not). */
+  /** Resolves once both threads have opened the database (or rejects with why one could not). */
   async ready(): Promise<this> {
-    await this.#call('countActive');
+    await this.#opened;
+    const reads = await this.#reads();
+    if (reads !== this.#writer) await reads.call('ping');
     return this;
   }
 
-  #call<T>(method: string, ...args: unknown[]): Promise<T> {
+  /**
+   * The thread that serves reads. An in-memory database has no second connection to read it, so
+   * then the writer reads too (tests only: a node keeps its directory in a file).
+   */
+  #reads(): Promise<StoreThread> {
     if (this.#closed) return Promise.reject(new OpenMntError('STORE_CLOSED', 'the store is closed'));
-    if (this.#failure) return Promise.reject(this.#failure);
-    const id = this.#next++;
-    return new Promise<T>((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.#worker.postMessage({ id, method, args });
-    });
+    this.#reader ??= this.#opened.then(() =>
+      this.#options.path === ':memory:'
+        ? this.#writer
+        : new StoreThread(new URL('./reader-thread.js', import.meta.url), { ...this.#options, readonly: true }, 'reader'),
+    );
+    return this.#reader;
+  }
+
+  async #read<T>(method: string, ...args: unknown[]): Promise<T> {
+    return (await this.#reads()).call<T>(method, ...args);
   }
 
   write(batch: { accounting?: AccountingWrite[]; auth?: AuthWrite[] }): Promise<WriteResult> {
-    return this.#call('write', batch);
+    return this.#writer.call('write', batch);
   }
   countActive(): Promise<number> {
-    return this.#call('countActive');
+    return this.#writer.call('countActive');
+  }
+  findLatestSession(query: SessionQuery): Promise<Session | null> {
+    return this.#read('findLatestSession', query);
   }
   /**
-   * Reads run on the calling thread over their own read-only connection: WAL lets them proceed
-   * beside the writer, so an API query never queues behind a write batch, and rows are not copied
-   * between threads. A committed write is visible to the next read.
+   * One message per MACS_PER_QUERY MACs, the next sent when the last is answered: other reads
+   * (and other jobs' selections) queue behind one chunk at most, never behind a whole list, and
+   * this thread's share (the duplicate check, the rows) comes in slices between RADIUS packets.
    */
-  #read(): SqliteStore | null {
-    if (this.#closed) throw new OpenMntError('STORE_CLOSED', 'the store is closed');
-    if (this.#options.path === ':memory:') return null;
-    this.#reader ??= openSqliteStore({ ...this.#options, readonly: true });
-    return this.#reader;
+  async latestSessionsByMacs(macs: readonly string[], filters: SessionFilters): Promise<EndpointLocation[]> {
+    const found: EndpointLocation[] = [];
+    for (const chunk of distinctChunks(macs, MACS_PER_QUERY)) {
+      const rows = await this.#read<EndpointLocation[]>('latestSessionsOfChunk', chunk, filters);
+      for (const row of rows) found.push(row);
+    }
+    return found;
   }
-  async findLatestSession(query: SessionQuery): Promise<Session | null> {
-    return this.#read()?.findLatestSession(query) ?? this.#call('findLatestSession', query);
+  authRecordsByUser(query: { userName: string; since: number; limit: number }): Promise<AuthRecord[]> {
+    return this.#read('authRecordsByUser', query);
   }
-  async authRecordsByUser(query: { userName: string; since: number; limit: number }): Promise<AuthRecord[]> {
-    return this.#read()?.authRecordsByUser(query) ?? this.#call('authRecordsByUser', query);
-  }
-  async countSessions(query: SessionQuery): Promise<number> {
+  countSessions(query: SessionQuery): Promise<number> {
     const { limit: _limit, afterId: _afterId, scope, ...filters } = query;
     // The unfiltered active count is the writer's counter (constant time, always current).
     if ((scope ?? 'active') === 'active' && Object.values(filters).every((v) => v === undefined)) return this.countActive();
-    return this.#read()?.countSessions(query) ?? this.#call('countSessions', query);
+    return this.#read('countSessions', query);
   }
   async *listSessionPages(query: SessionQuery, pageSize: number): AsyncIterable<SessionSummary[]> {
-    const reader = this.#read();
-    if (reader !== null) {
-      yield* reader.listSessionPages(query, pageSize);
-      return;
-    }
-    const page: SessionSummary[] = [];
-    for await (const s of this.iterateSessions(query)) {
-      page.push({
-        id: s.id,
-        userName: s.userName ?? null,
-        callingStationId: s.callingStationId,
-        nasIp: s.nasIp,
-        acctSessionId: s.acctSessionId,
-        auditSessionId: s.auditSessionId ?? null,
-        server: s.server,
-        framedIp: s.framedIp ?? null,
-        framedIpv6: s.framedIpv6 ?? null,
-      });
-      if (page.length === pageSize) yield page.splice(0);
-    }
-    if (page.length > 0) yield page;
+    yield* this.#pages<SessionSummary>('summaries', query, pageSize);
   }
   async *iterateSessions(query: SessionQuery): AsyncIterable<Session> {
-    const reader = this.#read();
-    if (reader !== null) {
-      yield* reader.iterateSessions(query);
-      return;
-    }
-    const key = this.#next++;
-    await this.#call('iterOpen', key, query);
+    for await (const rows of this.#pages<Session>('sessions', query, SESSION_PAGE)) yield* rows;
+  }
+  /**
+   * A streamed read, page by page over messages. The next page is asked for as soon as one
+   * arrives, so the thread reads it while the consumer handles this one; never more than that
+   * one page ahead, so a slow consumer (a client reading a long list slowly) holds two pages.
+   */
+  async *#pages<T>(kind: CursorKind, query: SessionQuery, pageSize: number): AsyncGenerator<T[]> {
+    const thread = await this.#reads();
+    const key = this.#nextCursor++;
+    let next = thread.call<Page<T>>('cursorOpen', key, kind, query, pageSize);
     let done = false;
     try {
       while (!done) {
-        const page = await this.#call<{ rows: Session[]; done: boolean }>('iterNext', key, 1000);
+        const page = await next;
         done = page.done;
-        yield* page.rows;
+        if (!done) next = thread.call<Page<T>>('cursorNext', key);
+        if (page.rows.length > 0) yield page.rows;
       }
     } finally {
-      if (!done && !this.#closed) await this.#call('iterClose', key);
+      if (!done) {
+        // The consumer stopped early: the page asked for ahead is not wanted, nor is the cursor.
+        next.catch(() => undefined);
+        await thread.call('cursorClose', key).catch(() => undefined);
+      }
     }
   }
-  async getSession(id: number): Promise<Session | null> {
-    return this.#read()?.getSession(id) ?? this.#call('getSession', id);
+  getSession(id: number): Promise<Session | null> {
+    return this.#read('getSession', id);
   }
-  async authRecordsByMac(query: TimeWindowQuery): Promise<AuthRecord[]> {
-    return this.#read()?.authRecordsByMac(query) ?? this.#call('authRecordsByMac', query);
+  authRecordsByMac(query: TimeWindowQuery): Promise<AuthRecord[]> {
+    return this.#read('authRecordsByMac', query);
   }
-  async accountingRecordsByMac(query: TimeWindowQuery): Promise<AccountingRecord[]> {
-    return this.#read()?.accountingRecordsByMac(query) ?? this.#call('accountingRecordsByMac', query);
+  accountingRecordsByMac(query: TimeWindowQuery): Promise<AccountingRecord[]> {
+    return this.#read('accountingRecordsByMac', query);
   }
   closeSessions(filter: { all?: boolean; mac?: string; auditSessionId?: string; ids?: number[] }, reason: CloseReason, at: number): Promise<number> {
-    return this.#call('closeSessions', filter, reason, at);
+    return this.#writer.call('closeSessions', filter, reason, at);
   }
   staleCandidates(before: number, limit: number): Promise<Session[]> {
-    return this.#call('staleCandidates', before, limit);
+    return this.#read('staleCandidates', before, limit);
   }
   recordCoa(record: NewCoaAuditRecord): Promise<number> {
-    return this.#call('recordCoa', record);
+    return this.#writer.call('recordCoa', record);
   }
-  async coaAudit(query: CoaAuditQuery): Promise<CoaAuditRecord[]> {
-    return this.#read()?.coaAudit(query) ?? this.#call('coaAudit', query);
+  coaAudit(query: CoaAuditQuery): Promise<CoaAuditRecord[]> {
+    return this.#read('coaAudit', query);
   }
   prune(olderThan: number): Promise<PruneResult> {
-    return this.#call('prune', olderThan);
+    return this.#writer.call('prune', olderThan);
   }
-  stats(): Promise<StoreStats> {
-    return this.#call('stats');
+  /** Table counts from the reader (they scan); the active count is the writer's counter. */
+  async stats(): Promise<StoreStats> {
+    const [activeSessions, counted] = await Promise.all([this.countActive(), this.#read<StoreStats>('stats')]);
+    return { ...counted, activeSessions };
   }
   async close(): Promise<void> {
     if (this.#closed) return;
-    await this.#call('close').catch(() => undefined);
+    const reader = this.#reader;
     this.#closed = true;
-    await this.#reader?.close();
-    await this.#worker.terminate();
+    const reads = reader === null ? null : await reader.catch(() => null);
+    if (reads !== null && reads !== this.#writer) await reads.close();
+    await this.#writer.close();
   }
 }

@@ -233,6 +233,34 @@ describe('queries and maintenance', () => {
     assert.equal((await store.accountingRecordsByMac({ mac: 'CC:00:00:00:00:01', since: 0, limit: 1 })).length, 1);
   });
 
+  test('latestSessionsByMacs answers as findLatestSession per MAC, over many MACs, with filters', async () => {
+    const mac = (i: number) => `EE:00:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
+    const batch: AccountingWrite[] = [];
+    // 1,200 endpoints (past two chunk boundaries); every third has a newer session on a second NAS.
+    for (let i = 0; i < 1200; i++) batch.push(acct('start', `l-${i}`, mac(i), { userName: i % 2 ? 'odd' : 'even' }, '10.8.0.1'));
+    for (let i = 0; i < 1200; i += 3) batch.push(acct('start', `l2-${i}`, mac(i), { userName: i % 2 ? 'odd' : 'even' }, '10.8.0.2'));
+    // One endpoint only in history.
+    batch.push(acct('start', 'gone', 'EE:FF:00:00:00:01'), acct('stop', 'gone', 'EE:FF:00:00:00:01'));
+    await store.write({ accounting: batch });
+
+    const asked = [...Array.from({ length: 1200 }, (_, i) => mac(i)), mac(5), 'EE:FF:FF:FF:FF:FF', 'EE:FF:00:00:00:01'];
+    const found = await store.latestSessionsByMacs(asked, {});
+    assert.deepEqual(found.map((s) => s.mac), asked.slice(0, 1200), 'each MAC once, in list order; unknown and closed-only MACs left out');
+    const byMac = new Map(found.map((s) => [s.mac, s]));
+    for (const i of [0, 1, 2, 3, 499, 500, 999, 1000, 1199]) {
+      const latest = await store.findLatestSession({ mac: mac(i) });
+      assert.deepEqual(byMac.get(mac(i)), { mac: mac(i), nasIp: latest?.nasIp, sessionId: latest?.id }, `MAC ${i}`);
+      assert.equal(latest?.nasIp, i % 3 === 0 ? '10.8.0.2' : '10.8.0.1');
+    }
+
+    const odd = await store.latestSessionsByMacs(asked, { userName: 'odd', nasIp: '10.8.0.1' });
+    assert.deepEqual(odd.map((s) => s.mac), Array.from({ length: 600 }, (_, k) => mac(2 * k + 1)), 'the odd user on the first NAS');
+    assert.ok(odd.every((s) => s.nasIp === '10.8.0.1'));
+    const history = await store.latestSessionsByMacs(['EE:FF:00:00:00:01', mac(7)], { scope: 'all' });
+    assert.deepEqual(history.map((s) => s.mac), ['EE:FF:00:00:00:01', 'EE:00:00:00:00:07']);
+    assert.deepEqual(await store.latestSessionsByMacs([], {}), []);
+  });
+
   test('closeSessions by MAC, audit-session-id, ids and all', async () => {
     await store.write({
       accounting: [

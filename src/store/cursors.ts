@@ -1,0 +1,70 @@
+/**
+ * Streamed reads served by a store thread page by page. The main thread opens a cursor and asks
+ * for each next page when its consumer wants it, so a list of millions never sits in memory and
+ * never holds the thread for more than one page: other reads are answered between pages.
+ * Between pages no SQLite statement stays open (the store reads each page with its own query
+ * after the last id seen), so an idle cursor holds back neither writes nor checkpoints.
+ */
+import { OpenMntError } from '../errors.js';
+import type { SqliteStore } from './sqlite.js';
+import type { Session, SessionQuery, SessionSummary } from './types.js';
+
+/** `summaries`: what session lists show; `sessions`: whole rows. */
+export type CursorKind = 'summaries' | 'sessions';
+
+export interface Page<T> {
+  rows: T[];
+  /** No rows follow: the cursor is gone on the thread. */
+  done: boolean;
+}
+
+export class Cursors {
+  readonly #open = new Map<number, () => Promise<Page<unknown>>>();
+  readonly #store: SqliteStore;
+
+  constructor(store: SqliteStore) {
+    this.#store = store;
+  }
+
+  /** Opens cursor `key` and answers its first page. */
+  open(key: number, kind: CursorKind, query: SessionQuery, pageSize: number): Promise<Page<unknown>> {
+    if (this.#open.has(key)) throw new OpenMntError('STORE_FAILED', `cursor ${key} is already open`);
+    const size = Math.max(1, Math.floor(pageSize));
+    this.#open.set(key, kind === 'summaries' ? summaryPages(this.#store, query, size) : sessionPages(this.#store, query, size));
+    return this.next(key);
+  }
+
+  async next(key: number): Promise<Page<unknown>> {
+    const read = this.#open.get(key);
+    if (read === undefined) return { rows: [], done: true };
+    const page = await read();
+    if (page.done) this.#open.delete(key);
+    return page;
+  }
+
+  close(key: number): null {
+    this.#open.delete(key);
+    return null;
+  }
+}
+
+function summaryPages(store: SqliteStore, query: SessionQuery, size: number): () => Promise<Page<SessionSummary>> {
+  const pages = store.listSessionPages(query, size)[Symbol.asyncIterator]();
+  return async () => {
+    const next = await pages.next();
+    return next.done ? { rows: [], done: true } : { rows: next.value, done: false };
+  };
+}
+
+function sessionPages(store: SqliteStore, query: SessionQuery, size: number): () => Promise<Page<Session>> {
+  const sessions = store.iterateSessions(query)[Symbol.asyncIterator]();
+  return async () => {
+    const rows: Session[] = [];
+    while (rows.length < size) {
+      const next = await sessions.next();
+      if (next.done) return { rows, done: true };
+      rows.push(next.value);
+    }
+    return { rows, done: false };
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * The SQLite store's reading thread. Every read of the API (lookups, counts, streamed lists, the
+ * selection of bulk jobs) runs here over a read-only connection of its own, so that neither the
+ * main thread, which answers RADIUS, nor the writing thread, whose commits RADIUS answers wait
+ * for, ever waits behind one. WAL lets this connection read beside the writer; each query sees
+ * every transaction committed before it started.
+ */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
+import { OpenMntError } from '../errors.js';
+import { Cursors, type CursorKind } from './cursors.js';
+import { openSqliteStore, type SqliteStoreOptions } from './sqlite.js';
+import { answer, type Call } from './thread-protocol.js';
+import type { SessionQuery } from './types.js';
+
+/**
+ * Lowers this thread's scheduling priority (nice 10), so that when the cores are busy the main
+ * thread and the writer, which RADIUS answers wait for, get them first. Linux applies a priority
+ * set on a thread id to that thread alone; elsewhere this is skipped, as it is when not allowed.
+ */
+function yieldCpuToRadius(): void {
+  try {
+    const thread = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(thread) && thread > 0) setPriority(thread, 10);
+  } catch {
+    // Not Linux (no /proc/thread-self): the reads keep the ordinary priority.
+  }
+}
+
+yieldCpuToRadius();
+const options = workerData as SqliteStoreOptions & { holdReads?: Int32Array };
+const store = openSqliteStore({ ...options, readonly: true });
+const cursors = new Cursors(store);
+const port = parentPort!;
+
+/** Reads this thread serves by calling the store method of the same name. */
+const READS = new Set([
+  'findLatestSession',
+  'latestSessionsOfChunk',
+  'countSessions',
+  'getSession',
+  'authRecordsByMac',
+  'authRecordsByUser',
+  'accountingRecordsByMac',
+  'staleCandidates',
+  'coaAudit',
+  'stats',
+]);
+
+async function handle(call: Call): Promise<unknown> {
+  switch (call.method) {
+    case 'ping':
+      return null;
+    case 'cursorOpen': {
+      const [key, kind, query, pageSize] = call.args as [number, CursorKind, SessionQuery, number];
+      return cursors.open(key, kind, query, pageSize);
+    }
+    case 'cursorNext':
+      return cursors.next(call.args[0] as number);
+    case 'cursorClose':
+      return cursors.close(call.args[0] as number);
+    case 'close':
+      return store.close();
+    default: {
+      if (!READS.has(call.method)) throw new OpenMntError('STORE_FAILED', `the reader thread serves no method ${call.method}`);
+      const fn = (store as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[call.method]!;
+      return fn.apply(store, call.args);
+    }
+  }
+}
+
+port.on('message', (call: Call) => {
+  // Tests hold this thread (element 0 set to 1) to keep a read in progress for as long as they
+  // need, without timing; element 1 counts the reads that found it held.
+  const hold = options.holdReads;
+  if (hold !== undefined && Atomics.load(hold, 0) === 1) {
+    Atomics.add(hold, 1, 1);
+    Atomics.notify(hold, 1);
+    while (Atomics.load(hold, 0) === 1) Atomics.wait(hold, 0, 1);
+  }
+  void answer(port, call.id, () => handle(call));
+});

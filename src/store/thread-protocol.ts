@@ -1,0 +1,27 @@
+/** The messages between the main thread and a store thread (see thread-channel.ts): the thread side. */
+import type { MessagePort } from 'node:worker_threads';
+import { OpenMntError } from '../errors.js';
+
+/** One store method call; answered with the same `id`. */
+export interface Call {
+  id: number;
+  method: string;
+  args: unknown[];
+}
+
+/** Posts the result of call `id`, or its error as a code and message (errors do not cross threads whole). */
+export function reply(port: MessagePort, id: number, outcome: unknown): void {
+  if (outcome instanceof Error) {
+    port.postMessage({ id, error: { code: outcome instanceof OpenMntError ? outcome.code : 'STORE_FAILED', message: outcome.message } });
+  } else {
+    port.postMessage({ id, result: outcome });
+  }
+}
+
+/** Runs `work` and posts its outcome, whether a result or an error. */
+export function answer(port: MessagePort, id: number, work: () => Promise<unknown>): Promise<void> {
+  return work().then(
+    (result) => reply(port, id, result),
+    (error: unknown) => reply(port, id, error instanceof Error ? error : new Error(String(error))),
+  );
+}
