@@ -10,6 +10,7 @@
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { OpenMntError } from '../errors.js';
+import { sqliteCodeOf } from './failure.js';
 import { openSqliteStore, type SqliteStoreOptions, type WriteBatch } from './sqlite.js';
 import type { Session } from './types.js';
 
@@ -61,7 +62,8 @@ async function handle(call: Call): Promise<unknown> {
 
 function reply(id: number, outcome: unknown): void {
   if (outcome instanceof Error) {
-    port.postMessage({ id, error: { code: outcome instanceof OpenMntError ? outcome.code : 'STORE_FAILED', message: outcome.message } });
+    const code = outcome instanceof OpenMntError ? outcome.code : 'STORE_FAILED';
+    port.postMessage({ id, error: { code, message: outcome.message, sqlite: sqliteCodeOf(outcome) } });
   } else {
     port.postMessage({ id, result: outcome });
   }

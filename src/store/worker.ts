@@ -28,7 +28,14 @@ import type {
 interface Reply {
   id: number;
   result?: unknown;
-  error?: { code: ErrorCode; message: string };
+  /** `sqlite`: the SQLite result code behind the error, which names why a write failed. */
+  error?: { code: ErrorCode; message: string; sqlite?: string };
+}
+
+/** The error as the store would have thrown it on this thread, with its SQLite code as the cause. */
+function rebuilt(error: NonNullable<Reply['error']>): OpenMntError {
+  const cause = error.sqlite === undefined ? undefined : Object.assign(new Error(error.message), { code: error.sqlite });
+  return new OpenMntError(error.code, error.message, { cause });
 }
 
 export class WorkerStore implements Store {
@@ -47,7 +54,7 @@ export class WorkerStore implements Store {
       const p = this.#pending.get(reply.id);
       if (!p) return;
       this.#pending.delete(reply.id);
-      if (reply.error) p.reject(new OpenMntError(reply.error.code, reply.error.message));
+      if (reply.error) p.reject(rebuilt(reply.error));
       else p.resolve(reply.result);
     });
     const fail = (error: Error) => {
@@ -79,6 +86,9 @@ export class WorkerStore implements Store {
 
   write(batch: { accounting?: AccountingWrite[]; auth?: AuthWrite[] }): Promise<WriteResult> {
     return this.#call('write', batch);
+  }
+  probe(at: number): Promise<void> {
+    return this.#call('probe', at);
   }
   countActive(): Promise<number> {
     return this.#call('countActive');
