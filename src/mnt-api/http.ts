@@ -13,6 +13,7 @@ import { OpenMntError, isOpenMntError, type ErrorCode } from '../errors.js';
 import type { CoaAction, CoaService } from '../coa/types.js';
 import type { JobRunner, JobSelector, JobSpec, Pacing } from '../coa/jobs.js';
 import type { Store } from '../store/index.js';
+import type { StoreHealthReport } from '../sessions/health.js';
 import { failureReasonCatalogue, FAILURE_REASONS, type FailureReason } from '../auth/index.js';
 import { AdminDirectory, parseBasicAuthorization, roleAllows, type Admin } from './admins.js';
 import { integerArgument, ipArgument, macArgument, parseCall, type ParsedCall } from './calls.js';
@@ -62,6 +63,8 @@ export interface ApiDependencies {
   jobs?: JobRunner | undefined;
   /** OpenMnT's own version, in the Server header and /health. */
   version: string;
+  /** Whether the store can commit, and the fields /health reports about it (sessions/health.ts). */
+  storeHealth?: () => Promise<StoreHealthReport>;
 }
 
 type Format = 'xml' | 'json';
@@ -526,7 +529,9 @@ export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, 
     } catch {
       storeOk = false;
     }
-    const body = JSON.stringify({ status: storeOk ? 'ok' : 'degraded', store: storeOk ? 'ok' : 'failing', activeSessions: sessions, uptimeSeconds: Math.round(process.uptime()), version: deps.version });
+    const writes = await deps.storeHealth?.();
+    if (writes !== undefined && !writes.ok) storeOk = false;
+    const body = JSON.stringify({ status: storeOk ? 'ok' : 'degraded', store: storeOk ? 'ok' : 'failing', activeSessions: sessions, ...writes?.fields, uptimeSeconds: Math.round(process.uptime()), version: deps.version });
     res.writeHead(storeOk ? 200 : 503, { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-store' });
     res.end(body);
   }
