@@ -24,7 +24,7 @@
 import { Agent, request } from 'node:https';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { AdminDirectory } from '../src/mnt-api/index.js';
+import { AdminDirectory } from '../src/http/index.js';
 import { Code } from '../src/radius/index.js';
 import { encodeAll, fmt, ms, runLoad } from './lib/load.js';
 import type { PacedResult } from './lib/paced.js';

@@ -79,6 +79,12 @@ export interface StoreConfig {
   /** `full` fsyncs every group commit; `normal` survives a process crash but not power loss. */
   synchronous: 'full' | 'normal';
   cacheSizeMiB: number;
+  /** The write-ahead log is copied into the database once it holds this much, and its file is cut
+   * back to this size when reused: the disk space the WAL keeps (plus one transaction). */
+  walMaxMiB: number;
+  /** Below this much free space on the database's file system the node warns (log, /metrics,
+   * /health); 0 turns the warning off. */
+  minFreeMiB: number;
   /** Run SQLite on a worker thread, so RADIUS handling and the database each get a core. */
   thread: boolean;
 }
@@ -226,7 +232,7 @@ export function defaultConfig(): Config {
       endpoints: [],
       users: [],
     },
-    store: { driver: 'sqlite', path: 'data/openmnt.db', synchronous: 'full', cacheSizeMiB: 64, thread: true },
+    store: { driver: 'sqlite', path: 'data/openmnt.db', synchronous: 'full', cacheSizeMiB: 64, walMaxMiB: 16, minFreeMiB: 1024, thread: true },
     sessions: {
       defaultInterimSeconds: 600,
       staleAfterIntervals: 3,
@@ -487,6 +493,8 @@ function validate(config: Config): Config {
   text(config.store.path, 'store.path');
   if (!['full', 'normal'].includes(config.store.synchronous)) invalid('store.synchronous', 'full or normal');
   positive(config.store.cacheSizeMiB, 'store.cacheSizeMiB');
+  positive(config.store.walMaxMiB, 'store.walMaxMiB');
+  positive(config.store.minFreeMiB, 'store.minFreeMiB', 0);
   if (typeof config.store.thread !== 'boolean') invalid('store.thread', 'true or false');
   positive(config.sessions.defaultInterimSeconds, 'sessions.defaultInterimSeconds');
   positive(config.sessions.staleAfterIntervals, 'sessions.staleAfterIntervals');

@@ -2,7 +2,6 @@
  * The composition root of `openmnt serve`: store → session directory → RADIUS listeners. Each part
  * is built from the configuration and handed what it needs; nothing else wires parts together.
  */
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { AuthPolicy, profileAttributes, type AccessRequestFacts } from './auth/index.js';
@@ -22,12 +21,14 @@ import {
   type NasClient,
   type RequestContext,
 } from './radius-server/index.js';
-import { SessionDirectory, toAccountingWrite, toAuthWrite } from './sessions/index.js';
-import { startStore, type Store } from './store/index.js';
+import { SessionDirectory, storeHealth, toAccountingWrite, toAuthWrite } from './sessions/index.js';
+import { FreeSpaceWatch, WRITE_FAILURE_REASONS, looseDirectoryMode, startStore, type Store } from './store/index.js';
 import { CoaEngine, JobRunner } from './coa/index.js';
 import { AdminDirectory, LoginGuard, MetricsRegistry, startApiServer } from './http/index.js';
 import { VERSION } from './version.js';
 import { configChanges, type ConfigChanges } from './config-changes.js';
+
+const FREE_SPACE_CHECK_MS = 30_000;
 
 export interface RunningServer {
   ports: { auth: number; accounting: number };
@@ -70,9 +71,22 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 }
 
 async function startParts(config: Config, logger: Logger, started: (() => Promise<void>)[]): Promise<RunningServer> {
-  if (config.store.path !== ':memory:') mkdirSync(dirname(config.store.path), { recursive: true });
+  const startedAt = Date.now();
+  // The store creates its directory (0700) and files (0600) itself; one made by hand may be open.
   const store = await startStore(config.store);
   started.push(() => store.close());
+  const loose = looseDirectoryMode(config.store.path);
+  if (loose !== null) {
+    logger.warn({ dir: dirname(config.store.path), mode: loose.toString(8) }, 'the database directory is open to other users; chmod 700 it (the database files themselves are 0600)');
+  }
+  const freeSpace = new FreeSpaceWatch({
+    path: config.store.path,
+    minFreeBytes: config.store.minFreeMiB * 2 ** 20,
+    logger: logger.child({ part: 'store' }),
+    intervalMs: FREE_SPACE_CHECK_MS,
+  });
+  await freeSpace.start();
+  started.push(async () => freeSpace.close());
   const directory = new SessionDirectory({
     store,
     logger: logger.child({ part: 'sessions' }),
@@ -145,6 +159,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
   const metrics = new MetricsRegistry();
   const guard = new LoginGuard(config.api.lockout);
   registerServerMetrics(metrics, radius, store);
+  registerStoreMetrics(metrics, directory, freeSpace, startedAt);
   const api = await startApiServer({
     config,
     logger: logger.child({ part: 'mnt-api' }),
@@ -155,6 +170,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     coa,
     jobs,
     version: VERSION,
+    storeHealth: storeHealth(directory, freeSpace),
   });
   logger.info({ node: server, clients: clients.map((c) => `${c.name} ${c.address}`), store: config.store.path, api: api.url }, 'OpenMnT serving');
 
@@ -187,6 +203,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
       await coa.close();
       await radius.close();
       await directory.close();
+      freeSpace.close();
       await store.close();
     },
   };
@@ -206,6 +223,27 @@ function registerServerMetrics(metrics: MetricsRegistry, radius: RadiusServer, s
     Object.entries(radius.stats()).map(([listener, stats]) => ({ labels: { listener }, value: stats.received })),
   );
   metrics.gauge('openmnt_sessions_active', 'Sessions in the active directory.', () => store.countActive());
+}
+
+/** What tells an operator that the store is failing or filling up, before NAS notice. */
+function registerStoreMetrics(metrics: MetricsRegistry, directory: SessionDirectory, freeSpace: FreeSpaceWatch, startedAt: number): void {
+  metrics.counterFrom('openmnt_store_write_failures_total', 'Group commits that failed (each held one or more RADIUS packets, left unanswered), by reason.', () => {
+    const failures = directory.commitState().failures;
+    return WRITE_FAILURE_REASONS.map((reason) => ({ labels: { reason }, value: failures[reason] }));
+  });
+  metrics.gauge('openmnt_store_commit_backlog', 'Writes received and not yet committed.', () => directory.commitState().backlog);
+  metrics.gauge('openmnt_store_failing', '1 while store writes fail (or stall), else 0; /health then answers 503.', () => {
+    const state = directory.commitState();
+    return state.failing || state.stalled ? 1 : 0;
+  });
+  metrics.gauge('openmnt_store_seconds_since_last_commit', 'Seconds since the last successful commit (since start when none yet); grows on an idle node too.', () => {
+    const at = directory.commitState().lastCommitAt ?? startedAt;
+    return Math.max(0, (Date.now() - at) / 1000);
+  });
+  metrics.gauge('openmnt_store_free_bytes', "Free bytes on the database's file system (absent when unknown).", async () => {
+    const { freeBytes } = await freeSpace.check();
+    return freeBytes === null ? [] : [{ labels: {}, value: freeBytes }];
+  });
 }
 
 function textOf(packet: RadiusPacket, name: string): string | null {

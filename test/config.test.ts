@@ -56,6 +56,8 @@ test('mistakes name the setting', () => {
   rejects(() => loadConfig({ file: yamlFile('auth:\n  unknownEndpoint: Nowhere\n'), env: {} }), 'CONFIG_INVALID', /auth\.unknownEndpoint/);
   rejects(() => loadConfig({ file: yamlFile('auth:\n  profiles:\n    X: { sgt: 70000 }\n'), env: {} }), 'CONFIG_INVALID', /auth\.profiles\.X\.sgt/);
   rejects(() => loadConfig({ file: yamlFile('store:\n  synchronous: sometimes\n'), env: {} }), 'CONFIG_INVALID', /store\.synchronous/);
+  rejects(() => loadConfig({ file: yamlFile('store:\n  walMaxMiB: 0\n'), env: {} }), 'CONFIG_INVALID', /store\.walMaxMiB/);
+  rejects(() => loadConfig({ file: yamlFile('store:\n  minFreeMiB: -1\n'), env: {} }), 'CONFIG_INVALID', /store\.minFreeMiB/);
   rejects(() => loadConfig({ file: yamlFile(': : :\n  - ['), env: {} }), 'CONFIG_INVALID', /not valid YAML/);
   rejects(() => loadConfig({ file: '/nonexistent/openmnt.yaml', env: {} }), 'CONFIG_NOT_FOUND', /cannot read/);
 });

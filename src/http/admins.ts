@@ -145,7 +145,8 @@ export class AdminDirectory {
   }
 
   #save(): void {
-    mkdirSync(dirname(this.file), { recursive: true });
+    // Usually the data directory, which `openmnt admin` may create before the server ever ran.
+    mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
     const temp = `${this.file}.${process.pid}.tmp`;
     writeFileSync(temp, JSON.stringify({ admins: [...this.#admins.values()] }, null, 2) + '\n', { mode: 0o600 });
     renameSync(temp, this.file);

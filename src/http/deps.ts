@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { CoaService } from '../coa/types.js';
 import type { JobRunner } from '../coa/jobs.js';
 import type { Store } from '../store/index.js';
+import type { StoreHealthReport } from '../sessions/health.js';
 import type { AdminDirectory } from './admins.js';
 import type { LoginGuard } from './guard.js';
 import type { MetricsRegistry } from './metrics.js';
@@ -19,11 +20,6 @@ export interface ApiDependencies {
   jobs?: JobRunner | undefined;
   /** OpenMnT's own version, in the Server header and /health. */
   version: string;
-  /** The store's ability to commit, for /health (absent: the health answer only probes a read). */
-  storeHealth?: (() => StoreHealth | Promise<StoreHealth>) | undefined;
-}
-
-export interface StoreHealth {
-  ok: boolean;
-  [field: string]: unknown;
+  /** Whether the store can commit, and what /health reports about it (absent: only a read is tried). */
+  storeHealth?: (() => Promise<StoreHealthReport>) | undefined;
 }

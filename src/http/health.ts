@@ -13,13 +13,13 @@ export async function healthAnswer(deps: ApiDependencies): Promise<{ status: num
   } catch {
     readable = false;
   }
-  const commits = deps.storeHealth === undefined ? null : await deps.storeHealth();
-  const ok = readable && (commits === null || commits.ok);
+  const writes = await deps.storeHealth?.();
+  const ok = readable && (writes === undefined || writes.ok);
   const body = {
     status: ok ? 'ok' : 'degraded',
     store: ok ? 'ok' : 'failing',
     activeSessions: sessions,
-    ...(commits === null ? {} : { commits }),
+    ...writes?.fields,
     uptimeSeconds: Math.round(process.uptime()),
     version: deps.version,
   };

@@ -7,4 +7,4 @@ export { createApiHandler, MAX_BODY } from './pipeline.js';
 export { startApiServer, TLS_CIPHERS, type RunningApi } from './listen.js';
 export { failureCatalogue, PRODUCT_NAME, EMULATED_VERSION } from './mnt/routes.js';
 export { HttpError } from './errors.js';
-export type { ApiDependencies, StoreHealth } from './deps.js';
+export type { ApiDependencies } from './deps.js';

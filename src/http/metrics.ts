@@ -18,6 +18,9 @@ function key(labels: Labels, names: readonly string[]): string {
   return JSON.stringify(names.map((n) => labels[n] ?? ''));
 }
 
+/** One unlabelled value, or labelled values (none: the series is absent). */
+type GaugeValue = number | { labels: Labels; value: number }[];
+
 interface Family {
   render(): Promise<string> | string;
 }
@@ -45,7 +48,7 @@ export class MetricsRegistry {
   }
 
   /** A value read at scrape time; `collect` may return labelled values. */
-  gauge(name: string, help: string, collect: () => number | Promise<number> | { labels: Labels; value: number }[]): void {
+  gauge(name: string, help: string, collect: () => GaugeValue | Promise<GaugeValue>): void {
     this.#families.push({
       render: async () => {
         const value = await collect();

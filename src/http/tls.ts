@@ -40,7 +40,8 @@ export async function loadTlsCredentials(
       },
     ],
   });
-  mkdirSync(tls.dir, { recursive: true });
+  // The directory holds the private key: private like the data directory it usually sits in.
+  mkdirSync(tls.dir, { recursive: true, mode: 0o700 });
   writeFileSync(keyPath, pems.private, { mode: 0o600 });
   chmodSync(keyPath, 0o600);
   writeFileSync(certPath, pems.cert);

@@ -9,6 +9,7 @@
  */
 import type { Logger } from 'pino';
 import type { AccountingWrite, AuthWrite, Store, WriteResult } from '../store/index.js';
+import { CommitHealth, type CommitState } from './health.js';
 
 /** Batches handed to the store and not yet committed, at most. A store that commits on another
  * thread takes whatever queued up while it was busy into its next transaction (see
@@ -25,6 +26,8 @@ export interface DirectoryOptions {
   sweepIntervalSeconds: number;
   retentionDays: number;
   pruneIntervalMinutes: number;
+  /** How often a failing store is probed with a tiny write (default 2 s). */
+  probeIntervalMs?: number;
   now?: () => number;
 }
 
@@ -60,6 +63,11 @@ export class SessionDirectory {
   #scheduled = false;
   /** Batches handed to the store and not yet committed; the store applies them in order. */
   #writing = new Set<Promise<void>>();
+  /** Writes in the batches of #writing. */
+  #writesInFlight = 0;
+  /** When a write last committed or failed, or when writes started to wait after none did. */
+  #lastProgressAt: number;
+  readonly #health: CommitHealth;
   #timers: NodeJS.Timeout[] = [];
   readonly #stats: DirectoryStats = {
     batches: 0,
@@ -75,6 +83,8 @@ export class SessionDirectory {
   constructor(options: DirectoryOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
+    this.#lastProgressAt = this.#now();
+    this.#health = new CommitHealth({ store: options.store, logger: options.logger, now: this.#now, probeIntervalMs: options.probeIntervalMs ?? 2000 });
   }
 
   get store(): Store {
@@ -85,9 +95,19 @@ export class SessionDirectory {
     return { ...this.#stats };
   }
 
+  /** Whether writes commit, fail or wait, and how many wait (see sessions/health.ts). */
+  commitState(): CommitState {
+    return this.#health.state(this.#backlog(), this.#lastProgressAt);
+  }
+
+  #backlog(): number {
+    return this.#accounting.length + this.#auth.length + this.#writesInFlight;
+  }
+
   /** Resolves with the accounting record id once it is committed. */
   recordAccounting(write: AccountingWrite): Promise<number> {
     return new Promise((resolve, reject) => {
+      this.#waiting();
       this.#accounting.push({ write, resolve, reject });
       this.#schedule();
     });
@@ -96,6 +116,7 @@ export class SessionDirectory {
   /** Resolves with the authentication record id once it is committed. */
   recordAuthentication(write: AuthWrite): Promise<number> {
     return new Promise((resolve, reject) => {
+      this.#waiting();
       this.#auth.push({ write, resolve, reject });
       this.#schedule();
     });
@@ -114,6 +135,7 @@ export class SessionDirectory {
   async close(): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
+    this.#health.close();
     while (this.#writing.size > 0 || this.#accounting.length > 0 || this.#auth.length > 0) {
       this.#flush();
       await Promise.all(this.#writing);
@@ -158,6 +180,11 @@ export class SessionDirectory {
     this.#o.logger.info({ ...result, olderThan: new Date(cutoff).toISOString() }, 'retention prune done');
   }
 
+  /** A write arrives: if none was waiting, the stall clock starts now. */
+  #waiting(): void {
+    if (this.#backlog() === 0) this.#lastProgressAt = this.#now();
+  }
+
   #schedule(): void {
     if (this.#scheduled || this.#writing.size >= MAX_IN_FLIGHT) return;
     this.#scheduled = true;
@@ -174,13 +201,23 @@ export class SessionDirectory {
     const auth = this.#auth.splice(0, Math.max(0, max - accounting.length));
     if (accounting.length === 0 && auth.length === 0) return;
     const batch = { accounting: accounting.map(handOver), auth: auth.map(handOver) };
+    const packets = accounting.length + auth.length;
+    this.#writesInFlight += packets;
     const writing: Promise<void> = this.#o.store
       .write(batch)
       .then(
-        (result) => this.#settle(result, accounting, auth),
+        (result) => {
+          this.#writesInFlight -= packets;
+          this.#lastProgressAt = this.#now();
+          this.#health.committed();
+          this.#settle(result, accounting, auth);
+        },
         (error: unknown) => {
+          this.#writesInFlight -= packets;
+          this.#lastProgressAt = this.#now();
           this.#stats.writeFailures++;
-          this.#o.logger.error({ err: error, packets: accounting.length + auth.length }, 'session directory write failed');
+          // Logged there at most once a minute per reason: a full disk fails every batch.
+          this.#health.failed(error, packets);
           for (const p of accounting) p.reject(error);
           for (const p of auth) p.reject(error);
         },

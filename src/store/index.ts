@@ -1,9 +1,12 @@
 import type { Store } from './types.js';
-import { openSqliteStore } from './sqlite.js';
+import { openSqliteStore, type SqliteStoreOptions } from './sqlite.js';
 import { WorkerStore } from './worker.js';
 
 export type * from './types.js';
-export { SqliteStore, openSqliteStore, type SqliteStoreOptions } from './sqlite.js';
+export { DEFAULT_WAL_MAX_MIB, SqliteStore, openSqliteStore, type SqliteStoreOptions } from './sqlite.js';
+export { WRITE_FAILURE_REASONS, sqliteCodeOf, writeFailureReason, type WriteFailureReason } from './failure.js';
+export { FreeSpaceWatch, type FreeSpace } from './free-space.js';
+export { looseDirectoryMode } from './files.js';
 export { SCHEMA_VERSION } from './migrations.js';
 export { WorkerStore, type WorkerStoreOptions } from './worker.js';
 
@@ -12,6 +15,7 @@ export interface StoreOptions {
   path: string;
   synchronous?: 'full' | 'normal';
   cacheSizeMiB?: number;
+  walMaxMiB?: number;
   /** Run SQLite on worker threads, one writing and one reading (what `openmnt serve` does). */
   thread?: boolean;
   /** With `thread`, for tests: see WorkerStoreOptions. */
@@ -22,15 +26,19 @@ export interface StoreOptions {
 export function openStore(options: StoreOptions): Store {
   switch (options.driver) {
     case 'sqlite':
-      return openSqliteStore(options);
+      return openSqliteStore(sqliteOptions(options));
   }
 }
 
 /** Opens the configured store and waits until it is ready; with `thread`, on worker threads. */
 export async function startStore(options: StoreOptions): Promise<Store> {
-  if (options.thread) {
-    const { thread: _thread, driver: _driver, ...sqlite } = options;
-    return new WorkerStore(sqlite).ready();
-  }
+  if (options.thread) return new WorkerStore({ ...sqliteOptions(options), holdReads: options.holdReads }).ready();
   return openStore(options);
+}
+
+/** Only what SQLite takes: the configuration's store section holds more (e.g. store.minFreeMiB),
+ * and whatever is passed here is copied to the store thread. */
+function sqliteOptions(options: StoreOptions): SqliteStoreOptions {
+  const { path, synchronous, cacheSizeMiB, walMaxMiB } = options;
+  return { path, synchronous, cacheSizeMiB, walMaxMiB };
 }

@@ -42,6 +42,10 @@ const MIGRATIONS: readonly ((db: Database) => void)[] = [
       CREATE INDEX coa_audit_job ON coa_audit (job_id);
     `);
   },
+  (db) => {
+    // One row rewritten by the commit probe that tells when a failing store can commit again.
+    db.exec('CREATE TABLE store_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL)');
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

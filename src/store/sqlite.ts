@@ -7,6 +7,7 @@
  */
 import Database, { type Statement } from 'better-sqlite3';
 import { OpenMntError } from '../errors.js';
+import { prepareDatabaseFiles } from './files.js';
 import { migrate } from './migrations.js';
 import {
   ACCOUNTING_COLUMNS,
@@ -48,8 +49,14 @@ export interface SqliteStoreOptions {
   path: string;
   synchronous?: 'full' | 'normal';
   cacheSizeMiB?: number;
+  /** How large the write-ahead log may grow before it is copied into the database, and the size
+   * its file is cut back to afterwards (see the constructor). */
+  walMaxMiB?: number;
   readonly?: boolean;
 }
+
+/** The default of `walMaxMiB` (store.walMaxMiB in the configuration). */
+export const DEFAULT_WAL_MAX_MIB = 16;
 
 type Row = Record<string, unknown>;
 
@@ -84,6 +91,7 @@ export class SqliteStore implements Store {
 
   constructor(options: SqliteStoreOptions) {
     try {
+      if (!options.readonly) prepareDatabaseFiles(options.path);
       this.#db = new Database(options.path, { readonly: options.readonly ?? false });
     } catch (cause) {
       throw new OpenMntError('STORE_FAILED', `cannot open SQLite database ${options.path}: ${(cause as Error).message}`, { cause });
@@ -91,9 +99,14 @@ export class SqliteStore implements Store {
     const db = this.#db;
     if (!options.readonly) {
       db.pragma('journal_mode = WAL');
-      // A checkpoint every 1,000 pages stalled group commits under ingest; at 10,000 pages (40 MB of
-      // WAL) they are ten times rarer. Readers are unaffected: they read through the WAL.
-      db.pragma('wal_autocheckpoint = 10000');
+      // The WAL is copied into the database (checkpointed) once it holds walMaxMiB, and its file is
+      // cut back to walMaxMiB when it is reused from the start: without a limit the file keeps the
+      // largest size it ever reached. Fewer checkpoints help ingest (each one stalls the commits
+      // behind it), but the WAL's disk space is taken for good, so the bound is the operator's.
+      const walBytes = (options.walMaxMiB ?? DEFAULT_WAL_MAX_MIB) * 2 ** 20;
+      const pageSize = db.pragma('page_size', { simple: true }) as number;
+      db.pragma(`wal_autocheckpoint = ${Math.max(1, Math.floor(walBytes / pageSize))}`);
+      db.pragma(`journal_size_limit = ${walBytes}`);
       migrate(db);
     }
     db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
@@ -434,6 +447,19 @@ export class SqliteStore implements Store {
     return (this.#s.stale.all(before, limit) as Row[]).map(toSession);
   }
 
+  /**
+   * Commits one tiny write (the time of the probe in a one-row table): whether the store can
+   * commit again, asked while its writes fail and no traffic would tell.
+   */
+  async probe(at: number): Promise<void> {
+    this.#open();
+    try {
+      this.#s.probe.run(at);
+    } catch (cause) {
+      throw new OpenMntError('STORE_FAILED', `probe write failed: ${(cause as Error).message}`, { cause });
+    }
+  }
+
   async recordCoa(record: NewCoaAuditRecord): Promise<number> {
     this.#open();
     return Number(this.#s.insertCoaAudit.run(coaAuditParams(record)).lastInsertRowid);
@@ -664,6 +690,7 @@ function prepare(db: Database.Database) {
       'SELECT * FROM accounting_records WHERE calling_station_id = ? AND received_at >= ? ORDER BY received_at DESC, id DESC LIMIT ?',
     ),
     stale: db.prepare('SELECT * FROM sessions_active WHERE updated_at < ? ORDER BY updated_at LIMIT ?'),
+    probe: db.prepare('INSERT INTO store_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at'),
   };
 }
 

@@ -8,7 +8,8 @@ import { OpenMntError, type ErrorCode } from '../errors.js';
 interface Reply {
   id: number;
   result?: unknown;
-  error?: { code: ErrorCode; message: string };
+  /** `sqlite`: the SQLite result code behind the error. */
+  error?: { code: ErrorCode; message: string; sqlite?: string };
 }
 
 export class StoreThread {
@@ -27,7 +28,7 @@ export class StoreThread {
       const p = this.#pending.get(reply.id);
       if (!p) return;
       this.#pending.delete(reply.id);
-      if (reply.error) p.reject(new OpenMntError(reply.error.code, reply.error.message));
+      if (reply.error) p.reject(rebuilt(reply.error));
       else p.resolve(reply.result);
     });
     const fail = (error: Error) => {
@@ -58,4 +59,10 @@ export class StoreThread {
     this.#closed = true;
     await this.#worker.terminate();
   }
+}
+
+/** The error as the store would have thrown it on its own thread, with its SQLite code as the cause. */
+function rebuilt(error: { code: ErrorCode; message: string; sqlite?: string }): OpenMntError {
+  const cause = error.sqlite === undefined ? undefined : Object.assign(new Error(error.message), { code: error.sqlite });
+  return new OpenMntError(error.code, error.message, { cause });
 }

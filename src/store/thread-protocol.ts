@@ -1,6 +1,7 @@
 /** The messages between the main thread and a store thread (see thread-channel.ts): the thread side. */
 import type { MessagePort } from 'node:worker_threads';
 import { OpenMntError } from '../errors.js';
+import { sqliteCodeOf } from './failure.js';
 
 /** One store method call; answered with the same `id`. */
 export interface Call {
@@ -9,10 +10,14 @@ export interface Call {
   args: unknown[];
 }
 
-/** Posts the result of call `id`, or its error as a code and message (errors do not cross threads whole). */
+/**
+ * Posts the result of call `id`, or its error as a code and message (errors do not cross threads
+ * whole), with the SQLite result code behind it, which names why a write failed.
+ */
 export function reply(port: MessagePort, id: number, outcome: unknown): void {
   if (outcome instanceof Error) {
-    port.postMessage({ id, error: { code: outcome instanceof OpenMntError ? outcome.code : 'STORE_FAILED', message: outcome.message } });
+    const code = outcome instanceof OpenMntError ? outcome.code : 'STORE_FAILED';
+    port.postMessage({ id, error: { code, message: outcome.message, sqlite: sqliteCodeOf(outcome) } });
   } else {
     port.postMessage({ id, result: outcome });
   }

@@ -322,6 +322,10 @@ export interface Store {
    * Resolves only once the transaction is committed. */
   write(batch: { accounting?: AccountingWrite[]; auth?: AuthWrite[] }): Promise<WriteResult>;
 
+  /** Commits one tiny write and nothing else: asked while writes fail, whether the store can
+   * commit again. Rejects as `write` would. */
+  probe(at: number): Promise<void>;
+
   /** Active sessions, constant time (kept as a counter, not counted per call). */
   countActive(): Promise<number>;
 

@@ -89,6 +89,9 @@ export class WorkerStore implements Store {
   write(batch: { accounting?: AccountingWrite[]; auth?: AuthWrite[] }): Promise<WriteResult> {
     return this.#writer.call('write', batch);
   }
+  probe(at: number): Promise<void> {
+    return this.#writer.call('probe', at);
+  }
   countActive(): Promise<number> {
     return this.#writer.call('countActive');
   }
