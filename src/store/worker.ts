@@ -15,7 +15,14 @@ import type {
   PruneResult,
   CoaAuditQuery,
   CoaAuditRecord,
+  CoaJobQuery,
+  CoaJobRecord,
+  CoaJobResultQuery,
+  CoaJobResultRecord,
+  CoaJobUpdate,
   NewCoaAuditRecord,
+  NewCoaJob,
+  NewCoaJobResult,
   Session,
   SessionQuery,
   SessionSummary,
@@ -168,6 +175,27 @@ export class WorkerStore implements Store {
   }
   async coaAudit(query: CoaAuditQuery): Promise<CoaAuditRecord[]> {
     return this.#read()?.coaAudit(query) ?? this.#call('coaAudit', query);
+  }
+  saveJob(job: NewCoaJob): Promise<void> {
+    return this.#call('saveJob', job);
+  }
+  updateJob(id: string, update: CoaJobUpdate): Promise<void> {
+    return this.#call('updateJob', id, update);
+  }
+  appendJobResults(id: string, results: NewCoaJobResult[], update: CoaJobUpdate): Promise<void> {
+    return this.#call('appendJobResults', id, results, update);
+  }
+  async getJob(id: string): Promise<CoaJobRecord | null> {
+    return this.#read()?.getJob(id) ?? this.#call('getJob', id);
+  }
+  async listJobs(query: CoaJobQuery): Promise<CoaJobRecord[]> {
+    return this.#read()?.listJobs(query) ?? this.#call('listJobs', query);
+  }
+  async jobResults(query: CoaJobResultQuery): Promise<CoaJobResultRecord[]> {
+    return this.#read()?.jobResults(query) ?? this.#call('jobResults', query);
+  }
+  interruptJobs(at: number): Promise<number> {
+    return this.#call('interruptJobs', at);
   }
   prune(olderThan: number): Promise<PruneResult> {
     return this.#call('prune', olderThan);
