@@ -114,6 +114,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
   const coa = new CoaEngine({ config: config.coa, clients: clientTable, store, logger: logger.child({ part: 'coa' }) });
   const jobs = new JobRunner({ coa, store, config: config.coa, logger: logger.child({ part: 'coa-jobs' }) });
+  await jobs.markInterrupted();
   const admins = AdminDirectory.open(config.api.adminsFile);
   const initialAdmin = await admins.ensureInitialAdmin();
   const metrics = new MetricsRegistry();
@@ -144,6 +145,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     initialAdmin,
     async close() {
       await api.close();
+      await jobs.close();
       await coa.close();
       await radius.close();
       await directory.close();

@@ -12,6 +12,7 @@ import type { Config } from '../config.js';
 import { OpenMntError, isOpenMntError, type ErrorCode } from '../errors.js';
 import type { CoaAction, CoaService } from '../coa/types.js';
 import type { JobRunner, JobSelector, JobSpec, Pacing } from '../coa/jobs.js';
+import { jobListQuery, jobResultQuery } from '../coa/job-queries.js';
 import type { Store } from '../store/index.js';
 import { failureReasonCatalogue, FAILURE_REASONS, type FailureReason } from '../auth/index.js';
 import { AdminDirectory, parseBasicAuthorization, roleAllows, type Admin } from './admins.js';
@@ -318,7 +319,7 @@ export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, 
         if (method === 'GET') {
           right('read');
           req.resume();
-          return send(res, 'json', 200, JSON.stringify({ jobs: jobs.list() }));
+          return send(res, 'json', 200, JSON.stringify(await jobs.list(jobListQuery(url.searchParams))));
         }
         right('coa');
         const spec = parseJobSpec(await readJson(req, MAX_JOB_BODY));
@@ -329,14 +330,20 @@ export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, 
         const job = await jobs.start(spec, admin.name);
         return send(res, 'json', 202, JSON.stringify(job), { Location: `/api/v1/coa/jobs/${job.id}` });
       }
+      if (id.endsWith('/results')) {
+        allow(['GET']);
+        req.resume();
+        right('read');
+        return send(res, 'json', 200, JSON.stringify(await jobs.results(id.slice(0, -'/results'.length), jobResultQuery(url.searchParams))));
+      }
       allow(['GET', 'DELETE']);
       req.resume();
       if (method === 'DELETE') {
         right('coa');
-        return send(res, 'json', 200, JSON.stringify(jobs.cancel(id)));
+        return send(res, 'json', 200, JSON.stringify(await jobs.cancel(id)));
       }
       right('read');
-      return send(res, 'json', 200, JSON.stringify(jobs.get(id)));
+      return send(res, 'json', 200, JSON.stringify(await jobs.get(id)));
     }
     if (url.pathname !== '/api/v1/coa/audit') throw new OpenMntError('UNKNOWN_CALL', `no call has the path ${url.pathname}`);
     allow(['GET']);
@@ -535,7 +542,7 @@ export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, 
 function ourCallName(pathname: string): string {
   if (pathname === '/api/v1/coa/audit') return 'api/coa/audit';
   if (pathname === '/api/v1/coa/jobs') return 'api/coa/jobs';
-  if (pathname.startsWith('/api/v1/coa/jobs/')) return 'api/coa/jobs/{id}';
+  if (pathname.startsWith('/api/v1/coa/jobs/')) return pathname.endsWith('/results') ? 'api/coa/jobs/{id}/results' : 'api/coa/jobs/{id}';
   return 'api/unknown';
 }
 
