@@ -38,7 +38,13 @@ interface JobView {
   completed: number;
   counts: Record<string, number>;
   durationMs: number | null;
-  results: { nasIp: string; outcome: string; errorCause: number | null; attempts: number }[];
+}
+
+interface ResultView {
+  nasIp: string;
+  outcome: string;
+  errorCause: number | null;
+  attempts: number;
 }
 
 const dir = tempDir('openmnt-coa-bench-');
@@ -60,6 +66,20 @@ async function runJob(api: number): Promise<{ job: JobView; wallMs: number }> {
     if (job.state !== 'running') return { job, wallMs: performance.now() - t0 };
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** Every per-endpoint result of an ended job, read a page at a time as a client would. */
+async function allResults(api: number, id: string): Promise<ResultView[]> {
+  const all: ResultView[] = [];
+  for (let after: number | null = 0; after !== null; ) {
+    const page = (await (await fetch(`http://127.0.0.1:${api}/api/v1/coa/jobs/${id}/results?limit=10000&after=${after}`, { headers: { authorization: AUTH } })).json()) as {
+      results: ResultView[];
+      next: number | null;
+    };
+    all.push(...page.results);
+    after = page.next;
+  }
+  return all;
 }
 
 try {
@@ -108,7 +128,7 @@ try {
   simulators.forEach((s, n) => (s.behaviour = n < silent ? { kind: 'silent' } : n < 2 * silent ? { kind: 'nak', errorCause: 503 } : { kind: 'ack' }));
   const mixed = await runJob(server.apiPort);
   const expected = { silent: (SESSIONS / NAS) * silent, nak: (SESSIONS / NAS) * silent };
-  const wrongResults = mixed.job.results.filter((r) => {
+  const wrongResults = (await allResults(server.apiPort, mixed.job.id)).filter((r) => {
     const n = Number(r.nasIp.split('.')[3]) - 1;
     if (n < silent) return !((r.outcome === 'timeout' && r.attempts === DEFAULT_SENDS) || (r.outcome === 'unreachable' && r.attempts === 0));
     const want = n < 2 * silent ? 'nak' : 'ack';

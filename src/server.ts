@@ -154,6 +154,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
   const coa = new CoaEngine({ config: config.coa, clients: clientTable, store, logger: logger.child({ part: 'coa' }) });
   started.push(() => coa.close());
   const jobs = new JobRunner({ coa, store, config: config.coa, logger: logger.child({ part: 'coa-jobs' }) });
+  await jobs.markInterrupted();
   const admins = AdminDirectory.open(config.api.adminsFile);
   const initialAdmin = await admins.ensureInitialAdmin();
   const metrics = new MetricsRegistry();
@@ -200,6 +201,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     },
     async close() {
       await api.close();
+      await jobs.close();
       await coa.close();
       await radius.close();
       await directory.close();

@@ -200,6 +200,13 @@ export class MntClient {
     return JSON.parse(answer.body) as Record<string, unknown>;
   }
 
+  /** A job's per-endpoint results after the cursor `after` (0: from the first), one page. */
+  async jobResults(id: string, after: number, limit = 1000): Promise<{ results: Record<string, unknown>[]; next: number | null }> {
+    const answer = await this.request('GET', `/api/v1/coa/jobs/${encodeURIComponent(id)}/results?after=${after}&limit=${limit}`, 'application/json');
+    if (answer.status >= 400) throw new CliError(EXIT.failed, `job ${id} results: HTTP ${answer.status}`);
+    return JSON.parse(answer.body) as { results: Record<string, unknown>[]; next: number | null };
+  }
+
   /** CoA: `true` only when the NAS acknowledged (OpenMnT) or ISE reported success. */
   async coa(action: 'Reauth' | 'Disconnect', mac: string, type: number, nasIp: string | null, verifySeconds: number | null = null): Promise<{ results: boolean; detail: Record<string, unknown> | null }> {
     const path = `CoA/${action}/openmnt-cli/${mac}/${type}${nasIp === null ? '' : `/${nasIp}`}`;

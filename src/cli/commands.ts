@@ -447,10 +447,17 @@ async function coaBulk(client: MntClient, v: Values, format: Format): Promise<nu
     const job = await client.job(body);
     const bar = progress(Number(job.total));
     let seen = 0;
+    let after = 0;
     for (;;) {
+      // The state first, then the results: once the state says ended, the results read after it
+      // are all there are. Each poll reads only the results after the last one shown.
       const status = await client.jobStatus(String(job.id));
-      const results = status.results as Outcome[];
-      for (; seen < results.length; seen++) bar.update(seen + 1, results[seen]);
+      for (let full = true; full; ) {
+        const page = await client.jobResults(String(job.id), after, 1000);
+        for (const r of page.results) bar.update(++seen, r as unknown as Outcome);
+        after = page.next ?? after;
+        full = page.results.length === 1000;
+      }
       if (status.state !== 'running') {
         bar.end();
         return summary(status.counts as Record<string, number>, Number(status.durationMs) / 1000);

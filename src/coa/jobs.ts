@@ -3,14 +3,26 @@
  * MAC list, or a combination), optionally just count them (dry run), then act on each endpoint
  * once, asynchronously, paced per NAS and overall so that no switch is flooded: at most
  * `perNasInFlight` outstanding per NAS and `globalInFlight` in all, and, when set, no more than
- * `perNasPerSecond` / `globalPerSecond` started per second. Progress and per-endpoint results are
- * kept with the job; a job can be cancelled (endpoints not yet started are skipped).
+ * `perNasPerSecond` / `globalPerSecond` started per second. A job can be cancelled (endpoints not
+ * yet started are skipped).
+ *
+ * A job lives in the store: its summary from the start, its per-endpoint results written in
+ * batches as endpoints complete. Memory holds only running jobs, and of each only its counters,
+ * the endpoints not yet started and the results not yet written, so a node that runs job after
+ * job of 100,000 endpoints does not grow; a finished job is read back from the store, and its
+ * results a page at a time. Retention prunes finished jobs with the rest of the history.
+ *
+ * A job that was running when its node stopped is not resumed but marked `interrupted`: its
+ * endpoints not yet started were held only in memory, the sessions it selected may have changed
+ * or ended since, and a reauth or port bounce replayed hours later, unasked, on thousands of
+ * endpoints is worse than none. What it did up to its last batch is kept; to finish the work an
+ * admin starts a new job with the same selector.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CoaConfig } from '../config.js';
 import { OpenMntError, isOpenMntError } from '../errors.js';
-import type { SessionQuery, Store } from '../store/index.js';
+import type { CoaJobRecord, CoaJobResultRecord, CoaJobUpdate, NewCoaJobResult, SessionQuery, Store } from '../store/index.js';
 import type { CoaAction, CoaOutcome, CoaService } from './types.js';
 
 export interface JobSelector {
@@ -41,11 +53,15 @@ export interface JobTarget {
   nasIp: string;
 }
 
+/** `unreachable`: not sent, because its NAS left the job's first requests unanswered. */
+export type JobOutcome = CoaOutcome | 'refused' | 'cancelled' | 'unreachable';
+
+export const JOB_OUTCOMES: readonly JobOutcome[] = ['ack', 'nak', 'timeout', 'refused', 'cancelled', 'unreachable'];
+
 export interface JobResult {
   mac: string;
   nasIp: string;
-  /** `unreachable`: not sent, because its NAS left the job's first requests unanswered. */
-  outcome: CoaOutcome | 'refused' | 'cancelled' | 'unreachable';
+  outcome: JobOutcome;
   errorCause: number | null;
   errorCauseText: string | null;
   attempts: number;
@@ -54,28 +70,145 @@ export interface JobResult {
   verified?: boolean;
 }
 
+/** `interrupted`: it was running when the node stopped (see above). */
+export type JobState = 'running' | 'done' | 'cancelled' | 'interrupted';
+
+/** A selector as a job's summary shows it: a MAC list by its length (it may hold 100,000). */
+export type JobSelectorSummary = Omit<JobSelector, 'macs'> & { macCount?: number };
+
+/** A job's summary: what the list, the progress poll and the start answer show. */
 export interface Job {
   id: string;
-  state: 'running' | 'done' | 'cancelled';
+  state: JobState;
   admin: string;
   action: CoaAction;
-  selector: JobSelector;
+  selector: JobSelectorSummary;
   pacing: Pacing;
   total: number;
   completed: number;
-  counts: Record<JobResult['outcome'], number>;
+  counts: Record<JobOutcome, number>;
   createdAt: string;
   finishedAt: string | null;
   durationMs: number | null;
+}
+
+export interface JobListQuery {
+  state?: JobState;
+  /** The `next` of the previous page. */
+  before?: number;
+  limit?: number;
+}
+
+/** Jobs newest first; `next` is null on the last page. */
+export interface JobPage {
+  jobs: Job[];
+  next: number | null;
+}
+
+export interface JobResultQuery {
+  outcome?: JobOutcome;
+  /** The `next` of the previous page. */
+  after?: number;
+  limit?: number;
+}
+
+/**
+ * Results in the order the job recorded them. `next` continues after this page; it is null only
+ * once the job has ended and nothing follows, so a running job can be followed with it.
+ */
+export interface JobResultPage {
   results: JobResult[];
+  next: number | null;
+}
+
+export const JOB_LIST_LIMIT = { default: 50, max: 1000 } as const;
+export const JOB_RESULT_LIMIT = { default: 1000, max: 10_000 } as const;
+
+/** Results are written when this many have gathered, or this long after the first of them. One
+ * transaction per batch instead of per endpoint; the wait bounds how far the store lags behind. */
+const FLUSH_SIZE = 500;
+const FLUSH_AFTER_MS = 250;
+
+/** What memory holds of a running job. */
+interface RunningJob {
+  /** The summary, updated as endpoints complete. */
+  job: Job;
+  started: number;
+  cancel: boolean;
+  /** The node is stopping: start nothing more, record nothing more, save as interrupted. */
+  halt: boolean;
+  /** Results recorded and not yet handed to the store. */
+  buffer: NewCoaJobResult[];
+  flushTimer: NodeJS.Timeout | null;
+  /** The job's store writes, chained so they commit in order. */
+  writing: Promise<void>;
+  /** Ends the job's run at once (on halt). */
+  stop: () => void;
+  /** Settles once the job has ended and its summary is saved. */
+  ended: Promise<void>;
+}
+
+const noCounts = (): Record<JobOutcome, number> => ({ ack: 0, nak: 0, timeout: 0, refused: 0, cancelled: 0, unreachable: 0 });
+
+function view(job: Job): Job {
+  return { ...job, counts: { ...job.counts } };
+}
+
+function fromRecord(r: CoaJobRecord): Job {
+  return {
+    id: r.id,
+    state: r.state,
+    admin: r.admin,
+    action: r.action as CoaAction,
+    selector: r.selector as JobSelectorSummary,
+    pacing: r.pacing as Pacing,
+    total: r.total,
+    completed: r.completed,
+    counts: { ...noCounts(), ...r.counts },
+    createdAt: new Date(r.createdAt).toISOString(),
+    finishedAt: r.finishedAt === null ? null : new Date(r.finishedAt).toISOString(),
+    durationMs: r.durationMs,
+  };
+}
+
+function fromResultRecord(r: CoaJobResultRecord): JobResult {
+  const result: JobResult = {
+    mac: r.mac,
+    nasIp: r.nasIp,
+    outcome: r.outcome as JobOutcome,
+    errorCause: r.errorCause,
+    errorCauseText: r.errorCauseText,
+    attempts: r.attempts,
+    rttMs: r.rttMs,
+    detail: r.detail,
+  };
+  if (r.verified !== null) result.verified = r.verified;
+  return result;
+}
+
+function toResultRecord(r: JobResult): NewCoaJobResult {
+  return {
+    mac: r.mac,
+    nasIp: r.nasIp,
+    outcome: r.outcome,
+    errorCause: r.errorCause,
+    errorCauseText: r.errorCauseText,
+    attempts: r.attempts,
+    rttMs: r.rttMs,
+    detail: r.detail,
+    verified: r.verified ?? null,
+  };
 }
 
 /** Sessions per page when a selector (not a MAC list) is streamed. */
 const SELECT_PAGE = 2000;
 
 export class JobRunner {
-  readonly #jobs = new Map<string, Job & { cancel: boolean }>();
+  readonly #running = new Map<string, RunningJob>();
   readonly #o: { coa: CoaService; store: Store; config: CoaConfig; logger: Logger };
+  #closed = false;
+  /** Results that could not be written (the store failed): logged, and counted here. */
+  #unsaved = 0;
 
   constructor(options: { coa: CoaService; store: Store; config: CoaConfig; logger: Logger }) {
     this.#o = options;
@@ -111,8 +244,19 @@ export class JobRunner {
     return [...targets.values()];
   }
 
-  /** Starts a job in the background and returns it at once (progress is read with `get`). */
+  /**
+   * At start-up, before any job starts: a job the store still has as running belongs to an
+   * earlier run of the node and is marked interrupted. Returns how many.
+   */
+  async markInterrupted(): Promise<number> {
+    const n = await this.#o.store.interruptJobs(Date.now());
+    if (n > 0) this.#o.logger.warn({ jobs: n }, 'CoA jobs that were running when the node stopped are marked interrupted, not resumed');
+    return n;
+  }
+
+  /** Starts a job in the background and returns its summary at once (progress is read with `get`). */
   async start(spec: JobSpec, admin: string): Promise<Job> {
+    if (this.#closed) throw new OpenMntError('UNAVAILABLE', 'CoA jobs are stopping on this node');
     const targets = await this.select(spec.selector);
     const c = this.#o.config;
     const pacing: Pacing = {
@@ -121,67 +265,147 @@ export class JobRunner {
       globalInFlight: spec.pacing?.globalInFlight ?? c.globalInFlight,
       globalPerSecond: spec.pacing?.globalPerSecond ?? c.globalPerSecond,
     };
-    const job = {
+    const { macs, ...filters } = spec.selector;
+    const createdAt = Date.now();
+    const job: Job = {
       id: randomUUID(),
-      state: 'running' as Job['state'],
+      state: 'running',
       admin,
       action: spec.action,
-      selector: spec.selector,
+      selector: macs === undefined ? filters : { ...filters, macCount: macs.length },
       pacing,
       total: targets.length,
       completed: 0,
-      counts: { ack: 0, nak: 0, timeout: 0, refused: 0, cancelled: 0, unreachable: 0 },
-      createdAt: new Date().toISOString(),
-      finishedAt: null as string | null,
-      durationMs: null as number | null,
-      results: [] as JobResult[],
-      cancel: false,
+      counts: noCounts(),
+      createdAt: new Date(createdAt).toISOString(),
+      finishedAt: null,
+      durationMs: null,
     };
-    this.#jobs.set(job.id, job);
+    await this.#o.store.saveJob({ ...job, createdAt, finishedAt: null });
+    const running: RunningJob = {
+      job,
+      started: performance.now(),
+      cancel: false,
+      halt: false,
+      buffer: [],
+      flushTimer: null,
+      writing: Promise.resolve(),
+      stop: () => undefined,
+      ended: Promise.resolve(),
+    };
+    this.#running.set(job.id, running);
     this.#o.logger.info({ job: job.id, admin, action: spec.action, total: job.total, pacing }, 'CoA job started');
-    void this.#run(job, targets, spec.verifyTimeoutMs ?? null);
-    return this.#view(job);
+    running.ended = this.#run(running, targets, spec.verifyTimeoutMs ?? null);
+    return view(job);
   }
 
-  get(id: string): Job {
-    const job = this.#jobs.get(id);
-    if (job === undefined) throw new OpenMntError('NOT_FOUND', `no CoA job ${id}`);
-    return this.#view(job);
+  /** A job's summary: live while it runs, from the store once it has ended. */
+  async get(id: string): Promise<Job> {
+    const running = this.#running.get(id);
+    if (running !== undefined) return view(running.job);
+    const record = await this.#o.store.getJob(id);
+    if (record === null) throw new OpenMntError('NOT_FOUND', `no CoA job ${id}`);
+    return fromRecord(record);
   }
 
-  list(): Job[] {
-    return [...this.#jobs.values()].map((j) => ({ ...this.#view(j), results: [] }));
+  /** Job summaries, newest first, a page at a time. */
+  async list(query: JobListQuery = {}): Promise<JobPage> {
+    const limit = query.limit ?? JOB_LIST_LIMIT.default;
+    const records = await this.#o.store.listJobs({ state: query.state, beforeSeq: query.before, limit });
+    const jobs = records.map((r) => {
+      const running = this.#running.get(r.id);
+      return running === undefined ? fromRecord(r) : view(running.job);
+    });
+    return { jobs, next: records.length === limit ? records[records.length - 1]!.seq : null };
   }
 
-  cancel(id: string): Job {
-    const job = this.#jobs.get(id);
-    if (job === undefined) throw new OpenMntError('NOT_FOUND', `no CoA job ${id}`);
-    job.cancel = true;
-    return this.#view(job);
+  /** A job's per-endpoint results, a page at a time, optionally of one outcome. */
+  async results(id: string, query: JobResultQuery = {}): Promise<JobResultPage> {
+    const limit = query.limit ?? JOB_RESULT_LIMIT.default;
+    const running = this.#running.get(id);
+    // What a running job has recorded so far is written first, so the page shows it.
+    if (running !== undefined) await this.#flush(running);
+    else if ((await this.#o.store.getJob(id)) === null) throw new OpenMntError('NOT_FOUND', `no CoA job ${id}`);
+    const records = await this.#o.store.jobResults({ jobId: id, outcome: query.outcome, afterId: query.after, limit });
+    const last = records.length > 0 ? records[records.length - 1]!.id : (query.after ?? 0);
+    return { results: records.map(fromResultRecord), next: running !== undefined || records.length === limit ? last : null };
   }
 
-  /** Resolves when the job has ended (tests, benchmarks). */
+  /** Cancels a running job (endpoints not yet started are skipped); an ended job is answered as it is. */
+  async cancel(id: string): Promise<Job> {
+    const running = this.#running.get(id);
+    if (running === undefined) return this.get(id);
+    running.cancel = true;
+    return view(running.job);
+  }
+
+  /** Resolves when the job has ended and is saved (tests, benchmarks). */
   async wait(id: string): Promise<Job> {
-    for (;;) {
-      const job = this.get(id);
-      if (job.state !== 'running') return job;
-      await new Promise((r) => setTimeout(r, 20));
+    await this.#running.get(id)?.ended;
+    return this.get(id);
+  }
+
+  /** What memory holds: running jobs and their results not yet written (metrics, tests). */
+  held(): { jobs: number; bufferedResults: number; unsavedResults: number } {
+    let bufferedResults = 0;
+    for (const r of this.#running.values()) bufferedResults += r.buffer.length;
+    return { jobs: this.#running.size, bufferedResults, unsavedResults: this.#unsaved };
+  }
+
+  /**
+   * For shutdown: running jobs start nothing more and are saved as interrupted with what they
+   * have recorded; CoAs already sent are not waited for (their audit records still tell). New
+   * jobs are refused from now on.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const running = [...this.#running.values()];
+    for (const r of running) {
+      r.halt = true;
+      r.stop();
     }
+    await Promise.all(running.map((r) => r.ended));
   }
 
-  #view(job: Job & { cancel: boolean }): Job {
-    const { cancel: _cancel, ...rest } = job;
-    return { ...rest, counts: { ...rest.counts }, results: [...rest.results] };
+  /**
+   * Hands the buffered results and the job's progress (plus `final`, when it ends) to the store
+   * in one write, after the job's earlier writes. Resolves with whether it was saved; a failed
+   * write is logged and its results counted as unsaved, never thrown into the job.
+   */
+  #flush(running: RunningJob, final?: CoaJobUpdate): Promise<boolean> {
+    if (running.flushTimer !== null) {
+      clearTimeout(running.flushTimer);
+      running.flushTimer = null;
+    }
+    const { job } = running;
+    const results = running.buffer;
+    if (results.length === 0 && final === undefined) return running.writing.then(() => true);
+    running.buffer = [];
+    const update: CoaJobUpdate = { completed: job.completed, counts: { ...job.counts }, ...final };
+    const saved = running.writing.then(() =>
+      this.#o.store.appendJobResults(job.id, results, update).then(
+        () => true,
+        (err: unknown) => {
+          this.#unsaved += results.length;
+          this.#o.logger.error({ err, job: job.id, results: results.length }, 'CoA job results could not be saved');
+          return false;
+        },
+      ),
+    );
+    running.writing = saved.then(() => undefined);
+    return saved;
   }
 
-  async #run(job: Job & { cancel: boolean }, targets: JobTarget[], verifyTimeoutMs: number | null): Promise<void> {
-    const started = performance.now();
+  async #run(running: RunningJob, targets: JobTarget[], verifyTimeoutMs: number | null): Promise<void> {
+    const { job } = running;
     const queues = new Map<string, JobTarget[]>();
     for (const t of targets) {
       const q = queues.get(t.nasIp);
       if (q) q.push(t);
       else queues.set(t.nasIp, [t]);
     }
+    // The queues are the pending work from here on; the list is not kept beside them.
+    targets = [];
     const inFlight = new Map<string, number>();
     // A NAS whose requests time out is sent nothing new until it answers; if its whole first wave
     // times out with no answer at all, the rest of its endpoints are not sent (each would wait the
@@ -193,18 +417,22 @@ export class JobRunner {
     let globalNextAt = 0;
     const p = job.pacing;
     const record = (result: JobResult) => {
-      job.results.push(result);
       job.counts[result.outcome]++;
       job.completed++;
+      running.buffer.push(toResultRecord(result));
+      if (running.buffer.length >= FLUSH_SIZE) void this.#flush(running);
+      else running.flushTimer ??= setTimeout(() => void this.#flush(running), FLUSH_AFTER_MS);
     };
 
     await new Promise<void>((resolve) => {
+      running.stop = resolve;
       let timer: NodeJS.Timeout | null = null;
       const pump = () => {
         timer = null;
+        if (running.halt) return;
         const now = performance.now();
         let wakeAt = Number.POSITIVE_INFINITY;
-        if (job.cancel) {
+        if (running.cancel) {
           for (const q of queues.values()) for (const t of q.splice(0)) record({ ...t, outcome: 'cancelled', errorCause: null, errorCauseText: null, attempts: 0, rttMs: null, detail: null });
         }
         for (const [nas, q] of queues) {
@@ -233,6 +461,7 @@ export class JobRunner {
             if (p.globalPerSecond > 0) globalNextAt = Math.max(now, globalNextAt) + 1000 / p.globalPerSecond;
             progressed = true;
             void this.#one(job, target, verifyTimeoutMs).then((result) => {
+              if (running.halt) return;
               if (result.outcome === 'timeout') timeouts.set(nas, (timeouts.get(nas) ?? 0) + 1);
               else if (result.outcome === 'ack' || result.outcome === 'nak') answered.add(nas);
               record(result);
@@ -249,10 +478,15 @@ export class JobRunner {
       pump();
     });
 
-    job.state = job.cancel ? 'cancelled' : 'done';
-    job.finishedAt = new Date().toISOString();
-    job.durationMs = Math.round(performance.now() - started);
-    this.#o.logger.info({ job: job.id, counts: job.counts, durationMs: job.durationMs }, 'CoA job ended');
+    const finishedAt = Date.now();
+    job.state = running.halt && job.completed < job.total ? 'interrupted' : running.cancel ? 'cancelled' : 'done';
+    job.finishedAt = new Date(finishedAt).toISOString();
+    job.durationMs = Math.round(performance.now() - running.started);
+    const saved = await this.#flush(running, { state: job.state, finishedAt, durationMs: job.durationMs });
+    // Once saved, the store answers for the job; unsaved, memory keeps its summary (not its
+    // results) so that it is not reported running for ever.
+    if (saved) this.#running.delete(job.id);
+    this.#o.logger.info({ job: job.id, state: job.state, counts: job.counts, durationMs: job.durationMs, saved }, 'CoA job ended');
   }
 
   async #one(job: Job, target: JobTarget, verifyTimeoutMs: number | null): Promise<JobResult> {

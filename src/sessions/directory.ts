@@ -8,7 +8,7 @@
  * packets; when idle, a packet is written alone with no added wait.
  */
 import type { Logger } from 'pino';
-import type { AccountingWrite, AuthWrite, Store, WriteResult } from '../store/index.js';
+import type { AccountingWrite, AuthWrite, PruneResult, Store, WriteResult } from '../store/index.js';
 import { CommitHealth, type CommitState } from './health.js';
 
 /** Batches handed to the store and not yet committed, at most. A store that commits on another
@@ -174,10 +174,13 @@ export class SessionDirectory {
     return closed;
   }
 
-  async prune(): Promise<void> {
+  /** Deletes history older than the retention: records, closed sessions, the CoA audit log, and
+   * finished bulk CoA jobs with their per-endpoint results. Returns what it removed. */
+  async prune(): Promise<PruneResult> {
     const cutoff = this.#now() - this.#o.retentionDays * 86_400_000;
     const result = await this.#o.store.prune(cutoff);
     this.#o.logger.info({ ...result, olderThan: new Date(cutoff).toISOString() }, 'retention prune done');
+    return result;
   }
 
   /** A write arrives: if none was waiting, the stall clock starts now. */

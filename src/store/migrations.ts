@@ -46,18 +46,61 @@ const MIGRATIONS: readonly ((db: Database) => void)[] = [
     // One row rewritten by the commit probe that tells when a failing store can commit again.
     db.exec('CREATE TABLE store_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL)');
   },
+  (db) => {
+    // Bulk CoA jobs: a finished job lives here only, not in the node's memory. `seq` orders the
+    // list and pages it; results refer to it (an integer, not the 36-character id, on every one
+    // of a job's possibly 100,000 rows). AUTOINCREMENT: a pruned job's seq is never given again,
+    // so a result left behind by an interrupted prune can never be taken for a newer job's.
+    db.exec(`
+      CREATE TABLE coa_jobs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL,
+        admin TEXT NOT NULL,
+        action TEXT NOT NULL,
+        selector TEXT NOT NULL,
+        pacing TEXT NOT NULL,
+        total INTEGER NOT NULL,
+        completed INTEGER NOT NULL,
+        counts TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        duration_ms INTEGER
+      );
+      CREATE INDEX coa_jobs_finished ON coa_jobs (finished_at);
+      CREATE INDEX coa_jobs_state ON coa_jobs (state);
+      CREATE TABLE coa_job_results (
+        id INTEGER PRIMARY KEY,
+        job_seq INTEGER NOT NULL,
+        mac TEXT NOT NULL,
+        nas_ip TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        error_cause INTEGER,
+        error_cause_text TEXT,
+        attempts INTEGER NOT NULL,
+        rtt_ms REAL,
+        detail TEXT,
+        verified INTEGER
+      );
+      -- A job's results in order, and those of one outcome in order (each index ends in the rowid).
+      CREATE INDEX coa_job_results_job ON coa_job_results (job_seq);
+      CREATE INDEX coa_job_results_outcome ON coa_job_results (job_seq, outcome);
+    `);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-export function migrate(db: Database): void {
+/** Brings the schema to `target` (the current version; an earlier one builds the database an
+ * older release left, for the test that upgrades it). */
+export function migrate(db: Database, target = SCHEMA_VERSION): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > SCHEMA_VERSION) {
     throw new Error(`database schema version ${current} is newer than this OpenMnT (${SCHEMA_VERSION})`);
   }
-  if (current === SCHEMA_VERSION) return;
+  if (current >= target) return;
   db.transaction(() => {
-    for (let v = current; v < SCHEMA_VERSION; v++) MIGRATIONS[v]!(db);
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    for (let v = current; v < target; v++) MIGRATIONS[v]!(db);
+    db.pragma(`user_version = ${target}`);
   })();
 }

@@ -9,6 +9,7 @@ import Database, { type Statement } from 'better-sqlite3';
 import { OpenMntError } from '../errors.js';
 import { prepareDatabaseFiles } from './files.js';
 import { migrate } from './migrations.js';
+import { SqliteJobTables } from './sqlite-jobs.js';
 import {
   ACCOUNTING_COLUMNS,
   AUTH_COLUMNS,
@@ -28,9 +29,16 @@ import type {
   CoaAuditQuery,
   CoaAuditRecord,
   EndpointLocation,
+  CoaJobQuery,
+  CoaJobRecord,
+  CoaJobResultQuery,
+  CoaJobResultRecord,
+  CoaJobUpdate,
   NewAccountingRecord,
   NewAuthRecord,
   NewCoaAuditRecord,
+  NewCoaJob,
+  NewCoaJobResult,
   Session,
   SessionFilters,
   SessionIdentity,
@@ -88,6 +96,7 @@ export class SqliteStore implements Store {
   readonly #queries = new Map<string, Statement>();
   readonly #updates = new Map<number, Statement>();
   readonly #closes = new Map<number, Statement>();
+  readonly #jobs: SqliteJobTables;
 
   constructor(options: SqliteStoreOptions) {
     try {
@@ -114,6 +123,7 @@ export class SqliteStore implements Store {
     db.pragma('temp_store = MEMORY');
     db.pragma('busy_timeout = 5000');
     this.#s = prepare(db);
+    this.#jobs = new SqliteJobTables(db);
     this.#active = (db.prepare('SELECT COUNT(*) AS n FROM sessions_active').get() as { n: number }).n;
   }
 
@@ -481,6 +491,41 @@ export class SqliteStore implements Store {
     return (this.#statement(sql).all(...params, query.limit) as Row[]).map(toCoaAudit);
   }
 
+  async saveJob(job: NewCoaJob): Promise<void> {
+    this.#open();
+    storeFailure('saving a CoA job', () => this.#jobs.save(job));
+  }
+
+  async updateJob(id: string, update: CoaJobUpdate): Promise<void> {
+    this.#open();
+    storeFailure('updating a CoA job', () => this.#jobs.update(id, update));
+  }
+
+  async appendJobResults(id: string, results: NewCoaJobResult[], update: CoaJobUpdate): Promise<void> {
+    this.#open();
+    storeFailure('saving CoA job results', () => this.#jobs.append(id, results, update));
+  }
+
+  async getJob(id: string): Promise<CoaJobRecord | null> {
+    this.#open();
+    return this.#jobs.get(id);
+  }
+
+  async listJobs(query: CoaJobQuery): Promise<CoaJobRecord[]> {
+    this.#open();
+    return this.#jobs.list(query);
+  }
+
+  async jobResults(query: CoaJobResultQuery): Promise<CoaJobResultRecord[]> {
+    this.#open();
+    return this.#jobs.results(query);
+  }
+
+  async interruptJobs(at: number): Promise<number> {
+    this.#open();
+    return this.#jobs.interrupt(at);
+  }
+
   async prune(olderThan: number): Promise<PruneResult> {
     this.#open();
     const chunked = (table: string, column: string) => {
@@ -493,12 +538,12 @@ export class SqliteStore implements Store {
         if (n < PRUNE_CHUNK) return total;
       }
     };
-    return {
-      accountingRecords: chunked('accounting_records', 'received_at'),
-      authRecords: chunked('auth_records', 'received_at'),
-      closedSessions: chunked('sessions_closed', 'closed_at'),
-      coaAudit: chunked('coa_audit', 'at'),
-    };
+    const accountingRecords = chunked('accounting_records', 'received_at');
+    const authRecords = chunked('auth_records', 'received_at');
+    const closedSessions = chunked('sessions_closed', 'closed_at');
+    const coaAudit = chunked('coa_audit', 'at');
+    const jobs = this.#jobs.prune(olderThan);
+    return { accountingRecords, authRecords, closedSessions, coaAudit, coaJobs: jobs.jobs, coaJobResults: jobs.results };
   }
 
   async stats(): Promise<StoreStats> {
@@ -517,6 +562,16 @@ export class SqliteStore implements Store {
     this.#closed = true;
     if (!this.#db.readonly) this.#db.pragma('wal_checkpoint(TRUNCATE)');
     this.#db.close();
+  }
+}
+
+/** Runs a write; an error that is not already ours becomes STORE_FAILED saying what failed. */
+function storeFailure(what: string, write: () => void): void {
+  try {
+    write();
+  } catch (cause) {
+    if (cause instanceof OpenMntError) throw cause;
+    throw new OpenMntError('STORE_FAILED', `${what} failed: ${(cause as Error).message}`, { cause });
   }
 }
 

@@ -267,6 +267,9 @@ export interface PruneResult {
   authRecords: number;
   closedSessions: number;
   coaAudit: number;
+  /** Finished bulk CoA jobs removed, and their per-endpoint results with them. */
+  coaJobs: number;
+  coaJobResults: number;
 }
 
 /** One CoA as the audit log keeps it: who asked, for which endpoint and session, what the NAS did. */
@@ -307,6 +310,72 @@ export interface CoaAuditQuery {
   until?: number;
   /** Keyset paging, newest first: records with id below this. */
   beforeId?: number;
+  limit: number;
+}
+
+/**
+ * Where a bulk CoA job stands. `interrupted`: it was running when its node stopped; it is not
+ * resumed (see coa/jobs.ts).
+ */
+export type CoaJobState = 'running' | 'done' | 'cancelled' | 'interrupted';
+
+/** A bulk CoA job's summary as the store keeps it; its per-endpoint results are kept apart. */
+export interface CoaJobRecord {
+  id: string;
+  /** Assigned by the store, ascending in the order jobs were saved: the list's paging cursor. */
+  seq: number;
+  state: CoaJobState;
+  admin: string;
+  /** What the job sends, what it selected and how it was paced: kept as given, not interpreted. */
+  action: object;
+  selector: object;
+  pacing: object;
+  total: number;
+  completed: number;
+  /** Endpoints per outcome. */
+  counts: Record<string, number>;
+  createdAt: number;
+  finishedAt: number | null;
+  durationMs: number | null;
+}
+
+export type NewCoaJob = Omit<CoaJobRecord, 'seq'>;
+
+/** What changes as a job runs and ends. */
+export type CoaJobUpdate = Partial<Pick<CoaJobRecord, 'state' | 'completed' | 'counts' | 'finishedAt' | 'durationMs'>>;
+
+/** What a job did to one endpoint. */
+export interface CoaJobResultRecord {
+  /** Ascending in the order the job recorded results: the paging cursor. */
+  id: number;
+  jobId: string;
+  mac: string;
+  nasIp: string;
+  /** `ack`, `nak`, `timeout`, `refused`, `cancelled` or `unreachable`. */
+  outcome: string;
+  errorCause: number | null;
+  errorCauseText: string | null;
+  attempts: number;
+  rttMs: number | null;
+  detail: string | null;
+  /** Whether the endpoint came back after the CoA; null when verification was not asked for. */
+  verified: boolean | null;
+}
+
+export type NewCoaJobResult = Omit<CoaJobResultRecord, 'id' | 'jobId'>;
+
+export interface CoaJobQuery {
+  state?: CoaJobState;
+  /** Keyset paging, newest first: jobs with seq below this. */
+  beforeSeq?: number;
+  limit: number;
+}
+
+export interface CoaJobResultQuery {
+  jobId: string;
+  outcome?: string;
+  /** Keyset paging, in recording order: results with id above this. */
+  afterId?: number;
   limit: number;
 }
 
@@ -377,7 +446,29 @@ export interface Store {
   /** The CoA audit log, newest first, filtered. */
   coaAudit(query: CoaAuditQuery): Promise<CoaAuditRecord[]>;
 
-  /** Deletes records and closed sessions older than the cut-off. */
+  /** Records a new bulk CoA job (its id must be new). */
+  saveJob(job: NewCoaJob): Promise<void>;
+
+  /** Changes a job's state or progress; NOT_FOUND when no such job is kept. */
+  updateJob(id: string, update: CoaJobUpdate): Promise<void>;
+
+  /** Appends per-endpoint results of a job and its progress in one transaction, so the counts
+   * kept never disagree with the results kept. NOT_FOUND (nothing written) when no such job. */
+  appendJobResults(id: string, results: NewCoaJobResult[], update: CoaJobUpdate): Promise<void>;
+
+  getJob(id: string): Promise<CoaJobRecord | null>;
+
+  /** Jobs, newest first, a page at a time. */
+  listJobs(query: CoaJobQuery): Promise<CoaJobRecord[]>;
+
+  /** A job's per-endpoint results in recording order, a page at a time. */
+  jobResults(query: CoaJobResultQuery): Promise<CoaJobResultRecord[]>;
+
+  /** Marks every job still `running` as `interrupted`, finished at `at`; returns how many. For
+   * start-up: no job of an earlier run of the node is running any more. */
+  interruptJobs(at: number): Promise<number>;
+
+  /** Deletes records, closed sessions and jobs finished before the cut-off (with their results). */
   prune(olderThan: number): Promise<PruneResult>;
 
   stats(): Promise<StoreStats>;

@@ -20,7 +20,14 @@ import type {
   CoaAuditQuery,
   CoaAuditRecord,
   EndpointLocation,
+  CoaJobQuery,
+  CoaJobRecord,
+  CoaJobResultQuery,
+  CoaJobResultRecord,
+  CoaJobUpdate,
   NewCoaAuditRecord,
+  NewCoaJob,
+  NewCoaJobResult,
   Session,
   SessionFilters,
   SessionQuery,
@@ -171,6 +178,27 @@ export class WorkerStore implements Store {
   }
   coaAudit(query: CoaAuditQuery): Promise<CoaAuditRecord[]> {
     return this.#read('coaAudit', query);
+  }
+  saveJob(job: NewCoaJob): Promise<void> {
+    return this.#writer.call('saveJob', job);
+  }
+  updateJob(id: string, update: CoaJobUpdate): Promise<void> {
+    return this.#writer.call('updateJob', id, update);
+  }
+  appendJobResults(id: string, results: NewCoaJobResult[], update: CoaJobUpdate): Promise<void> {
+    return this.#writer.call('appendJobResults', id, results, update);
+  }
+  getJob(id: string): Promise<CoaJobRecord | null> {
+    return this.#read('getJob', id);
+  }
+  listJobs(query: CoaJobQuery): Promise<CoaJobRecord[]> {
+    return this.#read('listJobs', query);
+  }
+  jobResults(query: CoaJobResultQuery): Promise<CoaJobResultRecord[]> {
+    return this.#read('jobResults', query);
+  }
+  interruptJobs(at: number): Promise<number> {
+    return this.#writer.call('interruptJobs', at);
   }
   prune(olderThan: number): Promise<PruneResult> {
     return this.#writer.call('prune', olderThan);

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Job } from '../../src/coa/index.js';
+import type { Job, JobPage, JobResultPage } from '../../src/coa/index.js';
 import { NasSimulator } from '../helpers/nas-simulator.js';
 import { needTool } from '../helpers/tools.js';
 import { SECRET as RADIUS_SECRET, startTestServer, type TestServer } from '../helpers/server.js';
@@ -97,9 +97,17 @@ describe('bulk CoA jobs', { skip }, () => {
     const { json } = await post(server, { selector: { identityGroup: 'Workstations' }, action: 'reauth' });
     const job = await server.jobs.wait(json.id as string);
     assert.deepEqual(job.counts, { ack: 6, nak: 6, timeout: 6, refused: 0, cancelled: 0, unreachable: 0 });
-    const nak = job.results.find((r) => r.outcome === 'nak')!;
-    assert.equal(nak.errorCause, 503);
-    assert.ok(job.results.filter((r) => r.outcome === 'timeout').every((r) => r.attempts === FAST.maxAttempts));
+    assert.equal('results' in job, false, 'the summary carries no per-endpoint results');
+    const results = async (query: string) => JSON.parse((await get(server, `/api/v1/coa/jobs/${job.id}/results${query}`, { as: 'helpdesk-admin' })).body) as JobResultPage;
+    const all = await results('');
+    assert.equal(all.results.length, 18);
+    assert.equal(all.next, null, 'an ended job: nothing follows');
+    const naks = await results('?outcome=nak');
+    assert.equal(naks.results.length, 6);
+    assert.ok(naks.results.every((r) => r.outcome === 'nak' && r.errorCause === 503 && r.nasIp === '127.0.0.12'));
+    const timeouts = (await results('?outcome=timeout')).results;
+    assert.equal(timeouts.length, 6);
+    assert.ok(timeouts.every((r) => r.attempts === FAST.maxAttempts));
     assert.ok(job.durationMs! < 3000, 'within the retransmit budget');
   });
 
@@ -113,6 +121,47 @@ describe('bulk CoA jobs', { skip }, () => {
     assert.equal(job.state, 'cancelled');
     assert.ok(job.counts.cancelled > 0 && job.counts.ack > 0, JSON.stringify(job.counts));
     assert.equal(job.completed, job.total);
+  });
+
+  test('the list is paged newest first with a stable cursor; results page with after; a MAC list shows as its length', async () => {
+    for (const s of nas) s.behaviour = { kind: 'ack' };
+    const macs = ENDPOINTS.slice(0, 5).map((e) => e.mac);
+    const { json } = await post(server, { selector: { macs }, action: 'reauth' });
+    assert.deepEqual(json.selector, { macCount: 5 }, 'the start answer does not echo the MAC list');
+    await server.jobs.wait(json.id as string);
+    const list = async (query: string) => JSON.parse((await get(server, `/api/v1/coa/jobs${query}`)).body) as JobPage;
+    const everything = (await list('?limit=1000')).jobs.map((j) => j.id);
+    assert.equal(everything[0], json.id, 'newest first');
+    const first = await list('?limit=2');
+    assert.deepEqual(first.jobs.map((j) => j.id), everything.slice(0, 2));
+    assert.equal('results' in first.jobs[0]!, false);
+    // A job started between two pages does not shift the next page.
+    const { json: newer } = await post(server, { selector: { macs: [ENDPOINTS[0]!.mac] }, action: 'reauth' });
+    await server.jobs.wait(newer.id as string);
+    const second = await list(`?limit=2&before=${first.next!}`);
+    assert.deepEqual(second.jobs.map((j) => j.id), everything.slice(2, 4));
+    const pages: string[] = [];
+    for (let page = await list('?limit=3'); ; page = await list(`?limit=3&before=${page.next!}`)) {
+      pages.push(...page.jobs.map((j) => j.id));
+      if (page.next === null) break;
+    }
+    assert.deepEqual(pages, [newer.id, ...everything]);
+    const seen: string[] = [];
+    let after = 0;
+    for (;;) {
+      const page = JSON.parse((await get(server, `/api/v1/coa/jobs/${json.id as string}/results?limit=2&after=${after}`)).body) as JobResultPage;
+      seen.push(...page.results.map((r) => r.mac));
+      if (page.next === null) break;
+      after = page.next;
+    }
+    assert.deepEqual(seen.sort(), [...macs].sort());
+    for (const bad of ['?limit=0', '?limit=1001', '?before=x', '?state=sleeping', '?limt=5', '?limit=1&limit=2']) {
+      assert.equal((await get(server, `/api/v1/coa/jobs${bad}`)).status, 400, bad);
+    }
+    for (const bad of ['?outcome=maybe', '?after=-1', '?limit=10001', '?before=1']) {
+      assert.equal((await get(server, `/api/v1/coa/jobs/${json.id as string}/results${bad}`)).status, 400, bad);
+    }
+    assert.equal((await get(server, '/api/v1/coa/jobs/no-such-job/results')).status, 404);
   });
 
   test('helpdesk may not start jobs; malformed job requests get 400', async () => {

@@ -4,7 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { startStore, type AccountingWrite, type AuthWrite, type SessionChange, type Store } from '../../src/store/index.js';
+import Database from 'better-sqlite3';
+import { startStore, SCHEMA_VERSION, type AccountingWrite, type AuthWrite, type NewCoaJob, type NewCoaJobResult, type SessionChange, type Store } from '../../src/store/index.js';
+import { migrate } from '../../src/store/migrations.js';
 
 let dir: string;
 let store: Store;
@@ -289,9 +291,164 @@ describe('queries and maintenance', () => {
     assert.deepEqual(stale.map((s) => s.acctSessionId), ['st1']);
     await store.closeSessions({ ids: [stale[0]!.id] }, 'stale', cut - 10);
     const pruned = await store.prune(cut);
-    assert.deepEqual(pruned, { accountingRecords: 1, authRecords: 0, closedSessions: 1, coaAudit: 0 });
+    assert.deepEqual(pruned, { accountingRecords: 1, authRecords: 0, closedSessions: 1, coaAudit: 0, coaJobs: 0, coaJobResults: 0 });
     const stats = await store.stats();
     assert.equal(stats.accountingRecords, 2);
     assert.equal(stats.closedSessions, 1);
+  });
+});
+
+function job(id: string, fields: Partial<NewCoaJob> = {}): NewCoaJob {
+  return {
+    id,
+    state: 'running',
+    admin: 'ops',
+    action: { action: 'reauth', type: 'default' },
+    selector: { nasIp: '10.0.0.1' },
+    pacing: { perNasInFlight: 5, perNasPerSecond: 0, globalInFlight: 100, globalPerSecond: 0 },
+    total: 0,
+    completed: 0,
+    counts: { ack: 0, nak: 0 },
+    createdAt: (clock += 1000),
+    finishedAt: null,
+    durationMs: null,
+    ...fields,
+  };
+}
+
+function result(i: number, outcome = 'ack'): NewCoaJobResult {
+  const hex = i.toString(16).padStart(4, '0');
+  return {
+    mac: `AC:00:00:00:${hex.slice(0, 2)}:${hex.slice(2)}`,
+    nasIp: '10.0.0.1',
+    outcome,
+    errorCause: outcome === 'nak' ? 503 : null,
+    errorCauseText: outcome === 'nak' ? 'Session Context Not Found' : null,
+    attempts: 1,
+    rttMs: 1.5,
+    detail: null,
+    verified: i === 0 ? true : null,
+  };
+}
+
+describe('bulk CoA jobs', () => {
+  test('a job is saved, its results appended with its progress in one write, read back page by page', async () => {
+    await store.saveJob(job('j1', { total: 2500 }));
+    const outcomes = (i: number) => (i % 5 === 0 ? 'nak' : 'ack');
+    for (let start = 0; start < 2500; start += 1000) {
+      const batch = Array.from({ length: Math.min(1000, 2500 - start) }, (_, k) => result(start + k, outcomes(start + k)));
+      await store.appendJobResults('j1', batch, { completed: start + batch.length, counts: { ack: 0, nak: 0 } });
+    }
+    const finishedAt = clock;
+    await store.updateJob('j1', { state: 'done', finishedAt, durationMs: 1234, counts: { ack: 2000, nak: 500 } });
+    const saved = await store.getJob('j1');
+    assert.deepEqual(
+      { ...saved, seq: 0 },
+      { ...job('j1', { total: 2500 }), createdAt: saved!.createdAt, seq: 0, state: 'done', completed: 2500, finishedAt, durationMs: 1234, counts: { ack: 2000, nak: 500 } },
+    );
+    assert.equal(await store.getJob('nope'), null);
+
+    const macs: string[] = [];
+    let afterId = 0;
+    for (;;) {
+      const page = await store.jobResults({ jobId: 'j1', afterId, limit: 700 });
+      if (page.length === 0) break;
+      assert.ok(page[0]!.id > afterId, 'ascending after the cursor');
+      macs.push(...page.map((r) => r.mac));
+      afterId = page[page.length - 1]!.id;
+    }
+    assert.deepEqual(macs, Array.from({ length: 2500 }, (_, i) => result(i).mac), 'every result once, in recording order');
+    const first = (await store.jobResults({ jobId: 'j1', limit: 1 }))[0]!;
+    assert.deepEqual({ ...first, id: 0 }, { ...result(0, 'nak'), id: 0, jobId: 'j1' });
+    const naks = await store.jobResults({ jobId: 'j1', outcome: 'nak', limit: 10_000 });
+    assert.equal(naks.length, 500);
+    assert.ok(naks.every((r) => r.outcome === 'nak' && r.errorCause === 503 && r.verified !== false));
+    const nakPage = await store.jobResults({ jobId: 'j1', outcome: 'nak', afterId: naks[99]!.id, limit: 50 });
+    assert.deepEqual(nakPage.map((r) => r.id), naks.slice(100, 150).map((r) => r.id));
+    assert.deepEqual(await store.jobResults({ jobId: 'nope', limit: 10 }), []);
+  });
+
+  test('writes to an unknown job are refused whole; a job id is kept once', async () => {
+    await assert.rejects(store.appendJobResults('ghost', [result(1)], { completed: 1 }), { code: 'NOT_FOUND' });
+    await assert.rejects(store.updateJob('ghost', { state: 'done' }), { code: 'NOT_FOUND' });
+    await store.saveJob(job('twice'));
+    await assert.rejects(store.saveJob(job('twice')), { code: 'ALREADY_EXISTS' });
+    // A result that breaks a constraint takes its batch and the progress with it.
+    const broken = { ...result(2), mac: null as unknown as string };
+    await assert.rejects(store.appendJobResults('twice', [result(1), broken], { completed: 2 }), { code: 'STORE_FAILED' });
+    assert.equal((await store.getJob('twice'))?.completed, 0);
+    assert.deepEqual(await store.jobResults({ jobId: 'twice', limit: 10 }), []);
+  });
+
+  test('the job list pages newest first; a job saved between pages does not move the cursor; state filters', async () => {
+    for (let i = 0; i < 7; i++) await store.saveJob(job(`l${i}`, i % 2 === 0 ? { state: 'done', finishedAt: clock } : {}));
+    const first = await store.listJobs({ limit: 3 });
+    assert.deepEqual(first.map((j) => j.id), ['l6', 'l5', 'l4']);
+    await store.saveJob(job('l7'));
+    const second = await store.listJobs({ limit: 3, beforeSeq: first[2]!.seq });
+    assert.deepEqual(second.map((j) => j.id), ['l3', 'l2', 'l1']);
+    assert.deepEqual((await store.listJobs({ limit: 3, beforeSeq: second[2]!.seq })).map((j) => j.id), ['l0']);
+    assert.deepEqual((await store.listJobs({ limit: 10, state: 'running' })).map((j) => j.id), ['l7', 'l5', 'l3', 'l1']);
+  });
+
+  test('jobs running when the node stopped are marked interrupted, not the ended ones', async () => {
+    await store.saveJob(job('was-running', { total: 10 }));
+    await store.appendJobResults('was-running', [result(1), result(2)], { completed: 2, counts: { ack: 2, nak: 0 } });
+    await store.saveJob(job('ended', { state: 'done', finishedAt: clock, durationMs: 5 }));
+    await store.close();
+    store = await open(path());
+    assert.equal(await store.interruptJobs(clock + 1), 1);
+    const interrupted = await store.getJob('was-running');
+    assert.equal(interrupted?.state, 'interrupted');
+    assert.equal(interrupted?.finishedAt, clock + 1);
+    assert.equal(interrupted?.completed, 2, 'what it did before it stopped is kept');
+    assert.equal((await store.jobResults({ jobId: 'was-running', limit: 10 })).length, 2);
+    assert.equal((await store.getJob('ended'))?.state, 'done');
+    assert.equal(await store.interruptJobs(clock + 2), 0);
+  });
+
+  test('prune removes jobs finished before the cut-off with all their results; running and newer ones stay', async () => {
+    const many = Array.from({ length: 12_000 }, (_, i) => result(i));
+    await store.saveJob(job('old', { state: 'done', finishedAt: clock }));
+    await store.appendJobResults('old', many, { completed: many.length });
+    await store.saveJob(job('old-cancelled', { state: 'cancelled', finishedAt: clock }));
+    await store.appendJobResults('old-cancelled', many.slice(0, 3), { completed: 3 });
+    await store.saveJob(job('long-running'));
+    await store.appendJobResults('long-running', many.slice(0, 4), { completed: 4 });
+    const cut = clock + 1;
+    await store.saveJob(job('recent', { state: 'done', finishedAt: cut + 10 }));
+    await store.appendJobResults('recent', many.slice(0, 5), { completed: 5 });
+    const pruned = await store.prune(cut);
+    assert.equal(pruned.coaJobs, 2);
+    assert.equal(pruned.coaJobResults, 12_003);
+    assert.equal(await store.getJob('old'), null);
+    assert.deepEqual(await store.jobResults({ jobId: 'old', limit: 10 }), []);
+    assert.equal((await store.jobResults({ jobId: 'long-running', limit: 10 })).length, 4);
+    assert.equal((await store.jobResults({ jobId: 'recent', limit: 10 })).length, 5);
+    assert.deepEqual((await store.listJobs({ limit: 10 })).map((j) => j.id), ['recent', 'long-running']);
+    assert.equal((await store.prune(cut)).coaJobResults, 0);
+  });
+
+  test('a database of the previous schema version is upgraded in place: its data kept, jobs then kept too', async () => {
+    await store.close();
+    const file = join(dir, 'previous.db');
+    const db = new Database(file);
+    migrate(db, SCHEMA_VERSION - 1);
+    db.prepare(
+      "INSERT INTO coa_audit (at, admin, origin, job_id, mac, action, action_type, outcome, attempts) VALUES (1, 'ops', 'job', 'old-job', 'AA:00:00:00:00:01', 'reauth', 'default', 'ack', 1)",
+    ).run();
+    assert.equal((db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'coa_jobs'").get() as { n: number }).n, 0);
+    db.close();
+    store = await open(file);
+    await store.write({ accounting: [acct('start', 'm1', 'AA:00:00:00:00:01')] });
+    assert.equal((await store.coaAudit({ jobId: 'old-job', limit: 10 })).length, 1, 'the audit log of the previous version is kept');
+    await store.saveJob(job('after-upgrade', { total: 1 }));
+    await store.appendJobResults('after-upgrade', [result(1)], { completed: 1, state: 'done', finishedAt: clock });
+    assert.equal((await store.getJob('after-upgrade'))?.state, 'done');
+    await store.close();
+    const check = new Database(file, { readonly: true });
+    assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    check.close();
+    store = await open(file);
   });
 });

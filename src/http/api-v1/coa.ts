@@ -3,6 +3,7 @@ import type { JobRunner } from '../../coa/jobs.js';
 import type { Store } from '../../store/index.js';
 import { readJson, sendJson } from '../context.js';
 import { HttpError } from '../errors.js';
+import { jobListQuery, jobResultQuery } from './job-queries.js';
 import { parseJobSpec } from './job-spec.js';
 import { QueryReader } from './query.js';
 import type { Route } from './router.js';
@@ -23,7 +24,7 @@ export function coaRoutes(store: Store, jobs: JobRunner | undefined): Route[] {
         GET: {
           right: 'read',
           doing: 'read CoA jobs',
-          handler: async (ctx) => sendJson(ctx.res, 200, { jobs: runner().list() }),
+          handler: async (ctx) => sendJson(ctx.res, 200, await runner().list(jobListQuery(ctx.url.searchParams))),
         },
         POST: {
           right: 'coa',
@@ -44,8 +45,19 @@ export function coaRoutes(store: Store, jobs: JobRunner | undefined): Route[] {
       path: '/coa/jobs/:id',
       name: 'api/coa/jobs/{id}',
       methods: {
-        GET: { right: 'read', doing: 'read CoA jobs', handler: async (ctx, p) => sendJson(ctx.res, 200, runner().get(p.id!)) },
-        DELETE: { right: 'coa', doing: 'cancel CoA jobs', handler: async (ctx, p) => sendJson(ctx.res, 200, runner().cancel(p.id!)) },
+        GET: { right: 'read', doing: 'read CoA jobs', handler: async (ctx, p) => sendJson(ctx.res, 200, await runner().get(p.id!)) },
+        DELETE: { right: 'coa', doing: 'cancel CoA jobs', handler: async (ctx, p) => sendJson(ctx.res, 200, await runner().cancel(p.id!)) },
+      },
+    },
+    {
+      path: '/coa/jobs/:id/results',
+      name: 'api/coa/jobs/{id}/results',
+      methods: {
+        GET: {
+          right: 'read',
+          doing: 'read CoA jobs',
+          handler: async (ctx, p) => sendJson(ctx.res, 200, await runner().results(p.id!, jobResultQuery(ctx.url.searchParams))),
+        },
       },
     },
     {
