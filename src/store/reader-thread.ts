@@ -45,6 +45,9 @@ const READS = new Set([
   'accountingRecordsByMac',
   'staleCandidates',
   'coaAudit',
+  'getJob',
+  'listJobs',
+  'jobResults',
   'stats',
 ]);
 
