@@ -105,3 +105,24 @@ export function paging(url: URL, maxSize: number): { offset: number; size: numbe
   const s = number(size, 'size', 100, maxSize);
   return { offset: (p - 1) * s, size: s };
 }
+
+/** Items serialised per slice of a streamed JSON list: small enough to keep each slice brief. */
+const JSON_SLICE = 1000;
+
+/**
+ * Answers `{...head, [key]: items}` as JSON written a slice at a time, yielding to the event loop
+ * between slices: a list of 100,000 endpoints is megabytes of JSON, and serialising (and, over
+ * TLS, encrypting) it in one go would hold up everything else this thread does — RADIUS included.
+ */
+export async function streamJsonList(res: ServerResponse, status: number, head: Record<string, unknown>, key: string, items: readonly unknown[], headers: Record<string, string> = {}): Promise<void> {
+  res.writeHead(status, { 'Content-Type': JSON_TYPE, ...headers });
+  const opening = JSON.stringify({ ...head, [key]: [] });
+  // `{"a":1,"key":[]}` → `{"a":1,"key":[` … `]}`
+  if (!(await write(res, opening.slice(0, -2)))) return;
+  for (let i = 0; i < items.length; i += JSON_SLICE) {
+    const slice = JSON.stringify(items.slice(i, i + JSON_SLICE));
+    if (!(await write(res, (i === 0 ? '' : ',') + slice.slice(1, -1)))) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  res.end(']}');
+}

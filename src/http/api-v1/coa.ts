@@ -1,7 +1,7 @@
 /** The CoA routes of the JSON API: bulk jobs (start, list, progress, cancel) and the CoA audit log. */
 import type { JobRunner } from '../../coa/jobs.js';
 import type { Store } from '../../store/index.js';
-import { readJson, sendJson } from '../context.js';
+import { readJson, sendJson, streamJsonList } from '../context.js';
 import { HttpError } from '../errors.js';
 import { jobListQuery, jobResultQuery } from './job-queries.js';
 import { parseJobSpec } from './job-spec.js';
@@ -30,10 +30,10 @@ export function coaRoutes(store: Store, jobs: JobRunner | undefined): Route[] {
           right: 'coa',
           doing: 'run CoA jobs',
           handler: async (ctx) => {
-            const spec = parseJobSpec(await readJson(ctx.req, MAX_JOB_BODY));
+            const spec = await parseJobSpec(await readJson(ctx.req, MAX_JOB_BODY));
             if (spec.dryRun) {
               const targets = await runner().select(spec.selector);
-              return sendJson(ctx.res, 200, { dryRun: true, count: targets.length, endpoints: targets });
+              return streamJsonList(ctx.res, 200, { dryRun: true, count: targets.length }, 'endpoints', targets);
             }
             const job = await runner().start(spec, ctx.admin.name);
             sendJson(ctx.res, 202, job, { Location: `/api/v1/coa/jobs/${job.id}` });

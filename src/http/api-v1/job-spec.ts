@@ -7,8 +7,14 @@ import { ipArgument, macArgument } from '../mnt/calls.js';
 const REAUTH: readonly string[] = ['default', 'last', 'rerun'];
 const DISCONNECT: readonly string[] = ['default', 'bounce', 'shutdown'];
 
-/** A job request: `{"selector": {...}, "action": "reauth", "type": "default", "dryRun", "pacing", "verifySeconds"}`. */
-export function parseJobSpec(body: unknown): JobSpec & { dryRun: boolean } {
+/** MACs checked between two yields to the event loop: a list of 100,000 is checked in slices. */
+const MAC_SLICE = 5000;
+
+/**
+ * A job request: `{"selector": {...}, "action": "reauth", "type": "default", "dryRun", "pacing",
+ * "verifySeconds"}`. Asynchronous only so that a long MAC list is checked a slice at a time.
+ */
+export async function parseJobSpec(body: unknown): Promise<JobSpec & { dryRun: boolean }> {
   const bad = (what: string): never => {
     throw new OpenMntError('INVALID_ARGUMENT', `job: ${what}`);
   };
@@ -22,7 +28,12 @@ export function parseJobSpec(body: unknown): JobSpec & { dryRun: boolean } {
   for (const [key, value] of Object.entries(s)) {
     if (key === 'macs') {
       if (!Array.isArray(value) || value.some((m) => typeof m !== 'string')) bad('selector.macs must be a list of MAC addresses');
-      selector.macs = (value as string[]).map((m) => macArgument(m, 'selector.macs entry'));
+      const macs: string[] = new Array<string>((value as string[]).length);
+      for (let i = 0; i < macs.length; i++) {
+        if (i > 0 && i % MAC_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        macs[i] = macArgument((value as string[])[i]!, `selector.macs entry ${i + 1}`);
+      }
+      selector.macs = macs;
     } else if (key === 'nasIp') {
       selector.nasIp = ipArgument(String(value), 'selector.nasIp');
     } else if (['userName', 'identityGroup', 'authzProfile', 'policy'].includes(key)) {

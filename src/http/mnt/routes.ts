@@ -41,7 +41,7 @@ const MAX_PAGE_SIZE = 100_000;
 /** Bytes gathered before a streamed list is written out. */
 const CHUNK = 64 * 1024;
 /** Sessions read from the store at a time while a list streams. */
-const LIST_PAGE = 2000;
+const LIST_PAGE = 1000;
 
 type Handler = (ctx: Context, call: ParsedCall) => Promise<void>;
 
