@@ -26,6 +26,22 @@ export class Cursors {
     this.#store = store;
   }
 
+  /** Answers a cursor message (`cursorOpen`, `cursorNext`, `cursorClose`); undefined for any other. */
+  answer(method: string, args: unknown[]): Promise<unknown> | null | undefined {
+    switch (method) {
+      case 'cursorOpen': {
+        const [key, kind, query, pageSize] = args as [number, CursorKind, SessionQuery, number];
+        return this.open(key, kind, query, pageSize);
+      }
+      case 'cursorNext':
+        return this.next(args[0] as number);
+      case 'cursorClose':
+        return this.close(args[0] as number);
+      default:
+        return undefined;
+    }
+  }
+
   /** Opens cursor `key` and answers its first page. */
   open(key: number, kind: CursorKind, query: SessionQuery, pageSize: number): Promise<Page<unknown>> {
     if (this.#open.has(key)) throw new OpenMntError('STORE_FAILED', `cursor ${key} is already open`);

@@ -9,10 +9,9 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { OpenMntError } from '../errors.js';
-import { Cursors, type CursorKind } from './cursors.js';
+import { Cursors } from './cursors.js';
 import { openSqliteStore, type SqliteStoreOptions } from './sqlite.js';
 import { answer, type Call } from './thread-protocol.js';
-import type { SessionQuery } from './types.js';
 
 /**
  * Lowers this thread's scheduling priority (nice 10), so that when the cores are busy the main
@@ -52,17 +51,11 @@ const READS = new Set([
 ]);
 
 async function handle(call: Call): Promise<unknown> {
+  const cursor = cursors.answer(call.method, call.args);
+  if (cursor !== undefined) return cursor;
   switch (call.method) {
     case 'ping':
       return null;
-    case 'cursorOpen': {
-      const [key, kind, query, pageSize] = call.args as [number, CursorKind, SessionQuery, number];
-      return cursors.open(key, kind, query, pageSize);
-    }
-    case 'cursorNext':
-      return cursors.next(call.args[0] as number);
-    case 'cursorClose':
-      return cursors.close(call.args[0] as number);
     case 'close':
       return store.close();
     default: {

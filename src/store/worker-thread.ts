@@ -11,10 +11,9 @@
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { OpenMntError } from '../errors.js';
-import { Cursors, type CursorKind } from './cursors.js';
+import { Cursors } from './cursors.js';
 import { openSqliteStore, type SqliteStoreOptions, type WriteBatch } from './sqlite.js';
 import { answer, reply, type Call } from './thread-protocol.js';
-import type { SessionQuery } from './types.js';
 
 const store = openSqliteStore(workerData as SqliteStoreOptions);
 // Used only for an in-memory database, which no second connection can read: then this thread
@@ -26,15 +25,9 @@ const port = parentPort!;
 const MERGE_LIMIT = 8192;
 
 async function handle(call: Call): Promise<unknown> {
+  const cursor = cursors.answer(call.method, call.args);
+  if (cursor !== undefined) return cursor;
   switch (call.method) {
-    case 'cursorOpen': {
-      const [key, kind, query, pageSize] = call.args as [number, CursorKind, SessionQuery, number];
-      return cursors.open(key, kind, query, pageSize);
-    }
-    case 'cursorNext':
-      return cursors.next(call.args[0] as number);
-    case 'cursorClose':
-      return cursors.close(call.args[0] as number);
     default: {
       const fn = (store as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[call.method];
       if (typeof fn !== 'function') throw new OpenMntError('STORE_FAILED', `no store method ${call.method}`);

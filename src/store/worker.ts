@@ -8,7 +8,7 @@
  */
 import { OpenMntError } from '../errors.js';
 import type { CursorKind, Page } from './cursors.js';
-import { MACS_PER_QUERY, distinctChunks, type SqliteStoreOptions } from './sqlite.js';
+import { MACS_PER_QUERY, distinctChunks, openSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sqlite.js';
 import { StoreThread } from './thread-channel.js';
 import type {
   AccountingRecord,
@@ -55,6 +55,8 @@ export class WorkerStore implements Store {
   readonly #opened: Promise<unknown>;
   readonly #options: WorkerStoreOptions;
   #reader: Promise<StoreThread> | null = null;
+  /** A read-only connection on the calling thread, for lookups that touch a handful of rows. */
+  #inline: SqliteStore | null = null;
   #closed = false;
   #nextCursor = 1;
 
@@ -102,7 +104,22 @@ export class WorkerStore implements Store {
   countActive(): Promise<number> {
     return this.#writer.call('countActive');
   }
-  findLatestSession(query: SessionQuery): Promise<Session | null> {
+  /**
+   * A lookup by MAC or by audit-session-id reads a few index entries and rows: a few microseconds,
+   * less than the round trip to the reading thread would cost. It runs here, on the calling thread,
+   * over a read-only connection of its own (the MnT API's most frequent calls). Every other lookup
+   * may scan (all sessions of a NAS, of a user) and goes to the reading thread.
+   */
+  async findLatestSession(query: SessionQuery): Promise<Session | null> {
+    if (isPointLookup(query)) {
+      if (this.#closed) throw new OpenMntError('STORE_CLOSED', 'the store is closed');
+      await this.#opened;
+      if (this.#options.path !== ':memory:') {
+        const { holdReads: _hold, ...options } = this.#options;
+        this.#inline ??= openSqliteStore({ ...options, readonly: true });
+        return this.#inline.findLatestSession(query);
+      }
+    }
     return this.#read('findLatestSession', query);
   }
   /**
@@ -214,6 +231,13 @@ export class WorkerStore implements Store {
     this.#closed = true;
     const reads = reader === null ? null : await reader.catch(() => null);
     if (reads !== null && reads !== this.#writer) await reads.close();
+    await this.#inline?.close();
     await this.#writer.close();
   }
+}
+
+/** Only a MAC or only an audit-session-id (with any scope): answered from an index in a few rows. */
+function isPointLookup(query: SessionQuery): boolean {
+  const keys = Object.entries(query).filter(([key, value]) => value !== undefined && key !== 'scope').map(([key]) => key);
+  return keys.length === 1 && (keys[0] === 'mac' || keys[0] === 'auditSessionId');
 }
