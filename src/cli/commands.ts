@@ -378,7 +378,7 @@ function progress(total: number): { update(done: number, last?: Outcome): void; 
       const rate = seconds > 0 ? done / seconds : 0;
       const eta = rate > 0 ? Math.ceil((total - done) / rate) : 0;
       const width = 30;
-      const filled = total === 0 ? width : Math.round((done / total) * width);
+      const filled = total === 0 ? width : Math.min(width, Math.round((done / total) * width));
       process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${rate.toFixed(1)}/s ETA ${eta}s `);
       printed = done;
     },
@@ -450,15 +450,19 @@ async function coaBulk(client: MntClient, v: Values, format: Format): Promise<nu
     let after = 0;
     for (;;) {
       // The state first, then the results: once the state says ended, the results read after it
-      // are all there are. Each poll reads only the results after the last one shown.
-      const status = await client.jobStatus(String(job.id));
-      for (let full = true; full; ) {
+      // are all there are. Each poll reads only the results after the last one shown; a page
+      // without `next` is the last of an ended job (it may have ended after the state was read).
+      let status = await client.jobStatus(String(job.id));
+      let last = false;
+      for (let full = true; full && !last; ) {
         const page = await client.jobResults(String(job.id), after, 1000);
         for (const r of page.results) bar.update(++seen, r as unknown as Outcome);
-        after = page.next ?? after;
+        if (page.next === null) last = true;
+        else after = page.next;
         full = page.results.length === 1000;
       }
-      if (status.state !== 'running') {
+      if (last && status.state === 'running') status = await client.jobStatus(String(job.id));
+      if (last || status.state !== 'running') {
         bar.end();
         return summary(status.counts as Record<string, number>, Number(status.durationMs) / 1000);
       }
