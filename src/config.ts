@@ -11,6 +11,8 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { OpenMntError } from './errors.js';
+import { RECIPES } from './coa/recipes.js';
+import { normalizeMac } from './sessions/mac.js';
 
 export interface ListenerConfig {
   host: string;
@@ -360,6 +362,16 @@ function port(value: unknown, path: string): number {
   return value as number;
 }
 
+/** A second entry with the same key is refused, naming both places. */
+function unique(keys: readonly string[], path: string, key: string): void {
+  const first = new Map<string, number>();
+  keys.forEach((k, i) => {
+    const earlier = first.get(k);
+    if (earlier !== undefined) invalid(`${path}[${i}].${key}`, `different from ${path}[${earlier}].${key} (both are ${k})`);
+    first.set(k, i);
+  });
+}
+
 function positive(value: unknown, path: string, min = 1): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min) invalid(path, `a number ≥ ${min}`);
   return value;
@@ -447,11 +459,15 @@ function validate(config: Config): Config {
     client.secret = typeof client.secret === 'number' ? String(client.secret) : text(client.secret, `${p}.secret`);
     client.name = client.name === undefined ? client.address : text(client.name, `${p}.name`);
     client.vendor = text(client.vendor, `${p}.vendor`).toLowerCase();
+    // A misspelt vendor would otherwise get the plain RFC 5176 forms and fail every CoA at the NAS.
+    if (!(client.vendor in RECIPES)) invalid(`${p}.vendor`, `one of ${Object.keys(RECIPES).join(', ')}`);
     port(client.coaPort, `${p}.coaPort`);
     if (typeof client.requireMessageAuthenticator !== 'boolean') invalid(`${p}.requireMessageAuthenticator`, 'true or false');
     if (!Array.isArray(client.deviceGroups)) invalid(`${p}.deviceGroups`, 'a list of strings');
     return client;
   });
+  unique(config.radius.clients.map((c) => c.name), 'radius.clients', 'name');
+  unique(config.radius.clients.map((c) => c.address), 'radius.clients', 'address');
   const auth = config.auth;
   for (const [name, raw] of Object.entries(auth.profiles as Record<string, unknown>)) {
     if (!isPlain(raw)) invalid(`auth.profiles.${name}`, 'a mapping');
@@ -478,17 +494,28 @@ function validate(config: Config): Config {
     knownProfile(g.profile, `${p}.profile`);
     return g as unknown as IdentityGroupConfig;
   });
+  unique(auth.groups.map((g) => g.name), 'auth.groups', 'name');
+  const groupNames = auth.groups.map((g) => g.name);
+  const knownGroup = (name: unknown, path: string) => {
+    if (name !== undefined && !(typeof name === 'string' && groupNames.includes(name))) {
+      invalid(path, groupNames.length === 0 ? 'the name of a group in auth.groups (none is defined)' : `the name of a group in auth.groups (${groupNames.join(', ')})`);
+    }
+  };
   auth.endpoints = list(auth.endpoints, 'auth.endpoints', (e, p) => {
-    text(e.mac, `${p}.mac`);
+    if (normalizeMac(text(e.mac, `${p}.mac`)) === null) invalid(`${p}.mac`, 'a MAC address (AA:BB:CC:DD:EE:FF, aa-bb-cc-dd-ee-ff, aabb.ccdd.eeff or 12 hex digits)');
+    knownGroup(e.group, `${p}.group`);
     knownProfile(e.profile, `${p}.profile`);
     return e as unknown as EndpointConfig;
   });
+  unique(auth.endpoints.map((e) => normalizeMac(e.mac)!), 'auth.endpoints', 'mac');
   auth.users = list(auth.users, 'auth.users', (u, p) => {
     text(u.name, `${p}.name`);
     u.password = typeof u.password === 'number' ? String(u.password) : text(u.password, `${p}.password`);
+    knownGroup(u.group, `${p}.group`);
     knownProfile(u.profile, `${p}.profile`);
     return u as unknown as UserConfig;
   });
+  unique(auth.users.map((u) => u.name), 'auth.users', 'name');
   if (config.store.driver !== 'sqlite') invalid('store.driver', 'sqlite');
   text(config.store.path, 'store.path');
   if (!['full', 'normal'].includes(config.store.synchronous)) invalid('store.synchronous', 'full or normal');
