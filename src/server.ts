@@ -98,6 +98,13 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
   let policy = new AuthPolicy(config.auth);
   let current = config;
   const server = config.node.name;
+  const metrics = new MetricsRegistry();
+  const authentications = metrics.counter(
+    'openmnt_authentications_total',
+    'Access-Requests decided, by result (passed, failed) and ISE failure reason code (empty when passed).',
+    ['result', 'reason'],
+  );
+  const authLog = logger.child({ part: 'auth' });
   const clients = nasClients(config);
   const clientTable = new NasClientTable(clients);
 
@@ -120,6 +127,14 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
       access: async (request) => {
         const facts = accessFacts(request);
         const decision = policy.decide(facts);
+        authentications.inc({ result: decision.accept ? 'passed' : 'failed', reason: decision.accept ? '' : String(decision.failureReasonCode ?? '') });
+        if (!decision.accept) {
+          // One line per failed authentication, as a SIEM expects from a RADIUS server (never the password).
+          authLog.info(
+            { user: facts.userName, mac: facts.callingStationId, nas: request.client.name, nasIp: request.source.address, reason: decision.failureReasonCode, reasonText: decision.failureReason },
+            'authentication failed',
+          );
+        }
         const reply: AttributeInput[] = [];
         if (decision.accept) {
           const audit = ciscoAvPair(request.packet, 'audit-session-id');
@@ -151,13 +166,19 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
   const ports = await radius.start();
   directory.start();
 
-  const coa = new CoaEngine({ config: config.coa, clients: clientTable, store, logger: logger.child({ part: 'coa' }) });
+  const coaOutcomes = metrics.counter('openmnt_coa_total', 'CoA requests by action and what the NAS answered (ack, nak, timeout) or refused before sending.', ['action', 'outcome']);
+  const coa = new CoaEngine({
+    config: config.coa,
+    clients: clientTable,
+    store,
+    logger: logger.child({ part: 'coa' }),
+    onOutcome: (action, outcome) => coaOutcomes.inc({ action, outcome }),
+  });
   started.push(() => coa.close());
   const jobs = new JobRunner({ coa, store, config: config.coa, logger: logger.child({ part: 'coa-jobs' }) });
   await jobs.markInterrupted();
   const admins = AdminDirectory.open(config.api.adminsFile);
   const initialAdmin = await admins.ensureInitialAdmin();
-  const metrics = new MetricsRegistry();
   const guard = new LoginGuard(config.api.lockout);
   registerServerMetrics(metrics, radius, store);
   registerStoreMetrics(metrics, directory, freeSpace, startedAt);

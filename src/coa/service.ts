@@ -23,6 +23,8 @@ export interface CoaEngineOptions {
   logger: Logger;
   /** Overrides of the webhook retry timing (tests). */
   webhookTiming?: { baseDelayMs: number; maxDelayMs: number };
+  /** Told every audited outcome (for counters). */
+  onOutcome?: (action: string, outcome: string) => void;
 }
 
 export class CoaEngine implements CoaService {
@@ -75,6 +77,7 @@ export class CoaEngine implements CoaService {
       ...fields,
     };
     this.#o.logger.info({ audit: 'coa', ...record }, `CoA ${record.action}/${record.actionType} ${record.mac} via ${record.nasIp ?? '-'}: ${record.outcome}`);
+    this.#o.onOutcome?.(record.action, record.outcome);
     const id = await this.#o.store.recordCoa(record);
     this.webhooks.publish('coa.audit', { id, ...record, at: new Date(record.at).toISOString() });
     return id;

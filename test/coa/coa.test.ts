@@ -287,6 +287,18 @@ describe('MnT CoA calls end to end', { skip }, () => {
     assert.equal(child(root, 'resource-type')!.text, 'CoAResult');
     assert.equal(child(root, 'status')!.text, 'CLIENT_ERROR');
   });
+
+  test('/metrics counts CoA outcomes by action, as the audit log has them', async () => {
+    const metrics = await (await fetch(`http://127.0.0.1:${server.api.port}/metrics`)).text();
+    const audit = JSON.parse((await get(server, '/api/v1/coa/audit?limit=10000')).body) as { records: { action: string; outcome: string }[] };
+    const expected = new Map<string, number>();
+    for (const r of audit.records) expected.set(`${r.action}|${r.outcome}`, (expected.get(`${r.action}|${r.outcome}`) ?? 0) + 1);
+    assert.ok(expected.has('reauth|ack') && expected.has('reauth|nak'), 'the suite sent both');
+    for (const [key, n] of expected) {
+      const [action, outcome] = key.split('|');
+      assert.match(metrics, new RegExp(`^openmnt_coa_total\\{action="${action}",outcome="${outcome}"\\} ${n}$`, 'm'));
+    }
+  });
 });
 
 describe('a NAS on Cisco\'s legacy CoA port 1700', () => {

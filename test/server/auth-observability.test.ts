@@ -1,0 +1,51 @@
+/** Failed authentications are visible without the API: a log line each, and counters by reason. */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { radclient } from '../helpers/radclient.js';
+import { logCapture, SECRET, startTestServer, type TestServer } from '../helpers/server.js';
+import { needTool } from '../helpers/tools.js';
+
+describe('authentications in the log and in /metrics', { skip: needTool('radclient', 'freeradius-utils') }, () => {
+  let server: TestServer;
+  const log = logCapture();
+  before(async () => {
+    server = await startTestServer((c) => {
+      c.log.level = 'info';
+      c.auth.groups = [{ name: 'Printers', profile: 'Print' }];
+      c.auth.profiles['Print'] = { vlan: '30' };
+      c.auth.endpoints = [{ mac: '00:11:22:33:44:55', group: 'Printers' }];
+      c.auth.users = [{ name: 'alice', password: 'correct horse', group: 'Printers' }];
+    }, log.stream);
+  });
+  after(async () => server.stop());
+
+  const mab = (mac: string) =>
+    radclient({
+      port: server.ports.auth,
+      secret: SECRET,
+      kind: 'auth',
+      packets: [`User-Name = "${mac}", User-Password = "${mac}", Calling-Station-Id = "${mac}", Service-Type = Call-Check, Message-Authenticator = 0x00`],
+    });
+
+  test('a line per failed authentication (never the password); counters by result and failure reason', async () => {
+    assert.equal((await mab('00-11-22-33-44-55')).status, 0);
+    await mab('66-77-88-99-AA-BB');
+    await mab('66-77-88-99-AA-BC');
+    await radclient({ port: server.ports.auth, secret: SECRET, kind: 'auth', packets: ['User-Name = "alice", User-Password = "wrong battery"'] });
+    const lines = log
+      .text()
+      .split('\n')
+      .filter((l) => l.includes('"msg":"authentication failed"'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(lines.length, 3);
+    assert.deepEqual(lines.map((l) => l.user).sort(), ['66-77-88-99-AA-BB', '66-77-88-99-AA-BC', 'alice']);
+    assert.ok(lines.every((l) => Number.isInteger(l.reason) && (l.reason as number) > 0), 'each names its ISE failure reason code');
+    assert.ok(lines.every((l) => typeof l.reasonText === 'string' && l.nas === 'test-switch'));
+    assert.ok(!log.text().includes('wrong battery'), 'the password is not logged');
+    const metrics = await (await fetch(`http://127.0.0.1:${server.api.port}/metrics`)).text();
+    assert.match(metrics, /^openmnt_authentications_total\{result="passed",reason=""\} 1$/m);
+    const failed = [...metrics.matchAll(/^openmnt_authentications_total\{result="failed",reason="(\d+)"\} (\d+)$/gm)];
+    assert.equal(failed.reduce((n, m) => n + Number(m[2]), 0), 3);
+    for (const line of lines) assert.ok(failed.some((m) => m[1] === String(line.reason)), `reason ${String(line.reason)} counted`);
+  });
+});
