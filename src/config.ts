@@ -7,7 +7,8 @@
  * sets `radius.auth.port`; `OPENMNT_SESSIONS__STALE_AFTER_INTERVALS=4` sets
  * `sessions.staleAfterIntervals`. Only scalar settings can be overridden this way.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { OpenMntError } from './errors.js';
@@ -191,14 +192,36 @@ export interface Config {
   };
 }
 
-export function defaultConfig(): Config {
+/**
+ * Where the node keeps its data: `./data` when started by hand, the state directory systemd gives a
+ * service (`StateDirectory=openmnt` → `$STATE_DIRECTORY`, i.e. /var/lib/openmnt) when run as one.
+ */
+function dataDir(env: NodeJS.ProcessEnv): string {
+  const state = env.STATE_DIRECTORY?.split(':')[0];
+  return state !== undefined && state !== '' ? state : 'data';
+}
+
+/**
+ * The configuration file used when none is named: `$OPENMNT_CONFIG`, else `openmnt.yaml` in the
+ * configuration directory systemd gives a service (`ConfigurationDirectory=openmnt` →
+ * /etc/openmnt), else `./openmnt.yaml` when present; none means built-in defaults.
+ */
+export function defaultConfigFile(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.OPENMNT_CONFIG) return env.OPENMNT_CONFIG;
+  const etc = env.CONFIGURATION_DIRECTORY?.split(':')[0];
+  if (etc) return join(etc, 'openmnt.yaml');
+  return existsSync('openmnt.yaml') ? 'openmnt.yaml' : undefined;
+}
+
+export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const data = dataDir(env);
   return {
     node: { name: 'openmnt', typeOfNode: 1 },
     api: {
       host: '0.0.0.0',
       port: 443,
-      tls: { enabled: true, certFile: '', keyFile: '', dir: 'data/tls' },
-      adminsFile: 'data/admins.json',
+      tls: { enabled: true, certFile: '', keyFile: '', dir: join(data, 'tls') },
+      adminsFile: join(data, 'admins.json'),
       maxUrlBytes: 8192,
       maxHeaderBytes: 16384,
       lockout: { slowAfter: 3, maxFailures: 10, windowSeconds: 300, lockSeconds: 900 },
@@ -234,7 +257,7 @@ export function defaultConfig(): Config {
       endpoints: [],
       users: [],
     },
-    store: { driver: 'sqlite', path: 'data/openmnt.db', synchronous: 'full', cacheSizeMiB: 64, walMaxMiB: 16, minFreeMiB: 1024, thread: true },
+    store: { driver: 'sqlite', path: join(data, 'openmnt.db'), synchronous: 'full', cacheSizeMiB: 64, walMaxMiB: 16, minFreeMiB: 1024, thread: true },
     sessions: {
       defaultInterimSeconds: 600,
       staleAfterIntervals: 3,
@@ -285,7 +308,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
       throw new OpenMntError('CONFIG_INVALID', `${options.file} is not valid YAML: ${(cause as Error).message}`);
     }
   }
-  const merged = mergeInto(defaultConfig(), fromFile, '');
+  const merged = mergeInto(defaultConfig(options.env ?? process.env), fromFile, '');
   applyEnvironment(merged, options.env ?? process.env);
   return validate(merged as unknown as Config);
 }

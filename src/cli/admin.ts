@@ -5,7 +5,7 @@
  */
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config.js';
+import { defaultConfigFile, loadConfig } from '../config.js';
 import { isOpenMntError } from '../errors.js';
 import { AdminDirectory, ROLES, ROLE_NAMES, checkPasswordStrength, parseRole } from '../http/index.js';
 
@@ -101,7 +101,8 @@ export async function admin(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    const file = values.config || process.env.OPENMNT_CONFIG || undefined;
+    // The same file serve would read, so the accounts land where the node looks for them.
+    const file = values.config || defaultConfigFile();
     const config = loadConfig(file === undefined ? {} : { file });
     const directory = AdminDirectory.open(config.api.adminsFile);
     switch (action) {

@@ -3,10 +3,9 @@
  * overrides), and prints the effective result with every secret masked, or the first problem with
  * the path of the setting at fault. Meant for `ExecStartPre` and for a change review.
  */
-import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { loadConfig, type Config } from '../config.js';
+import { defaultConfigFile, loadConfig, type Config } from '../config.js';
 import { isOpenMntError } from '../errors.js';
 
 export const CHECK_CONFIG_HELP = `Usage: openmnt check-config [--config FILE] [--quiet]
@@ -40,7 +39,7 @@ export function checkConfig(argv: string[]): number {
     process.stdout.write(CHECK_CONFIG_HELP);
     return 0;
   }
-  const file = values.config || process.env.OPENMNT_CONFIG || (existsSync('openmnt.yaml') ? 'openmnt.yaml' : undefined);
+  const file = values.config || defaultConfigFile();
   let config: Config;
   try {
     config = loadConfig({ file });

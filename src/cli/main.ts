@@ -2,9 +2,8 @@
  * The `openmnt` command. `serve` runs the node; the client commands (sessions, CoA, …) speak HTTP
  * to any MnT node and arrive with the API.
  */
-import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config.js';
+import { defaultConfigFile, loadConfig } from '../config.js';
 import { isOpenMntError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { startServer } from '../server.js';
@@ -79,7 +78,7 @@ async function serve(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const file = values.config || process.env.OPENMNT_CONFIG || (existsSync('openmnt.yaml') ? 'openmnt.yaml' : undefined);
+  const file = values.config || defaultConfigFile();
   let config;
   try {
     config = loadConfig({ file });
