@@ -106,6 +106,8 @@ export interface ApiConfig {
   };
   /** Admin accounts (scrypt hashes); `openmnt admin ...` edits this file. */
   adminsFile: string;
+  /** log2 of scrypt's N for admin password hashes: 17 (OWASP's minimum) by default, 14 to 20. */
+  passwordHashCost: number;
   /** Requests whose target or headers exceed these are refused with 414 / 431. */
   maxUrlBytes: number;
   maxHeaderBytes: number;
@@ -222,6 +224,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
       port: 443,
       tls: { enabled: true, certFile: '', keyFile: '', dir: join(data, 'tls') },
       adminsFile: join(data, 'admins.json'),
+      passwordHashCost: 17,
       maxUrlBytes: 8192,
       maxHeaderBytes: 16384,
       lockout: { slowAfter: 3, maxFailures: 10, windowSeconds: 300, lockSeconds: 900 },
@@ -436,6 +439,9 @@ function validate(config: Config): Config {
   }
   text(config.api.tls.dir, 'api.tls.dir');
   text(config.api.adminsFile, 'api.adminsFile');
+  if (!Number.isInteger(config.api.passwordHashCost) || config.api.passwordHashCost < 14 || config.api.passwordHashCost > 20) {
+    invalid('api.passwordHashCost', 'a whole number from 14 to 20 (log2 of scrypt N; 17 is the recommended minimum)');
+  }
   positive(config.api.maxUrlBytes, 'api.maxUrlBytes', 256);
   positive(config.api.maxHeaderBytes, 'api.maxHeaderBytes', 1024);
   for (const key of ['slowAfter', 'maxFailures', 'windowSeconds', 'lockSeconds'] as const) {

@@ -177,7 +177,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
   started.push(() => coa.close());
   const jobs = new JobRunner({ coa, store, config: config.coa, logger: logger.child({ part: 'coa-jobs' }) });
   await jobs.markInterrupted();
-  const admins = AdminDirectory.open(config.api.adminsFile);
+  const admins = AdminDirectory.open(config.api.adminsFile, { cost: config.api.passwordHashCost });
   const initialAdmin = await admins.ensureInitialAdmin();
   const guard = new LoginGuard(config.api.lockout);
   registerServerMetrics(metrics, radius, store);

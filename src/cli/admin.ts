@@ -104,7 +104,7 @@ export async function admin(argv: string[]): Promise<number> {
     // The same file serve would read, so the accounts land where the node looks for them.
     const file = values.config || defaultConfigFile();
     const config = loadConfig(file === undefined ? {} : { file });
-    const directory = AdminDirectory.open(config.api.adminsFile);
+    const directory = AdminDirectory.open(config.api.adminsFile, { cost: config.api.passwordHashCost });
     switch (action) {
       case 'list': {
         const rows = directory.list().map((a) => [a.name, ROLE_NAMES[a.role], a.createdAt.slice(0, 19).replace('T', ' '), a.passwordChangedAt.slice(0, 19).replace('T', ' ')]);

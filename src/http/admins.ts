@@ -53,21 +53,37 @@ interface StoredAdmin extends Admin {
   hash: string;
 }
 
-const SCRYPT = { N: 16384, r: 8, p: 1 };
+/**
+ * scrypt at OWASP's current minimum: N = 2^17, r = 8, p = 1 (128 MiB and a fraction of a second per
+ * hash). The cost is `api.passwordHashCost` (log2 N); a hash made at a lower cost is made again at
+ * the current one on the next successful login, since only then is the password at hand.
+ */
+export const DEFAULT_HASH_COST = 17;
+const SCRYPT_R = 8;
+const SCRYPT_P = 1;
 const KEY_LENGTH = 32;
 const CACHE_MS = 5 * 60_000;
 export const MIN_PASSWORD_LENGTH = 8;
 
-function scrypt(password: string, salt: Buffer, keyLength: number, options: ScryptOptions): Promise<Buffer> {
+function scrypt(password: string, salt: Buffer, keyLength: number, options: Required<Pick<ScryptOptions, 'N' | 'r' | 'p'>>): Promise<Buffer> {
+  // scrypt needs 128 × N × r bytes; twice that leaves room and still refuses a runaway N.
+  const maxmem = 256 * options.N * options.r;
   return new Promise((resolve, reject) =>
-    scryptCallback(password, salt, keyLength, { ...options, maxmem: 64 * 1024 * 1024 }, (error, key) => (error ? reject(error) : resolve(key))),
+    scryptCallback(password, salt, keyLength, { ...options, maxmem }, (error, key) => (error ? reject(error) : resolve(key))),
   );
 }
 
-async function hashPassword(password: string): Promise<string> {
+async function hashPassword(password: string, cost: number): Promise<string> {
   const salt = randomBytes(16);
-  const key = await scrypt(password, salt, KEY_LENGTH, SCRYPT);
-  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${key.toString('base64')}`;
+  const N = 2 ** cost;
+  const key = await scrypt(password, salt, KEY_LENGTH, { N, r: SCRYPT_R, p: SCRYPT_P });
+  return `scrypt$${N}$${SCRYPT_R}$${SCRYPT_P}$${salt.toString('base64')}$${key.toString('base64')}`;
+}
+
+/** Whether a stored hash was made with weaker parameters than `cost` asks for now. */
+function weakerThan(stored: string, cost: number): boolean {
+  const [, n, r, p] = stored.split('$');
+  return Number(n) < 2 ** cost || Number(r) !== SCRYPT_R || Number(p) !== SCRYPT_P;
 }
 
 async function checkPassword(password: string, stored: string): Promise<boolean> {
@@ -107,15 +123,20 @@ export class AdminDirectory {
   #verified = new Map<string, { name: string; until: number }>();
   readonly #cacheKey = randomBytes(32);
   readonly #dummyHash: Promise<string>;
+  readonly #cost: number;
 
-  private constructor(file: string) {
+  private constructor(file: string, cost: number) {
     this.file = file;
-    this.#dummyHash = hashPassword(randomBytes(16).toString('hex'));
+    this.#cost = cost;
+    // At the current cost, so that an unknown name takes as long to refuse as a wrong password.
+    this.#dummyHash = hashPassword(randomBytes(16).toString('hex'), cost);
+    this.#dummyHash.catch(() => undefined);
     this.#reload(true);
   }
 
-  static open(file: string): AdminDirectory {
-    return new AdminDirectory(file);
+  /** `cost`: log2 of scrypt's N for new hashes (api.passwordHashCost). */
+  static open(file: string, options: { cost?: number } = {}): AdminDirectory {
+    return new AdminDirectory(file, options.cost ?? DEFAULT_HASH_COST);
   }
 
   /** Re-reads the file when it changed (checked at most once a second unless forced). */
@@ -183,9 +204,21 @@ export class AdminDirectory {
     // An unknown name costs a scrypt too, so response time does not tell which names exist.
     const ok = await checkPassword(password, admin?.hash ?? (await this.#dummyHash));
     if (!ok || admin === undefined) return null;
+    if (weakerThan(admin.hash, this.#cost)) await this.#upgrade(name, password);
     if (this.#verified.size > 10_000) this.#verified.clear();
     this.#verified.set(key, { name, until: now + CACHE_MS });
     return strip(admin);
+  }
+
+  /** Makes the hash of a just-proven password again at the current cost, and saves it. */
+  async #upgrade(name: string, password: string): Promise<void> {
+    const hash = await hashPassword(password, this.#cost);
+    this.#reload(true);
+    const admin = this.#admins.get(name);
+    // Changed meanwhile (a new password, or removed): that change wins.
+    if (admin === undefined || !(await checkPassword(password, admin.hash))) return;
+    admin.hash = hash;
+    this.#save();
   }
 
   async add(name: string, password: string, role: Role): Promise<Admin> {
@@ -194,7 +227,7 @@ export class AdminDirectory {
     this.#reload(true);
     if (this.#admins.has(name)) throw new OpenMntError('ALREADY_EXISTS', `admin '${name}' already exists`);
     const now = new Date().toISOString();
-    const admin: StoredAdmin = { name, role, createdAt: now, passwordChangedAt: now, hash: await hashPassword(password) };
+    const admin: StoredAdmin = { name, role, createdAt: now, passwordChangedAt: now, hash: await hashPassword(password, this.#cost) };
     this.#admins.set(name, admin);
     this.#save();
     return strip(admin);
@@ -205,7 +238,7 @@ export class AdminDirectory {
     this.#reload(true);
     const admin = this.#admins.get(name);
     if (admin === undefined) throw new OpenMntError('NOT_FOUND', `no admin named '${name}'`);
-    admin.hash = await hashPassword(password);
+    admin.hash = await hashPassword(password, this.#cost);
     admin.passwordChangedAt = new Date().toISOString();
     this.#save();
   }

@@ -43,6 +43,8 @@ export function startNodeProcess(env: Record<string, string>, args: string[] = [
       OPENMNT_RADIUS__ACCOUNTING__PORT: '0',
       OPENMNT_API__HOST: '127.0.0.1',
       OPENMNT_API__PORT: '0',
+      // The lowest cost the node accepts (the default, 2^17, makes each first start slower).
+      OPENMNT_API__PASSWORD_HASH_COST: '14',
       ...own,
       ...env,
     },

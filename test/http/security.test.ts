@@ -55,6 +55,26 @@ describe('roles and credentials', () => {
     assert.deepEqual(guard.check('10.0.0.2'), { allowed: true, delayMs: 0 }, 'failures leave the window');
   });
 
+  test('a hash of a lower cost is made again at the current cost on the next successful login', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openmnt-admins-'));
+    try {
+      const file = join(dir, 'admins.json');
+      const old = AdminDirectory.open(file, { cost: 14 });
+      await old.add('ops', 'Ops-Pass-2468', 'mnt-admin');
+      assert.match(readFileSync(file, 'utf8'), /"hash": "scrypt\$16384\$/);
+      const current = AdminDirectory.open(file, { cost: 15 });
+      assert.equal(await current.verify('ops', 'Wrong-Pass-000'), null);
+      assert.match(readFileSync(file, 'utf8'), /"hash": "scrypt\$16384\$/, 'a wrong password changes nothing');
+      assert.equal((await current.verify('ops', 'Ops-Pass-2468'))?.name, 'ops');
+      assert.match(readFileSync(file, 'utf8'), /"hash": "scrypt\$32768\$8\$1\$/, 'upgraded on login');
+      const fresh = AdminDirectory.open(file, { cost: 15 });
+      assert.equal((await fresh.verify('ops', 'Ops-Pass-2468'))?.role, 'mnt-admin', 'the new hash verifies');
+      assert.equal(await fresh.verify('ops', 'Wrong-Pass-000'), null);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('admin file: scrypt hashes only, mode 0600, changes seen by a running directory', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'openmnt-admins-'));
     try {
@@ -66,7 +86,7 @@ describe('roles and credentials', () => {
       assert.equal(await a.ensureInitialAdmin(), null);
       const text = readFileSync(file, 'utf8');
       assert.ok(!text.includes(first.password));
-      assert.match(text, /"hash": "scrypt\$16384\$8\$1\$/);
+      assert.match(text, /"hash": "scrypt\$131072\$8\$1\$/, 'OWASP minimum by default: N = 2^17');
       assert.equal(statSync(file).mode & 0o777, 0o600);
       // Another process's change is noticed within a second (the file's mtime is checked at most that often).
       await new Promise((r) => setTimeout(r, 1100));
