@@ -22,11 +22,12 @@ import {
   type RequestContext,
 } from './radius-server/index.js';
 import { SessionDirectory, storeHealth, toAccountingWrite, toAuthWrite } from './sessions/index.js';
-import { FreeSpaceWatch, WRITE_FAILURE_REASONS, looseDirectoryMode, startStore, type Store } from './store/index.js';
+import { FreeSpaceWatch, looseDirectoryMode, startStore, type Store } from './store/index.js';
 import { CoaEngine, JobRunner } from './coa/index.js';
 import { AdminDirectory, LoginGuard, MetricsRegistry, startApiServer } from './http/index.js';
 import { VERSION } from './version.js';
 import { configChanges, type ConfigChanges } from './config-changes.js';
+import { COMMIT_BUCKETS, registerProcessMetrics, registerRadiusMetrics, registerStoreMetrics } from './node-metrics.js';
 
 const FREE_SPACE_CHECK_MS = 30_000;
 
@@ -72,6 +73,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
 async function startParts(config: Config, logger: Logger, started: (() => Promise<void>)[]): Promise<RunningServer> {
   const startedAt = Date.now();
+  const metrics = new MetricsRegistry();
+  registerProcessMetrics(metrics);
+  const commits = metrics.histogram('openmnt_store_commit_duration_seconds', 'Group commits, from hand-over to the store until committed (an Accounting-Response waits this long).', [], COMMIT_BUCKETS);
   // The store creates its directory (0700) and files (0600) itself; one made by hand may be open.
   const store = await startStore(config.store);
   started.push(() => store.close());
@@ -94,11 +98,11 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     ...config.sessions,
     retentionDays: config.retention.days,
     pruneIntervalMinutes: config.retention.pruneIntervalMinutes,
+    onCommit: (seconds) => commits.observe({}, seconds),
   });
   let policy = new AuthPolicy(config.auth);
   let current = config;
   const server = config.node.name;
-  const metrics = new MetricsRegistry();
   const authentications = metrics.counter(
     'openmnt_authentications_total',
     'Access-Requests decided, by result (passed, failed) and ISE failure reason code (empty when passed).',
@@ -180,7 +184,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
   const admins = AdminDirectory.open(config.api.adminsFile, { cost: config.api.passwordHashCost });
   const initialAdmin = await admins.ensureInitialAdmin();
   const guard = new LoginGuard(config.api.lockout);
-  registerServerMetrics(metrics, radius, store);
+  registerRadiusMetrics(metrics, radius, store);
   registerStoreMetrics(metrics, directory, freeSpace, startedAt);
   const api = await startApiServer({
     config,
@@ -230,43 +234,6 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
       await store.close();
     },
   };
-}
-
-function registerServerMetrics(metrics: MetricsRegistry, radius: RadiusServer, store: Store): void {
-  metrics.counterFrom('openmnt_radius_packets_total', 'RADIUS packets by listener and outcome (answered, duplicate answered, or the reason of a drop).', () => {
-    const out: { labels: Record<string, string>; value: number }[] = [];
-    for (const [listener, stats] of Object.entries(radius.stats())) {
-      out.push({ labels: { listener, outcome: 'answered' }, value: stats.answered });
-      out.push({ labels: { listener, outcome: 'duplicate-answered' }, value: stats.duplicatesAnswered });
-      for (const [reason, n] of Object.entries(stats.dropped)) out.push({ labels: { listener, outcome: `dropped-${reason}` }, value: n });
-    }
-    return out;
-  });
-  metrics.counterFrom('openmnt_radius_received_total', 'RADIUS datagrams received, by listener.', () =>
-    Object.entries(radius.stats()).map(([listener, stats]) => ({ labels: { listener }, value: stats.received })),
-  );
-  metrics.gauge('openmnt_sessions_active', 'Sessions in the active directory.', () => store.countActive());
-}
-
-/** What tells an operator that the store is failing or filling up, before NAS notice. */
-function registerStoreMetrics(metrics: MetricsRegistry, directory: SessionDirectory, freeSpace: FreeSpaceWatch, startedAt: number): void {
-  metrics.counterFrom('openmnt_store_write_failures_total', 'Group commits that failed (each held one or more RADIUS packets, left unanswered), by reason.', () => {
-    const failures = directory.commitState().failures;
-    return WRITE_FAILURE_REASONS.map((reason) => ({ labels: { reason }, value: failures[reason] }));
-  });
-  metrics.gauge('openmnt_store_commit_backlog', 'Writes received and not yet committed.', () => directory.commitState().backlog);
-  metrics.gauge('openmnt_store_failing', '1 while store writes fail (or stall), else 0; /health then answers 503.', () => {
-    const state = directory.commitState();
-    return state.failing || state.stalled ? 1 : 0;
-  });
-  metrics.gauge('openmnt_store_seconds_since_last_commit', 'Seconds since the last successful commit (since start when none yet); grows on an idle node too.', () => {
-    const at = directory.commitState().lastCommitAt ?? startedAt;
-    return Math.max(0, (Date.now() - at) / 1000);
-  });
-  metrics.gauge('openmnt_store_free_bytes', "Free bytes on the database's file system (absent when unknown).", async () => {
-    const { freeBytes } = await freeSpace.check();
-    return freeBytes === null ? [] : [{ labels: {}, value: freeBytes }];
-  });
 }
 
 function textOf(packet: RadiusPacket, name: string): string | null {

@@ -59,6 +59,13 @@ export interface ListenerStats {
   dropped: Record<DropReason, number>;
 }
 
+/** Per NAS (client table entry): what it sent and what became of it. */
+export interface NasStats {
+  received: number;
+  answered: number;
+  dropped: Partial<Record<DropReason, number>>;
+}
+
 export interface RadiusServerOptions {
   auth: { host: string; port: number };
   accounting: { host: string; port: number };
@@ -84,6 +91,8 @@ export class RadiusServer {
   readonly #inFlight = new Set<Promise<unknown>>();
   #sweeper: NodeJS.Timeout | undefined;
   #draining = false;
+  /** By client name; a source that is no client is counted in the listener totals only. */
+  readonly #perNas = new Map<string, NasStats>();
 
   constructor(options: RadiusServerOptions) {
     this.#options = options;
@@ -106,6 +115,19 @@ export class RadiusServer {
 
   stats(): Record<Kind, ListenerStats> {
     return structuredClone(this.#stats);
+  }
+
+  nasStats(): Map<string, NasStats> {
+    return structuredClone(this.#perNas);
+  }
+
+  #nas(name: string): NasStats {
+    let stats = this.#perNas.get(name);
+    if (stats === undefined) {
+      stats = { received: 0, answered: 0, dropped: {} };
+      this.#perNas.set(name, stats);
+    }
+    return stats;
   }
 
   /**
@@ -152,8 +174,9 @@ export class RadiusServer {
     return bound;
   }
 
-  #drop(kind: Kind, reason: DropReason, address: string, detail?: string): void {
+  #drop(kind: Kind, reason: DropReason, address: string, detail?: string, nas?: NasStats): void {
     this.#stats[kind].dropped[reason]++;
+    if (nas !== undefined) nas.dropped[reason] = (nas.dropped[reason] ?? 0) + 1;
     const key = `${reason}|${address}`;
     const now = this.#now();
     const last = this.#lastLogged.get(key);
@@ -172,37 +195,39 @@ export class RadiusServer {
     const receivedAt = this.#now();
     const client = this.#options.clients.find(address);
     if (client === undefined) return this.#drop(kind, 'unknown-client', address);
+    const nas = this.#nas(client.name);
+    nas.received++;
 
     let packet: RadiusPacket;
     try {
       packet = decodePacket(datagram);
     } catch (error) {
-      if (isOpenMntError(error)) return this.#drop(kind, 'malformed', address, `${error.code}: ${error.message}`);
+      if (isOpenMntError(error)) return this.#drop(kind, 'malformed', address, `${error.code}: ${error.message}`, nas);
       throw error;
     }
 
     const expected = kind === 'auth' ? Code.AccessRequest : Code.AccountingRequest;
     if (packet.code !== expected && packet.code !== Code.StatusServer) {
-      return this.#drop(kind, 'unexpected-code', address, `code ${packet.code}`);
+      return this.#drop(kind, 'unexpected-code', address, `code ${packet.code}`, nas);
     }
     // RFC 2866 §3: an Accounting-Request whose Request Authenticator does not verify is silently discarded.
     if (packet.code === Code.AccountingRequest && !verifyRequestAuthenticator(datagram, client.secret)) {
-      return this.#drop(kind, 'bad-authenticator', address);
+      return this.#drop(kind, 'bad-authenticator', address, undefined, nas);
     }
     const messageAuthenticator = verifyMessageAuthenticator(datagram, client.secret);
     // RFC 3579 §3.2: a packet whose Message-Authenticator does not verify is silently discarded.
-    if (messageAuthenticator === false) return this.#drop(kind, 'bad-message-authenticator', address);
+    if (messageAuthenticator === false) return this.#drop(kind, 'bad-message-authenticator', address, undefined, nas);
     // RFC 5997 §3: Status-Server must carry Message-Authenticator; BlastRADIUS: the client may demand it.
     if (
       messageAuthenticator === undefined &&
       (packet.code === Code.StatusServer || (packet.code === Code.AccessRequest && client.requireMessageAuthenticator))
     ) {
-      return this.#drop(kind, 'missing-message-authenticator', address);
+      return this.#drop(kind, 'missing-message-authenticator', address, undefined, nas);
     }
 
     const key = `${kind}|${address}|${port}|${packet.identifier}`;
     const verdict = this.#duplicates.check(key, packet.authenticator, receivedAt);
-    if (verdict.kind === 'in-progress') return this.#drop(kind, 'duplicate-in-progress', address);
+    if (verdict.kind === 'in-progress') return this.#drop(kind, 'duplicate-in-progress', address, undefined, nas);
     if (verdict.kind === 'answered') {
       stats.duplicatesAnswered++;
       socket.send(verdict.reply, port, address);
@@ -216,11 +241,12 @@ export class RadiusServer {
       (reply) => {
         this.#duplicates.answered(key, authenticator, reply);
         stats.answered++;
+        nas.answered++;
         socket.send(reply, port, address);
       },
       (error: unknown) => {
         this.#duplicates.forget(key, authenticator);
-        this.#drop(kind, 'handler-failed', address, error instanceof Error ? error.message : String(error));
+        this.#drop(kind, 'handler-failed', address, error instanceof Error ? error.message : String(error), nas);
       },
     );
     this.#inFlight.add(work);

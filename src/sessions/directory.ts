@@ -29,6 +29,8 @@ export interface DirectoryOptions {
   /** How often a failing store is probed with a tiny write (default 2 s). */
   probeIntervalMs?: number;
   now?: () => number;
+  /** Told how long each group commit took, from hand-over to answer, and how many packets it held. */
+  onCommit?: (seconds: number, packets: number) => void;
 }
 
 interface Pending<T> {
@@ -206,10 +208,12 @@ export class SessionDirectory {
     const batch = { accounting: accounting.map(handOver), auth: auth.map(handOver) };
     const packets = accounting.length + auth.length;
     this.#writesInFlight += packets;
+    const handedOver = performance.now();
     const writing: Promise<void> = this.#o.store
       .write(batch)
       .then(
         (result) => {
+          this.#o.onCommit?.((performance.now() - handedOver) / 1000, packets);
           this.#writesInFlight -= packets;
           this.#lastProgressAt = this.#now();
           this.#health.committed();

@@ -48,4 +48,21 @@ describe('authentications in the log and in /metrics', { skip: needTool('radclie
     assert.equal(failed.reduce((n, m) => n + Number(m[2]), 0), 3);
     for (const line of lines) assert.ok(failed.some((m) => m[1] === String(line.reason)), `reason ${String(line.reason)} counted`);
   });
+
+  test('per-NAS packet counters, commit times and the process in /metrics', async () => {
+    // A wrong secret: the Message-Authenticator does not verify and the request is dropped.
+    await radclient({ port: server.ports.auth, secret: 'not-the-secret', kind: 'auth', retries: 1, timeoutSeconds: 1, packets: ['User-Name = "x", User-Password = "y", Message-Authenticator = 0x00'] });
+    const metrics = await (await fetch(`http://127.0.0.1:${server.api.port}/metrics`)).text();
+    const value = (pattern: RegExp) => Number(pattern.exec(metrics)?.[1] ?? NaN);
+    const received = value(/^openmnt_radius_nas_packets_total\{nas="test-switch",outcome="received"\} (\d+)$/m);
+    const answered = value(/^openmnt_radius_nas_packets_total\{nas="test-switch",outcome="answered"\} (\d+)$/m);
+    const dropped = value(/^openmnt_radius_nas_packets_total\{nas="test-switch",outcome="dropped-bad-message-authenticator"\} (\d+)$/m);
+    assert.equal(answered, 4, 'the four decided requests of the test before');
+    assert.ok(dropped >= 1, metrics);
+    assert.equal(received, answered + dropped);
+    assert.ok(value(/^openmnt_store_commit_duration_seconds_count (\d+)$/m) >= 1, 'each decision was committed');
+    assert.ok(value(/^process_resident_memory_bytes (\d+)$/m) > 0);
+    assert.ok(value(/^process_open_fds (\d+)$/m) > 0);
+    assert.match(metrics, /^openmnt_main_thread_delay_seconds\{quantile="0\.99"\} [\d.e-]+$/m);
+  });
 });
