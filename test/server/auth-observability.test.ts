@@ -1,5 +1,6 @@
 /** Failed authentications are visible without the API: a log line each, and counters by reason. */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { radclient } from '../helpers/radclient.js';
 import { logCapture, SECRET, startTestServer, type TestServer } from '../helpers/server.js';
@@ -64,5 +65,20 @@ describe('authentications in the log and in /metrics', { skip: needTool('radclie
     assert.ok(value(/^process_resident_memory_bytes (\d+)$/m) > 0);
     assert.ok(value(/^process_open_fds (\d+)$/m) > 0);
     assert.match(metrics, /^openmnt_main_thread_delay_seconds\{quantile="0\.99"\} [\d.e-]+$/m);
+  });
+
+  test('every metric the Grafana dashboard queries is one the node exports', async () => {
+    const metrics = await (await fetch(`http://127.0.0.1:${server.api.port}/metrics`)).text();
+    const exported = new Map([...metrics.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
+    const dashboard = JSON.parse(readFileSync('packaging/grafana-dashboard.json', 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[] };
+    assert.ok(dashboard.panels.length >= 10);
+    for (const panel of dashboard.panels) {
+      for (const { expr } of panel.targets) {
+        for (const [name] of expr.matchAll(/\b(?:openmnt|process|nodejs)_[a-z0-9_]+/g)) {
+          const histogram = name.replace(/_bucket$/, '');
+          assert.ok(exported.has(name) || exported.get(histogram) === 'histogram', `${panel.title}: ${name} is exported`);
+        }
+      }
+    }
   });
 });
