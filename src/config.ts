@@ -14,6 +14,7 @@ import { parse as parseYaml } from 'yaml';
 import { OpenMntError } from './errors.js';
 import { RECIPES } from './coa/recipes.js';
 import { normalizeMac } from './sessions/mac.js';
+import type { SyslogTarget } from './syslog/index.js';
 
 export interface ListenerConfig {
   host: string;
@@ -191,6 +192,8 @@ export interface Config {
   };
   log: {
     level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+    /** Remote syslog collectors that get every authentication and accounting record in ISE's format. */
+    syslog: SyslogTarget[];
   };
 }
 
@@ -268,7 +271,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sweepIntervalSeconds: 60,
     },
     retention: { days: 30, pruneIntervalMinutes: 60 },
-    log: { level: 'info' },
+    log: { level: 'info', syslog: [] },
   };
 }
 
@@ -561,5 +564,20 @@ function validate(config: Config): Config {
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.log.level)) {
     invalid('log.level', 'one of fatal, error, warn, info, debug, trace, silent');
   }
+  config.log.syslog = list(config.log.syslog, 'log.syslog', (t, p) => {
+    const allowed = ['host', 'port', 'transport', 'header', 'facility', 'maxLength', 'caFile', 'rejectUnauthorized'];
+    for (const key of Object.keys(t)) if (!allowed.includes(key)) invalid(`${p}.${key}`, `one of ${allowed.join(', ')}`);
+    const target = { transport: 'udp', header: 'ise', facility: 22, maxLength: 8192, caFile: '', rejectUnauthorized: true, ...t } as SyslogTarget;
+    text(target.host, `${p}.host`);
+    port(target.port, `${p}.port`);
+    if (target.port === 0) invalid(`${p}.port`, 'a port number 1-65535');
+    if (!['udp', 'tcp', 'tls'].includes(target.transport)) invalid(`${p}.transport`, 'udp, tcp or tls');
+    if (!['ise', 'rfc5424'].includes(target.header)) invalid(`${p}.header`, 'ise (RFC 3164 style, as ISE sends) or rfc5424');
+    if (!Number.isInteger(target.facility) || target.facility < 0 || target.facility > 23) invalid(`${p}.facility`, 'a facility number 0-23 (local6 is 22)');
+    positive(target.maxLength, `${p}.maxLength`, 480);
+    if (typeof target.caFile !== 'string') invalid(`${p}.caFile`, 'a file name');
+    if (typeof target.rejectUnauthorized !== 'boolean') invalid(`${p}.rejectUnauthorized`, 'true or false');
+    return target;
+  });
   return config;
 }

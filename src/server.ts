@@ -26,6 +26,7 @@ import { FreeSpaceWatch, looseDirectoryMode, startStore, type Store } from './st
 import { CoaEngine, JobRunner } from './coa/index.js';
 import { AdminDirectory, LoginGuard, MetricsRegistry, startApiServer } from './http/index.js';
 import { VERSION } from './version.js';
+import { SyslogForwarder } from './syslog/index.js';
 import { configChanges, type ConfigChanges } from './config-changes.js';
 import { COMMIT_BUCKETS, registerProcessMetrics, registerRadiusMetrics, registerStoreMetrics } from './node-metrics.js';
 
@@ -109,6 +110,9 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     ['result', 'reason'],
   );
   const authLog = logger.child({ part: 'auth' });
+  // Records go to the collectors once committed: what a SIEM sees is what the node stored.
+  const syslog = config.log.syslog.length === 0 ? null : new SyslogForwarder(config.log.syslog, logger.child({ part: 'syslog' }));
+  if (syslog !== null) started.push(async () => syslog.close());
   const clients = nasClients(config);
   const clientTable = new NasClientTable(clients);
 
@@ -121,13 +125,18 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     logger: logger.child({ part: 'radius' }),
     handlers: {
       // Not an async function: nothing of the request stays referenced while the commit is awaited.
-      accounting: (request) =>
-        directory.recordAccounting(
-          toAccountingWrite(
-            { packet: request.packet, nasName: request.client.name, sourceAddress: request.source.address, receivedAt: request.receivedAt },
-            server,
-          ),
-        ),
+      accounting: (request) => {
+        const write = toAccountingWrite(
+          { packet: request.packet, nasName: request.client.name, sourceAddress: request.source.address, receivedAt: request.receivedAt },
+          server,
+        );
+        if (syslog === null) return directory.recordAccounting(write);
+        const { record } = write;
+        return directory.recordAccounting(write).then((id) => {
+          syslog.accounting(record);
+          return id;
+        });
+      },
       access: async (request) => {
         const facts = accessFacts(request);
         const decision = policy.decide(facts);
@@ -145,8 +154,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
           if (facts.userName !== null) reply.push({ name: 'User-Name', value: facts.userName });
           reply.push(...profileAttributes(decision.profile ?? {}, audit === undefined ? null : `CACS:${audit}:${server}`));
         }
-        await directory.recordAuthentication(
-          toAuthWrite(
+        const authWrite = toAuthWrite(
             {
               packet: request.packet,
               nasName: request.client.name,
@@ -157,8 +165,9 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
               reply,
             },
             server,
-          ),
-        );
+          );
+        await directory.recordAuthentication(authWrite);
+        syslog?.authentication(authWrite.record);
         const answer: AccessReply = { code: decision.accept ? Code.AccessAccept : Code.AccessReject, attributes: reply };
         return answer;
       },
@@ -221,7 +230,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
       guard.configure(next.api.lockout);
       logger.level = next.log.level;
       // What needs a restart keeps its running value, so `current` takes only the live parts.
-      current = { ...current, radius: { ...current.radius, clients: next.radius.clients }, auth: next.auth, log: next.log, api: { ...current.api, lockout: next.api.lockout, tls: { ...current.api.tls, certFile: next.api.tls.certFile, keyFile: next.api.tls.keyFile } }, mnt: next.mnt };
+      current = { ...current, radius: { ...current.radius, clients: next.radius.clients }, auth: next.auth, log: { ...current.log, level: next.log.level }, api: { ...current.api, lockout: next.api.lockout, tls: { ...current.api.tls, certFile: next.api.tls.certFile, keyFile: next.api.tls.keyFile } }, mnt: next.mnt };
       return changes;
     },
     async close() {
@@ -230,6 +239,8 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
       await coa.close();
       await radius.close();
       await directory.close();
+      // After the last commit, so the last records reach the collectors too.
+      syslog?.close();
       freeSpace.close();
       await store.close();
     },

@@ -67,6 +67,8 @@ test('mistakes name the setting', () => {
   rejects(() => loadConfig({ file: yamlFile('auth:\n  endpoints:\n    - { mac: 00-11-22-33-44-5G }\n'), env: {} }), 'CONFIG_INVALID', /auth\.endpoints\[0\]\.mac must be a MAC address/);
   rejects(() => loadConfig({ file: yamlFile('auth:\n  endpoints:\n    - { mac: 00-11-22-33-44-55 }\n    - { mac: 0011.2233.4455 }\n'), env: {} }), 'CONFIG_INVALID', /auth\.endpoints\[1\]\.mac must be different .*00:11:22:33:44:55/);
   rejects(() => loadConfig({ file: yamlFile('auth:\n  endpoints:\n    - { mac: 00-11-22-33-44-55, group: Printrs }\n'), env: {} }), 'CONFIG_INVALID', /auth\.endpoints\[0\]\.group must be the name of a group in auth\.groups \(none is defined\)/);
+  rejects(() => loadConfig({ file: yamlFile('log:\n  syslog:\n    - { host: 10.0.0.9, port: 514, transport: carrier-pigeon }\n'), env: {} }), 'CONFIG_INVALID', /log\.syslog\[0\]\.transport must be udp, tcp or tls/);
+  rejects(() => loadConfig({ file: yamlFile('log:\n  syslog:\n    - { host: 10.0.0.9 }\n'), env: {} }), 'CONFIG_INVALID', /log\.syslog\[0\]\.port/);
   rejects(() => loadConfig({ file: yamlFile('auth:\n  groups:\n    - { name: Staff }\n  users:\n    - { name: bob, password: p, group: Stafff }\n'), env: {} }), 'CONFIG_INVALID', /auth\.users\[0\]\.group must be the name of a group in auth\.groups \(Staff\)/);
   rejects(() => loadConfig({ file: '/nonexistent/openmnt.yaml', env: {} }), 'CONFIG_NOT_FOUND', /cannot read/);
 });
