@@ -4,7 +4,7 @@
  * how late the main thread runs its work, which is what a NAS waiting for an answer feels).
  */
 import { readdirSync } from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import type { MetricsRegistry } from './http/index.js';
 import type { RadiusServer } from './radius-server/index.js';
 import type { SessionDirectory } from './sessions/index.js';
@@ -79,6 +79,21 @@ export function registerProcessMetrics(metrics: MetricsRegistry): void {
       return [];
     }
   });
+  // Garbage collection pauses of the main thread, by kind: a long major collection is a pause of
+  // every RADIUS answer in hand.
+  const gc = metrics.histogram('nodejs_gc_duration_seconds', 'Garbage collection pauses of the main thread, by kind.', ['kind'], [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]);
+  const kinds: Record<number, string> = {
+    [perfConstants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+    [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+    [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+    [perfConstants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+  };
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = ((entry as unknown as { detail?: { kind?: number } }).detail)?.kind;
+      gc.observe({ kind: kind === undefined ? 'other' : (kinds[kind] ?? 'other') }, entry.duration / 1000);
+    }
+  }).observe({ entryTypes: ['gc'] });
   // How late timers and I/O callbacks run on the thread that answers RADIUS and the API: the
   // share of an Accounting-Response's wait that is not the commit.
   metrics.gauge('openmnt_main_thread_delay_seconds', 'Event-loop delay of the main thread since the previous scrape, by quantile.', () => {

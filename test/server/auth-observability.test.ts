@@ -65,6 +65,7 @@ describe('authentications in the log and in /metrics', { skip: needTool('radclie
     assert.ok(value(/^process_resident_memory_bytes (\d+)$/m) > 0);
     assert.ok(value(/^process_open_fds (\d+)$/m) > 0);
     assert.match(metrics, /^openmnt_main_thread_delay_seconds\{quantile="0\.99"\} [\d.e-]+$/m);
+    assert.match(metrics, /^# TYPE nodejs_gc_duration_seconds histogram$/m);
   });
 
   test('every metric the Grafana dashboard queries is one the node exports', async () => {
