@@ -104,6 +104,34 @@ const OPTIONS = {
 
 export const CLIENT_COMMANDS = ['version', 'count', 'sessions', 'session', 'auth-status', 'acct-status', 'failure-reasons', 'delete', 'audit', 'coa'] as const;
 
+/**
+ * The options each command takes besides the common ones (connection, format, help). One parser
+ * reads them all; this table is what refuses an option the command would silently ignore, as
+ * `openmnt count --verify` once was accepted.
+ */
+const COMMAND_OPTIONS: Record<(typeof CLIENT_COMMANDS)[number] | 'coa bulk', readonly (keyof typeof OPTIONS)[]> = {
+  version: [],
+  count: [],
+  sessions: ['nas', 'user', 'mac', 'page', 'size'],
+  session: ['mac', 'ip', 'user', 'endpoint-ip', 'session-id'],
+  'auth-status': ['mac', 'seconds', 'records'],
+  'acct-status': ['mac', 'seconds'],
+  'failure-reasons': [],
+  delete: ['all', 'mac', 'session-id', 'yes'],
+  audit: ['mac', 'nas', 'outcome', 'since', 'limit'],
+  coa: ['mac', 'ip', 'user', 'action', 'type', 'yes', 'verify', 'verify-timeout'],
+  'coa bulk': ['nas', 'user', 'policy', 'file', 'stdin', 'rate', 'concurrency', 'dry-run', 'yes', 'action', 'type'],
+};
+
+/** The first option given that `command` does not take, with what it does take. */
+function foreignOption(command: keyof typeof COMMAND_OPTIONS, given: readonly string[]): string | null {
+  const takes = COMMAND_OPTIONS[command];
+  const foreign = given.find((o) => !(o in COMMON) && !(takes as readonly string[]).includes(o));
+  if (foreign === undefined) return null;
+  const list = takes.length === 0 ? 'no options of its own' : takes.map((o) => `--${o}`).join(', ');
+  return `openmnt ${command} does not take --${foreign} (it takes ${list}, and the connection and --format options)`;
+}
+
 function number(value: string | undefined, flag: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
@@ -196,6 +224,11 @@ export async function runClientCommand(command: string, argv: string[], env: Nod
   if (v.help) {
     process.stdout.write(CLIENT_HELP);
     return EXIT.ok;
+  }
+  const foreign = foreignOption(bulk ? 'coa bulk' : (command as (typeof CLIENT_COMMANDS)[number]), Object.keys(v));
+  if (foreign !== null) {
+    process.stderr.write(`${foreign}\n`);
+    return EXIT.usage;
   }
   try {
     const format = (v.format ?? 'table') as Format;

@@ -128,6 +128,14 @@ describe('openmnt client commands against OpenMnT', { skip }, () => {
     assert.equal((await cli(['count', '--insecure'], { ISE_API_USER: 'ops', ISE_API_PASS: PASSWORD })).status, 2);
     assert.equal((await cli(['session', '--insecure', '--mac', 'zz'], env)).status, 2);
     assert.equal((await cli(['sessions', '--insecure', '--format', 'yaml'], env)).status, 2);
+    // An option of another command is refused, not silently ignored.
+    const foreign = await cli(['count', '--insecure', '--verify', '--rate', '5'], env);
+    assert.deepEqual([foreign.status, foreign.stdout], [2, '']);
+    assert.match(foreign.stderr, /^openmnt count does not take --verify \(it takes no options of its own/);
+    const bulkOnly = await cli(['coa', '--insecure', '--mac', '00:11:22:33:44:00', '--rate', '5'], env);
+    assert.equal(bulkOnly.status, 2);
+    assert.match(bulkOnly.stderr, /^openmnt coa does not take --rate \(it takes --mac, --ip, --user, --action, --type, --yes, --verify, --verify-timeout/);
+    assert.match((await cli(['coa', 'bulk', '--insecure', '--nas', '127.0.0.50', '--verify'], env)).stderr, /^openmnt coa bulk does not take --verify/);
     const stdin = await cli(['count', '--insecure', '--password-stdin'], { ISE_MNT_IP: env.ISE_MNT_IP!, ISE_API_USER: 'ops' }, `${PASSWORD}\n`);
     assert.equal(stdin.stdout, '3\n', stdin.stderr);
   });
