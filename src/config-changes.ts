@@ -33,6 +33,24 @@ export function configChanges(running: Config, next: Config): ConfigChanges {
   return { applied, needRestart };
 }
 
+/**
+ * The configuration a node runs after a reload: `next` for the settings that apply live, `running`
+ * for all the rest (they keep their running values until a restart). Built from the same lists as
+ * configChanges, so the next reload compares against what really runs.
+ */
+export function liveConfig(running: Config, next: Config): Config {
+  const out = structuredClone(running);
+  for (const path of LIVE) setAt(out, path, structuredClone(at(next, path)));
+  for (const path of RESTART) setAt(out, path, structuredClone(at(running, path)));
+  return out;
+}
+
+function setAt(config: Config, path: string, value: unknown): void {
+  const keys = path.split('.');
+  const parent = keys.slice(0, -1).reduce<Record<string, unknown>>((node, key) => node[key] as Record<string, unknown>, config as unknown as Record<string, unknown>);
+  parent[keys[keys.length - 1]!] = value;
+}
+
 /** `+name` added, `-name` removed, `~name` changed (address, secret, vendor, …). */
 function clientDiff(running: Config, next: Config): string {
   const before = new Map(running.radius.clients.map((c) => [c.name, c]));

@@ -7,13 +7,18 @@ import { readdirSync } from 'node:fs';
 import { monitorEventLoopDelay, PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import type { MetricsRegistry } from './http/index.js';
 import type { RadiusServer } from './radius-server/index.js';
+import type { AuthenticationCounts } from './radius-handlers.js';
 import type { SessionDirectory } from './sessions/index.js';
 import { WRITE_FAILURE_REASONS, type FreeSpaceWatch, type Store } from './store/index.js';
 
 /** Commit times: a fsync takes milliseconds; a NAS retransmits after seconds. */
 export const COMMIT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-export function registerRadiusMetrics(metrics: MetricsRegistry, radius: RadiusServer, store: Store): void {
+export function registerRadiusMetrics(metrics: MetricsRegistry, radius: RadiusServer, store: Store, authentications: AuthenticationCounts): void {
+  metrics.counterFrom('openmnt_authentications_total', 'Access-Requests decided, by result (passed, failed) and ISE failure reason code (empty when passed).', () => [
+    { labels: { result: 'passed', reason: '' }, value: authentications.passed },
+    ...[...authentications.failed].map(([reason, value]) => ({ labels: { result: 'failed', reason: reason === null ? '' : String(reason) }, value })),
+  ]);
   metrics.counterFrom('openmnt_radius_packets_total', 'RADIUS packets by listener and outcome (answered, duplicate answered, or the reason of a drop).', () => {
     const out: { labels: Record<string, string>; value: number }[] = [];
     for (const [listener, stats] of Object.entries(radius.stats())) {
@@ -26,11 +31,12 @@ export function registerRadiusMetrics(metrics: MetricsRegistry, radius: RadiusSe
   metrics.counterFrom('openmnt_radius_received_total', 'RADIUS datagrams received, by listener.', () =>
     Object.entries(radius.stats()).map(([listener, stats]) => ({ labels: { listener }, value: stats.received })),
   );
-  metrics.counterFrom('openmnt_radius_nas_packets_total', 'RADIUS packets per NAS (client table entry): received, answered, and each drop reason seen.', () => {
+  metrics.counterFrom('openmnt_radius_nas_packets_total', 'RADIUS packets per NAS (client table entry): received, answered, duplicate answered, and each drop reason seen.', () => {
     const out: { labels: Record<string, string>; value: number }[] = [];
     for (const [nas, stats] of radius.nasStats()) {
       out.push({ labels: { nas, outcome: 'received' }, value: stats.received });
       out.push({ labels: { nas, outcome: 'answered' }, value: stats.answered });
+      out.push({ labels: { nas, outcome: 'duplicate-answered' }, value: stats.duplicatesAnswered });
       for (const [reason, n] of Object.entries(stats.dropped)) out.push({ labels: { nas, outcome: `dropped-${reason}` }, value: n });
     }
     return out;

@@ -4,30 +4,17 @@
  */
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { AuthPolicy, profileAttributes, type AccessRequestFacts } from './auth/index.js';
+import { AuthPolicy } from './auth/index.js';
 import { DEMO_CLIENT, type Config } from './config.js';
-import {
-  Code,
-  ciscoAvPair,
-  getAttribute,
-  revealUserPassword,
-  type AttributeInput,
-  type RadiusPacket,
-} from './radius/index.js';
-import {
-  NasClientTable,
-  RadiusServer,
-  type AccessReply,
-  type NasClient,
-  type RequestContext,
-} from './radius-server/index.js';
-import { SessionDirectory, storeHealth, toAccountingWrite, toAuthWrite } from './sessions/index.js';
+import { NasClientTable, RadiusServer, type NasClient } from './radius-server/index.js';
+import { SessionDirectory, storeHealth } from './sessions/index.js';
 import { FreeSpaceWatch, looseDirectoryMode, startStore, type Store } from './store/index.js';
 import { CoaEngine, JobRunner } from './coa/index.js';
 import { AdminDirectory, LoginGuard, MetricsRegistry, startApiServer } from './http/index.js';
 import { VERSION } from './version.js';
 import { SyslogForwarder } from './syslog/index.js';
-import { configChanges, type ConfigChanges } from './config-changes.js';
+import { configChanges, liveConfig, type ConfigChanges } from './config-changes.js';
+import { radiusHandlers } from './radius-handlers.js';
 import { COMMIT_BUCKETS, registerProcessMetrics, registerRadiusMetrics, registerStoreMetrics } from './node-metrics.js';
 
 const FREE_SPACE_CHECK_MS = 30_000;
@@ -104,18 +91,11 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
   let policy = new AuthPolicy(config.auth);
   let current = config;
   const server = config.node.name;
-  const authentications = metrics.counter(
-    'openmnt_authentications_total',
-    'Access-Requests decided, by result (passed, failed) and ISE failure reason code (empty when passed).',
-    ['result', 'reason'],
-  );
-  const authLog = logger.child({ part: 'auth' });
-  // Records go to the collectors once committed: what a SIEM sees is what the node stored.
   const syslog = config.log.syslog.length === 0 ? null : new SyslogForwarder(config.log.syslog, logger.child({ part: 'syslog' }));
   if (syslog !== null) started.push(async () => syslog.close());
   const clients = nasClients(config);
   const clientTable = new NasClientTable(clients);
-
+  const { handlers, counts: authentications } = radiusHandlers({ directory, server, policy: () => policy, syslog, logger: logger.child({ part: 'auth' }) });
   const radius = new RadiusServer({
     auth: config.radius.auth,
     accounting: config.radius.accounting,
@@ -123,55 +103,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     duplicateWindowMs: config.radius.duplicateWindowSeconds * 1000,
     receiveBufferBytes: config.radius.receiveBufferBytes,
     logger: logger.child({ part: 'radius' }),
-    handlers: {
-      // Not an async function: nothing of the request stays referenced while the commit is awaited.
-      accounting: (request) => {
-        const write = toAccountingWrite(
-          { packet: request.packet, nasName: request.client.name, sourceAddress: request.source.address, receivedAt: request.receivedAt },
-          server,
-        );
-        if (syslog === null) return directory.recordAccounting(write);
-        const { record } = write;
-        return directory.recordAccounting(write).then((id) => {
-          syslog.accounting(record);
-          return id;
-        });
-      },
-      access: async (request) => {
-        const facts = accessFacts(request);
-        const decision = policy.decide(facts);
-        authentications.inc({ result: decision.accept ? 'passed' : 'failed', reason: decision.accept ? '' : String(decision.failureReasonCode ?? '') });
-        if (!decision.accept) {
-          // One line per failed authentication, as a SIEM expects from a RADIUS server (never the password).
-          authLog.info(
-            { user: facts.userName, mac: facts.callingStationId, nas: request.client.name, nasIp: request.source.address, reason: decision.failureReasonCode, reasonText: decision.failureReason },
-            'authentication failed',
-          );
-        }
-        const reply: AttributeInput[] = [];
-        if (decision.accept) {
-          const audit = ciscoAvPair(request.packet, 'audit-session-id');
-          if (facts.userName !== null) reply.push({ name: 'User-Name', value: facts.userName });
-          reply.push(...profileAttributes(decision.profile ?? {}, audit === undefined ? null : `CACS:${audit}:${server}`));
-        }
-        const authWrite = toAuthWrite(
-            {
-              packet: request.packet,
-              nasName: request.client.name,
-              sourceAddress: request.source.address,
-              receivedAt: request.receivedAt,
-              decidedAt: Date.now(),
-              decision,
-              reply,
-            },
-            server,
-          );
-        await directory.recordAuthentication(authWrite);
-        syslog?.authentication(authWrite.record);
-        const answer: AccessReply = { code: decision.accept ? Code.AccessAccept : Code.AccessReject, attributes: reply };
-        return answer;
-      },
-    },
+    handlers,
   });
 
   started.push(() => directory.close());
@@ -193,7 +125,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
   const admins = AdminDirectory.open(config.api.adminsFile, { cost: config.api.passwordHashCost });
   const initialAdmin = await admins.ensureInitialAdmin();
   const guard = new LoginGuard(config.api.lockout);
-  registerRadiusMetrics(metrics, radius, store);
+  registerRadiusMetrics(metrics, radius, store, authentications);
   registerStoreMetrics(metrics, directory, freeSpace, startedAt);
   const api = await startApiServer({
     config,
@@ -229,8 +161,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
       policy = nextPolicy;
       guard.configure(next.api.lockout);
       logger.level = next.log.level;
-      // What needs a restart keeps its running value, so `current` takes only the live parts.
-      current = { ...current, radius: { ...current.radius, clients: next.radius.clients }, auth: next.auth, log: { ...current.log, level: next.log.level }, api: { ...current.api, lockout: next.api.lockout, tls: { ...current.api.tls, certFile: next.api.tls.certFile, keyFile: next.api.tls.keyFile } }, mnt: next.mnt };
+      current = liveConfig(current, next);
       return changes;
     },
     async close() {
@@ -245,43 +176,4 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
       await store.close();
     },
   };
-}
-
-function textOf(packet: RadiusPacket, name: string): string | null {
-  const a = getAttribute(packet, name);
-  return a === undefined ? null : Buffer.isBuffer(a.value) ? a.value.toString('utf8') : String(a.value);
-}
-
-/** What the policy needs from an Access-Request, with the PAP password revealed. */
-function accessFacts(request: RequestContext): AccessRequestFacts {
-  const { packet, client } = request;
-  const hidden = getAttribute(packet, 'User-Password');
-  const chap = getAttribute(packet, 'CHAP-Password');
-  const challenge = getAttribute(packet, 'CHAP-Challenge');
-  const serviceType = getAttribute(packet, 'Service-Type');
-  return {
-    userName: textOf(packet, 'User-Name'),
-    password: hidden !== undefined && Buffer.isBuffer(hidden.value) ? safeReveal(hidden.value, client.secret, packet.authenticator) : null,
-    chap:
-      chap !== undefined && Buffer.isBuffer(chap.value) && chap.value.length === 17
-        ? {
-            id: chap.value[0]!,
-            response: chap.value.subarray(1),
-            // RFC 2865 §5.3: without CHAP-Challenge, the Request Authenticator is the challenge.
-            challenge: challenge !== undefined && Buffer.isBuffer(challenge.value) ? challenge.value : packet.authenticator,
-          }
-        : null,
-    serviceType: serviceType !== undefined && typeof serviceType.value === 'number' ? serviceType.value : null,
-    callingStationId: textOf(packet, 'Calling-Station-Id'),
-    eap: getAttribute(packet, 'EAP-Message') !== undefined,
-  };
-}
-
-/** A User-Password of impossible length cannot be revealed; it then matches no password. */
-function safeReveal(hidden: Buffer, secret: Buffer, authenticator: Buffer): string | null {
-  try {
-    return revealUserPassword(hidden, secret, authenticator);
-  } catch {
-    return '\u0000invalid';
-  }
 }

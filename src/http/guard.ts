@@ -47,7 +47,7 @@ interface SourceTrack {
 }
 
 interface AccountTrack {
-  failures: number[];
+  failures: Failure[];
   inFlight: number;
 }
 
@@ -91,7 +91,7 @@ export class LoginGuard {
       return { allowed: false, retryAfterSeconds: this.#o.lockSeconds };
     }
     const accountTrack = account === null ? null : this.#account(account);
-    const accountPending = accountTrack === null ? 0 : this.#recentTimes(accountTrack, now) + accountTrack.inFlight;
+    const accountPending = accountTrack === null ? 0 : this.#recent(accountTrack.failures, now) + accountTrack.inFlight;
     track.inFlight++;
     if (accountTrack !== null) accountTrack.inFlight++;
     const delayMs = Math.max(this.#delay(pending), this.#delay(accountPending));
@@ -117,7 +117,7 @@ export class LoginGuard {
           if (!settle()) return;
           const at = this.#o.now();
           track.failures.push({ at, account: name });
-          accountTrack?.failures.push(at);
+          accountTrack?.failures.push({ at, account: name });
           if (this.#recent(track.failures, at) >= this.#o.maxFailures) {
             track.lockedUntil = at + this.#o.lockSeconds * 1000;
             track.failures = [];
@@ -125,12 +125,6 @@ export class LoginGuard {
         },
       },
     };
-  }
-
-  /** A failed attempt that was not begun (kept for callers that check after the fact). */
-  recordFailure(source: string, account: string | null = null): void {
-    const result = this.begin(source, account);
-    if (result.allowed) result.attempt.failed();
   }
 
   #delay(failures: number): number {
@@ -168,15 +162,10 @@ export class LoginGuard {
     return track;
   }
 
+  /** Forgets the failures that left the window (they are in time order) and counts the rest. */
   #recent(failures: Failure[], now: number): number {
     const since = now - this.#o.windowSeconds * 1000;
     while (failures.length > 0 && failures[0]!.at <= since) failures.shift();
     return failures.length;
-  }
-
-  #recentTimes(track: AccountTrack, now: number): number {
-    const since = now - this.#o.windowSeconds * 1000;
-    while (track.failures.length > 0 && track.failures[0]! <= since) track.failures.shift();
-    return track.failures.length;
   }
 }

@@ -86,9 +86,10 @@ export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, 
     await mnt[call.name]({ req, res, url, method, format, admin }, call);
   }
 
-  async function runApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  async function runApi(req: IncomingMessage, res: ServerResponse, url: URL, found: ReturnType<Router['find']>): Promise<void> {
     const admin = await authenticate(req);
-    const match = api.match(url.pathname);
+    // After the credentials, as on the MnT face: an unknown path is a 404 only to an admin.
+    const match = api.match(url.pathname, found);
     const ctx: Context = { req, res, url, method: req.method ?? 'GET', format: 'json', admin };
     // Only a job post reads its body itself (with its own limit); anything sent elsewhere is dropped.
     if (!(match.route.path === '/coa/jobs' && ctx.method === 'POST')) await discardBody(req, MAX_BODY);
@@ -142,8 +143,10 @@ export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, 
       if (path.startsWith(`${API_V1_PREFIX}/`)) {
         face = 'api';
         format = 'json';
-        callName = apiCallName(api, path);
-        return runApi(req, res, url);
+        // The route is looked up once: its name labels the metrics, then it runs.
+        const found = api.find(path);
+        callName = found?.route.name ?? 'api/unknown';
+        return runApi(req, res, url, found);
       }
       face = 'mnt';
       format = formatOf(req);
@@ -176,13 +179,3 @@ export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, 
 function lockedOut(source: string, retryAfterSeconds: number): HttpError {
   return new HttpError(429, 'LOCKED_OUT', `too many failed logins from ${source}; try again in ${retryAfterSeconds} s`, { 'Retry-After': String(retryAfterSeconds) });
 }
-
-/** The metrics label of a JSON API path: its route's name, never the raw path (ids would explode it). */
-function apiCallName(api: Router, path: string): string {
-  try {
-    return api.match(path).route.name;
-  } catch {
-    return 'api/unknown';
-  }
-}
-

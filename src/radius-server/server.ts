@@ -63,6 +63,8 @@ export interface ListenerStats {
 export interface NasStats {
   received: number;
   answered: number;
+  /** Retransmissions answered from the duplicate cache (RFC 5080), not processed again. */
+  duplicatesAnswered: number;
   dropped: Partial<Record<DropReason, number>>;
 }
 
@@ -124,7 +126,7 @@ export class RadiusServer {
   #nas(name: string): NasStats {
     let stats = this.#perNas.get(name);
     if (stats === undefined) {
-      stats = { received: 0, answered: 0, dropped: {} };
+      stats = { received: 0, answered: 0, duplicatesAnswered: 0, dropped: {} };
       this.#perNas.set(name, stats);
     }
     return stats;
@@ -230,6 +232,7 @@ export class RadiusServer {
     if (verdict.kind === 'in-progress') return this.#drop(kind, 'duplicate-in-progress', address, undefined, nas);
     if (verdict.kind === 'answered') {
       stats.duplicatesAnswered++;
+      nas.duplicatesAnswered++;
       socket.send(verdict.reply, port, address);
       return;
     }

@@ -8,10 +8,9 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { OpenMntError } from '../errors.js';
 import { Cursors } from './cursors.js';
 import { openSqliteStore, type SqliteStoreOptions } from './sqlite.js';
-import { answer, type Call } from './thread-protocol.js';
+import { answer, callStoreMethod, type Call } from './thread-protocol.js';
 
 /**
  * Lowers this thread's scheduling priority (nice 10), so that when the cores are busy the main
@@ -33,22 +32,6 @@ const store = openSqliteStore({ ...options, readonly: true });
 const cursors = new Cursors(store);
 const port = parentPort!;
 
-/** Reads this thread serves by calling the store method of the same name. */
-const READS = new Set([
-  'findLatestSession',
-  'latestSessionsOfChunk',
-  'countSessions',
-  'getSession',
-  'authRecordsByMac',
-  'authRecordsByUser',
-  'accountingRecordsByMac',
-  'staleCandidates',
-  'coaAudit',
-  'getJob',
-  'listJobs',
-  'jobResults',
-  'stats',
-]);
 
 async function handle(call: Call): Promise<unknown> {
   const cursor = cursors.answer(call.method, call.args);
@@ -58,11 +41,9 @@ async function handle(call: Call): Promise<unknown> {
       return null;
     case 'close':
       return store.close();
-    default: {
-      if (!READS.has(call.method)) throw new OpenMntError('STORE_FAILED', `the reader thread serves no method ${call.method}`);
-      const fn = (store as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[call.method]!;
-      return fn.apply(store, call.args);
-    }
+    default:
+      // Any store method: the connection is read-only, so one that writes fails instead of writing.
+      return callStoreMethod(store, call);
   }
 }
 

@@ -30,3 +30,10 @@ export function answer(port: MessagePort, id: number, work: () => Promise<unknow
     (error: unknown) => reply(port, id, error instanceof Error ? error : new Error(String(error))),
   );
 }
+
+/** Calls the store method the message names; a name the store does not have is refused. */
+export function callStoreMethod(store: object, call: Call): Promise<unknown> {
+  const fn = (store as Record<string, unknown>)[call.method];
+  if (typeof fn !== 'function') throw new OpenMntError('STORE_FAILED', `no store method ${call.method}`);
+  return (fn as (...args: unknown[]) => Promise<unknown>).apply(store, call.args);
+}

@@ -10,10 +10,9 @@
  * thread will be free.
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { OpenMntError } from '../errors.js';
 import { Cursors } from './cursors.js';
 import { openSqliteStore, type SqliteStoreOptions, type WriteBatch } from './sqlite.js';
-import { answer, reply, type Call } from './thread-protocol.js';
+import { answer, callStoreMethod, reply, type Call } from './thread-protocol.js';
 
 const store = openSqliteStore(workerData as SqliteStoreOptions);
 // Used only for an in-memory database, which no second connection can read: then this thread
@@ -28,11 +27,8 @@ async function handle(call: Call): Promise<unknown> {
   const cursor = cursors.answer(call.method, call.args);
   if (cursor !== undefined) return cursor;
   switch (call.method) {
-    default: {
-      const fn = (store as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[call.method];
-      if (typeof fn !== 'function') throw new OpenMntError('STORE_FAILED', `no store method ${call.method}`);
-      return fn.apply(store, call.args);
-    }
+    default:
+      return callStoreMethod(store, call);
   }
 }
 

@@ -1,8 +1,8 @@
 /**
  * A `Store` whose SQLite work runs on two threads: writes on one (worker-thread.ts), reads on
  * another over a read-only connection (reader-thread.ts). The main thread, which answers RADIUS,
- * runs no query at all: an API read of any size costs it only the messages carrying the rows, a
- * page at a time. Same contract as the in-thread store: `write` resolves after COMMIT, and a
+ * runs only lookups by MAC or audit-session-id (a few index entries; see findLatestSession): an
+ * API read of any other kind costs it only the messages carrying the rows, a page at a time. Same contract as the in-thread store: `write` resolves after COMMIT, and a
  * committed write is visible to the next read (the reader's next query starts after the commit).
  * Used by `openmnt serve`.
  */

@@ -39,18 +39,23 @@ describe('roles and credentials', () => {
   test('login guard: slows after a few failures, locks out, forgets on success', () => {
     let now = 0;
     const guard = new LoginGuard({ slowAfter: 2, maxFailures: 4, windowSeconds: 60, lockSeconds: 30, now: () => now });
+    const recordFailure = (source: string) => {
+      const started = guard.begin(source, null);
+      assert.ok(started.allowed, `${source} may try`);
+      started.attempt.failed();
+    };
     assert.deepEqual(guard.check('10.0.0.1'), { allowed: true, delayMs: 0 });
-    guard.recordFailure('10.0.0.1');
-    guard.recordFailure('10.0.0.1');
+    recordFailure('10.0.0.1');
+    recordFailure('10.0.0.1');
     assert.deepEqual(guard.check('10.0.0.1'), { allowed: true, delayMs: 250 });
-    guard.recordFailure('10.0.0.1');
+    recordFailure('10.0.0.1');
     assert.deepEqual(guard.check('10.0.0.1'), { allowed: true, delayMs: 500 });
-    guard.recordFailure('10.0.0.1');
+    recordFailure('10.0.0.1');
     assert.deepEqual(guard.check('10.0.0.1'), { allowed: false, retryAfterSeconds: 30 });
     assert.deepEqual(guard.check('10.0.0.2'), { allowed: true, delayMs: 0 });
     now += 31_000;
     assert.deepEqual(guard.check('10.0.0.1'), { allowed: true, delayMs: 0 });
-    guard.recordFailure('10.0.0.2');
+    recordFailure('10.0.0.2');
     now += 61_000;
     assert.deepEqual(guard.check('10.0.0.2'), { allowed: true, delayMs: 0 }, 'failures leave the window');
   });

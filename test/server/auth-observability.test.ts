@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { radclient } from '../helpers/radclient.js';
+import { mab as mabRequest, radclient } from '../helpers/radclient.js';
 import { logCapture, SECRET, startTestServer, type TestServer } from '../helpers/server.js';
 import { needTool } from '../helpers/tools.js';
 
@@ -20,13 +20,7 @@ describe('authentications in the log and in /metrics', { skip: needTool('radclie
   });
   after(async () => server.stop());
 
-  const mab = (mac: string) =>
-    radclient({
-      port: server.ports.auth,
-      secret: SECRET,
-      kind: 'auth',
-      packets: [`User-Name = "${mac}", User-Password = "${mac}", Calling-Station-Id = "${mac}", Service-Type = Call-Check, Message-Authenticator = 0x00`],
-    });
+  const mab = (mac: string) => mabRequest(server.ports.auth, SECRET, mac, 'Message-Authenticator = 0x00');
 
   test('a line per failed authentication (never the password); counters by result and failure reason', async () => {
     assert.equal((await mab('00-11-22-33-44-55')).status, 0);
@@ -55,12 +49,12 @@ describe('authentications in the log and in /metrics', { skip: needTool('radclie
     await radclient({ port: server.ports.auth, secret: 'not-the-secret', kind: 'auth', retries: 1, timeoutSeconds: 1, packets: ['User-Name = "x", User-Password = "y", Message-Authenticator = 0x00'] });
     const metrics = await (await fetch(`http://127.0.0.1:${server.api.port}/metrics`)).text();
     const value = (pattern: RegExp) => Number(pattern.exec(metrics)?.[1] ?? NaN);
-    const received = value(/^openmnt_radius_nas_packets_total\{nas="test-switch",outcome="received"\} (\d+)$/m);
-    const answered = value(/^openmnt_radius_nas_packets_total\{nas="test-switch",outcome="answered"\} (\d+)$/m);
-    const dropped = value(/^openmnt_radius_nas_packets_total\{nas="test-switch",outcome="dropped-bad-message-authenticator"\} (\d+)$/m);
-    assert.equal(answered, 4, 'the four decided requests of the test before');
-    assert.ok(dropped >= 1, metrics);
-    assert.equal(received, answered + dropped);
+    const perNas = new Map([...metrics.matchAll(/^openmnt_radius_nas_packets_total\{nas="test-switch",outcome="([a-z-]+)"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
+    assert.equal(perNas.get('answered'), 4, 'the four decided requests of the test before');
+    assert.ok((perNas.get('dropped-bad-message-authenticator') ?? 0) >= 1, metrics);
+    // Whatever a slow machine made radclient retransmit, every packet received has one outcome.
+    const outcomes = [...perNas].filter(([o]) => o !== 'received').reduce((n, [, v]) => n + v, 0);
+    assert.equal(perNas.get('received'), outcomes);
     assert.ok(value(/^openmnt_store_commit_duration_seconds_count (\d+)$/m) >= 1, 'each decision was committed');
     assert.ok(value(/^process_resident_memory_bytes (\d+)$/m) > 0);
     assert.ok(value(/^process_open_fds (\d+)$/m) > 0);

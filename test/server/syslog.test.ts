@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { createServer as createTlsServer } from 'node:tls';
 import selfsigned from 'selfsigned';
 import { authenticationMessage, frames } from '../../src/syslog/index.js';
-import { radclient } from '../helpers/radclient.js';
+import { mab as mabRequest, radclient } from '../helpers/radclient.js';
 import { SECRET, startTestServer, type TestServer } from '../helpers/server.js';
 import { needTool } from '../helpers/tools.js';
 
@@ -94,13 +94,7 @@ describe('remote syslog to UDP, TCP and TLS collectors', { skip: needTool('radcl
     tls.close();
   });
 
-  const mab = (mac: string) =>
-    radclient({
-      port: server.ports.auth,
-      secret: SECRET,
-      kind: 'auth',
-      packets: [`User-Name = "${mac}", User-Password = "${mac}", Calling-Station-Id = "${mac}", Service-Type = Call-Check, NAS-Port-Id = "Gi1/0/7, uplink"`],
-    });
+  const mab = (mac: string) => mabRequest(server.ports.auth, SECRET, mac, 'NAS-Port-Id = "Gi1/0/7, uplink"');
 
   test('a pass (5200), a failure (5400) and an accounting start (3000) reach every collector', async () => {
     assert.equal((await mab('00-11-22-33-44-55')).status, 0);

@@ -5,8 +5,17 @@ import { integerArgument, ipArgument, macArgument } from '../mnt/calls.js';
 export class QueryReader {
   readonly #q: URLSearchParams;
 
-  constructor(q: URLSearchParams) {
+  /**
+   * With `known`, a parameter outside it, or one given twice, is refused rather than ignored, so a
+   * misspelt filter never silently answers everything.
+   */
+  constructor(q: URLSearchParams, known?: readonly string[]) {
     this.#q = q;
+    if (known === undefined) return;
+    for (const name of new Set(q.keys())) {
+      if (!known.includes(name)) throw new OpenMntError('INVALID_ARGUMENT', `query parameter ${name} is not known here: use ${known.join(', ')}`);
+      if (q.getAll(name).length > 1) throw new OpenMntError('INVALID_ARGUMENT', `query parameter ${name} is given more than once`);
+    }
   }
 
   text(name: string): string | undefined {

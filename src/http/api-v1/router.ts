@@ -56,19 +56,24 @@ export class Router {
     });
   }
 
-  /** The route of a path under the prefix, or a 404. */
-  match(pathname: string): Match {
+  /** The route of a path under the prefix, or null; its parameters are decoded when it is run. */
+  find(pathname: string): { route: Route; raw: RegExpExecArray; params: string[] } | null {
     const path = pathname.slice(API_V1_PREFIX.length);
     for (const { route, pattern, params } of this.#routes) {
       const m = pattern.exec(path);
-      if (m === null) continue;
-      const values: Record<string, string> = {};
-      params.forEach((name, i) => {
-        values[name] = safeDecode(m[i + 1]!);
-      });
-      return { route, params: values };
+      if (m !== null) return { route, raw: m, params };
     }
-    throw new OpenMntError('UNKNOWN_CALL', `no call has the path ${pathname}`);
+    return null;
+  }
+
+  /** The route of a path under the prefix with its parameters, or a 404. */
+  match(pathname: string, found = this.find(pathname)): Match {
+    if (found === null) throw new OpenMntError('UNKNOWN_CALL', `no call has the path ${pathname}`);
+    const values: Record<string, string> = {};
+    found.params.forEach((name, i) => {
+      values[name] = safeDecode(found.raw[i + 1]!);
+    });
+    return { route: found.route, params: values };
   }
 
   /** Runs the matched operation: 405 for a method the route lacks, 403 for a role without the right. */

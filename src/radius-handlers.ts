@@ -1,0 +1,128 @@
+/**
+ * What the node does with each RADIUS request the listeners accept: an Accounting-Request becomes
+ * a directory write; an Access-Request is decided by the policy, recorded, and answered with the
+ * profile's attributes. Around that, what operators read: a counter per result and failure reason,
+ * a log line per failed authentication, and the committed record sent to the syslog collectors.
+ *
+ * This runs once per packet: the counters are plain numbers read at scrape time, and nothing of the
+ * request is kept while its commit is awaited unless a collector needs the record.
+ */
+import type { Logger } from 'pino';
+import { profileAttributes, type AccessRequestFacts, type AuthPolicy } from './auth/index.js';
+import { Code, ciscoAvPair, getAttribute, revealUserPassword, type AttributeInput, type RadiusPacket } from './radius/index.js';
+import type { AccessReply, RadiusHandlers, RequestContext } from './radius-server/index.js';
+import { toAccountingWrite, toAuthWrite, type SessionDirectory } from './sessions/index.js';
+import type { SyslogForwarder } from './syslog/index.js';
+
+export interface RadiusHandlerOptions {
+  directory: SessionDirectory;
+  /** This node's name, in records and Class. */
+  server: string;
+  /** The running policy: read per request, so a configuration reload takes effect at once. */
+  policy: () => AuthPolicy;
+  syslog: SyslogForwarder | null;
+  logger: Logger;
+}
+
+/** Decided Access-Requests: `passed`, and failures by ISE failure reason code. */
+export interface AuthenticationCounts {
+  passed: number;
+  failed: Map<number | null, number>;
+}
+
+export function radiusHandlers(o: RadiusHandlerOptions): { handlers: RadiusHandlers; counts: AuthenticationCounts } {
+  const { directory, server, syslog } = o;
+  const counts: AuthenticationCounts = { passed: 0, failed: new Map() };
+  const handlers: RadiusHandlers = {
+    // Not an async function: nothing of the request stays referenced while the commit is awaited.
+    accounting: (request) => {
+      const write = toAccountingWrite(
+        { packet: request.packet, nasName: request.client.name, sourceAddress: request.source.address, receivedAt: request.receivedAt },
+        server,
+      );
+      if (syslog === null) return directory.recordAccounting(write);
+      // Sent once committed: what a SIEM sees is what the node stored.
+      const { record } = write;
+      return directory.recordAccounting(write).then((id) => {
+        syslog.accounting(record);
+        return id;
+      });
+    },
+    access: async (request) => {
+      const facts = accessFacts(request);
+      const decision = o.policy().decide(facts);
+      if (decision.accept) {
+        counts.passed++;
+      } else {
+        counts.failed.set(decision.failureReasonCode, (counts.failed.get(decision.failureReasonCode) ?? 0) + 1);
+        // One line per failed authentication, as a SIEM expects from a RADIUS server (never the password).
+        o.logger.info(
+          { user: facts.userName, mac: facts.callingStationId, nas: request.client.name, nasIp: request.source.address, reason: decision.failureReasonCode, reasonText: decision.failureReason },
+          'authentication failed',
+        );
+      }
+      const reply: AttributeInput[] = [];
+      if (decision.accept) {
+        const audit = ciscoAvPair(request.packet, 'audit-session-id');
+        if (facts.userName !== null) reply.push({ name: 'User-Name', value: facts.userName });
+        reply.push(...profileAttributes(decision.profile ?? {}, audit === undefined ? null : `CACS:${audit}:${server}`));
+      }
+      const write = toAuthWrite(
+        {
+          packet: request.packet,
+          nasName: request.client.name,
+          sourceAddress: request.source.address,
+          receivedAt: request.receivedAt,
+          decidedAt: Date.now(),
+          decision,
+          reply,
+        },
+        server,
+      );
+      await directory.recordAuthentication(write);
+      syslog?.authentication(write.record);
+      const answer: AccessReply = { code: decision.accept ? Code.AccessAccept : Code.AccessReject, attributes: reply };
+      return answer;
+    },
+  };
+  return { handlers, counts };
+}
+
+function textOf(packet: RadiusPacket, name: string): string | null {
+  const a = getAttribute(packet, name);
+  return a === undefined ? null : Buffer.isBuffer(a.value) ? a.value.toString('utf8') : String(a.value);
+}
+
+/** What the policy needs from an Access-Request, with the PAP password revealed. */
+function accessFacts(request: RequestContext): AccessRequestFacts {
+  const { packet, client } = request;
+  const hidden = getAttribute(packet, 'User-Password');
+  const chap = getAttribute(packet, 'CHAP-Password');
+  const challenge = getAttribute(packet, 'CHAP-Challenge');
+  const serviceType = getAttribute(packet, 'Service-Type');
+  return {
+    userName: textOf(packet, 'User-Name'),
+    password: hidden !== undefined && Buffer.isBuffer(hidden.value) ? safeReveal(hidden.value, client.secret, packet.authenticator) : null,
+    chap:
+      chap !== undefined && Buffer.isBuffer(chap.value) && chap.value.length === 17
+        ? {
+            id: chap.value[0]!,
+            response: chap.value.subarray(1),
+            // RFC 2865 §5.3: without CHAP-Challenge, the Request Authenticator is the challenge.
+            challenge: challenge !== undefined && Buffer.isBuffer(challenge.value) ? challenge.value : packet.authenticator,
+          }
+        : null,
+    serviceType: serviceType !== undefined && typeof serviceType.value === 'number' ? serviceType.value : null,
+    callingStationId: textOf(packet, 'Calling-Station-Id'),
+    eap: getAttribute(packet, 'EAP-Message') !== undefined,
+  };
+}
+
+/** A User-Password of impossible length cannot be revealed; it then matches no password. */
+function safeReveal(hidden: Buffer, secret: Buffer, authenticator: Buffer): string | null {
+  try {
+    return revealUserPassword(hidden, secret, authenticator);
+  } catch {
+    return '\u0000invalid';
+  }
+}
