@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   // starting the node: a port taken, an address missing, a file that cannot be opened
   | 'START_FAILED'
+  | 'RADIUS_THREAD_FAILED' // the thread of the RADIUS listeners failed or ended; the node cannot answer NAS
   // store
   | 'STORE_FAILED'
   | 'STORE_CLOSED'
