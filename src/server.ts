@@ -17,6 +17,7 @@ import { configChanges, liveConfig, type ConfigChanges } from './config-changes.
 import { RadiusThread, nasClients } from './radius-thread/index.js';
 import { ingestFigures, registerProcessMetrics, registerRadiusMetrics, registerStoreMetrics } from './node-metrics.js';
 import type { OpenMntError } from './errors.js';
+import { API_NICE, lowerThisThread } from './thread-priority.js';
 
 export { nasClients } from './radius-thread/index.js';
 
@@ -87,6 +88,9 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
   const radius = await RadiusThread.start(config, store.writerPort(), logger);
   started.push(() => radius.close());
   const ports = radius.ports;
+  // From here on the main thread serves the API, CoA and jobs: it yields the cores to the RADIUS
+  // and writing threads when they are busy (both started above, so neither inherits this).
+  lowerThisThread(API_NICE);
   const housekeeping = new SessionHousekeeping({
     store,
     logger: logger.child({ part: 'sessions' }),
