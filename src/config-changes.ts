@@ -14,7 +14,7 @@ export interface ConfigChanges {
   needRestart: string[];
 }
 
-const LIVE = ['radius.clients', 'auth', 'proxy', 'log.level', 'api.tls', 'api.lockout'] as const;
+const LIVE = ['radius.clients', 'radius.dictionaries', 'auth', 'proxy', 'log.level', 'api.tls', 'api.lockout'] as const;
 const RESTART = ['radius.auth', 'radius.accounting', 'api.host', 'api.port', 'api.tls.enabled', 'api.adminsFile', 'store', 'node', 'api.connections', 'mnt', 'coa', 'sessions', 'retention', 'log.syslog'] as const;
 
 function at(config: Config, path: string): unknown {

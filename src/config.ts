@@ -174,6 +174,8 @@ export interface Config {
     receiveBufferBytes: number;
     /** Group commit: at most this many packets per transaction. */
     maxBatch: number;
+    /** FreeRADIUS-format dictionary files read at start and on reload (e.g. /usr/share/freeradius/dictionary). */
+    dictionaries: string[];
     clients: NasClientConfig[];
   };
   auth: AuthConfig;
@@ -257,6 +259,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
       duplicateWindowSeconds: 5,
       receiveBufferBytes: 4 * 1024 * 1024,
       maxBatch: 1000,
+      dictionaries: [],
       clients: [],
     },
     auth: {
@@ -485,6 +488,9 @@ function validate(config: Config): Config {
   positive(config.radius.duplicateWindowSeconds, 'radius.duplicateWindowSeconds', 0);
   positive(config.radius.receiveBufferBytes, 'radius.receiveBufferBytes', 65536);
   positive(config.radius.maxBatch, 'radius.maxBatch');
+  if (!Array.isArray(config.radius.dictionaries) || config.radius.dictionaries.some((d) => typeof d !== 'string' || d === '')) {
+    invalid('radius.dictionaries', 'a list of dictionary file names');
+  }
   config.radius.clients = list(config.radius.clients, 'radius.clients', (c, p) => {
     for (const key of Object.keys(c)) {
       if (!['name', 'address', 'secret', ...Object.keys(CLIENT_DEFAULTS)].includes(key)) {

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { AuthPolicy } from '../auth/index.js';
 import { DEMO_CLIENT, type Config } from '../config.js';
 import { radiusHandlers } from '../radius-handlers.js';
+import { loadDictionaryFiles, registerDictionary, type RegisterResult } from '../radius/index.js';
 import { NasClientTable, RadiusServer, type ListenerStats, type NasClient, type NasStats } from '../radius-server/index.js';
 import { SessionDirectory, type CommitSink, type CommitState } from '../sessions/index.js';
 import { SyslogForwarder } from '../syslog/index.js';
@@ -23,6 +24,15 @@ export const COMMIT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2
 export function nasClients(config: Config): NasClient[] {
   const configured = config.radius.clients.length > 0 ? config.radius.clients : [DEMO_CLIENT];
   return configured.map((c) => ({ ...c, secret: Buffer.from(c.secret, 'utf8') }));
+}
+
+/**
+ * Adds the configured FreeRADIUS dictionaries to this thread's codec (a reload can add, never
+ * take away: records already kept name what they name).
+ */
+export function loadDictionaries(files: readonly string[]): RegisterResult | null {
+  if (files.length === 0) return null;
+  return registerDictionary(loadDictionaryFiles(files));
 }
 
 /** Counts of a histogram kept where the observations happen, read at scrape time. */
@@ -69,6 +79,8 @@ export class Ingest {
 
   constructor(config: Config, store: CommitSink, logger: Logger) {
     this.#logger = logger;
+    // This thread's codec learns the configured dictionaries too (each thread has its own tables).
+    loadDictionaries(config.radius.dictionaries);
     this.#policy = new AuthPolicy(config.auth);
     this.#proxyConfig = JSON.stringify(config.proxy);
     this.#proxy = config.proxy.homeServers.length === 0 ? null : new RadiusProxy(config.proxy, logger.child({ part: 'proxy' }));
@@ -128,6 +140,7 @@ export class Ingest {
 
   /** A new NAS table and policy take effect with the next packet; sessions are untouched. */
   reload(next: IngestReload): void {
+    loadDictionaries(next.config.radius.dictionaries);
     this.#clients.replace(nasClients(next.config));
     if (next.authChanged) this.#policy = new AuthPolicy(next.config.auth);
     const proxy = JSON.stringify(next.config.proxy);
