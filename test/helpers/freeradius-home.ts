@@ -61,14 +61,14 @@ max_request_time = 30
 cleanup_delay = 5
 max_requests = 16384
 hostname_lookups = no
-# RFC 5997: answered on the authentication port (the proxy's liveness checks).
-status_server = yes
 log {
   destination = stdout
   auth = yes
 }
 security {
   allow_vulnerable_openssl = yes
+  # RFC 5997: Status-Server answered on the authentication port (liveness checks).
+  status_server = yes
 }
 client proxy {
   ipaddr = 127.0.0.1
