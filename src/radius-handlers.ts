@@ -84,6 +84,17 @@ export function radiusHandlers(o: RadiusHandlerOptions): { handlers: RadiusHandl
       { packet: request.packet, nasName: request.client.name, sourceAddress: request.source.address, receivedAt: request.receivedAt, decidedAt: Date.now(), decision, reply },
       server,
     );
+    // What only the exchange tells, in ISE's `key=value:!:` form: the home server's share of the
+    // response time, and the inner identity when the Accept's User-Name reveals it (PEAP, TTLS).
+    const proxyFacts = [`ProxyPool=${route.pool.name}`];
+    if (outcome.kind === 'final') {
+      proxyFacts.push(`HomeServerResponseTimeMs=${Math.round(outcome.homeMs)}`);
+      const inner = outcome.answer.attributes.find((a) => a.name === 'User-Name');
+      if (inner !== undefined && String(inner.value) !== write.record.userName) proxyFacts.push(`InnerIdentity=${String(inner.value)}`);
+    } else {
+      proxyFacts.push(`HomeServersTried=${outcome.tried.join(',')}`);
+    }
+    write.record.otherAttributes = [write.record.otherAttributes, ...proxyFacts].filter((x) => x !== null && x !== '').join(':!:');
     await directory.recordAuthentication(write);
     syslog?.authentication(write.record);
     if (outcome.kind === 'final') return { datagram: outcome.datagram };

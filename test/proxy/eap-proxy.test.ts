@@ -56,7 +56,7 @@ describe('802.1X through the proxy to FreeRADIUS', { skip }, () => {
       writeFileSync(file, `network={\n  ssid="test"\n  key_mgmt=WPA-EAP\n${body}}\n`);
       return file;
     };
-    files.peap = conf('peap', `  eap=PEAP\n  identity="alice"\n  password="Wonder-Land-42"\n  ca_cert="${home.certs.ca}"\n  phase2="auth=MSCHAPV2"\n`);
+    files.peap = conf('peap', `  eap=PEAP\n  identity="alice"\n  anonymous_identity="anonymous"\n  password="Wonder-Land-42"\n  ca_cert="${home.certs.ca}"\n  phase2="auth=MSCHAPV2"\n`);
     files.peapWrong = conf('peap-wrong', `  eap=PEAP\n  identity="alice"\n  password="not-her-password"\n  ca_cert="${home.certs.ca}"\n  phase2="auth=MSCHAPV2"\n`);
     files.tls = conf('tls', `  eap=TLS\n  identity="${TLS_IDENTITY}"\n  ca_cert="${home.certs.ca}"\n  client_cert="${home.certs.clientCert}"\n  private_key="${home.certs.clientKey}"\n`);
   });
@@ -66,7 +66,7 @@ describe('802.1X through the proxy to FreeRADIUS', { skip }, () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('PEAP-MSCHAPv2 succeeds through the proxy (first server down: the second answers); AuthStatus names method, identity, VLAN', async () => {
+  test('PEAP-MSCHAPv2 succeeds through the proxy (first server down: the second answers); AuthStatus names method, outer and inner identity, VLAN', async () => {
     const mac = 'AA-BB-CC-00-00-01';
     const run = await eapolTest(files.peap, server.ports.auth, SECRET, mac);
     assert.ok(run.ok, run.output.slice(-3000));
@@ -75,7 +75,10 @@ describe('802.1X through the proxy to FreeRADIUS', { skip }, () => {
     const [record] = await server.store.authRecordsByMac({ mac: 'AA:BB:CC:00:00:01', since: 0, limit: 5 });
     assert.ok(record, 'an AuthStatus record');
     assert.equal(record.passed, true);
-    assert.equal(record.userName, 'alice');
+    // The outer identity is what the NAS saw; the inner one shows in the Accept's User-Name.
+    assert.equal(record.userName, 'anonymous');
+    assert.match(record.otherAttributes ?? '', /InnerIdentity=alice/);
+    assert.match(record.otherAttributes ?? '', /HomeServerResponseTimeMs=\d+/);
     assert.equal(record.authenticationMethod, 'dot1x');
     assert.equal(record.authenticationProtocol, 'PEAP');
     assert.equal(record.identityStore, 'aaa-1');
