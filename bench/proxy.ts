@@ -8,7 +8,8 @@
  *   npm run bench:proxy
  *   REQUESTS=20000 npm run bench:proxy
  *
- * Environment: REQUESTS (30,000), WINDOW (64).
+ * Environment: REQUESTS (30,000), WINDOW (64), PROFILE (a directory: the node runs with --cpu-prof
+ * into it, one profile per thread).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -140,7 +141,8 @@ try {
       '',
     ].join('\n'),
   );
-  const openmnt = await startOpenMnt({ args: ['--config', configFile], env: { OPENMNT_STORE__PATH: join(dir.path, 'openmnt.db'), OPENMNT_STORE__SYNCHRONOUS: 'normal' }, dir: dir.path });
+  const nodeArgs = process.env.PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE}`] : [];
+  const openmnt = await startOpenMnt({ nodeArgs, args: ['--config', configFile], env: { OPENMNT_STORE__PATH: join(dir.path, 'openmnt.db'), OPENMNT_STORE__SYNCHRONOUS: 'normal' }, dir: dir.path });
   node = openmnt;
 
   const user = (i: number) => `user-${i}`;
