@@ -60,7 +60,9 @@ describe('CoA sender', () => {
   test('no reply: the identical datagram is sent again with doubling waits, then a timeout', async () => {
     nas.behaviour = { kind: 'silent' };
     const before = nas.received.length;
-    const s = sender();
+    // When the sender sent each one (the simulator's receive times carry the receiving side's delays).
+    const sentAt: number[] = [];
+    const s = new CoaSender({ policy: FAST, sockets: 2, onTransmit: () => sentAt.push(performance.now()) });
     const reply = await s.send({ code: Code.CoARequest, attributes: [{ name: 'Calling-Station-Id', value: 'y' }], nas: target() });
     await s.close();
     const sent = nas.received.slice(before);
@@ -68,13 +70,15 @@ describe('CoA sender', () => {
     assert.equal(reply.attempts, 4);
     assert.equal(sent.length, 4);
     for (const r of sent) assert.deepEqual(r.raw, sent[0]!.raw, 'retransmissions are byte for byte the same');
-    const gaps = sent.slice(1).map((r, i) => r.at - sent[i]!.at);
-    assert.ok(gaps[0]! >= 50 && gaps[1]! >= 100 && gaps[2]! >= 200, `backoff doubles: ${gaps.map((g) => g.toFixed(0)).join(', ')} ms`);
+    // A timer never fires before its delay (Node rounds to whole milliseconds: 1 ms of slack).
+    const gaps = sentAt.slice(1).map((t, i) => t - sentAt[i]!);
+    assert.equal(gaps.length, 3);
+    assert.ok(gaps[0]! >= FAST.initialTimeoutMs - 1 && gaps[1]! >= 2 * FAST.initialTimeoutMs - 1 && gaps[2]! >= FAST.maxTimeoutMs - 1, `backoff doubles: ${gaps.map((g) => g.toFixed(0)).join(', ')} ms`);
   });
 
   test('a forged reply is ignored and the real one accepted', async () => {
     nas.behaviour = { kind: 'forge-then-ack' };
-    const s = sender();
+    const s = sender(2, PATIENT);
     const reply = await s.send({ code: Code.CoARequest, attributes: [{ name: 'Calling-Station-Id', value: 'z' }], nas: target() });
     assert.equal(reply.outcome, 'ack');
     assert.equal(s.stats.ignored, 1);
@@ -331,7 +335,7 @@ describe('a NAS on Cisco\'s legacy CoA port 1700', () => {
     const legacy = new NasSimulator(SECRET);
     await legacy.start(1700, '127.0.0.40');
     try {
-      const s = sender();
+      const s = sender(2, PATIENT);
       const reply = await s.send({ code: Code.CoARequest, attributes: [{ name: 'Calling-Station-Id', value: 'legacy' }], nas: { address: '127.0.0.40', port: 1700, secret: Buffer.from(SECRET) } });
       await s.close();
       assert.equal(reply.outcome, 'ack');
