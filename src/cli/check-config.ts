@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { defaultConfigFile, loadConfig, type Config } from '../config.js';
+import { configJsonSchema } from '../config-schema.js';
 import { isOpenMntError } from '../errors.js';
 
 export const CHECK_CONFIG_HELP = `Usage: openmnt check-config [--config FILE] [--quiet]
@@ -53,4 +54,9 @@ export function checkConfig(argv: string[]): number {
     process.stdout.write(stringify(maskSecrets(config)));
   }
   return 0;
+}
+
+/** `openmnt config-schema`: the JSON Schema of openmnt.yaml, from the same schema the loader checks with. */
+export function configSchemaText(): string {
+  return `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
 }

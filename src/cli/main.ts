@@ -8,7 +8,7 @@ import { isOpenMntError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { startServer } from '../server.js';
 import { admin } from './admin.js';
-import { checkConfig } from './check-config.js';
+import { checkConfig, configSchemaText } from './check-config.js';
 import { CLIENT_COMMANDS, CLIENT_HELP, runClientCommand } from './commands.js';
 
 export const HELP = `openmnt — open Monitoring-and-Troubleshooting node for RADIUS sessions
@@ -48,6 +48,9 @@ export async function main(argv: string[]): Promise<number> {
       return admin(rest);
     case 'check-config':
       return checkConfig(rest);
+    case 'config-schema':
+      process.stdout.write(configSchemaText());
+      return 0;
 
     case undefined:
     case 'help':
