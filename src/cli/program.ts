@@ -33,6 +33,8 @@ class OpenMntCommand extends Command {
   }
 
   unknownOption(flag: string): void {
+    // `admin` hands every argument to its own parser.
+    if ((this as unknown as { _allowUnknownOption: boolean })._allowUnknownOption) return;
     const own = ownOptions(this).map((o) => o.long!);
     const similar = flag.startsWith('--') ? closest(flag, this.options.map((o) => o.long!).filter((l) => l !== undefined)) : null;
     const suggestion = similar === null ? '' : `\n(did you mean ${similar}?)`;
