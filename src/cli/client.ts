@@ -3,22 +3,13 @@
  * touches the server's internals. Answers are parsed with an XML parser (ISE speaks only XML) and
  * turned into plain records; failures become CliError with the exit code scripts can use.
  */
-import { request as httpsRequest } from 'node:https';
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import { XMLParser } from 'fast-xml-parser';
+import type { XMLParser } from 'fast-xml-parser';
 import { ActiveListReader } from './xml-stream.js';
 
-/** Exit codes of the openmnt client commands (documented in the help text). */
-export const EXIT = { ok: 0, failed: 1, usage: 2, auth: 3, notFound: 4 } as const;
+import { CliError, EXIT } from './exit.js';
 
-export class CliError extends Error {
-  readonly exitCode: number;
-  constructor(exitCode: number, message: string) {
-    super(message);
-    this.name = 'CliError';
-    this.exitCode = exitCode;
-  }
-}
+export { CliError, EXIT };
 
 export interface Target {
   /** `https://host[:port]` (or http:// when given so). */
@@ -35,7 +26,16 @@ export interface Answer {
   body: string;
 }
 
-const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false, textNodeName: '#text' });
+let documentParser: XMLParser | null = null;
+
+/** Small answers (a session, a count) are parsed whole; loaded on first use, so a list alone never loads it. */
+async function parseDocument(xml: string): Promise<Record<string, unknown>> {
+  if (documentParser === null) {
+    const { XMLParser } = await import('fast-xml-parser');
+    documentParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false, textNodeName: '#text' });
+  }
+  return documentParser.parse(xml) as Record<string, unknown>;
+}
 
 /** One element of an answer (a session, a record, the version) as field name → text, XML or JSON alike. */
 export type AnswerFields = Record<string, string>;
@@ -66,10 +66,10 @@ export class MntClient {
   }
 
   /** One request whose answer is read as it arrives; 401/403 become exit code 3, connection problems exit code 1. */
-  open(method: string, path: string, accept = 'application/xml', body?: string): Promise<IncomingMessage> {
+  async open(method: string, path: string, accept = 'application/xml', body?: string): Promise<IncomingMessage> {
     const url = new URL(path, this.target.base);
     const secure = url.protocol === 'https:';
-    const send = secure ? httpsRequest : httpRequest;
+    const send = secure ? (await import('node:https')).request : httpRequest;
     return new Promise((resolve, reject) => {
       const req = send(
         url,
@@ -116,8 +116,8 @@ export class MntClient {
   }
 
   /** What a failed MnT call means for the exit code: ISE's "no session" (500 with that text) and 404 exit with 4. */
-  #failure(status: number, body: string): CliError {
-    const parsed = body.trim().startsWith('<') ? (parser.parse(body) as Record<string, unknown>) : {};
+  async #failure(status: number, body: string): Promise<CliError> {
+    const parsed = body.trim().startsWith('<') ? await parseDocument(body).catch(() => ({}) as Record<string, unknown>) : {};
     const result = flatten(parsed['mnt-rest-result']);
     const info = result['internal-error-info'] || result.description || body.slice(0, 200);
     if (status === 404 || /not available/i.test(info)) return new CliError(EXIT.notFound, info.replace(/^Error in generating XML output\. Error message = /, ''));
@@ -127,8 +127,8 @@ export class MntClient {
   /** An MnT call answered in XML; ISE's "no session" (500 with that text) and 404 exit with 4. */
   async call(path: string, method = 'GET'): Promise<Record<string, unknown>> {
     const answer = await this.request(method, `${this.prefix}${path}`);
-    if (answer.status >= 400) throw this.#failure(answer.status, answer.body);
-    return answer.body.trim().startsWith('<') ? (parser.parse(answer.body) as Record<string, unknown>) : {};
+    if (answer.status >= 400) throw await this.#failure(answer.status, answer.body);
+    return answer.body.trim().startsWith('<') ? await parseDocument(answer.body) : {};
   }
 
   /** True when the node is OpenMnT (its own JSON API is then available). */
@@ -160,7 +160,7 @@ export class MntClient {
     if ((res.statusCode ?? 0) >= 400) {
       let body = '';
       for await (const chunk of res) body += chunk as string;
-      throw this.#failure(res.statusCode ?? 0, body);
+      throw await this.#failure(res.statusCode ?? 0, body);
     }
     const reader = new ActiveListReader();
     const host = new URL(this.target.base).host;

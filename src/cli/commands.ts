@@ -135,8 +135,9 @@ export async function runClientCommand(command: string, v: Values, env: NodeJS.P
     if (!FORMATS.includes(format)) usage(`--format ${v.format}: use ${FORMATS.join(', ')}`);
     const client = new MntClient(await target(v, env));
     const width = outputWidth(env);
+    // `essential`: the columns a table keeps at any width, the last of them wrapped rather than cut.
     const print = (rows: Record<string, string>[], columns: string[] = [], root?: string, essential: string[] = []) =>
-      process.stdout.write(render(rows, format, { columns, essential, width, ...(root === undefined ? {} : { root }) }));
+      process.stdout.write(render(rows, format, { columns, essential, wrap: essential.length > 0, width, ...(root === undefined ? {} : { root }) }));
     switch (bulk ? 'coa' : command) {
       case 'version':
         print([await client.version()], ['product', 'version', 'type_of_node'], 'product');

@@ -2,34 +2,32 @@
  * The `openmnt` command. `serve` runs the node; the client commands (sessions, CoA, …) speak HTTP
  * to any MnT node and arrive with the API.
  */
-import { defaultConfigFile, loadConfig } from '../config.js';
 import { isOpenMntError } from '../errors.js';
-import { createLogger } from '../logger.js';
-import { checkConfig, configSchemaText } from './check-config.js';
-import { runClientCommand } from './commands.js';
-import { completionScript } from './completion.js';
 import { runProgram } from './program.js';
 
 /** Runs `openmnt ARGS…`; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   return runProgram(argv, {
     serve: ({ config }) => serve(config),
-    // The node's parts load only for the commands that need them: a client command stays small.
+    // Each part loads only for the commands that need it: a client command stays small (no
+    // schema library, logger or database driver in a process that only reads a list).
     admin: async (args) => (await import('./admin.js')).admin(args),
-    checkConfig,
-    configSchema: () => {
-      process.stdout.write(configSchemaText());
+    checkConfig: async (options) => (await import('./check-config.js')).checkConfig(options),
+    configSchema: async () => {
+      process.stdout.write((await import('./check-config.js')).configSchemaText());
       return 0;
     },
-    completion: (shell) => {
-      process.stdout.write(completionScript(shell as 'bash' | 'zsh'));
+    completion: async (shell) => {
+      process.stdout.write((await import('./completion.js')).completionScript(shell as 'bash' | 'zsh'));
       return 0;
     },
-    client: (command, values) => runClientCommand(command, values),
+    client: async (command, values) => (await import('./commands.js')).runClientCommand(command, values),
   });
 }
 
 async function serve(configFile: string | undefined): Promise<number> {
+  const { defaultConfigFile, loadConfig } = await import('../config.js');
+  const { createLogger } = await import('../logger.js');
   const file = configFile || defaultConfigFile();
   let config;
   try {

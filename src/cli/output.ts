@@ -12,9 +12,10 @@ export interface RenderOptions {
   /**
    * The columns people run the command for: a table keeps them at any width, shortening or wrapping
    * them, and adds the other columns only while they fit. The last one wraps onto further lines
-   * (a failure reason is read whole, not cut). Default: the first column.
+   * when `wrap` is set (a failure reason is read whole, not cut). Default: the first column.
    */
   essential?: readonly string[];
+  wrap?: boolean;
   width?: number;
   root?: string;
 }
@@ -49,11 +50,14 @@ interface TableLayout {
 }
 
 /** Which columns a table shows at `width`, and how wide each is. */
-function layout(rows: readonly Row[], columns: readonly string[], essentialWanted: readonly string[], width: number): TableLayout {
+function layout(rows: readonly Row[], columns: readonly string[], essentialWanted: readonly string[], width: number, wraps: boolean): TableLayout {
   const natural = (c: string, cap: number) => Math.min(cap, Math.max(c.length, ...rows.map((r) => (r[c] ?? '').length)));
   let essential = essentialWanted.filter((c) => columns.includes(c));
   if (essential.length === 0) essential = columns.slice(0, 1);
-  const wrapColumn = essential.length > 1 ? essential[essential.length - 1]! : null;
+  const wrapColumn = wraps && essential.length > 1 ? essential[essential.length - 1]! : null;
+  // Everything fits as it is: every column, in order, nothing cut.
+  const whole = columns.map((c) => natural(c, c === wrapColumn ? Number.MAX_SAFE_INTEGER : MAX_CELL));
+  if (whole.reduce((n, w) => n + w, 0) + 2 * (columns.length - 1) <= width) return { shown: [...columns], widths: whole, wrap: wrapColumn === null ? -1 : columns.indexOf(wrapColumn) };
   const fixed = essential.filter((c) => c !== wrapColumn);
   const widthOf = new Map(columns.map((c) => [c, natural(c, MAX_CELL)]));
   const sum = (cs: readonly string[]) => cs.reduce((n, c) => n + widthOf.get(c)!, 0) + 2 * Math.max(0, cs.length - 1);
@@ -142,7 +146,9 @@ export class RowWriter {
   /** The text for `rows` (empty while the layout is still being chosen). */
   take(rows: readonly Row[]): string {
     if (this.#columns !== null) return this.#rows(rows);
-    this.#held.push(...rows);
+    // Copies, not the strings as parsed: those are slices that keep each whole 64 KiB chunk of the
+    // answer alive, and 500 rows held from a filtered list can pin tens of megabytes.
+    for (const r of rows) this.#held.push(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('utf8')])));
     return this.#held.length >= LAYOUT_ROWS ? this.#start(false) + this.#rows(this.#held.splice(0)) : '';
   }
 
@@ -173,7 +179,7 @@ export class RowWriter {
         return `<?xml version="1.0" encoding="UTF-8"?>\n<${root}${complete ? ` count="${this.#held.length}"` : ''}>\n`;
       }
       case 'table': {
-        this.#table = layout(this.#held, columns, this.#options.essential ?? [], this.#options.width ?? 120);
+        this.#table = layout(this.#held, columns, this.#options.essential ?? [], this.#options.width ?? 120, this.#options.wrap === true);
         return tableLines(this.#table, Object.fromEntries(this.#table.shown.map((c) => [c, c.toUpperCase()])));
       }
     }

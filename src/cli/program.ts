@@ -6,16 +6,17 @@
  */
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { VERSION } from '../version.js';
-import { EXIT } from './client.js';
-import { FORMATS } from './output.js';
+import { EXIT } from './exit.js';
+
+const FORMATS = ['table', 'json', 'csv', 'xml'] as const;
 
 /** What the program's actions do; main.ts supplies them (kept apart so the table loads without the server). */
 export interface Actions {
   serve(options: { config?: string }): Promise<number>;
   admin(argv: string[]): Promise<number>;
-  checkConfig(options: { config?: string; quiet?: boolean }): number;
-  configSchema(): number;
-  completion(shell: string): number;
+  checkConfig(options: { config?: string; quiet?: boolean }): Promise<number>;
+  configSchema(): Promise<number>;
+  completion(shell: string): Promise<number>;
   client(command: string, values: Record<string, unknown>): Promise<number>;
 }
 
@@ -116,7 +117,7 @@ export function buildProgram(actions: Actions, result: { code: number }): Comman
     .option('-c, --config <FILE>', 'the file to check (default as for serve)')
     .option('-q, --quiet', 'print nothing when it is valid')
     .action(async (options: { config?: string; quiet?: boolean }) => {
-      result.code = actions.checkConfig(options);
+      result.code = await actions.checkConfig(options);
     });
 
   program
@@ -132,7 +133,7 @@ export function buildProgram(actions: Actions, result: { code: number }): Comman
     .description('Print a completion script for bash or zsh. bash: source <(openmnt completion bash); zsh: openmnt completion zsh > "${fpath[1]}/_openmnt".')
     .addArgument(new Argument('<SHELL>', 'bash or zsh').choices(['bash', 'zsh']))
     .action(async (shell: string) => {
-      result.code = actions.completion(shell);
+      result.code = await actions.completion(shell);
     });
 
   const client = (name: string, summary: string, description = summary) => {
@@ -402,9 +403,9 @@ function wrap(text: string, width: number, unit = /\S+/g): string[] {
 const NO_ACTIONS: Actions = {
   serve: async () => 0,
   admin: async () => 0,
-  checkConfig: () => 0,
-  configSchema: () => 0,
-  completion: () => 0,
+  checkConfig: async () => 0,
+  configSchema: async () => 0,
+  completion: async () => 0,
   client: async () => 0,
 };
 
