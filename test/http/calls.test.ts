@@ -274,7 +274,7 @@ describe('MnT calls', { skip }, () => {
     assert.equal(parseXml(counted.body).attributes.noOfActiveSession, '1');
     const bad = await get(server, '/admin/API/mnt/Session/ActiveList?nas=10.1.1.300');
     assert.equal(bad.status, 400);
-    assert.match(bad.body, /query parameter nas '10\.1\.1\.300' is not valid/);
+    assert.match(bad.body, /query parameter nas &apos;10\.1\.1\.300&apos; is not valid: an IPv4 or IPv6 address/);
     assert.equal((await get(server, '/admin/API/mnt/Session/ActiveList?mac=zz')).status, 400);
   });
 
