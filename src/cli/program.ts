@@ -38,7 +38,7 @@ class OpenMntCommand extends Command {
     if ((this as unknown as { _allowUnknownOption: boolean })._allowUnknownOption) return;
     const own = ownOptions(this).map((o) => o.long!);
     const similar = flag.startsWith('--') ? closest(flag, this.options.map((o) => o.long!).filter((l) => l !== undefined)) : null;
-    const suggestion = similar === null ? '' : `\n(did you mean ${similar}?)`;
+    const suggestion = similar === null ? '' : `\n(Did you mean ${similar}?)`;
     const takes = own.length === 0 ? 'no options of its own' : own.join(', ');
     const connection = this.options.some((o) => o.long === '--host') ? ', and the connection and --format options' : '';
     this.error(`openmnt ${this.commandPath()} does not take ${flag} (it takes ${takes}${connection})${suggestion}`, { code: 'commander.unknownOption', exitCode: EXIT.usage });
@@ -284,6 +284,12 @@ export async function runProgram(argv: string[], actions: Actions): Promise<numb
   if (argv.length === 0) {
     // `openmnt` alone: the overview, and a usage error for scripts that forgot the command.
     process.stdout.write(program.helpInformation());
+    return EXIT.usage;
+  }
+  if (argv[0] === 'help' && argv[1] !== undefined && !program.commands.some((c) => c.name() === argv[1] || c.aliases().includes(argv[1]!))) {
+    // Commander would print the overview with exit 0; a help topic that does not exist is a mistake.
+    const similar = closest(argv[1], program.commands.flatMap((c) => [c.name(), ...c.aliases()]));
+    process.stderr.write(`openmnt: unknown command '${argv[1]}'${similar === null ? '' : `\n(Did you mean ${similar}?)`}\n`);
     return EXIT.usage;
   }
   try {

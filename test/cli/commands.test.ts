@@ -41,7 +41,7 @@ test('an option the command does not take is a usage error (exit 2) naming what 
   assert.equal(count.stderr, 'openmnt count does not take --verify (it takes no options of its own, and the connection and --format options)\n');
   const typo = await cli(['sessions', '--naz', '10.1.1.1']);
   assert.equal(typo.status, 2);
-  assert.equal(typo.stderr, 'openmnt sessions does not take --naz (it takes --nas, --user, --mac, --page, --size, and the connection and --format options)\n(did you mean --nas?)\n');
+  assert.equal(typo.stderr, 'openmnt sessions does not take --naz (it takes --nas, --user, --mac, --page, --size, and the connection and --format options)\n(Did you mean --nas?)\n');
   const bulkOnly = await cli(['coa', '--mac', '00:11:22:33:44:00', '--rate', '5']);
   assert.equal(bulkOnly.status, 2);
   assert.match(bulkOnly.stderr, /^openmnt coa does not take --rate \(it takes --mac, --ip, --user, --action, --type, --yes, --verify, --verify-timeout/);
@@ -61,6 +61,8 @@ test('a mistyped command: exit 2 and did-you-mean; no command: the overview and 
   assert.equal(r.status, 2);
   assert.equal(r.stderr, "openmnt: unknown command 'sesions'\n(Did you mean sessions?)\n");
   assert.match((await cli(['auth-stauts'])).stderr, /Did you mean auth-status\?/);
+  const topic = await cli(['help', 'sesions']);
+  assert.deepEqual([topic.status, topic.stdout, topic.stderr], [2, '', "openmnt: unknown command 'sesions'\n(Did you mean sessions?)\n"]);
   const none = await cli([]);
   assert.equal(none.status, 2);
   assert.match(none.stdout, /^openmnt — open Monitoring-and-Troubleshooting node/);
