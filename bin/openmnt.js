@@ -5,6 +5,12 @@ import { main } from '../dist/src/cli/main.js';
 // timer is unreferenced, so it fires only if something forgotten still holds the event loop. Client
 // commands are left alone: they may still be writing to a slow pipe.
 const serving = process.argv[2] === 'serve';
+
+// `openmnt sessions | head`: the reader has gone, so there is nothing left to print for; stop quietly.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
 const exitSoon = (code) => serving && setTimeout(() => process.exit(code), 5000).unref();
 
 main(process.argv.slice(2)).then(

@@ -1,6 +1,7 @@
 /**
  * Configuration: defaults, then a YAML file, then environment overrides. The result is validated
- * once at start-up; a mistake names the offending path so an operator can fix it without guessing.
+ * once at start-up against the schema in config-schema.ts; a mistake names the offending path so an
+ * operator can fix it without guessing.
  *
  * Environment overrides follow one rule: `OPENMNT_` + the path of the setting, segments joined by
  * `__`, each segment the setting's name in upper snake case. `OPENMNT_RADIUS__AUTH__PORT=11812`
@@ -8,14 +9,11 @@
  * `sessions.staleAfterIntervals`. Only scalar settings can be overridden this way.
  */
 import { emptyProxyConfig, type ProxyConfig } from './proxy/config.js';
-import { parseProxyConfig } from './proxy/parse.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { OpenMntError } from './errors.js';
-import { RECIPES } from './coa/recipes.js';
-import { normalizeMac } from './sessions/mac.js';
+import { configSchema, describeIssue } from './config-schema.js';
 import type { SyslogTarget } from './syslog/index.js';
 
 export interface ListenerConfig {
@@ -174,9 +172,9 @@ export interface Config {
     receiveBufferBytes: number;
     /** Group commit: at most this many packets per transaction. */
     maxBatch: number;
+    clients: NasClientConfig[];
     /** FreeRADIUS-format dictionary files read at start and on reload (e.g. /usr/share/freeradius/dictionary). */
     dictionaries: string[];
-    clients: NasClientConfig[];
   };
   auth: AuthConfig;
   store: StoreConfig;
@@ -259,8 +257,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
       duplicateWindowSeconds: 5,
       receiveBufferBytes: 4 * 1024 * 1024,
       maxBatch: 1000,
-      dictionaries: [],
       clients: [],
+      dictionaries: [],
     },
     auth: {
       unknownEndpoint: 'reject',
@@ -294,13 +292,6 @@ export const DEMO_CLIENT: NasClientConfig = {
   deviceGroups: [],
 };
 
-const CLIENT_DEFAULTS: Omit<NasClientConfig, 'name' | 'address' | 'secret'> = {
-  vendor: 'cisco',
-  coaPort: 3799,
-  requireMessageAuthenticator: false,
-  deviceGroups: [],
-};
-
 export interface LoadOptions {
   /** Path of the YAML file; absent means defaults plus environment only. */
   file?: string;
@@ -324,7 +315,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   }
   const merged = mergeInto(defaultConfig(options.env ?? process.env), fromFile, '');
   applyEnvironment(merged, options.env ?? process.env);
-  return validate(merged as unknown as Config);
+  return validate(merged);
 }
 
 type Plain = Record<string, unknown>;
@@ -392,204 +383,11 @@ function applyEnvironment(config: Plain, env: NodeJS.ProcessEnv): void {
   walk(config, 'OPENMNT_', '');
 }
 
-function port(value: unknown, path: string): number {
-  if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 65535) {
-    invalid(path, 'a port number 0-65535');
-  }
-  return value as number;
-}
-
-/** A second entry with the same key is refused, naming both places. */
-function unique(keys: readonly string[], path: string, key: string): void {
-  const first = new Map<string, number>();
-  keys.forEach((k, i) => {
-    const earlier = first.get(k);
-    if (earlier !== undefined) invalid(`${path}[${i}].${key}`, `different from ${path}[${earlier}].${key} (both are ${k})`);
-    first.set(k, i);
-  });
-}
-
-function positive(value: unknown, path: string, min = 1): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) invalid(path, `a number ≥ ${min}`);
-  return value;
-}
-
-function text(value: unknown, path: string): string {
-  if (typeof value !== 'string' || value === '') invalid(path, 'a non-empty string');
-  return value;
-}
-
-function address(value: unknown, path: string): string {
-  const s = typeof value === 'number' ? String(value) : text(value, path);
-  const [ip, bits, extra] = s.split('/');
-  const family = isIP(ip ?? '');
-  const max = family === 4 ? 32 : 128;
-  if (family === 0 || extra !== undefined || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= max))) {
-    invalid(path, 'an IP address or CIDR block');
-  }
-  return s;
-}
-
-function list<T>(value: unknown, path: string, each: (item: Plain, path: string) => T): T[] {
-  if (value === null || value === undefined) return [];
-  if (!Array.isArray(value)) invalid(path, 'a list');
-  return value.map((item, i) => {
-    if (!isPlain(item)) invalid(`${path}[${i}]`, 'a mapping');
-    return each(item, `${path}[${i}]`);
-  });
-}
-
-function validate(config: Config): Config {
-  text(config.node.name, 'node.name');
-  if (!Number.isInteger(config.node.typeOfNode)) invalid('node.typeOfNode', 'an integer');
-  text(config.api.host, 'api.host');
-  port(config.api.port, 'api.port');
-  if (typeof config.api.tls.enabled !== 'boolean') invalid('api.tls.enabled', 'true or false');
-  if ((config.api.tls.certFile === '') !== (config.api.tls.keyFile === '')) {
-    invalid('api.tls.certFile and api.tls.keyFile', 'both set or both empty');
-  }
-  text(config.api.tls.dir, 'api.tls.dir');
-  text(config.api.adminsFile, 'api.adminsFile');
-  if (!Number.isInteger(config.api.passwordHashCost) || config.api.passwordHashCost < 14 || config.api.passwordHashCost > 20) {
-    invalid('api.passwordHashCost', 'a whole number from 14 to 20 (log2 of scrypt N; 17 is the recommended minimum)');
-  }
-  positive(config.api.maxUrlBytes, 'api.maxUrlBytes', 256);
-  positive(config.api.maxHeaderBytes, 'api.maxHeaderBytes', 1024);
-  for (const key of ['slowAfter', 'maxFailures', 'windowSeconds', 'lockSeconds'] as const) {
-    positive(config.api.lockout[key], `api.lockout.${key}`);
-  }
-  for (const key of ['total', 'perSource', 'handshakeSeconds', 'headersSeconds', 'idleSeconds'] as const) {
-    positive(config.api.connections[key], `api.connections.${key}`);
-  }
-  if (config.api.connections.perSource > config.api.connections.total) invalid('api.connections.perSource', 'at most api.connections.total');
-  // A request as a whole may take 300 s (a verified CoA waits for the endpoint); its headers cannot take longer.
-  if (config.api.connections.headersSeconds > 300) invalid('api.connections.headersSeconds', 'at most 300');
-  config.mnt.failureReasons = list(config.mnt.failureReasons, 'mnt.failureReasons', (r, p) => {
-    if (!Number.isInteger(r.code) || (r.code as number) < 0) invalid(`${p}.code`, 'a non-negative integer');
-    if (r.cause !== undefined) text(r.cause, `${p}.cause`);
-    if (r.resolution !== undefined) text(r.resolution, `${p}.resolution`);
-    return r as unknown as FailureReasonConfig;
-  });
-  for (const key of ['initialTimeoutMs', 'maxTimeoutMs', 'maxAttempts', 'maxTotalMs', 'sockets', 'perNasInFlight', 'globalInFlight', 'webhookMaxAttempts'] as const) {
-    positive(config.coa[key], `coa.${key}`);
-  }
-  positive(config.coa.perNasPerSecond, 'coa.perNasPerSecond', 0);
-  positive(config.coa.globalPerSecond, 'coa.globalPerSecond', 0);
-  config.coa.webhooks = list(config.coa.webhooks, 'coa.webhooks', (w, p) => {
-    const url = text(w.url, `${p}.url`);
-    if (!/^https?:\/\//.test(url)) invalid(`${p}.url`, 'an http:// or https:// URL');
-    if (typeof w.secret !== 'string' || !/^whsec_[A-Za-z0-9+/=]{16,}$/.test(w.secret)) invalid(`${p}.secret`, 'whsec_ followed by base64 (16+ characters)');
-    return w as unknown as WebhookConfig;
-  });
-  for (const key of ['auth', 'accounting'] as const) {
-    text(config.radius[key].host, `radius.${key}.host`);
-    port(config.radius[key].port, `radius.${key}.port`);
-  }
-  positive(config.radius.duplicateWindowSeconds, 'radius.duplicateWindowSeconds', 0);
-  positive(config.radius.receiveBufferBytes, 'radius.receiveBufferBytes', 65536);
-  positive(config.radius.maxBatch, 'radius.maxBatch');
-  if (!Array.isArray(config.radius.dictionaries) || config.radius.dictionaries.some((d) => typeof d !== 'string' || d === '')) {
-    invalid('radius.dictionaries', 'a list of dictionary file names');
-  }
-  config.radius.clients = list(config.radius.clients, 'radius.clients', (c, p) => {
-    for (const key of Object.keys(c)) {
-      if (!['name', 'address', 'secret', ...Object.keys(CLIENT_DEFAULTS)].includes(key)) {
-        invalid(`${p}.${key}`, 'one of name, address, secret, vendor, coaPort, requireMessageAuthenticator, deviceGroups');
-      }
-    }
-    const client = { ...CLIENT_DEFAULTS, ...c } as NasClientConfig;
-    client.address = address(client.address, `${p}.address`);
-    client.secret = typeof client.secret === 'number' ? String(client.secret) : text(client.secret, `${p}.secret`);
-    client.name = client.name === undefined ? client.address : text(client.name, `${p}.name`);
-    client.vendor = text(client.vendor, `${p}.vendor`).toLowerCase();
-    // A misspelt vendor would otherwise get the plain RFC 5176 forms and fail every CoA at the NAS.
-    if (!(client.vendor in RECIPES)) invalid(`${p}.vendor`, `one of ${Object.keys(RECIPES).join(', ')}`);
-    port(client.coaPort, `${p}.coaPort`);
-    if (typeof client.requireMessageAuthenticator !== 'boolean') invalid(`${p}.requireMessageAuthenticator`, 'true or false');
-    if (!Array.isArray(client.deviceGroups)) invalid(`${p}.deviceGroups`, 'a list of strings');
-    return client;
-  });
-  unique(config.radius.clients.map((c) => c.name), 'radius.clients', 'name');
-  unique(config.radius.clients.map((c) => c.address), 'radius.clients', 'address');
-  const auth = config.auth;
-  for (const [name, raw] of Object.entries(auth.profiles as Record<string, unknown>)) {
-    if (!isPlain(raw)) invalid(`auth.profiles.${name}`, 'a mapping');
-    const profile = raw as AuthorizationProfileConfig;
-    if (profile.vlan !== undefined) profile.vlan = String(profile.vlan);
-    const sgt: unknown = profile.sgt;
-    if (sgt !== undefined && !(typeof sgt === 'number' && Number.isInteger(sgt) && sgt >= 0 && sgt < 65536)) {
-      invalid(`auth.profiles.${name}.sgt`, 'a security group tag 0-65535');
-    }
-    if (profile.sessionTimeout !== undefined) positive(profile.sessionTimeout, `auth.profiles.${name}.sessionTimeout`);
-    if (profile.terminationAction !== undefined && !['default', 'radius-request'].includes(profile.terminationAction)) {
-      invalid(`auth.profiles.${name}.terminationAction`, 'default or radius-request');
-    }
-  }
-  const knownProfile = (name: unknown, path: string) => {
-    if (name !== undefined && !(typeof name === 'string' && name in auth.profiles)) {
-      invalid(path, `the name of a profile in auth.profiles (${Object.keys(auth.profiles).join(', ')})`);
-    }
-  };
-  if (auth.unknownEndpoint !== 'reject') knownProfile(auth.unknownEndpoint, 'auth.unknownEndpoint');
-  knownProfile(auth.defaultProfile, 'auth.defaultProfile');
-  auth.groups = list(auth.groups, 'auth.groups', (g, p) => {
-    text(g.name, `${p}.name`);
-    knownProfile(g.profile, `${p}.profile`);
-    return g as unknown as IdentityGroupConfig;
-  });
-  unique(auth.groups.map((g) => g.name), 'auth.groups', 'name');
-  const groupNames = auth.groups.map((g) => g.name);
-  const knownGroup = (name: unknown, path: string) => {
-    if (name !== undefined && !(typeof name === 'string' && groupNames.includes(name))) {
-      invalid(path, groupNames.length === 0 ? 'the name of a group in auth.groups (none is defined)' : `the name of a group in auth.groups (${groupNames.join(', ')})`);
-    }
-  };
-  auth.endpoints = list(auth.endpoints, 'auth.endpoints', (e, p) => {
-    if (normalizeMac(text(e.mac, `${p}.mac`)) === null) invalid(`${p}.mac`, 'a MAC address (AA:BB:CC:DD:EE:FF, aa-bb-cc-dd-ee-ff, aabb.ccdd.eeff or 12 hex digits)');
-    knownGroup(e.group, `${p}.group`);
-    knownProfile(e.profile, `${p}.profile`);
-    return e as unknown as EndpointConfig;
-  });
-  unique(auth.endpoints.map((e) => normalizeMac(e.mac)!), 'auth.endpoints', 'mac');
-  auth.users = list(auth.users, 'auth.users', (u, p) => {
-    text(u.name, `${p}.name`);
-    u.password = typeof u.password === 'number' ? String(u.password) : text(u.password, `${p}.password`);
-    knownGroup(u.group, `${p}.group`);
-    knownProfile(u.profile, `${p}.profile`);
-    return u as unknown as UserConfig;
-  });
-  unique(auth.users.map((u) => u.name), 'auth.users', 'name');
-  config.proxy = parseProxyConfig(config.proxy);
-  if (config.store.driver !== 'sqlite') invalid('store.driver', 'sqlite');
-  text(config.store.path, 'store.path');
-  if (!['full', 'normal'].includes(config.store.synchronous)) invalid('store.synchronous', 'full or normal');
-  positive(config.store.cacheSizeMiB, 'store.cacheSizeMiB');
-  positive(config.store.walMaxMiB, 'store.walMaxMiB');
-  positive(config.store.minFreeMiB, 'store.minFreeMiB', 0);
-  if (typeof config.store.thread !== 'boolean') invalid('store.thread', 'true or false');
-  positive(config.sessions.defaultInterimSeconds, 'sessions.defaultInterimSeconds');
-  positive(config.sessions.staleAfterIntervals, 'sessions.staleAfterIntervals');
-  positive(config.sessions.authOnlyTimeoutSeconds, 'sessions.authOnlyTimeoutSeconds');
-  positive(config.sessions.sweepIntervalSeconds, 'sessions.sweepIntervalSeconds');
-  positive(config.retention.days, 'retention.days');
-  positive(config.retention.pruneIntervalMinutes, 'retention.pruneIntervalMinutes');
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.log.level)) {
-    invalid('log.level', 'one of fatal, error, warn, info, debug, trace, silent');
-  }
-  config.log.syslog = list(config.log.syslog, 'log.syslog', (t, p) => {
-    const allowed = ['host', 'port', 'transport', 'header', 'facility', 'maxLength', 'caFile', 'rejectUnauthorized'];
-    for (const key of Object.keys(t)) if (!allowed.includes(key)) invalid(`${p}.${key}`, `one of ${allowed.join(', ')}`);
-    const target = { transport: 'udp', header: 'ise', facility: 22, maxLength: 8192, caFile: '', rejectUnauthorized: true, ...t } as SyslogTarget;
-    text(target.host, `${p}.host`);
-    port(target.port, `${p}.port`);
-    if (target.port === 0) invalid(`${p}.port`, 'a port number 1-65535');
-    if (!['udp', 'tcp', 'tls'].includes(target.transport)) invalid(`${p}.transport`, 'udp, tcp or tls');
-    if (!['ise', 'rfc5424'].includes(target.header)) invalid(`${p}.header`, 'ise (RFC 3164 style, as ISE sends) or rfc5424');
-    if (!Number.isInteger(target.facility) || target.facility < 0 || target.facility > 23) invalid(`${p}.facility`, 'a facility number 0-23 (local6 is 22)');
-    positive(target.maxLength, `${p}.maxLength`, 480);
-    if (typeof target.caFile !== 'string') invalid(`${p}.caFile`, 'a file name');
-    if (typeof target.rejectUnauthorized !== 'boolean') invalid(`${p}.rejectUnauthorized`, 'true or false');
-    return target;
-  });
-  return config;
+/** Checks the merged configuration against the schema; the first problem names the setting at fault. */
+function validate(merged: unknown): Config {
+  const result = configSchema.safeParse(merged);
+  if (result.success) return result.data;
+  const [first, ...more] = result.error.issues;
+  const others = more.length === 0 ? '' : ` (and ${more.length} more: ${more.slice(0, 3).map(describeIssue).join('; ')}${more.length > 3 ? '; …' : ''})`;
+  throw new OpenMntError('CONFIG_INVALID', `${describeIssue(first!)}${others}`);
 }

@@ -77,5 +77,5 @@ test('mistakes name the setting', () => {
   rejects(() => loadConfig({ file: yamlFile(`proxy:\n${home}  realms:\n    - { name: corp.example, pool: corp }\n`), env: {} }), 'CONFIG_INVALID', /proxy\.realms\[0\]\.pool must be the name of a pool in proxy\.pools \(none is defined\)/);
   rejects(() => loadConfig({ file: yamlFile('proxy:\n  homeServers:\n    - { name: aaa-1, address: aaa.example, secret: s }\n'), env: {} }), 'CONFIG_INVALID', /proxy\.homeServers\[0\]\.address must be an IP address/);
   rejects(() => loadConfig({ file: yamlFile(`proxy:\n${home}  pools:\n    - { name: corp, homeServers: [aaa-1] }\n  onNoHomeServer: shrug\n`), env: {} }), 'CONFIG_INVALID', /proxy\.onNoHomeServer must be one of reject, drop/);
-  rejects(() => loadConfig({ file: yamlFile('radius:\n  dictionaries: [""]\n'), env: {} }), 'CONFIG_INVALID', /radius\.dictionaries must be a list of dictionary file names/);
+  rejects(() => loadConfig({ file: yamlFile('radius:\n  dictionaries: [""]\n'), env: {} }), 'CONFIG_INVALID', /radius\.dictionaries\[0\] must be a dictionary file name/);
 });

@@ -3,18 +3,10 @@
  * overrides), and prints the effective result with every secret masked, or the first problem with
  * the path of the setting at fault. Meant for `ExecStartPre` and for a change review.
  */
-import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { defaultConfigFile, loadConfig, type Config } from '../config.js';
+import { configJsonSchema } from '../config-schema.js';
 import { isOpenMntError } from '../errors.js';
-
-export const CHECK_CONFIG_HELP = `Usage: openmnt check-config [--config FILE] [--quiet]
-
-Validates the configuration serve would use and prints it as YAML with secrets masked.
-  -c, --config FILE   the file to check (default as for serve)
-  -q, --quiet         print nothing when it is valid
-Exit codes: 0 valid, 2 invalid or unreadable
-`;
 
 const MASK = '********';
 
@@ -27,18 +19,7 @@ export function maskSecrets(config: Config): Config {
   return copy;
 }
 
-export function checkConfig(argv: string[]): number {
-  let values: { config?: string | undefined; quiet?: boolean | undefined; help?: boolean | undefined };
-  try {
-    ({ values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, quiet: { type: 'boolean', short: 'q' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
-  } catch (error) {
-    process.stderr.write(`openmnt check-config: ${(error as Error).message}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(CHECK_CONFIG_HELP);
-    return 0;
-  }
+export function checkConfig(values: { config?: string | undefined; quiet?: boolean | undefined }): number {
   const file = values.config || defaultConfigFile();
   let config: Config;
   try {
@@ -53,4 +34,9 @@ export function checkConfig(argv: string[]): number {
     process.stdout.write(stringify(maskSecrets(config)));
   }
   return 0;
+}
+
+/** `openmnt config-schema`: the JSON Schema of openmnt.yaml, from the same schema the loader checks with. */
+export function configSchemaText(): string {
+  return `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
 }

@@ -3,21 +3,13 @@
  * touches the server's internals. Answers are parsed with an XML parser (ISE speaks only XML) and
  * turned into plain records; failures become CliError with the exit code scripts can use.
  */
-import { request as httpsRequest } from 'node:https';
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { XMLParser } from 'fast-xml-parser';
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import type { XMLParser } from 'fast-xml-parser';
+import { ActiveListReader } from './xml-stream.js';
 
-/** Exit codes of the openmnt client commands (documented in the help text). */
-export const EXIT = { ok: 0, failed: 1, usage: 2, auth: 3, notFound: 4 } as const;
+import { CliError, EXIT } from './exit.js';
 
-export class CliError extends Error {
-  readonly exitCode: number;
-  constructor(exitCode: number, message: string) {
-    super(message);
-    this.name = 'CliError';
-    this.exitCode = exitCode;
-  }
-}
+export { CliError, EXIT };
 
 export interface Target {
   /** `https://host[:port]` (or http:// when given so). */
@@ -34,7 +26,16 @@ export interface Answer {
   body: string;
 }
 
-const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false, textNodeName: '#text' });
+let documentParser: XMLParser | null = null;
+
+/** Small answers (a session, a count) are parsed whole; loaded on first use, so a list alone never loads it. */
+async function parseDocument(xml: string): Promise<Record<string, unknown>> {
+  if (documentParser === null) {
+    const { XMLParser } = await import('fast-xml-parser');
+    documentParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false, textNodeName: '#text' });
+  }
+  return documentParser.parse(xml) as Record<string, unknown>;
+}
 
 /** One element of an answer (a session, a record, the version) as field name → text, XML or JSON alike. */
 export type AnswerFields = Record<string, string>;
@@ -64,11 +65,11 @@ export class MntClient {
     this.target = target;
   }
 
-  /** One request; 401/403 become exit code 3, connection problems exit code 1. */
-  request(method: string, path: string, accept = 'application/xml', body?: string): Promise<Answer> {
+  /** One request whose answer is read as it arrives; 401/403 become exit code 3, connection problems exit code 1. */
+  async open(method: string, path: string, accept = 'application/xml', body?: string): Promise<IncomingMessage> {
     const url = new URL(path, this.target.base);
     const secure = url.protocol === 'https:';
-    const send = secure ? httpsRequest : httpRequest;
+    const send = secure ? (await import('node:https')).request : httpRequest;
     return new Promise((resolve, reject) => {
       const req = send(
         url,
@@ -83,15 +84,12 @@ export class MntClient {
           ...(secure ? { rejectUnauthorized: !this.target.insecure } : {}),
         },
         (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (d: string) => (text += d));
-          res.on('end', () => {
-            const status = res.statusCode ?? 0;
-            if (status === 401) return reject(new CliError(EXIT.auth, `${url.host}: the user name or password was refused (401)`));
-            if (status === 403) return reject(new CliError(EXIT.auth, `${url.host}: this account may not do that (403)`));
-            resolve({ status, headers: res.headers, body: text });
-          });
+          const status = res.statusCode ?? 0;
+          if (status === 401 || status === 403) {
+            res.resume();
+            return reject(new CliError(EXIT.auth, status === 401 ? `${url.host}: the user name or password was refused (401)` : `${url.host}: this account may not do that (403)`));
+          }
+          resolve(res);
         },
       );
       req.on('timeout', () => req.destroy(new Error(`no answer within ${this.target.timeoutMs} ms`)));
@@ -104,17 +102,33 @@ export class MntClient {
     });
   }
 
+  /** One request, its whole answer read (small answers only: lists go through sessions()). */
+  async request(method: string, path: string, accept = 'application/xml', body?: string): Promise<Answer> {
+    const res = await this.open(method, path, accept, body);
+    let text = '';
+    res.setEncoding('utf8');
+    try {
+      for await (const chunk of res) text += chunk as string;
+    } catch (error) {
+      throw new CliError(EXIT.failed, `${new URL(path, this.target.base).host}: ${(error as Error).message}`);
+    }
+    return { status: res.statusCode ?? 0, headers: res.headers, body: text };
+  }
+
+  /** What a failed MnT call means for the exit code: ISE's "no session" (500 with that text) and 404 exit with 4. */
+  async #failure(status: number, body: string): Promise<CliError> {
+    const parsed = body.trim().startsWith('<') ? await parseDocument(body).catch(() => ({}) as Record<string, unknown>) : {};
+    const result = flatten(parsed['mnt-rest-result']);
+    const info = result['internal-error-info'] || result.description || body.slice(0, 200);
+    if (status === 404 || /not available/i.test(info)) return new CliError(EXIT.notFound, info.replace(/^Error in generating XML output\. Error message = /, ''));
+    return new CliError(status === 400 ? EXIT.usage : EXIT.failed, `${status}: ${info}`);
+  }
+
   /** An MnT call answered in XML; ISE's "no session" (500 with that text) and 404 exit with 4. */
   async call(path: string, method = 'GET'): Promise<Record<string, unknown>> {
     const answer = await this.request(method, `${this.prefix}${path}`);
-    const parsed = answer.body.trim().startsWith('<') ? (parser.parse(answer.body) as Record<string, unknown>) : {};
-    if (answer.status >= 400) {
-      const result = flatten(parsed['mnt-rest-result']);
-      const info = result['internal-error-info'] || result.description || answer.body.slice(0, 200);
-      if (answer.status === 404 || /not available/i.test(info)) throw new CliError(EXIT.notFound, info.replace(/^Error in generating XML output\. Error message = /, ''));
-      throw new CliError(answer.status === 400 ? EXIT.usage : EXIT.failed, `${answer.status}: ${info}`);
-    }
-    return parsed;
+    if (answer.status >= 400) throw await this.#failure(answer.status, answer.body);
+    return answer.body.trim().startsWith('<') ? await parseDocument(answer.body) : {};
   }
 
   /** True when the node is OpenMnT (its own JSON API is then available). */
@@ -134,11 +148,37 @@ export class MntClient {
     return Number(flatten(doc.sessionCount).count);
   }
 
-  /** ActiveList; ISE answers `activeList` today and `activeSessionList` on old releases. */
-  async sessions(): Promise<AnswerFields[]> {
-    const doc = await this.call('Session/ActiveList');
-    const root = (doc.activeList ?? doc.activeSessionList ?? {}) as Record<string, unknown>;
-    return list(root.activeSession).map(flatten);
+  /**
+   * ActiveList, a batch of sessions at a time as the answer arrives (ISE answers `activeList` today
+   * and `activeSessionList` on old releases). `query` is OpenMnT's: `nas`, `user`, `mac`, `page`,
+   * `size` narrow the list on the server; ISE ignores a query string.
+   */
+  async *sessions(query?: URLSearchParams): AsyncGenerator<AnswerFields[]> {
+    const q = query === undefined || [...query.keys()].length === 0 ? '' : `?${query.toString()}`;
+    const res = await this.open('GET', `${this.prefix}Session/ActiveList${q}`);
+    res.setEncoding('utf8');
+    if ((res.statusCode ?? 0) >= 400) {
+      let body = '';
+      for await (const chunk of res) body += chunk as string;
+      throw await this.#failure(res.statusCode ?? 0, body);
+    }
+    const reader = new ActiveListReader();
+    const host = new URL(this.target.base).host;
+    try {
+      // Each chunk is parsed and its sessions handed on before the next is read: the consumer's
+      // pace (a slow pipe) holds the socket back instead of filling memory.
+      for await (const chunk of res) {
+        const rows = reader.write(chunk as string);
+        if (rows.length > 0) yield rows;
+      }
+      const rest = reader.close();
+      if (rest.length > 0) yield rest;
+    } catch (error) {
+      if (error instanceof CliError) throw error;
+      throw new CliError(EXIT.failed, `${host}: ActiveList: ${(error as Error).message}`);
+    } finally {
+      res.destroy();
+    }
   }
 
   async session(kind: 'MACAddress' | 'UserName' | 'IPAddress' | 'EndPointIPAddress', value: string): Promise<AnswerFields> {

@@ -1,135 +1,54 @@
 /**
  * Client commands of `openmnt`: they speak only HTTP to an MnT node (OpenMnT or a real Cisco ISE).
- * The help text below is the specification of each command.
+ * Their options are declared in program.ts (the command table); this file does what each asks.
  */
 import { isIP } from 'node:net';
-import { parseArgs } from 'node:util';
 import { normalizeMac } from '../sessions/mac.js';
 import { CliError, EXIT, MntClient, type Target } from './client.js';
-import { FORMATS, render, type Format } from './output.js';
+import { FORMATS, render, RowWriter, type Format } from './output.js';
 
-export const CLIENT_HELP = `Client commands (any MnT node: OpenMnT or Cisco ISE)
+/** The parsed options of one client command, by their long names (`session-id`, `dry-run`, …). */
+export interface Values {
+  host?: string;
+  profile?: string;
+  'user-name'?: string;
+  'password-stdin'?: boolean;
+  insecure?: boolean;
+  timeout?: string;
+  format?: string;
+  nas?: string;
+  user?: string;
+  mac?: string;
+  ip?: string;
+  'endpoint-ip'?: string;
+  'session-id'?: string;
+  page?: string;
+  size?: string;
+  action?: string;
+  type?: string;
+  seconds?: string;
+  policy?: string;
+  file?: string;
+  stdin?: boolean;
+  rate?: string;
+  concurrency?: string;
+  'dry-run'?: boolean;
+  verify?: boolean;
+  'verify-timeout'?: string;
+  records?: string;
+  all?: boolean;
+  outcome?: string;
+  since?: string;
+  limit?: string;
+  yes?: boolean;
+  /** `openmnt session C8:5B:76:C6:59:62`: the cookbook's bare MAC. */
+  key?: string;
+}
 
-  openmnt version                         product, version and node type
-  openmnt count                           active sessions
-  openmnt sessions [--nas IP] [--user NAME] [--mac MAC] [--page N --size N]
-                                          active sessions (ActiveList), filtered and paged
-  openmnt session (--mac MAC | --ip NAS_IP | --user NAME | --endpoint-ip IP | --session-id ID)
-                                          the latest session that matches
-  openmnt auth-status --mac MAC [--seconds N] [--records N]
-                                          authentications of an endpoint, newest first
-                                          (seconds 1-864000, default 3600; records 1-500, default 50)
-  openmnt acct-status --mac MAC [--seconds N]
-                                          accounting of an endpoint (seconds 1-432000, default 900)
-  openmnt failure-reasons                 the failure reason catalogue
-  openmnt delete (--all | --mac MAC | --session-id ID) [--yes]
-                                          remove stale sessions from the active list (asks first)
-  openmnt audit [--mac MAC] [--nas IP] [--outcome ack|nak|timeout|refused] [--since TIME] [--limit N]
-                                          OpenMnT's CoA audit log
-  openmnt coa (--mac MAC | --ip ENDPOINT_IP | --user NAME) [--action reauth|disconnect|bounce|shutdown]
-              [--type default|last|rerun] [--verify [--verify-timeout SECONDS]] [--yes]
-                                          Change of Authorization; --ip and --user are resolved
-                                          through the session; disconnect, bounce and shutdown ask
-                                          for confirmation unless --yes; --verify (reauth) waits up to
-                                          --verify-timeout seconds (default 10) for the endpoint to
-                                          come back and shows the session before and after
-  openmnt coa bulk (--nas IP | --user NAME | --policy NAME | --file FILE | --stdin)
-              [--action …] [--type …] [--rate N] [--concurrency N] [--dry-run] [--yes]
-                                          the same for many endpoints (MACs one per line in FILE or
-                                          on stdin); --rate CoAs per second per NAS, --concurrency
-                                          in flight per NAS (default 10); asks before acting unless
-                                          --yes; progress with rate and ETA on a terminal, a line
-                                          per endpoint otherwise, then ACK / NAK / timeout counts.
-                                          Against OpenMnT this runs as a server job; against ISE the
-                                          CLI loops with the same pacing (--policy needs OpenMnT).
-
-Target and credentials (flags first, then a profile, then the environment the cookbook uses)
-  --host HOST[:PORT]    MnT node ($ISE_MNT_IP, else $ISE_PAN_FQDN); https:// unless http:// is given
-  --user-name NAME      API user ($ISE_API_USER)
-                        the password comes from --password-stdin (one line on standard input), the
-                        profile, or $ISE_API_PASS; it is never taken as an argument, echoed or logged
-  --profile NAME        a named target in $OPENMNT_PROFILES (default ~/.config/openmnt/profiles.yaml):
-                          lab: { host: mnt.lab:443, user: ops, password: ..., insecure: true }
-                        a file holding a password must be readable by its owner only (chmod 600)
-  --insecure            accept a self-signed certificate
-  --timeout SECONDS     per request (default 30)
-
-Output
-  --format table|json|csv|xml   (default table; json is stable for scripts)
-
-Exit codes
-  0 done (CoA acknowledged)   1 failed (CoA refused or unanswered, connection error)
-  2 usage error   3 authentication or permission refused   4 not found (no such session)
-`;
-
-const COMMON = {
-  host: { type: 'string' },
-  profile: { type: 'string' },
-  'user-name': { type: 'string' },
-  'password-stdin': { type: 'boolean' },
-  insecure: { type: 'boolean' },
-  timeout: { type: 'string' },
-  format: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-const OPTIONS = {
-  ...COMMON,
-  nas: { type: 'string' },
-  user: { type: 'string' },
-  mac: { type: 'string' },
-  ip: { type: 'string' },
-  'endpoint-ip': { type: 'string' },
-  'session-id': { type: 'string' },
-  page: { type: 'string' },
-  size: { type: 'string' },
-  action: { type: 'string' },
-  type: { type: 'string' },
-  seconds: { type: 'string' },
-  policy: { type: 'string' },
-  file: { type: 'string' },
-  stdin: { type: 'boolean' },
-  rate: { type: 'string' },
-  concurrency: { type: 'string' },
-  'dry-run': { type: 'boolean' },
-  verify: { type: 'boolean' },
-  'verify-timeout': { type: 'string' },
-  records: { type: 'string' },
-  all: { type: 'boolean' },
-  outcome: { type: 'string' },
-  since: { type: 'string' },
-  limit: { type: 'string' },
-  yes: { type: 'boolean', short: 'y' },
-} as const;
-
-export const CLIENT_COMMANDS = ['version', 'count', 'sessions', 'session', 'auth-status', 'acct-status', 'failure-reasons', 'delete', 'audit', 'coa'] as const;
-
-/**
- * The options each command takes besides the common ones (connection, format, help). One parser
- * reads them all; this table is what refuses an option the command would silently ignore, as
- * `openmnt count --verify` once was accepted.
- */
-const COMMAND_OPTIONS: Record<(typeof CLIENT_COMMANDS)[number] | 'coa bulk', readonly (keyof typeof OPTIONS)[]> = {
-  version: [],
-  count: [],
-  sessions: ['nas', 'user', 'mac', 'page', 'size'],
-  session: ['mac', 'ip', 'user', 'endpoint-ip', 'session-id'],
-  'auth-status': ['mac', 'seconds', 'records'],
-  'acct-status': ['mac', 'seconds'],
-  'failure-reasons': [],
-  delete: ['all', 'mac', 'session-id', 'yes'],
-  audit: ['mac', 'nas', 'outcome', 'since', 'limit'],
-  coa: ['mac', 'ip', 'user', 'action', 'type', 'yes', 'verify', 'verify-timeout'],
-  'coa bulk': ['nas', 'user', 'policy', 'file', 'stdin', 'rate', 'concurrency', 'dry-run', 'yes', 'action', 'type'],
-};
-
-/** The first option given that `command` does not take, with what it does take. */
-function foreignOption(command: keyof typeof COMMAND_OPTIONS, given: readonly string[]): string | null {
-  const takes = COMMAND_OPTIONS[command];
-  const foreign = given.find((o) => !(o in COMMON) && !(takes as readonly string[]).includes(o));
-  if (foreign === undefined) return null;
-  const list = takes.length === 0 ? 'no options of its own' : takes.map((o) => `--${o}`).join(', ');
-  return `openmnt ${command} does not take --${foreign} (it takes ${list}, and the connection and --format options)`;
+/** Terminal width for tables: the terminal's, else $COLUMNS, else 120. */
+function outputWidth(env: NodeJS.ProcessEnv): number {
+  const columns = process.stdout.columns ?? Number(env.COLUMNS);
+  return Number.isInteger(columns) && columns > 0 ? columns : 120;
 }
 
 function number(value: string | undefined, flag: string, fallback: number, min: number, max: number): number {
@@ -138,8 +57,6 @@ function number(value: string | undefined, flag: string, fallback: number, min: 
   if (!/^\d+$/.test(value) || n < min || n > max) usage(`${flag} ${value}: a whole number from ${min} to ${max}`);
   return n;
 }
-
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: false; strict: true }>>['values'];
 
 function usage(message: string): never {
   throw new CliError(EXIT.usage, message);
@@ -211,33 +128,17 @@ async function confirm(question: string): Promise<boolean> {
   return /^y(es)?$/i.test(answer.trim());
 }
 
-export async function runClientCommand(command: string, argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let v: Values;
-  const bulk = command === 'coa' && argv[0] === 'bulk';
-  if (bulk) argv = argv.slice(1);
-  try {
-    ({ values: v } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true }));
-  } catch (error) {
-    process.stderr.write(`openmnt ${command}: ${(error as Error).message}\n\n${CLIENT_HELP}`);
-    return EXIT.usage;
-  }
-  if (v.help) {
-    process.stdout.write(CLIENT_HELP);
-    return EXIT.ok;
-  }
-  const foreign = foreignOption(bulk ? 'coa bulk' : (command as (typeof CLIENT_COMMANDS)[number]), Object.keys(v));
-  if (foreign !== null) {
-    process.stderr.write(`${foreign}\n`);
-    return EXIT.usage;
-  }
+export async function runClientCommand(command: string, v: Values, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const bulk = command === 'coa bulk';
   try {
     const format = (v.format ?? 'table') as Format;
     if (!FORMATS.includes(format)) usage(`--format ${v.format}: use ${FORMATS.join(', ')}`);
     const client = new MntClient(await target(v, env));
-    const width = process.stdout.columns ?? 120;
-    const print = (rows: Record<string, string>[], columns: string[] = [], root?: string) =>
-      process.stdout.write(render(rows, format, { columns, width, ...(root === undefined ? {} : { root }) }));
-    switch (command) {
+    const width = outputWidth(env);
+    // `essential`: the columns a table keeps at any width, the last of them wrapped rather than cut.
+    const print = (rows: Record<string, string>[], columns: string[] = [], root?: string, essential: string[] = []) =>
+      process.stdout.write(render(rows, format, { columns, essential, wrap: essential.length > 0, width, ...(root === undefined ? {} : { root }) }));
+    switch (bulk ? 'coa' : command) {
       case 'version':
         print([await client.version()], ['product', 'version', 'type_of_node'], 'product');
         return EXIT.ok;
@@ -247,22 +148,44 @@ export async function runClientCommand(command: string, argv: string[], env: Nod
         return EXIT.ok;
       }
       case 'sessions': {
-        let rows = await client.sessions();
-        if (v.nas !== undefined) rows = rows.filter((r) => r.nas_ip_address === ip(v.nas!, '--nas'));
-        if (v.user !== undefined) rows = rows.filter((r) => r.user_name === v.user);
-        if (v.mac !== undefined) rows = rows.filter((r) => r.calling_station_id?.toUpperCase() === mac(v.mac!));
-        if (v.page !== undefined || v.size !== undefined) {
-          const page = Number(v.page ?? 1);
-          const size = Number(v.size ?? 50);
-          if (!Number.isInteger(page) || page < 1 || !Number.isInteger(size) || size < 1) usage('--page and --size are whole numbers from 1');
-          rows = rows.slice((page - 1) * size, page * size);
+        const nas = v.nas === undefined ? undefined : ip(v.nas, '--nas');
+        const endpoint = v.mac === undefined ? undefined : mac(v.mac);
+        const paged = v.page !== undefined || v.size !== undefined;
+        const page = number(v.page, '--page', 1, 1, 1_000_000_000);
+        const size = number(v.size, '--size', 50, 1, 100_000);
+        const writer = new RowWriter(format, { columns: SESSION_COLUMNS, essential: ['calling_station_id', 'user_name', 'nas_ip_address'], width, root: 'activeList' }, process.stdout);
+        let rows: AsyncIterable<Record<string, string>[]>;
+        if (await client.isOpenMnt()) {
+          // OpenMnT filters and pages in its store: only the matching sessions cross the network.
+          const q = new URLSearchParams();
+          if (nas !== undefined) q.set('nas', nas);
+          if (v.user !== undefined) q.set('user', v.user);
+          if (endpoint !== undefined) q.set('mac', endpoint);
+          if (paged) {
+            q.set('page', String(page));
+            q.set('size', String(size));
+          }
+          rows = client.sessions(q);
+        } else {
+          // ISE has no filter: its whole list is read as a stream, each session kept or dropped as it passes.
+          rows = pageOf(
+            filterRows(client.sessions(), (r) => (nas === undefined || r.nas_ip_address === nas) && (v.user === undefined || r.user_name === v.user) && (endpoint === undefined || r.calling_station_id?.toUpperCase() === endpoint)),
+            paged ? (page - 1) * size : 0,
+            paged ? size : Number.POSITIVE_INFINITY,
+          );
         }
-        print(rows, ['calling_station_id', 'user_name', 'nas_ip_address', 'framed_ip_address', 'audit_session_id', 'acct_session_id', 'server'], 'activeList');
+        for await (const batch of rows) await writer.write(batch);
+        await writer.end();
         return EXIT.ok;
       }
       case 'session': {
+        if (v.key !== undefined) {
+          // The cookbook's spelling: a bare argument is the endpoint's MAC.
+          if (v.mac !== undefined) usage(`give the MAC once: ${v.key} or --mac ${v.mac}`);
+          v = { ...v, mac: normalizeMac(v.key) ?? usage(`${v.key} is not a MAC address (a bare argument is the endpoint's MAC; for others use --ip, --user, --endpoint-ip or --session-id)`) };
+        }
         const keys = (['mac', 'ip', 'user', 'endpoint-ip', 'session-id'] as const).filter((k) => v[k] !== undefined);
-        if (keys.length !== 1) usage('give exactly one of --mac, --ip, --user, --endpoint-ip, --session-id');
+        if (keys.length !== 1) usage('give exactly one of MAC, --mac, --ip, --user, --endpoint-ip, --session-id');
         const key = keys[0]!;
         const record =
           key === 'mac'
@@ -283,9 +206,12 @@ export async function runClientCommand(command: string, argv: string[], env: Nod
         return EXIT.ok;
       }
       case 'auth-status': {
-        if (v.mac === undefined) usage('auth-status needs --mac');
-        const rows = await client.authStatus(mac(v.mac), number(v.seconds, '--seconds', 3600, 1, 864000), number(v.records, '--records', 50, 1, 500));
-        print(rows, ['acs_timestamp', 'passed', 'user_name', 'calling_station_id', 'nas_ip_address', 'failure_reason', 'selected_azn_profiles', 'identity_group', 'authentication_method'], 'authStatusList');
+        if (v.key !== undefined && v.mac !== undefined) usage(`give the MAC once: ${v.key} or --mac ${v.mac}`);
+        const endpoint = v.key ?? v.mac;
+        if (endpoint === undefined) usage('auth-status needs a MAC (openmnt auth-status MAC, or --mac MAC)');
+        const rows = await client.authStatus(mac(endpoint, v.key === undefined ? '--mac' : 'MAC'), number(v.seconds, '--seconds', 3600, 1, 864000), number(v.records, '--records', 50, 1, 500));
+        // What this is run for is why an endpoint failed: when, passed or not, which endpoint, and the reason (wrapped, never dropped).
+        print(rows, ['acs_timestamp', 'passed', 'user_name', 'calling_station_id', 'nas_ip_address', 'failure_reason', 'selected_azn_profiles', 'identity_group', 'authentication_method'], 'authStatusList', ['acs_timestamp', 'passed', 'calling_station_id', 'failure_reason']);
         return EXIT.ok;
       }
       case 'acct-status': {
@@ -294,7 +220,7 @@ export async function runClientCommand(command: string, argv: string[], env: Nod
         return EXIT.ok;
       }
       case 'failure-reasons':
-        print(await client.failureReasons(), ['id', 'code', 'cause', 'resolution'], 'failureReasonList');
+        print(await client.failureReasons(), ['id', 'code', 'cause', 'resolution'], 'failureReasonList', ['code', 'cause']);
         return EXIT.ok;
       case 'delete': {
         const chosen = [v.all === true, v.mac !== undefined, v['session-id'] !== undefined].filter(Boolean).length;
@@ -509,8 +435,10 @@ async function coaBulk(client: MntClient, v: Values, format: Format): Promise<nu
   if (macs !== undefined) {
     targets = [...new Set(macs)].map((m) => ({ mac: m, nasIp: null }));
   } else {
-    const rows = (await client.sessions()).filter((r) => (v.nas === undefined || r.nas_ip_address === v.nas) && (v.user === undefined || r.user_name === v.user));
-    const unique = new Map(rows.map((r) => [r.calling_station_id!.toUpperCase(), r.nas_ip_address ?? null]));
+    const unique = new Map<string, string | null>();
+    for await (const rows of filterRows(client.sessions(), (r) => (v.nas === undefined || r.nas_ip_address === v.nas) && (v.user === undefined || r.user_name === v.user))) {
+      for (const r of rows) unique.set(r.calling_station_id!.toUpperCase(), r.nas_ip_address ?? null);
+    }
     targets = [...unique].map(([m, nasIp]) => ({ mac: m, nasIp }));
   }
   process.stderr.write(`${targets.length} endpoint(s) selected\n`);
@@ -545,4 +473,27 @@ async function coaBulk(client: MntClient, v: Values, format: Format): Promise<nu
   await Promise.all(Array.from({ length: Math.min(concurrency, targets.length) }, worker));
   bar.end();
   return summary(counts, (Date.now() - started) / 1000);
+}
+
+const SESSION_COLUMNS = ['calling_station_id', 'user_name', 'nas_ip_address', 'framed_ip_address', 'audit_session_id', 'acct_session_id', 'server'];
+
+async function* filterRows<T>(batches: AsyncIterable<T[]>, keep: (row: T) => boolean): AsyncGenerator<T[]> {
+  for await (const batch of batches) {
+    const kept = batch.filter(keep);
+    if (kept.length > 0) yield kept;
+  }
+}
+
+/** Rows `offset` to `offset + size` of a stream; stops reading once they are through. */
+async function* pageOf<T>(batches: AsyncIterable<T[]>, offset: number, size: number): AsyncGenerator<T[]> {
+  let skip = offset;
+  let left = size;
+  for await (const batch of batches) {
+    const from = Math.min(skip, batch.length);
+    skip -= from;
+    const taken = batch.slice(from, from + Math.min(left, batch.length - from));
+    left -= taken.length;
+    if (taken.length > 0) yield taken;
+    if (left <= 0) return;
+  }
 }

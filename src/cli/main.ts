@@ -2,83 +2,33 @@
  * The `openmnt` command. `serve` runs the node; the client commands (sessions, CoA, …) speak HTTP
  * to any MnT node and arrive with the API.
  */
-import { parseArgs } from 'node:util';
-import { defaultConfigFile, loadConfig } from '../config.js';
 import { isOpenMntError } from '../errors.js';
-import { createLogger } from '../logger.js';
-import { startServer } from '../server.js';
-import { admin } from './admin.js';
-import { checkConfig } from './check-config.js';
-import { CLIENT_COMMANDS, CLIENT_HELP, runClientCommand } from './commands.js';
+import { runProgram } from './program.js';
 
-export const HELP = `openmnt — open Monitoring-and-Troubleshooting node for RADIUS sessions
-
-Usage
-  openmnt serve [--config FILE]     run the node: RADIUS listeners, session directory, MnT API
-  openmnt admin <action> ...        admin accounts of the MnT API (add, passwd, list, remove;
-                                    see openmnt admin --help)
-  openmnt check-config [--config FILE]
-                                    validate the configuration, print it with secrets masked
-  openmnt help                      this text
-
-Options of serve
-  -c, --config FILE   YAML configuration (default: $OPENMNT_CONFIG, else ./openmnt.yaml if
-                      present, else built-in defaults with a demo NAS 127.0.0.1 / testing123)
-
-Environment
-  OPENMNT_CONFIG      configuration file when --config is not given
-  OPENMNT_<PATH>      overrides one setting: segments of its path in upper snake case joined
-                      by "__", e.g. OPENMNT_RADIUS__AUTH__PORT=11812, OPENMNT_STORE__PATH=/var/lib/openmnt.db
-
-Signals (serve)
-  SIGHUP              read the configuration again: NAS table, auth seed, log level, lock-out,
-                      TLS certificate apply at once; a broken file keeps the running one
-  SIGTERM, SIGINT     drain (answer requests in flight, commit what is queued), then stop
-
-Exit codes
-  0 stopped cleanly   1 failed   2 usage error
-`;
-
+/** Runs `openmnt ARGS…`; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case 'serve':
-      return serve(rest);
-    case 'admin':
-      return admin(rest);
-    case 'check-config':
-      return checkConfig(rest);
-
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(`${HELP}\n${CLIENT_HELP}`);
-      return command === undefined ? 2 : 0;
-    default:
-      if ((CLIENT_COMMANDS as readonly string[]).includes(command)) return runClientCommand(command, rest);
-      process.stderr.write(`openmnt: unknown command "${command}"\n\n${HELP}`);
-      return 2;
-  }
+  return runProgram(argv, {
+    serve: ({ config }) => serve(config),
+    // Each part loads only for the commands that need it: a client command stays small (no
+    // schema library, logger or database driver in a process that only reads a list).
+    admin: async (args) => (await import('./admin.js')).admin(args),
+    checkConfig: async (options) => (await import('./check-config.js')).checkConfig(options),
+    configSchema: async () => {
+      process.stdout.write((await import('./check-config.js')).configSchemaText());
+      return 0;
+    },
+    completion: async (shell) => {
+      process.stdout.write((await import('./completion.js')).completionScript(shell as 'bash' | 'zsh'));
+      return 0;
+    },
+    client: async (command, values) => (await import('./commands.js')).runClientCommand(command, values),
+  });
 }
 
-async function serve(argv: string[]): Promise<number> {
-  let values: { config?: string | undefined; help?: boolean | undefined };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-    }));
-  } catch (error) {
-    process.stderr.write(`openmnt serve: ${(error as Error).message}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  const file = values.config || defaultConfigFile();
+async function serve(configFile: string | undefined): Promise<number> {
+  const { defaultConfigFile, loadConfig } = await import('../config.js');
+  const { createLogger } = await import('../logger.js');
+  const file = configFile || defaultConfigFile();
   let config;
   try {
     config = loadConfig({ file });
@@ -93,6 +43,7 @@ async function serve(argv: string[]): Promise<number> {
   // A SIGHUP while the node starts (a log rotation, say) must not end it, as the default action would.
   const starting = () => logger.warn('SIGHUP while starting: ignored; send it again once the node serves');
   process.on('SIGHUP', starting);
+  const { startServer } = await import('../server.js');
   let running;
   try {
     running = await startServer(config, logger);

@@ -263,6 +263,21 @@ describe('MnT calls', { skip }, () => {
     assert.deepEqual(macs.sort(), ENDPOINTS.map((e) => e.mac));
   });
 
+  test('filters (our extension): nas, user and mac narrow the list in the store; a bad value is a 400 naming it', async () => {
+    const macsOf = async (query: string) => parseXml((await get(server, `/admin/API/mnt/Session/ActiveList?${query}`)).body).children.map((s) => child(s, 'calling_station_id')!.text).sort();
+    assert.deepEqual(await macsOf('nas=10.1.1.1'), ['00:11:22:33:44:01', '00:11:22:33:44:02']);
+    assert.deepEqual(await macsOf('user=alice'), ['00:11:22:33:44:02']);
+    assert.deepEqual(await macsOf('mac=00-11-22-33-44-03'), ['00:11:22:33:44:03']);
+    assert.deepEqual(await macsOf('nas=10.1.1.1&user=jsmith&page=1&size=5'), ['00:11:22:33:44:01']);
+    const counted = await get(server, '/admin/API/mnt/Session/ActiveList?nas=10.1.1.2');
+    assert.equal(counted.headers.get('x-total-count'), '1');
+    assert.equal(parseXml(counted.body).attributes.noOfActiveSession, '1');
+    const bad = await get(server, '/admin/API/mnt/Session/ActiveList?nas=10.1.1.300');
+    assert.equal(bad.status, 400);
+    assert.match(bad.body, /query parameter nas &apos;10\.1\.1\.300&apos; is not valid: an IPv4 or IPv6 address/);
+    assert.equal((await get(server, '/admin/API/mnt/Session/ActiveList?mac=zz')).status, 400);
+  });
+
   test('grep -B5 on the ActiveList finds each MAC above its NAS line', async () => {
     const lines = (await get(server, '/admin/API/mnt/Session/ActiveList')).body.split('\n');
     const at = lines.findIndex((l) => l.trim() === '<nas_ip_address>10.1.1.2</nas_ip_address>');

@@ -10,7 +10,7 @@ import type { SessionQuery } from '../../store/index.js';
 import { paging, send, write, XML_TYPE, JSON_TYPE, type Context } from '../context.js';
 import type { ApiDependencies } from '../deps.js';
 import { HttpError } from '../errors.js';
-import { integerArgument, type CallName, type ParsedCall } from './calls.js';
+import { integerArgument, ipArgument, macArgument, type CallName, type ParsedCall } from './calls.js';
 import {
   acctStatusDocument,
   acctStatusFields,
@@ -44,6 +44,27 @@ const CHUNK = 64 * 1024;
 const LIST_PAGE = 1000;
 
 type Handler = (ctx: Context, call: ParsedCall) => Promise<void>;
+
+/**
+ * Ours, beside `page` and `size`: `?nas=IP&user=NAME&mac=MAC` narrow ActiveList and AuthList in the
+ * store, so a client after one switch's sessions is sent those, not the whole list to sift.
+ */
+function listFilters(url: URL): Pick<SessionQuery, 'nasIp' | 'userName' | 'mac'> {
+  const one = (name: string): string | undefined => {
+    const values = url.searchParams.getAll(name);
+    if (values.length > 1) throw new OpenMntError('INVALID_ARGUMENT', `query parameter ${name} is given more than once`);
+    return values[0];
+  };
+  const nas = one('nas');
+  const user = one('user');
+  const mac = one('mac');
+  if (user === '') throw new OpenMntError('INVALID_ARGUMENT', "query parameter user '' is not valid: a user name");
+  return {
+    ...(nas === undefined ? {} : { nasIp: ipArgument(nas, 'query parameter nas') }),
+    ...(user === undefined ? {} : { userName: user }),
+    ...(mac === undefined ? {} : { mac: macArgument(mac, 'query parameter mac') }),
+  };
+}
 
 export function notFound(key: string): OpenMntError {
   return new OpenMntError('SESSION_NOT_FOUND', `Session data is not available for ${key}.`);
@@ -97,7 +118,8 @@ export function mntRoutes(deps: ApiDependencies): Record<CallName, Handler> {
 
   const list: Handler = async (ctx, call) => {
     const args = call.args;
-    const query = args.kind === 'timeRange' ? { startedFrom: args.from ?? undefined, startedTo: args.to ?? undefined } : {};
+    const range = args.kind === 'timeRange' ? { startedFrom: args.from ?? undefined, startedTo: args.to ?? undefined } : {};
+    const query = { ...range, ...listFilters(ctx.url) };
     await streamSessions(ctx, isCurrent(call.prefix) ? 'activeList' : 'activeSessionList', query, call);
   };
 
