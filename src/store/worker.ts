@@ -11,6 +11,12 @@ import type { CursorKind, Page } from './cursors.js';
 import { MACS_PER_QUERY, distinctChunks, openSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sqlite.js';
 import { StoreThread } from './thread-channel.js';
 import type {
+  ConfigAuditQuery,
+  ConfigAuditRecord,
+  NewConfigAuditRecord,
+  PolicyRows,
+  PolicyWriteOp,
+  PolicyWriteResult,
   AccountingRecord,
   AccountingWrite,
   AuthRecord,
@@ -219,6 +225,18 @@ export class WorkerStore implements Store {
   }
   prune(olderThan: number): Promise<PruneResult> {
     return this.#writer.call('prune', olderThan);
+  }
+  loadPolicy(): Promise<PolicyRows> {
+    return this.#read('loadPolicy');
+  }
+  policyRevision(): Promise<number> {
+    return this.#read('policyRevision');
+  }
+  writePolicy(ops: PolicyWriteOp[], audit: NewConfigAuditRecord[]): Promise<PolicyWriteResult> {
+    return this.#writer.call('writePolicy', ops, audit);
+  }
+  configAudit(query: ConfigAuditQuery): Promise<ConfigAuditRecord[]> {
+    return this.#read('configAudit', query);
   }
   /** Table counts from the reader (they scan); the active count is the writer's counter. */
   async stats(): Promise<StoreStats> {

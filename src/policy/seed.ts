@@ -1,0 +1,50 @@
+/**
+ * The YAML `auth:` and `radius.clients` sections as policy objects: imported into the store on
+ * the first start (an empty policy) and by `openmnt policy import`. Afterwards the store wins: the
+ * file is not read for policy again, because the API, the CLI and imports change the stored policy
+ * and a file read at every start would silently undo them.
+ */
+import { DEMO_CLIENT, type Config } from '../config.js';
+import { normalizeMac } from '../sessions/mac.js';
+import { DEFAULT_SETTINGS, storedPassword, type DeviceDef, type EndpointDef, type GroupDef, type PolicyKind, type ProfileDef, type UserDef } from './model.js';
+
+export interface SeedObject {
+  kind: PolicyKind;
+  key: string;
+  data: unknown;
+}
+
+export function seedFromConfig(config: Config): SeedObject[] {
+  const out: SeedObject[] = [];
+  const auth = config.auth;
+  out.push({
+    kind: 'settings',
+    key: 'settings',
+    data: { ...DEFAULT_SETTINGS, unknownEndpoint: auth.unknownEndpoint, defaultProfile: auth.defaultProfile },
+  });
+  for (const [name, p] of Object.entries(auth.profiles)) {
+    const profile: ProfileDef = { name, description: '', ...p };
+    out.push({ kind: 'profiles', key: name, data: profile });
+  }
+  for (const g of auth.groups) {
+    const group: GroupDef = { name: g.name, description: '', profile: g.profile ?? null, coaOnChange: null };
+    out.push({ kind: 'groups', key: g.name, data: group });
+  }
+  for (const e of auth.endpoints) {
+    const mac = normalizeMac(e.mac)!;
+    const endpoint: EndpointDef = { mac, group: e.group ?? null, description: e.description ?? '', profile: e.profile ?? null, attributes: {} };
+    out.push({ kind: 'endpoints', key: mac, data: endpoint });
+  }
+  for (const u of auth.users) {
+    // Seeded users keep CHAP working as it did from the file (the file held the password itself).
+    const user: UserDef = { name: u.name, group: u.group ?? null, profile: u.profile ?? null, disabled: u.disabled === true, passwordHash: storedPassword(u.password, true), chap: true };
+    out.push({ kind: 'users', key: u.name, data: user });
+  }
+  const clients = config.radius.clients.length > 0 ? config.radius.clients : [DEMO_CLIENT];
+  for (const c of clients) {
+    const device: DeviceDef = { ...c, description: '' };
+    out.push({ kind: 'devices', key: c.name, data: device });
+  }
+  out.push({ kind: 'policySets', key: 'Default', data: { name: 'Default', order: 1_000_000, description: 'What no other policy set takes', conditions: {} } });
+  return out;
+}
