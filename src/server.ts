@@ -4,7 +4,6 @@
  */
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { AuthPolicy } from './auth/index.js';
 import { DEMO_CLIENT, type Config } from './config.js';
 import { NasClientTable, RadiusServer, type NasClient } from './radius-server/index.js';
 import { SessionDirectory, storeHealth } from './sessions/index.js';
@@ -15,6 +14,7 @@ import { VERSION } from './version.js';
 import { SyslogForwarder } from './syslog/index.js';
 import { configChanges, liveConfig, type ConfigChanges } from './config-changes.js';
 import { radiusHandlers } from './radius-handlers.js';
+import { PolicyService, seedChanges, seedFromConfig, type CompiledPolicy } from './policy/index.js';
 import { COMMIT_BUCKETS, registerProcessMetrics, registerRadiusMetrics, registerStoreMetrics } from './node-metrics.js';
 
 const FREE_SPACE_CHECK_MS = 30_000;
@@ -29,6 +29,7 @@ export interface RunningServer {
   jobs: JobRunner;
   api: { port: number; url: string; connections(): number };
   admins: AdminDirectory;
+  policy: PolicyService;
   /**
    * Applies a new configuration to the running node (SIGHUP): what can change live changes, the
    * rest is reported as needing a restart. Throws, changing nothing, when the new TLS pair is unusable.
@@ -88,12 +89,29 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     pruneIntervalMinutes: config.retention.pruneIntervalMinutes,
     onCommit: (seconds) => commits.observe({}, seconds),
   });
-  let policy = new AuthPolicy(config.auth);
+  // The runtime policy lives in the store (the file's auth: and radius.clients seed it once); every
+  // committed change is compiled and swapped in here, for the RADIUS path and the CoA engine.
+  let policy: CompiledPolicy;
+  let coaEngine: CoaEngine | null = null;
+  const policyService = await PolicyService.open(
+    {
+      store,
+      logger: logger.child({ part: 'policy' }),
+      onPolicy: (_snapshot, compiled) => {
+        clientTable.replace(compiled.clients);
+        policy = compiled;
+      },
+      onAudit: (record) => coaEngine?.webhooks.publish('configuration.audit', record),
+    },
+    seedFromConfig(config),
+  );
+  started.push(async () => policyService.close());
+  policy = policyService.compiled;
   let current = config;
   const server = config.node.name;
   const syslog = config.log.syslog.length === 0 ? null : new SyslogForwarder(config.log.syslog, logger.child({ part: 'syslog' }));
   if (syslog !== null) started.push(async () => syslog.close());
-  const clients = nasClients(config);
+  const clients = policy.clients;
   const clientTable = new NasClientTable(clients);
   const { handlers, counts: authentications } = radiusHandlers({ directory, server, policy: () => policy, syslog, logger: logger.child({ part: 'auth' }) });
   const radius = new RadiusServer({
@@ -120,6 +138,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     onOutcome: (action, outcome) => coaOutcomes.inc({ action, outcome }),
   });
   started.push(() => coa.close());
+  coaEngine = coa;
   const jobs = new JobRunner({ coa, store, config: config.coa, logger: logger.child({ part: 'coa-jobs' }) });
   await jobs.markInterrupted();
   const admins = AdminDirectory.open(config.api.adminsFile, { cost: config.api.passwordHashCost });
@@ -136,6 +155,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     metrics,
     coa,
     jobs,
+    policy: policyService,
     version: VERSION,
     storeHealth: storeHealth(directory, freeSpace),
   });
@@ -151,14 +171,18 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     jobs,
     api: { port: api.port, url: api.url, connections: api.connections },
     admins,
+    policy: policyService,
     initialAdmin,
     async reload(next) {
       const changes = configChanges(current, next);
       // The certificate first: it is the one part that can still fail, and then nothing has changed.
       if (changes.applied.includes('api.tls')) await api.reloadTls(next.api.tls);
-      const nextPolicy = changes.applied.includes('auth') ? new AuthPolicy(next.auth) : policy;
-      clientTable.replace(nasClients(next));
-      policy = nextPolicy;
+      // The file's policy sections changed: what changed in them is applied to the stored policy
+      // as one audited change (objects made through the API are left alone); onPolicy swaps it in.
+      if (changes.applied.some((a) => a === 'auth' || a.startsWith('radius.clients'))) {
+        const diff = seedChanges(current, next, (kind, key) => policyService.get(kind, key) !== undefined);
+        if (diff.length > 0) await policyService.apply(diff, { admin: 'configuration file', source: 'SIGHUP' });
+      }
       guard.configure(next.api.lockout);
       logger.level = next.log.level;
       current = liveConfig(current, next);

@@ -512,7 +512,8 @@ export function validateSnapshot(s: PolicySnapshot): void {
     for (const [k, v] of Object.entries(e.attributes)) {
       const def = attributes.get(k);
       if (def === undefined) invalid(`endpoint ${e.mac}`, `attribute '${k}' is not defined (define it under /api/v1/attributes)`);
-      checkAttributeValue(def, v, `endpoint ${e.mac}`);
+      // Kept in its type's form (`"120"` of an integer attribute as 120), so rules compare exactly.
+      e.attributes[k] = checkAttributeValue(def, v, `endpoint ${e.mac}`);
     }
   }
   for (const { data: u } of s.users) {
@@ -527,7 +528,7 @@ export function validateSnapshot(s: PolicySnapshot): void {
     for (const [k, v] of Object.entries(r.conditions.attributes ?? {})) {
       const def = attributes.get(k);
       if (def === undefined) invalid(`rule ${r.name}`, `conditions.attributes names '${k}', which is not defined`);
-      checkAttributeValue(def, v, `rule ${r.name}`);
+      r.conditions.attributes![k] = checkAttributeValue(def, v, `rule ${r.name}`);
     }
   }
 }

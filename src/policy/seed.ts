@@ -48,3 +48,22 @@ export function seedFromConfig(config: Config): SeedObject[] {
   out.push({ kind: 'policySets', key: 'Default', data: { name: 'Default', order: 1_000_000, description: 'What no other policy set takes', conditions: {} } });
   return out;
 }
+
+/**
+ * What a re-read file (SIGHUP) changes in the stored policy: the objects the new file names
+ * differently from the running one, created or replaced, and those it no longer names, deleted.
+ * Objects the file never named (made through the API, the CLI or an import) are left alone.
+ */
+export function seedChanges(running: Config, next: Config, exists: (kind: PolicyKind, key: string) => boolean): { kind: PolicyKind; key: string; data: unknown }[] {
+  const before = new Map(seedFromConfig(running).map((o) => [`${o.kind}\u0000${o.key}`, o]));
+  const after = new Map(seedFromConfig(next).map((o) => [`${o.kind}\u0000${o.key}`, o]));
+  const out: { kind: PolicyKind; key: string; data: unknown }[] = [];
+  for (const [id, o] of after) {
+    const old = before.get(id);
+    if (old === undefined || JSON.stringify(old.data) !== JSON.stringify(o.data)) out.push({ kind: o.kind, key: o.key, data: o.data });
+  }
+  for (const [id, o] of before) {
+    if (!after.has(id) && exists(o.kind, o.key)) out.push({ kind: o.kind, key: o.key, data: null });
+  }
+  return out;
+}
