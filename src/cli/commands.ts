@@ -62,7 +62,7 @@ Exit codes
   2 usage error   3 authentication or permission refused   4 not found (no such session)
 `;
 
-const COMMON = {
+export const COMMON = {
   host: { type: 'string' },
   profile: { type: 'string' },
   'user-name': { type: 'string' },
@@ -139,7 +139,7 @@ function number(value: string | undefined, flag: string, fallback: number, min: 
   return n;
 }
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: false; strict: true }>>['values'];
+export type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: false; strict: true }>>['values'];
 
 function usage(message: string): never {
   throw new CliError(EXIT.usage, message);
@@ -182,7 +182,7 @@ async function profile(name: string, env: NodeJS.ProcessEnv): Promise<Profile> {
   return p;
 }
 
-async function target(v: Values, env: NodeJS.ProcessEnv): Promise<Target> {
+export async function target(v: Values, env: NodeJS.ProcessEnv): Promise<Target> {
   const p: Profile = v.profile === undefined ? {} : await profile(v.profile, env);
   const host = v.host ?? p.host ?? env.ISE_MNT_IP ?? env.ISE_PAN_FQDN;
   if (!host) usage('no MnT node: give --host or --profile, or set ISE_MNT_IP / ISE_PAN_FQDN');

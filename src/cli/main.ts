@@ -2,6 +2,7 @@
  * The `openmnt` command. `serve` runs the node; the client commands (sessions, CoA, …) speak HTTP
  * to any MnT node and arrive with the API.
  */
+import { POLICY_COMMANDS, runPolicyCommand } from './policy.js';
 import { parseArgs } from 'node:util';
 import { defaultConfigFile, loadConfig } from '../config.js';
 import { isOpenMntError } from '../errors.js';
@@ -57,6 +58,7 @@ export async function main(argv: string[]): Promise<number> {
       return command === undefined ? 2 : 0;
     default:
       if ((CLIENT_COMMANDS as readonly string[]).includes(command)) return runClientCommand(command, rest);
+      if ((POLICY_COMMANDS as readonly string[]).includes(command)) return runPolicyCommand(command, rest);
       process.stderr.write(`openmnt: unknown command "${command}"\n\n${HELP}`);
       return 2;
   }
