@@ -46,12 +46,19 @@ interface CompiledRule {
   name: string;
   profile: string;
   test: Predicate;
+  /** The identity groups it is limited to (null: any): rules are indexed by them. */
+  groups: Set<string> | null;
 }
 
 interface CompiledSet {
   name: string;
   test: Predicate;
   rules: CompiledRule[];
+  /**
+   * Per identity group, the rules that can match it, in order: a decision walks these only, not
+   * every rule of the set (500 rules over 50 groups: about a dozen per decision).
+   */
+  byGroup: Map<string, CompiledRule[]>;
 }
 
 interface CompiledEndpoint extends Identity {
@@ -183,12 +190,21 @@ export function compilePolicy(snapshot: PolicySnapshot): CompiledPolicy {
   const orderedRules = [...snapshot.rules].sort((a, b) => a.data.order - b.data.order || a.data.name.localeCompare(b.data.name));
   for (const { data: r } of orderedRules) {
     const list = rulesBySet.get(r.policySet) ?? [];
-    list.push({ name: r.name, profile: r.profile, test: compileConditions(r.conditions) });
+    list.push({ name: r.name, profile: r.profile, test: compileConditions(r.conditions), groups: any(r.conditions.identityGroup) });
     rulesBySet.set(r.policySet, list);
   }
   const sets: CompiledSet[] = [...snapshot.policySets]
     .sort((a, b) => (a.data.name === 'Default' ? 1 : 0) - (b.data.name === 'Default' ? 1 : 0) || a.data.order - b.data.order || a.data.name.localeCompare(b.data.name))
-    .map(({ data: s }) => ({ name: s.name, test: s.name === 'Default' ? () => true : compileConditions(s.conditions), rules: rulesBySet.get(s.name) ?? [] }));
+    .map(({ data: s }) => ({ name: s.name, test: s.name === 'Default' ? () => true : compileConditions(s.conditions), rules: rulesBySet.get(s.name) ?? [], byGroup: new Map() }));
+  const rulesFor = (set: CompiledSet, group: string): CompiledRule[] => {
+    let list = set.byGroup.get(group);
+    if (list === undefined) {
+      list = set.rules.filter((r) => r.groups === null || r.groups.has(group));
+      set.byGroup.set(group, list);
+    }
+    return list;
+  };
+  for (const set of sets) for (const g of ['Unknown', 'Profiled', 'Employee', ...groupProfile.keys()]) rulesFor(set, g);
   const clients = deviceClients(snapshot.devices.map((d) => d.data));
   const devicesByName = new Map(snapshot.devices.map(({ data }) => [data.name, data]));
   const devicesByAddress = new Map(snapshot.devices.map(({ data }) => [data.address.toLowerCase(), data]));
@@ -217,7 +233,7 @@ export function compilePolicy(snapshot: PolicySnapshot): CompiledPolicy {
     let ruleName = fallbackRule;
     let profileName = fallbackProfile;
     if (set !== undefined) {
-      for (const r of set.rules) {
+      for (const r of rulesFor(set, id.group)) {
         if (r.test(id, ctx, clock)) {
           ruleName = r.name;
           profileName = r.profile;
