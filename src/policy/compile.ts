@@ -66,6 +66,8 @@ interface CompiledEndpoint extends Identity {
 }
 
 interface CompiledUser extends Identity {
+  /** The group as configured (null: none); `group` holds ISE's default for rules. */
+  configuredGroup: string | null;
   disabled: boolean;
   passwordHash: string;
   chap: boolean;
@@ -179,6 +181,7 @@ export function compilePolicy(snapshot: PolicySnapshot): CompiledPolicy {
     const group = u.group ?? 'Employee';
     users.set(u.name, {
       group,
+      configuredGroup: u.group,
       attributes: {},
       ownProfile: u.profile ?? (u.group ? (groupProfile.get(u.group) ?? null) : null),
       disabled: u.disabled,
@@ -292,11 +295,11 @@ export function compilePolicy(snapshot: PolicySnapshot): CompiledPolicy {
       return reject(steps, 22056, method, protocol, 'Internal Users', null);
     }
     steps.push(STEP.foundUser);
-    if (u.disabled) return reject(steps, 24206, method, protocol, 'Internal Users', u.group);
+    if (u.disabled) return reject(steps, 24206, method, protocol, 'Internal Users', u.configuredGroup);
     const good = facts.password !== null ? papMatches(facts.password, u.passwordHash) : u.chap && chapMatches(facts.chap!, u.passwordHash.slice('clear$'.length));
     if (!good) {
       steps.push(STEP.wrongPassword);
-      return reject(steps, 22040, method, protocol, 'Internal Users', u.group);
+      return reject(steps, 22040, method, protocol, 'Internal Users', u.configuredGroup);
     }
     steps.push(STEP.authenticationPassed);
     return accept(steps, method, protocol, 'Internal Users', u.group, userAuthorization(u, contextOf(facts, method)));
