@@ -33,6 +33,11 @@ interface Identity {
   attributes: Readonly<Record<string, AttributeValue>>;
   /** The endpoint's or user's own profile, then its group's (null: neither names one). */
   ownProfile: string | null;
+  /**
+   * A profile assigned to the endpoint or user itself (a static assignment, or an ANC
+   * quarantine): it wins over the rules, as an operator who pins or quarantines one expects.
+   */
+  assigned: string | null;
 }
 
 interface Clock {
@@ -174,7 +179,7 @@ export function compilePolicy(snapshot: PolicySnapshot): CompiledPolicy {
   const endpoints = new Map<string, CompiledEndpoint>();
   for (const { data: e } of snapshot.endpoints) {
     const group = e.group ?? 'Profiled';
-    endpoints.set(e.mac, { mac: e.mac, group, attributes: e.attributes, ownProfile: e.profile ?? (e.group ? (groupProfile.get(e.group) ?? null) : null) });
+    endpoints.set(e.mac, { mac: e.mac, group, attributes: e.attributes, assigned: e.profile, ownProfile: e.profile ?? (e.group ? (groupProfile.get(e.group) ?? null) : null) });
   }
   const users = new Map<string, CompiledUser>();
   for (const { data: u } of snapshot.users) {
@@ -183,6 +188,7 @@ export function compilePolicy(snapshot: PolicySnapshot): CompiledPolicy {
       group,
       configuredGroup: u.group,
       attributes: {},
+      assigned: u.profile,
       ownProfile: u.profile ?? (u.group ? (groupProfile.get(u.group) ?? null) : null),
       disabled: u.disabled,
       passwordHash: u.passwordHash,
@@ -235,7 +241,7 @@ export function compilePolicy(snapshot: PolicySnapshot): CompiledPolicy {
     }
     let ruleName = fallbackRule;
     let profileName = fallbackProfile;
-    if (set !== undefined) {
+    if (set !== undefined && id.assigned === null) {
       for (const r of rulesFor(set, id.group)) {
         if (r.test(id, ctx, clock)) {
           ruleName = r.name;
@@ -248,7 +254,7 @@ export function compilePolicy(snapshot: PolicySnapshot): CompiledPolicy {
     return { policySet: set?.name ?? 'Default', rule: ruleName, profileName, profile, deny: profile.deny === true };
   }
 
-  const unknownIdentity: Identity = { group: 'Unknown', attributes: {}, ownProfile: null };
+  const unknownIdentity: Identity = { group: 'Unknown', attributes: {}, ownProfile: null, assigned: null };
 
   function endpointAuthorization(mac: string, ctx: RequestContextFacts): Authorization | null {
     const endpoint = endpoints.get(mac);

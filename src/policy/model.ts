@@ -51,7 +51,7 @@ export interface EndpointDef {
   mac: string;
   group: string | null;
   description: string;
-  /** A profile assigned to this endpoint itself (ISE's static assignment); rules still come first. */
+  /** A profile assigned to this endpoint itself (a static assignment, or quarantine): it wins over the rules. */
   profile: string | null;
   /** Managed attributes, each defined in `attributes`. */
   attributes: Record<string, AttributeValue>;

@@ -112,6 +112,27 @@ describe('policy changes enforced by CoA', { skip }, () => {
     assert.equal(answered.status, 0, answered.stderr);
   });
 
+  test("a group's own coaOnChange (disconnect) and ANC quarantine", async () => {
+    assert.equal((await api(server, 'POST', '/profiles', { name: 'Blocked', deny: true })).status, 201);
+    assert.equal((await api(server, 'POST', '/groups', { name: 'Q', profile: 'Blocked', coaOnChange: 'disconnect' })).status, 201);
+    const moved = await api(server, 'PATCH', `/endpoints/${MAC}`, { group: 'Q' });
+    assert.equal(moved.json.enforcement.endpoint.action, 'disconnect');
+    assert.equal(moved.json.enforcement.endpoint.newProfile, 'Blocked');
+    assert.equal(moved.json.enforcement.endpoint.outcome, 'ack');
+    assert.equal(nas.received.at(-1)!.packet.code, Code.DisconnectRequest);
+    const settings = await api(server, 'PATCH', '/settings?enforce=false', { quarantineProfile: 'Blocked' });
+    assert.equal(settings.status, 200, JSON.stringify(settings.json));
+    const quarantined = await api(server, 'POST', `/endpoints/${MAC2}/anc`, { action: 'quarantine' });
+    assert.equal(quarantined.status, 200, JSON.stringify(quarantined.json));
+    assert.equal(quarantined.json.profile, 'Blocked');
+    assert.equal(quarantined.json.enforcement.endpoint.action, 'reauth');
+    assert.equal(quarantined.json.enforcement.endpoint.outcome, 'ack');
+    const rejected = await mab(server.ports.auth, SECRET, MAC2, 'NAS-IP-Address = 127.0.0.1');
+    assert.match(rejected.stdout, /Access-Reject/);
+    const released = await api(server, 'POST', `/endpoints/${MAC2}/anc`, { action: 'unquarantine' });
+    assert.equal(released.json.profile, null);
+  });
+
   test('the configuration audit has each change with admin, source, before and after', async () => {
     const audit = await api(server, 'GET', `/audit/config?kind=endpoints&key=${encodeURIComponent(MAC)}`);
     assert.equal(audit.status, 200);
