@@ -229,8 +229,18 @@ export class WorkerStore implements Store {
   loadPolicy(): Promise<PolicyRows> {
     return this.#read('loadPolicy');
   }
-  policyRevision(): Promise<number> {
-    return this.#read('policyRevision');
+  /**
+   * One row by its key, asked once a second by every node's policy poll: read over the calling
+   * thread's own read-only connection, like the point lookups, so the poll never queues behind
+   * (or counts among) the reading thread's API work.
+   */
+  async policyRevision(): Promise<number> {
+    if (this.#closed) throw new OpenMntError('STORE_CLOSED', 'the store is closed');
+    await this.#opened;
+    if (this.#options.path === ':memory:') return this.#writer.call('policyRevision');
+    const { holdReads: _hold, ...options } = this.#options;
+    this.#inline ??= openSqliteStore({ ...options, readonly: true });
+    return this.#inline.policyRevision();
   }
   writePolicy(ops: PolicyWriteOp[], audit: NewConfigAuditRecord[]): Promise<PolicyWriteResult> {
     return this.#writer.call('writePolicy', ops, audit);
