@@ -35,15 +35,20 @@ function formatOf(req: IncomingMessage): Format {
   throw new HttpError(406, 'NOT_ACCEPTABLE', `cannot answer in ${req.headers.accept}: use application/xml or application/json`);
 }
 
+/** Every /api/v1 route, the OpenAPI document's own included (it describes this same list). */
+export function apiV1Routes(deps: ApiDependencies): Route[] {
+  const routes: Route[] = [...coaRoutes(deps.store, deps.jobs), ...policyRoutes(deps)];
+  routes.push(openApiRoute(() => routes));
+  return routes;
+}
+
 export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, res: ServerResponse) => void {
   const { config, logger, admins, guard, metrics } = deps;
   const requests = metrics.counter('openmnt_api_requests_total', 'MnT API requests by call and HTTP status.', ['call', 'status']);
   const latency = metrics.histogram('openmnt_api_request_duration_seconds', 'MnT API time to answer, by call.', ['call']);
   const loginFailures = metrics.counter('openmnt_api_login_failures_total', 'Failed API logins, by outcome (wrong credentials, or refused by the lock-out).', ['outcome']);
   const mnt = mntRoutes(deps);
-  const apiRoutes: Route[] = [...coaRoutes(deps.store, deps.jobs), ...policyRoutes(deps)];
-  apiRoutes.push(openApiRoute(() => apiRoutes));
-  const api = new Router(apiRoutes);
+  const api = new Router(apiV1Routes(deps));
 
   async function authenticate(req: IncomingMessage): Promise<Admin> {
     const source = req.socket.remoteAddress ?? 'unknown';

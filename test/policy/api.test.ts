@@ -12,6 +12,7 @@ import { compilePolicy } from '../../src/policy/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { addAdmins, get } from '../helpers/mnt.js';
 import { api } from '../helpers/policy-api.js';
+import { apiV1Routes } from '../../src/http/pipeline.js';
 
 describe('policy API', () => {
   let server: TestServer;
@@ -171,6 +172,11 @@ describe('policy API', () => {
     for (const expected of ['/api/v1/coa/jobs', '/api/v1/coa/audit', '/api/v1/coa/jobs/{id}/results', '/api/v1/endpoints/{key}', '/api/v1/audit/config', '/api/v1/policy/import', '/api/v1/openapi.json']) {
       assert.ok(paths[expected], `${expected} is described`);
     }
+    // The route table the pipeline dispatches on, method by method, against the document.
+    const table = apiV1Routes({ config: server.config, store: server.store, policy: server.policy, jobs: server.jobs, coa: server.coa } as never);
+    const described = Object.entries(paths).flatMap(([p, m]) => Object.keys(m).map((method) => `${method.toUpperCase()} ${p}`)).sort();
+    const routed = table.flatMap((r) => Object.keys(r.methods).map((method) => `${method} /api/v1${r.path.replace(/:([a-z]+)/gi, '{$1}')}`)).sort();
+    assert.deepEqual(described, routed);
     assert.ok(paths['/api/v1/endpoints/{key}']!.patch);
     assert.ok((paths['/api/v1/endpoints/{key}']!.patch as { responses: Record<string, unknown> }).responses['412']);
   });
