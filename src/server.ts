@@ -14,7 +14,7 @@ import { VERSION } from './version.js';
 import { SyslogForwarder } from './syslog/index.js';
 import { configChanges, liveConfig, type ConfigChanges } from './config-changes.js';
 import { radiusHandlers } from './radius-handlers.js';
-import { PolicyService, seedChanges, seedFromConfig, type CompiledPolicy } from './policy/index.js';
+import { PolicyService, seedFromConfig, type CompiledPolicy } from './policy/index.js';
 import { COMMIT_BUCKETS, registerProcessMetrics, registerRadiusMetrics, registerStoreMetrics } from './node-metrics.js';
 
 const FREE_SPACE_CHECK_MS = 30_000;
@@ -177,12 +177,9 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
       const changes = configChanges(current, next);
       // The certificate first: it is the one part that can still fail, and then nothing has changed.
       if (changes.applied.includes('api.tls')) await api.reloadTls(next.api.tls);
-      // The file's policy sections changed: what changed in them is applied to the stored policy
-      // as one audited change (objects made through the API are left alone); onPolicy swaps it in.
-      if (changes.applied.some((a) => a === 'auth' || a.startsWith('radius.clients'))) {
-        const diff = seedChanges(current, next, (kind, key) => policyService.get(kind, key) !== undefined);
-        if (diff.length > 0) await policyService.apply(diff, { admin: 'configuration file', source: 'SIGHUP' });
-      }
+      // The file's policy sections changed: what changed in them since they were last applied goes
+      // to the stored policy as one audited change (objects made through the API are left alone).
+      if (changes.applied.some((a) => a === 'auth' || a.startsWith('radius.clients'))) await policyService.applyFile(seedFromConfig(next), 'SIGHUP');
       guard.configure(next.api.lockout);
       logger.level = next.log.level;
       current = liveConfig(current, next);

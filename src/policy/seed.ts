@@ -1,8 +1,9 @@
 /**
- * The YAML `auth:` and `radius.clients` sections as policy objects: imported into the store on
- * the first start (an empty policy) and by `openmnt policy import`. Afterwards the store wins: the
- * file is not read for policy again, because the API, the CLI and imports change the stored policy
- * and a file read at every start would silently undo them.
+ * The YAML `auth:` and `radius.clients` sections as policy objects: imported into the store on the
+ * first start (an empty policy). Afterwards the store wins, except for what changes in the file:
+ * at every start and SIGHUP the difference between the file and its copy as last applied is
+ * applied (see PolicyService.applyFile), so an edit of the file takes effect and API changes of
+ * everything else are never undone by it.
  */
 import { DEMO_CLIENT, type Config } from '../config.js';
 import { normalizeMac } from '../sessions/mac.js';
@@ -49,14 +50,20 @@ export function seedFromConfig(config: Config): SeedObject[] {
   return out;
 }
 
+/** Where the stored policy keeps the file's objects as last applied (not a policy object). */
+export const FILE_SEED_KIND = 'fileSeed' as PolicyKind;
+export const FILE_SEED_KEY = 'file';
+
 /**
- * What a re-read file (SIGHUP) changes in the stored policy: the objects the new file names
- * differently from the running one, created or replaced, and those it no longer names, deleted.
- * Objects the file never named (made through the API, the CLI or an import) are left alone.
+ * What the file changes in the stored policy since it was last applied (`previous`): the objects
+ * the file now names differently, created or replaced, and those it no longer names, deleted
+ * (when they still exist). Objects the file never named (made through the API, the CLI or an
+ * import) are left alone, and so are the file's objects it did not change, however the API has
+ * changed them since.
  */
-export function seedChanges(running: Config, next: Config, exists: (kind: PolicyKind, key: string) => boolean): { kind: PolicyKind; key: string; data: unknown }[] {
-  const before = new Map(seedFromConfig(running).map((o) => [`${o.kind}\u0000${o.key}`, o]));
-  const after = new Map(seedFromConfig(next).map((o) => [`${o.kind}\u0000${o.key}`, o]));
+export function seedChanges(previous: readonly SeedObject[], next: readonly SeedObject[], exists: (kind: PolicyKind, key: string) => boolean): { kind: PolicyKind; key: string; data: unknown }[] {
+  const before = new Map(previous.map((o) => [`${o.kind}\u0000${o.key}`, o]));
+  const after = new Map(next.map((o) => [`${o.kind}\u0000${o.key}`, o]));
   const out: { kind: PolicyKind; key: string; data: unknown }[] = [];
   for (const [id, o] of after) {
     const old = before.get(id);

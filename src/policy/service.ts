@@ -17,7 +17,7 @@ import { OpenMntError } from '../errors.js';
 import type { NewConfigAuditRecord, PolicyWriteOp, Store } from '../store/index.js';
 import { compilePolicy, type CompiledPolicy } from './compile.js';
 import { DEFAULT_SETTINGS, POLICY_KINDS, SETTINGS_KEY, masked, validateSnapshot, type PolicyKind, type PolicySettings, type PolicySnapshot, type Versioned } from './model.js';
-import type { SeedObject } from './seed.js';
+import { FILE_SEED_KEY, FILE_SEED_KIND, seedChanges, type SeedObject } from './seed.js';
 
 /** One object to create, replace or (data null) delete. */
 export interface PolicyChange {
@@ -82,27 +82,47 @@ export class PolicyService {
   }
 
   /**
-   * Loads the stored policy; a store that never held one is seeded first (the YAML sections).
-   * From then on the store wins: the file's `auth:` and `radius.clients` are not read again.
+   * Loads the stored policy; a store that never held one is seeded from the file first. After
+   * that the file wins only for what changed in it since it was last applied (at a start or a
+   * SIGHUP): those objects are applied as one audited change. Everything else is the store's.
    */
   static async open(options: PolicyServiceOptions, seed: SeedObject[]): Promise<PolicyService> {
     let rows = await options.store.loadPolicy();
     if (rows.revision === 0 && rows.objects.length === 0) {
       const at = Date.now();
       await options.store.writePolicy(
-        seed.map((s) => ({ kind: s.kind, key: s.key, data: s.data, expectVersion: null })),
+        [...seed.map((s) => ({ kind: s.kind, key: s.key, data: s.data, expectVersion: null })), { kind: FILE_SEED_KIND, key: FILE_SEED_KEY, data: seed, expectVersion: null }],
         seed.map((s) => ({ at, admin: 'seed', source: 'configuration file', kind: s.kind, key: s.key, operation: 'create' as const, before: null, after: masked(s.kind, s.data) })),
       );
       rows = await options.store.loadPolicy();
       options.logger.info({ objects: seed.length }, 'policy seeded from the configuration file (auth, radius.clients); from now on the stored policy is the one used');
     }
     const service = new PolicyService(options, mapsOf(rows.objects), rows.revision);
+    await service.applyFile(seed, 'start').catch((error: unknown) => {
+      // A start is not refused for it: the stored policy runs, and the log says why the file's
+      // changes were not taken (e.g. it removes a group that endpoints made through the API use).
+      options.logger.warn({ reason: (error as Error).message }, 'the configuration file\'s policy changes were not applied; the stored policy is used');
+    });
     const pollMs = options.pollMs ?? 1000;
     if (pollMs > 0) {
       service.#poll = setInterval(() => void service.#refresh(), pollMs);
       service.#poll.unref();
     }
     return service;
+  }
+
+  /**
+   * Applies what changed in the file's policy sections since they were last applied, as one
+   * audited change (admin `configuration file`); returns how many objects it changed.
+   */
+  async applyFile(seed: SeedObject[], source: 'start' | 'SIGHUP'): Promise<number> {
+    const stored = this.#maps.get(FILE_SEED_KIND)?.get(FILE_SEED_KEY);
+    const previous = (stored?.data as SeedObject[] | undefined) ?? [];
+    const changes = seedChanges(previous, seed, (kind, key) => this.get(kind, key) !== undefined);
+    if (changes.length === 0 && stored !== undefined && JSON.stringify(previous) === JSON.stringify(seed)) return 0;
+    await this.apply([...changes, { kind: FILE_SEED_KIND, key: FILE_SEED_KEY, data: seed }], { admin: 'configuration file', source });
+    if (changes.length > 0) this.#o.logger.info({ changed: changes.map((c) => `${c.kind}/${c.key}`), source }, 'configuration file policy changes applied');
+    return changes.length;
   }
 
   get revision(): number {
@@ -175,8 +195,8 @@ export class PolicyService {
       else map.set(change.key, { version, data: change.data });
       // What the store checks again inside its transaction: the version this change started from.
       ops.push({ kind: change.kind, key: change.key, data: change.data, expectVersion: current?.version ?? null });
-      audit.push({ at, admin: origin.admin, source: origin.source, kind: change.kind, key: change.key, operation, before: current === undefined ? null : masked(change.kind, current.data), after: masked(change.kind, change.data) });
-      applied.push({ kind: change.kind, key: change.key, operation, version, data: change.data });
+      if (change.kind !== FILE_SEED_KIND) audit.push({ at, admin: origin.admin, source: origin.source, kind: change.kind, key: change.key, operation, before: current === undefined ? null : masked(change.kind, current.data), after: masked(change.kind, change.data) });
+      if (change.kind !== FILE_SEED_KIND) applied.push({ kind: change.kind, key: change.key, operation, version, data: change.data });
     }
     const snapshot = snapshotOf(next, this.#revision + 1);
     validateSnapshot(snapshot);
@@ -229,7 +249,7 @@ function singular(kind: PolicyKind): string {
 }
 
 function mapsOf(objects: { kind: string; key: string; version: number; data: unknown }[]): KindMaps {
-  const maps: KindMaps = new Map(SAME_KIND_ORDER.map((k) => [k, new Map()]));
+  const maps: KindMaps = new Map([...SAME_KIND_ORDER, FILE_SEED_KIND].map((k) => [k, new Map()]));
   for (const o of objects) maps.get(o.kind as PolicyKind)?.set(o.key, { version: o.version, data: o.data });
   return maps;
 }

@@ -181,17 +181,21 @@ describe('policy API', () => {
     assert.ok((paths['/api/v1/endpoints/{key}']!.patch as { responses: Record<string, unknown> }).responses['412']);
   });
 
-  test('everything survives a restart (the file no longer wins)', async () => {
+  test('everything survives a restart; the file wins only for what changed in it', async () => {
     const config = server.config;
     await server.close();
-    config.auth.endpoints = [];
+    // Edited while the node was down: one endpoint's group changed in the file.
+    config.auth.endpoints = [{ mac: '00:00:00:00:00:01', group: 'Lab' }, { mac: '00:00:00:00:00:02', group: 'Lab' }];
     const again = await startServer(config, createLogger('silent'));
     try {
-      const rows = await again.store.loadPolicy();
       const compiled = compilePolicy(again.policy.snapshot());
-      assert.ok(rows.objects.some((o) => o.kind === 'endpoints' && o.key === '00:00:00:00:01:03'));
-      assert.ok(compiled.clients.some((c) => c.name === 'wlc-1'));
-      assert.equal(again.policy.get('endpoints', '00:00:00:00:00:02')?.data && (again.policy.get('endpoints', '00:00:00:00:00:02')!.data as { description: string }).description, 'first');
+      assert.ok(again.policy.get('endpoints', '00:00:00:00:01:03'), 'an endpoint imported through the API is kept');
+      assert.ok(compiled.clients.some((c) => c.name === 'wlc-1'), 'a device imported through the API is kept');
+      assert.equal((again.policy.get('endpoints', '00:00:00:00:00:01')!.data as { attributes: Record<string, unknown> }).attributes.owner, 'it', 'an object the file did not change keeps its API changes');
+      assert.equal((again.policy.get('endpoints', '00:00:00:00:00:02')!.data as { group: string }).group, 'Lab', 'what the file changed is applied');
+      const audit = await again.store.configAudit({ key: '00:00:00:00:00:02', limit: 1 });
+      assert.equal(audit[0]!.admin, 'configuration file');
+      assert.equal(audit[0]!.source, 'start');
     } finally {
       await again.close();
       server.close = async () => undefined;
