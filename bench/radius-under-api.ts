@@ -50,7 +50,7 @@ const agent = new Agent({ keepAlive: true, rejectUnauthorized: false, maxSockets
 const eventTime = Math.floor(Date.now() / 1000);
 
 /** One HTTPS exchange; the body is only counted (bytes) or, when small, kept. */
-function exchange(server: OpenMnt, method: string, path: string, body?: string): Promise<{ status: number; bytes: number; text: string }> {
+function exchange(server: OpenMnt, method: string, path: string, body?: string, whole = false): Promise<{ status: number; bytes: number; text: string }> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { authorization: AUTH };
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -59,7 +59,8 @@ function exchange(server: OpenMnt, method: string, path: string, body?: string):
       let head = '';
       res.on('data', (chunk: Buffer) => {
         bytes += chunk.length;
-        if (head.length < 200) head += chunk.toString('utf8', 0, Math.min(chunk.length, 200));
+        if (whole) head += chunk.toString('utf8');
+        else if (head.length < 200) head += chunk.toString('utf8', 0, Math.min(chunk.length, 200));
       });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes, text: head }));
       res.on('error', reject);
@@ -101,6 +102,36 @@ async function probe(server: OpenMnt, first: number, beforeGo: () => Promise<voi
   }
 }
 
+/** The node's own view of a phase, from /metrics: how late the RADIUS thread ran its callbacks
+ * (reset at each scrape) and the commits of the phase (bucket counts since the previous scrape). */
+interface NodeView {
+  delay: { p99: number; max: number };
+  commits: Map<number, number>;
+}
+
+async function nodeView(server: OpenMnt): Promise<NodeView> {
+  const { text } = await exchange(server, 'GET', '/metrics', undefined, true);
+  const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
+  const commits = new Map<number, number>();
+  for (const m of text.matchAll(/^openmnt_store_commit_duration_seconds_bucket\{le="([^"]+)"\} (\d+)/gm)) commits.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
+  return {
+    delay: { p99: value(/^openmnt_radius_thread_delay_seconds\{quantile="0.99"\} (\S+)/m), max: value(/^openmnt_radius_thread_delay_seconds\{quantile="1"\} (\S+)/m) },
+    commits,
+  };
+}
+
+/** The bucket bound under which 99 % of the phase's commits ended (cumulative counts, before → after). */
+function commitP99(before: NodeView, after: NodeView): string {
+  const bounds = [...after.commits.keys()].sort((a, b) => a - b);
+  const total = (after.commits.get(Infinity) ?? 0) - (before.commits.get(Infinity) ?? 0);
+  if (total === 0) return 'no commits';
+  for (const b of bounds) {
+    const n = (after.commits.get(b) ?? 0) - (before.commits.get(b) ?? 0);
+    if (n >= total * 0.99) return b === Infinity ? '> 5 s' : `≤ ${ms(b * 1000)} ms`;
+  }
+  return '?';
+}
+
 const cell = (v: number) => (Number.isFinite(v) ? `${ms(v)} ms` : 'lost');
 const median = (xs: number[]) => (xs.length === 0 ? NaN : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!);
 
@@ -124,7 +155,15 @@ try {
   // the selection itself costs, without the 5 MB dry-run answer the HTTP layer serialises.
   const emptyJobBody = JSON.stringify({ selector: { macs, policy: 'bench-no-such-policy' }, action: 'reauth', dryRun: true });
 
-  const phases: { name: string; result: PacedResult; api: string }[] = [{ name: 'idle', result: await probe(live, 0), api: '' }];
+  let view = await nodeView(live);
+  /** What the node saw of the phase just ended. */
+  const seen = async () => {
+    const next = await nodeView(live);
+    const text = `RADIUS thread delay p99 ${ms(next.delay.p99 * 1000)} ms (max ${ms(next.delay.max * 1000)} ms), commits p99 ${commitP99(view, next)}`;
+    view = next;
+    return text;
+  };
+  const phases: { name: string; result: PacedResult; api: string; node: string }[] = [{ name: 'idle', result: await probe(live, 0), api: '', node: await seen() }];
   for (const [k, [name, body]] of ([['under API load', jobBody], ['… answers empty', emptyJobBody]] as const).entries()) {
     let stopping = false;
     let failures = 0;
@@ -145,7 +184,11 @@ try {
       }, () => stopping),
     );
     // Let the API work get going (bodies sent, selections under way) before the clock starts.
-    const result = await probe(live, RATE * SECONDS * (k + 1), () => new Promise((resolve) => setTimeout(resolve, 1000)));
+    const result = await probe(live, RATE * SECONDS * (k + 1), async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      view = await nodeView(live);
+    });
+    const node = await seen();
     stopping = true;
     const jobTimes = (await Promise.all(jobRuns)).flat();
     const downloadTimes = (await Promise.all(downloadRuns)).flat();
@@ -153,7 +196,7 @@ try {
       `${JOBS} job posts at a time (${fmt(MACS)} MACs, dry run, ${fmt(median(counts))} endpoints answered): ${jobTimes.length} done, ` +
       `median ${(median(jobTimes) / 1000).toFixed(2)} s each; ${DOWNLOADS} ActiveList downloads at a time: ${downloadTimes.length} done, ` +
       `median ${(median(downloadTimes) / 1000).toFixed(2)} s and ${fmt(median(downloadBytes) / 2 ** 20)} MiB each; ${failures} answered other than 200`;
-    phases.push({ name, result, api });
+    phases.push({ name, result, api, node });
   }
 
   const row = ({ name, result: r }: { name: string; result: PacedResult }) =>
@@ -165,7 +208,9 @@ try {
       `  ${''.padEnd(16)}${'p50'.padStart(10)}${'p99'.padStart(10)}${'max'.padStart(11)}   lost / sent\n` +
       `${phases.map(row).join('\n')}\n` +
       `  anchor: p99 ≤ ${ANCHOR_MS} ms under API load — ${verdict}\n` +
-      phases.slice(1).map((p) => `  ${p.name}: ${p.api}`).join('\n'),
+      phases.slice(1).map((p) => `  ${p.name}: ${p.api}`).join('\n') +
+      '\n  as the node saw each phase:\n' +
+      phases.map((p) => `    ${p.name}: ${p.node}`).join('\n'),
   );
 } finally {
   await server?.stop();

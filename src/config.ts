@@ -7,6 +7,8 @@
  * sets `radius.auth.port`; `OPENMNT_SESSIONS__STALE_AFTER_INTERVALS=4` sets
  * `sessions.staleAfterIntervals`. Only scalar settings can be overridden this way.
  */
+import { emptyProxyConfig, type ProxyConfig } from './proxy/config.js';
+import { parseProxyConfig } from './proxy/parse.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
@@ -178,6 +180,8 @@ export interface Config {
   };
   auth: AuthConfig;
   store: StoreConfig;
+  /** RADIUS proxy to the site's AAA (802.1X): home servers, pools, routes. Empty: no proxying. */
+  proxy: ProxyConfig;
   sessions: {
     /** Interim interval assumed when a session announced none. */
     defaultInterimSeconds: number;
@@ -266,6 +270,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
       users: [],
     },
     store: { driver: 'sqlite', path: join(data, 'openmnt.db'), synchronous: 'full', cacheSizeMiB: 64, walMaxMiB: 16, minFreeMiB: 1024, thread: true },
+    proxy: emptyProxyConfig(),
     sessions: {
       defaultInterimSeconds: 600,
       staleAfterIntervals: 3,
@@ -550,6 +555,7 @@ function validate(config: Config): Config {
     return u as unknown as UserConfig;
   });
   unique(auth.users.map((u) => u.name), 'auth.users', 'name');
+  config.proxy = parseProxyConfig(config.proxy);
   if (config.store.driver !== 'sqlite') invalid('store.driver', 'sqlite');
   text(config.store.path, 'store.path');
   if (!['full', 'normal'].includes(config.store.synchronous)) invalid('store.synchronous', 'full or normal');

@@ -1,27 +1,40 @@
 /**
  * What each part of a running node reports to `/metrics`: the RADIUS listeners (in all and per
- * NAS), the store's commits and free space, and the process itself (CPU, memory, descriptors, and
- * how late the main thread runs its work, which is what a NAS waiting for an answer feels).
+ * NAS) and the store's commits, both kept on the RADIUS thread and fetched at each scrape; free
+ * space; and the process itself (CPU, memory, descriptors, how late each thread runs its work).
  */
 import { readdirSync } from 'node:fs';
 import { monitorEventLoopDelay, PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import type { MetricsRegistry } from './http/index.js';
-import type { RadiusServer } from './radius-server/index.js';
-import type { AuthenticationCounts } from './radius-handlers.js';
-import type { SessionDirectory } from './sessions/index.js';
+import { COMMIT_BUCKETS, type IngestSnapshot } from './radius-thread/ingest.js';
 import { WRITE_FAILURE_REASONS, type FreeSpaceWatch, type Store } from './store/index.js';
 
-/** Commit times: a fsync takes milliseconds; a NAS retransmits after seconds. */
-export const COMMIT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+/**
+ * The RADIUS thread's figures as of the scrape: fetched once before the families are read (one
+ * message, however many families read it).
+ */
+export function ingestFigures(metrics: MetricsRegistry, fetch: () => Promise<IngestSnapshot>): () => IngestSnapshot {
+  let latest: IngestSnapshot | null = null;
+  metrics.beforeRender(async () => {
+    latest = await fetch();
+  });
+  return () => {
+    if (latest === null) throw new Error('ingest figures read before a scrape fetched them');
+    return latest;
+  };
+}
 
-export function registerRadiusMetrics(metrics: MetricsRegistry, radius: RadiusServer, store: Store, authentications: AuthenticationCounts): void {
-  metrics.counterFrom('openmnt_authentications_total', 'Access-Requests decided, by result (passed, failed) and ISE failure reason code (empty when passed).', () => [
-    { labels: { result: 'passed', reason: '' }, value: authentications.passed },
-    ...[...authentications.failed].map(([reason, value]) => ({ labels: { result: 'failed', reason: reason === null ? '' : String(reason) }, value })),
-  ]);
+export function registerRadiusMetrics(metrics: MetricsRegistry, figures: () => IngestSnapshot, store: Store): void {
+  metrics.counterFrom('openmnt_authentications_total', 'Access-Requests decided, by result (passed, failed) and ISE failure reason code (empty when passed).', () => {
+    const { passed, failed } = figures().authentications;
+    return [
+      { labels: { result: 'passed', reason: '' }, value: passed },
+      ...failed.map(([reason, value]) => ({ labels: { result: 'failed', reason: reason === null ? '' : String(reason) }, value })),
+    ];
+  });
   metrics.counterFrom('openmnt_radius_packets_total', 'RADIUS packets by listener and outcome (answered, duplicate answered, or the reason of a drop).', () => {
     const out: { labels: Record<string, string>; value: number }[] = [];
-    for (const [listener, stats] of Object.entries(radius.stats())) {
+    for (const [listener, stats] of Object.entries(figures().listeners)) {
       out.push({ labels: { listener, outcome: 'answered' }, value: stats.answered });
       out.push({ labels: { listener, outcome: 'duplicate-answered' }, value: stats.duplicatesAnswered });
       for (const [reason, n] of Object.entries(stats.dropped)) out.push({ labels: { listener, outcome: `dropped-${reason}` }, value: n });
@@ -29,11 +42,11 @@ export function registerRadiusMetrics(metrics: MetricsRegistry, radius: RadiusSe
     return out;
   });
   metrics.counterFrom('openmnt_radius_received_total', 'RADIUS datagrams received, by listener.', () =>
-    Object.entries(radius.stats()).map(([listener, stats]) => ({ labels: { listener }, value: stats.received })),
+    Object.entries(figures().listeners).map(([listener, stats]) => ({ labels: { listener }, value: stats.received })),
   );
   metrics.counterFrom('openmnt_radius_nas_packets_total', 'RADIUS packets per NAS (client table entry): received, answered, duplicate answered, and each drop reason seen.', () => {
     const out: { labels: Record<string, string>; value: number }[] = [];
-    for (const [nas, stats] of radius.nasStats()) {
+    for (const [nas, stats] of figures().perNas) {
       out.push({ labels: { nas, outcome: 'received' }, value: stats.received });
       out.push({ labels: { nas, outcome: 'answered' }, value: stats.answered });
       out.push({ labels: { nas, outcome: 'duplicate-answered' }, value: stats.duplicatesAnswered });
@@ -41,22 +54,34 @@ export function registerRadiusMetrics(metrics: MetricsRegistry, radius: RadiusSe
     }
     return out;
   });
+  metrics.histogramFrom('openmnt_store_commit_duration_seconds', 'Group commits, from hand-over to the store until committed (an Accounting-Response waits this long).', COMMIT_BUCKETS, () => {
+    const { counts, sum, count } = figures().commitDurations;
+    return [{ labels: {}, counts, sum, count }];
+  });
+  metrics.gauge('openmnt_radius_thread_delay_seconds', 'Event-loop delay of the RADIUS thread since the previous scrape, by quantile: the wait of an answer that is not the commit.', () => {
+    const delay = figures().delay;
+    return delay === null ? [] : [
+      { labels: { quantile: '0.5' }, value: delay.p50 },
+      { labels: { quantile: '0.99' }, value: delay.p99 },
+      { labels: { quantile: '1' }, value: delay.max },
+    ];
+  });
   metrics.gauge('openmnt_sessions_active', 'Sessions in the active directory.', () => store.countActive());
 }
 
 /** What tells an operator that the store is failing or filling up, before NAS notice. */
-export function registerStoreMetrics(metrics: MetricsRegistry, directory: SessionDirectory, freeSpace: FreeSpaceWatch, startedAt: number): void {
+export function registerStoreMetrics(metrics: MetricsRegistry, figures: () => IngestSnapshot, freeSpace: FreeSpaceWatch, startedAt: number): void {
   metrics.counterFrom('openmnt_store_write_failures_total', 'Group commits that failed (each held one or more RADIUS packets, left unanswered), by reason.', () => {
-    const failures = directory.commitState().failures;
+    const failures = figures().commits.failures;
     return WRITE_FAILURE_REASONS.map((reason) => ({ labels: { reason }, value: failures[reason] }));
   });
-  metrics.gauge('openmnt_store_commit_backlog', 'Writes received and not yet committed.', () => directory.commitState().backlog);
+  metrics.gauge('openmnt_store_commit_backlog', 'Writes received and not yet committed.', () => figures().commits.backlog);
   metrics.gauge('openmnt_store_failing', '1 while store writes fail (or stall), else 0; /health then answers 503.', () => {
-    const state = directory.commitState();
+    const state = figures().commits;
     return state.failing || state.stalled ? 1 : 0;
   });
   metrics.gauge('openmnt_store_seconds_since_last_commit', 'Seconds since the last successful commit (since start when none yet); grows on an idle node too.', () => {
-    const at = directory.commitState().lastCommitAt ?? startedAt;
+    const at = figures().commits.lastCommitAt ?? startedAt;
     return Math.max(0, (Date.now() - at) / 1000);
   });
   metrics.gauge('openmnt_store_free_bytes', "Free bytes on the database's file system (absent when unknown).", async () => {
@@ -100,9 +125,9 @@ export function registerProcessMetrics(metrics: MetricsRegistry): void {
       gc.observe({ kind: kind === undefined ? 'other' : (kinds[kind] ?? 'other') }, entry.duration / 1000);
     }
   }).observe({ entryTypes: ['gc'] });
-  // How late timers and I/O callbacks run on the thread that answers RADIUS and the API: the
-  // share of an Accounting-Response's wait that is not the commit.
-  metrics.gauge('openmnt_main_thread_delay_seconds', 'Event-loop delay of the main thread since the previous scrape, by quantile.', () => {
+  // How late timers and I/O callbacks run on the thread that serves the API (RADIUS has its own:
+  // openmnt_radius_thread_delay_seconds).
+  metrics.gauge('openmnt_main_thread_delay_seconds', 'Event-loop delay of the main thread (the API) since the previous scrape, by quantile.', () => {
     const out = [0.5, 0.99, 1].map((q) => ({ labels: { quantile: String(q) }, value: (q === 1 ? delay.max : delay.percentile(q * 100)) / 1e9 }));
     delay.reset();
     return out.map((o) => ({ ...o, value: Number.isFinite(o.value) ? o.value : 0 }));

@@ -1,29 +1,36 @@
 /**
- * The composition root of `openmnt serve`: store → session directory → RADIUS listeners. Each part
- * is built from the configuration and handed what it needs; nothing else wires parts together.
+ * The composition root of `openmnt serve`: store (writing and reading threads) → RADIUS thread
+ * (listeners, handlers, group commit) → CoA engine, jobs and the HTTPS API on the main thread.
+ * Each part is built from the configuration and handed what it needs; nothing else wires parts
+ * together.
  */
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { DEMO_CLIENT, type Config } from './config.js';
-import { NasClientTable, RadiusServer, type NasClient } from './radius-server/index.js';
-import { SessionDirectory, storeHealth } from './sessions/index.js';
-import { FreeSpaceWatch, looseDirectoryMode, startStore, type Store } from './store/index.js';
+import type { Config } from './config.js';
+import { NasClientTable, type NasClient } from './radius-server/index.js';
+import { SessionHousekeeping, storeHealth } from './sessions/index.js';
+import { FreeSpaceWatch, looseDirectoryMode, startThreadedStore, type Store } from './store/index.js';
 import { CoaEngine, JobRunner } from './coa/index.js';
 import { AdminDirectory, LoginGuard, MetricsRegistry, startApiServer } from './http/index.js';
 import { VERSION } from './version.js';
-import { SyslogForwarder } from './syslog/index.js';
 import { configChanges, liveConfig, type ConfigChanges } from './config-changes.js';
-import { radiusHandlers } from './radius-handlers.js';
-import { PolicyService, seedFromConfig, type CompiledPolicy } from './policy/index.js';
-import { COMMIT_BUCKETS, registerProcessMetrics, registerRadiusMetrics, registerStoreMetrics } from './node-metrics.js';
+import { RadiusThread } from './radius-thread/index.js';
+import { ingestFigures, registerProcessMetrics, registerRadiusMetrics, registerStoreMetrics } from './node-metrics.js';
+import type { OpenMntError } from './errors.js';
+import { API_NICE, lowerThisThread } from './thread-priority.js';
+import { PolicyService, seedFromConfig, type CompiledPolicy, type PolicySnapshot } from './policy/index.js';
+
+export { nasClients } from './radius-thread/index.js';
 
 const FREE_SPACE_CHECK_MS = 30_000;
 
 export interface RunningServer {
   ports: { auth: number; accounting: number };
   store: Store;
-  directory: SessionDirectory;
-  radius: RadiusServer;
+  /** Stale sweep and retention prune. */
+  housekeeping: SessionHousekeeping;
+  /** The RADIUS listeners, on their own thread. */
+  radius: RadiusThread;
   clients: NasClient[];
   coa: CoaEngine;
   jobs: JobRunner;
@@ -37,12 +44,9 @@ export interface RunningServer {
   reload(next: Config): Promise<ConfigChanges>;
   /** Set when this start created the first admin account: shown once, never stored in clear. */
   initialAdmin: { name: string; password: string } | null;
+  /** Called if a part fails for good after start (the RADIUS thread): the node should stop. */
+  onFailure(listener: (error: OpenMntError) => void): void;
   close(): Promise<void>;
-}
-
-export function nasClients(config: Config): NasClient[] {
-  const configured = config.radius.clients.length > 0 ? config.radius.clients : [DEMO_CLIENT];
-  return configured.map((c) => ({ ...c, secret: Buffer.from(c.secret, 'utf8') }));
 }
 
 /**
@@ -64,9 +68,9 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
   const startedAt = Date.now();
   const metrics = new MetricsRegistry();
   registerProcessMetrics(metrics);
-  const commits = metrics.histogram('openmnt_store_commit_duration_seconds', 'Group commits, from hand-over to the store until committed (an Accounting-Response waits this long).', [], COMMIT_BUCKETS);
+  if (!config.store.thread) logger.warn('store.thread: false is no longer used: the store always writes and reads on threads of its own, beside the RADIUS thread');
   // The store creates its directory (0700) and files (0600) itself; one made by hand may be open.
-  const store = await startStore(config.store);
+  const store = await startThreadedStore(config.store);
   started.push(() => store.close());
   const loose = looseDirectoryMode(config.store.path);
   if (loose !== null) {
@@ -80,54 +84,46 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
   });
   await freeSpace.start();
   started.push(async () => freeSpace.close());
-  const directory = new SessionDirectory({
-    store,
-    logger: logger.child({ part: 'sessions' }),
-    maxBatch: config.radius.maxBatch,
-    ...config.sessions,
-    retentionDays: config.retention.days,
-    pruneIntervalMinutes: config.retention.pruneIntervalMinutes,
-    onCommit: (seconds) => commits.observe({}, seconds),
-  });
-  // The runtime policy lives in the store (the file's auth: and radius.clients seed it once); every
-  // committed change is compiled and swapped in here, for the RADIUS path and the CoA engine.
-  let policy: CompiledPolicy;
+  let current = config;
+  const server = config.node.name;
+  // The runtime policy lives in the store (the file's auth: and radius.clients seed it); each
+  // committed change goes, compiled, to the CoA engine's NAS table and, as plain data, to the
+  // RADIUS thread, which compiles it there.
+  let onPolicyChange: (snapshot: PolicySnapshot, compiled: CompiledPolicy) => Promise<void> = async () => undefined;
   let coaEngine: CoaEngine | null = null;
   const policyService = await PolicyService.open(
     {
       store,
       logger: logger.child({ part: 'policy' }),
-      onPolicy: (_snapshot, compiled) => {
-        clientTable.replace(compiled.clients);
-        policy = compiled;
-      },
+      onPolicy: (snapshot, compiled) => onPolicyChange(snapshot, compiled),
       onAudit: (record) => coaEngine?.webhooks.publish('configuration.audit', record),
     },
     seedFromConfig(config),
   );
   started.push(async () => policyService.close());
-  policy = policyService.compiled;
-  let current = config;
-  const server = config.node.name;
-  const syslog = config.log.syslog.length === 0 ? null : new SyslogForwarder(config.log.syslog, logger.child({ part: 'syslog' }));
-  if (syslog !== null) started.push(async () => syslog.close());
-  const clients = policy.clients;
-  const clientTable = new NasClientTable(clients);
-  const { handlers, counts: authentications } = radiusHandlers({ directory, server, policy: () => policy, syslog, logger: logger.child({ part: 'auth' }) });
-  const radius = new RadiusServer({
-    auth: config.radius.auth,
-    accounting: config.radius.accounting,
-    clients: clientTable,
-    duplicateWindowMs: config.radius.duplicateWindowSeconds * 1000,
-    receiveBufferBytes: config.radius.receiveBufferBytes,
-    logger: logger.child({ part: 'radius' }),
-    handlers,
-  });
-
-  started.push(() => directory.close());
+  // The RADIUS thread writes to the store's writing thread over a port of its own.
+  const radius = await RadiusThread.start(config, store.writerPort(), logger, policyService.snapshot());
   started.push(() => radius.close());
-  const ports = await radius.start();
-  directory.start();
+  const ports = radius.ports;
+  // From here on the main thread serves the API, CoA and jobs: it yields the cores to the RADIUS
+  // and writing threads when they are busy (both started above, so neither inherits this).
+  lowerThisThread(API_NICE);
+  const housekeeping = new SessionHousekeeping({
+    store,
+    logger: logger.child({ part: 'sessions' }),
+    ...config.sessions,
+    retentionDays: config.retention.days,
+    pruneIntervalMinutes: config.retention.pruneIntervalMinutes,
+  });
+  housekeeping.start();
+  started.push(async () => housekeeping.close());
+  // The CoA engine's own copy of the NAS table (secrets, CoA ports, vendors), from the same policy.
+  const clients = policyService.compiled.clients;
+  const clientTable = new NasClientTable(clients);
+  onPolicyChange = async (snapshot, compiled) => {
+    clientTable.replace(compiled.clients);
+    await radius.setPolicy(snapshot).catch((error: unknown) => logger.error({ err: error }, 'the RADIUS thread did not take the new policy'));
+  };
 
   const coaOutcomes = metrics.counter('openmnt_coa_total', 'CoA requests by action and what the NAS answered (ack, nak, timeout) or refused before sending.', ['action', 'outcome']);
   const coa = new CoaEngine({
@@ -144,8 +140,9 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
   const admins = AdminDirectory.open(config.api.adminsFile, { cost: config.api.passwordHashCost });
   const initialAdmin = await admins.ensureInitialAdmin();
   const guard = new LoginGuard(config.api.lockout);
-  registerRadiusMetrics(metrics, radius, store, authentications);
-  registerStoreMetrics(metrics, directory, freeSpace, startedAt);
+  const figures = ingestFigures(metrics, () => radius.snapshot(true));
+  registerRadiusMetrics(metrics, figures, store);
+  registerStoreMetrics(metrics, figures, freeSpace, startedAt);
   const api = await startApiServer({
     config,
     logger: logger.child({ part: 'mnt-api' }),
@@ -157,14 +154,14 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     jobs,
     policy: policyService,
     version: VERSION,
-    storeHealth: storeHealth(directory, freeSpace),
+    storeHealth: storeHealth(async () => (await radius.snapshot()).commits, freeSpace),
   });
   logger.info({ node: server, clients: clients.map((c) => `${c.name} ${c.address}`), store: config.store.path, api: api.url }, 'OpenMnT serving');
 
   return {
     ports,
     store,
-    directory,
+    housekeeping,
     radius,
     clients,
     coa,
@@ -177,6 +174,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
       const changes = configChanges(current, next);
       // The certificate first: it is the one part that can still fail, and then nothing has changed.
       if (changes.applied.includes('api.tls')) await api.reloadTls(next.api.tls);
+      await radius.reload({ config: next, authChanged: changes.applied.includes('auth'), level: next.log.level });
       // The file's policy sections changed: what changed in them since they were last applied goes
       // to the stored policy as one audited change (objects made through the API are left alone).
       if (changes.applied.some((a) => a === 'auth' || a.startsWith('radius.clients'))) await policyService.applyFile(seedFromConfig(next), 'SIGHUP');
@@ -185,14 +183,16 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
       current = liveConfig(current, next);
       return changes;
     },
+    onFailure(listener) {
+      radius.onFailure(listener);
+    },
     async close() {
       await api.close();
       await jobs.close();
       await coa.close();
+      // Drains: what is in flight is answered after its commit; the syslog collectors get the last records.
       await radius.close();
-      await directory.close();
-      // After the last commit, so the last records reach the collectors too.
-      syslog?.close();
+      housekeeping.close();
       freeSpace.close();
       await store.close();
     },

@@ -92,6 +92,9 @@ async function serve(argv: string[]): Promise<number> {
     throw error;
   }
   const logger = createLogger(config.log.level);
+  // A SIGHUP while the node starts (a log rotation, say) must not end it, as the default action would.
+  const starting = () => logger.warn('SIGHUP while starting: ignored; send it again once the node serves');
+  process.on('SIGHUP', starting);
   let running;
   try {
     running = await startServer(config, logger);
@@ -116,6 +119,7 @@ async function serve(argv: string[]): Promise<number> {
     );
   }
   const node = running;
+  process.off('SIGHUP', starting);
   // SIGHUP: read the file again and apply what can change live; a broken file changes nothing.
   process.on('SIGHUP', () => {
     void (async () => {
@@ -128,9 +132,17 @@ async function serve(argv: string[]): Promise<number> {
       }
     })();
   });
+  // A part that fails for good (the RADIUS thread) stops the node as a signal would, with exit 1,
+  // so that the service manager restarts it instead of leaving a node that answers no NAS.
+  let failed = false;
   const signal = await new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
+    node.onFailure((error) => {
+      failed = true;
+      logger.fatal({ code: error.code, reason: error.message }, 'a part of the node failed; stopping');
+      resolve(error.code);
+    });
   });
   // Draining: no new requests, the ones in hand answered, every queued write committed. Bounded, so
   // a wedged part cannot keep a service manager waiting; a second signal stops at once.
@@ -150,7 +162,7 @@ async function serve(argv: string[]): Promise<number> {
     return 1;
   }
   logger.info('stopped');
-  return 0;
+  return failed ? 1 : 0;
 }
 
 /** How long a stop may take to answer what is in flight and commit what is queued. */

@@ -25,10 +25,38 @@ interface Family {
   render(): Promise<string> | string;
 }
 
+/** One labelled series of a histogram: counts per bucket (not cumulative), sum and count. */
+export interface HistogramSeries {
+  labels: Labels;
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+function renderHistogram(name: string, help: string, buckets: readonly number[], series: Iterable<HistogramSeries>): string {
+  let out = `# HELP ${name} ${help}\n# TYPE ${name} histogram\n`;
+  for (const s of series) {
+    let cumulative = 0;
+    buckets.forEach((b, i) => {
+      cumulative += s.counts[i]!;
+      out += `${name}_bucket${labelText(s.labels, ['le', String(b)])} ${cumulative}\n`;
+    });
+    out += `${name}_bucket${labelText(s.labels, ['le', '+Inf'])} ${s.count}\n`;
+    out += `${name}_sum${labelText(s.labels)} ${s.sum}\n${name}_count${labelText(s.labels)} ${s.count}\n`;
+  }
+  return out;
+}
+
 export const DEFAULT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export class MetricsRegistry {
   readonly #families: Family[] = [];
+  readonly #beforeRender: (() => Promise<void>)[] = [];
+
+  /** Runs before each scrape's families are read: e.g. to fetch figures another thread keeps. */
+  beforeRender(hook: () => Promise<void>): void {
+    this.#beforeRender.push(hook);
+  }
 
   counter(name: string, help: string, labelNames: readonly string[] = []): { inc(labels?: Labels, by?: number): void } {
     const values = new Map<string, { labels: Labels; value: number }>();
@@ -66,23 +94,14 @@ export class MetricsRegistry {
     });
   }
 
+  /** A histogram whose counts are kept elsewhere (per bucket, not cumulative), read when scraped. */
+  histogramFrom(name: string, help: string, buckets: readonly number[], collect: () => HistogramSeries[]): void {
+    this.#families.push({ render: () => renderHistogram(name, help, buckets, collect()) });
+  }
+
   histogram(name: string, help: string, labelNames: readonly string[] = [], buckets: readonly number[] = DEFAULT_BUCKETS): { observe(labels: Labels, seconds: number): void } {
-    const series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
-    this.#families.push({
-      render: () => {
-        let out = `# HELP ${name} ${help}\n# TYPE ${name} histogram\n`;
-        for (const s of series.values()) {
-          let cumulative = 0;
-          buckets.forEach((b, i) => {
-            cumulative += s.counts[i]!;
-            out += `${name}_bucket${labelText(s.labels, ['le', String(b)])} ${cumulative}\n`;
-          });
-          out += `${name}_bucket${labelText(s.labels, ['le', '+Inf'])} ${s.count}\n`;
-          out += `${name}_sum${labelText(s.labels)} ${s.sum}\n${name}_count${labelText(s.labels)} ${s.count}\n`;
-        }
-        return out;
-      },
-    });
+    const series = new Map<string, HistogramSeries>();
+    this.#families.push({ render: () => renderHistogram(name, help, buckets, series.values()) });
     return {
       observe(labels: Labels, seconds: number) {
         const k = key(labels, labelNames);
@@ -100,6 +119,7 @@ export class MetricsRegistry {
   }
 
   async render(): Promise<string> {
+    for (const hook of this.#beforeRender) await hook();
     const parts = await Promise.all(this.#families.map((f) => f.render()));
     return parts.join('');
   }

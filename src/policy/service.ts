@@ -55,8 +55,11 @@ type KindMaps = Map<PolicyKind, Map<string, Versioned<unknown>>>;
 export interface PolicyServiceOptions {
   store: Store;
   logger: Logger;
-  /** Told every new policy, compiled, with its plain snapshot (to post to another thread). */
-  onPolicy?: (snapshot: PolicySnapshot, compiled: CompiledPolicy) => void;
+  /**
+   * Told every new policy, compiled, with its plain snapshot (to post to another thread). A change
+   * is answered once the promise it returns settles: when the API says done, RADIUS decides by it.
+   */
+  onPolicy?: (snapshot: PolicySnapshot, compiled: CompiledPolicy) => void | Promise<void>;
   /** Told every configuration audit record once committed (webhooks). */
   onAudit?: (record: NewConfigAuditRecord & { id: number; revision: number }) => void;
   /** How often the store's revision is compared with ours; 0 turns polling off. */
@@ -213,7 +216,7 @@ export class PolicyService {
     this.#revision = written.revision;
     this.#snapshot = snapshot;
     this.#compiled = compilePolicy(snapshot);
-    this.#o.onPolicy?.(snapshot, this.#compiled);
+    await this.#o.onPolicy?.(snapshot, this.#compiled);
     audit.forEach((record, i) => this.#o.onAudit?.({ ...record, id: written.auditIds[i]!, revision: written.revision }));
     return { revision: written.revision, dryRun: false, changes: applied, before, after: this.#compiled };
   }
@@ -230,7 +233,7 @@ export class PolicyService {
         this.#revision = rows.revision;
         this.#snapshot = null;
         this.#compiled = compilePolicy(this.snapshot());
-        this.#o.onPolicy?.(this.snapshot(), this.#compiled);
+        await this.#o.onPolicy?.(this.snapshot(), this.#compiled);
         this.#o.logger.info({ revision: rows.revision }, 'policy changed in the store: reloaded');
       }).catch((error: unknown) => this.#o.logger.warn({ err: error }, 'policy reload failed; the running policy stays')));
     } catch {

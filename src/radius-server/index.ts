@@ -6,6 +6,7 @@ export {
   type AccessReply,
   type DropReason,
   type ListenerStats,
+  type NasStats,
   type RadiusHandlers,
   type RadiusServerOptions,
   type RequestContext,

@@ -1,6 +1,7 @@
 /**
- * The live session directory: it turns accounting and authentication events into store writes
- * with group commit, closes stale sessions, and prunes old history.
+ * The live session directory's write side: it turns accounting and authentication events into
+ * store writes with group commit. (Closing stale sessions and pruning history, which are not in
+ * the way of any answer, are in housekeeping.ts.)
  *
  * Group commit: events that arrive while the event loop is busy are gathered and written in one
  * transaction; each caller's promise resolves only after that transaction commits, which is when
@@ -8,7 +9,10 @@
  * packets; when idle, a packet is written alone with no added wait.
  */
 import type { Logger } from 'pino';
-import type { AccountingWrite, AuthWrite, PruneResult, Store, WriteResult } from '../store/index.js';
+import type { AccountingWrite, AuthWrite, Store, WriteResult } from '../store/index.js';
+
+/** What the directory needs of a store: group commits, and a probe while they fail. */
+export type CommitSink = Pick<Store, 'write' | 'probe'>;
 import { CommitHealth, type CommitState } from './health.js';
 
 /** Batches handed to the store and not yet committed, at most. A store that commits on another
@@ -17,15 +21,9 @@ import { CommitHealth, type CommitState } from './health.js';
 const MAX_IN_FLIGHT = 16;
 
 export interface DirectoryOptions {
-  store: Store;
+  store: CommitSink;
   logger: Logger;
   maxBatch: number;
-  defaultInterimSeconds: number;
-  staleAfterIntervals: number;
-  authOnlyTimeoutSeconds: number;
-  sweepIntervalSeconds: number;
-  retentionDays: number;
-  pruneIntervalMinutes: number;
   /** How often a failing store is probed with a tiny write (default 2 s). */
   probeIntervalMs?: number;
   now?: () => number;
@@ -47,7 +45,6 @@ export interface DirectoryStats {
   authWritten: number;
   sessionsOpened: number;
   sessionsClosed: number;
-  staleClosed: number;
   writeFailures: number;
 }
 
@@ -70,7 +67,6 @@ export class SessionDirectory {
   /** When a write last committed or failed, or when writes started to wait after none did. */
   #lastProgressAt: number;
   readonly #health: CommitHealth;
-  #timers: NodeJS.Timeout[] = [];
   readonly #stats: DirectoryStats = {
     batches: 0,
     largestBatch: 0,
@@ -78,7 +74,6 @@ export class SessionDirectory {
     authWritten: 0,
     sessionsOpened: 0,
     sessionsClosed: 0,
-    staleClosed: 0,
     writeFailures: 0,
   };
 
@@ -87,10 +82,6 @@ export class SessionDirectory {
     this.#now = options.now ?? Date.now;
     this.#lastProgressAt = this.#now();
     this.#health = new CommitHealth({ store: options.store, logger: options.logger, now: this.#now, probeIntervalMs: options.probeIntervalMs ?? 2000 });
-  }
-
-  get store(): Store {
-    return this.#o.store;
   }
 
   stats(): DirectoryStats {
@@ -124,65 +115,13 @@ export class SessionDirectory {
     });
   }
 
-  /** Starts the stale-session sweep and the retention prune. */
-  start(): void {
-    const sweep = setInterval(() => void this.sweepStale().catch((err) => this.#o.logger.error({ err }, 'stale sweep failed')), this.#o.sweepIntervalSeconds * 1000);
-    const prune = setInterval(() => void this.prune().catch((err) => this.#o.logger.error({ err }, 'retention prune failed')), this.#o.pruneIntervalMinutes * 60_000);
-    sweep.unref();
-    prune.unref();
-    this.#timers.push(sweep, prune);
-  }
-
-  /** Writes what is queued and stops the timers. */
+  /** Writes what is queued and stops probing. */
   async close(): Promise<void> {
-    for (const t of this.#timers) clearInterval(t);
-    this.#timers = [];
     this.#health.close();
     while (this.#writing.size > 0 || this.#accounting.length > 0 || this.#auth.length > 0) {
       this.#flush();
       await Promise.all(this.#writing);
     }
-  }
-
-  /**
-   * Closes sessions that have gone quiet: those with accounting after `staleAfterIntervals` of
-   * their own interim interval (or the default), those only authenticated after
-   * `authOnlyTimeoutSeconds`. They move to history with reason `stale`; nothing is deleted.
-   */
-  async sweepStale(): Promise<number> {
-    const now = this.#now();
-    const { defaultInterimSeconds, staleAfterIntervals, authOnlyTimeoutSeconds } = this.#o;
-    const shortest = Math.min(authOnlyTimeoutSeconds, defaultInterimSeconds * staleAfterIntervals, 60 * staleAfterIntervals);
-    let closed = 0;
-    for (;;) {
-      const candidates = await this.#o.store.staleCandidates(now - shortest * 1000, 1000);
-      const ids = candidates
-        .filter((s) => {
-          const limit =
-            s.state === 'authenticated'
-              ? authOnlyTimeoutSeconds
-              : (s.acctInterimInterval ?? defaultInterimSeconds) * staleAfterIntervals;
-          return s.updatedAt < now - limit * 1000;
-        })
-        .map((s) => s.id);
-      if (ids.length > 0) closed += await this.#o.store.closeSessions({ ids }, 'stale', now);
-      if (candidates.length < 1000 || ids.length === 0) break;
-    }
-    if (closed > 0) {
-      this.#stats.staleClosed += closed;
-      this.#stats.sessionsClosed += closed;
-      this.#o.logger.info({ closed }, 'stale sessions closed');
-    }
-    return closed;
-  }
-
-  /** Deletes history older than the retention: records, closed sessions, the CoA audit log, and
-   * finished bulk CoA jobs with their per-endpoint results. Returns what it removed. */
-  async prune(): Promise<PruneResult> {
-    const cutoff = this.#now() - this.#o.retentionDays * 86_400_000;
-    const result = await this.#o.store.prune(cutoff);
-    this.#o.logger.info({ ...result, olderThan: new Date(cutoff).toISOString() }, 'retention prune done');
-    return result;
   }
 
   /** A write arrives: if none was waiting, the stall clock starts now. */

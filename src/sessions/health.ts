@@ -24,7 +24,7 @@ const LOG_EVERY_MS = 60_000;
 const STALLED_AFTER_MS = 30_000;
 
 export interface CommitHealthOptions {
-  store: Store;
+  store: Pick<Store, 'probe'>;
   logger: Logger;
   now: () => number;
   /** How often a failing store is probed with a tiny write. */
@@ -211,12 +211,12 @@ export function storeHealthReport(commits: CommitState, space: FreeSpace | null,
 
 /** The store's health as `/health` asks for it: free space read afresh, commit state as it is. */
 export function storeHealth(
-  directory: { commitState(): CommitState },
+  commitState: () => CommitState | Promise<CommitState>,
   freeSpace: FreeSpaceWatch | null,
   now: () => number = Date.now,
 ): () => Promise<StoreHealthReport> {
   return async () => {
-    const space = freeSpace === null ? null : await freeSpace.check();
-    return storeHealthReport(directory.commitState(), space, now());
+    const [commits, space] = await Promise.all([commitState(), freeSpace === null ? null : freeSpace.check()]);
+    return storeHealthReport(commits, space, now());
   };
 }

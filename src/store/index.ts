@@ -32,8 +32,13 @@ export function openStore(options: StoreOptions): Store {
 
 /** Opens the configured store and waits until it is ready; with `thread`, on worker threads. */
 export async function startStore(options: StoreOptions): Promise<Store> {
-  if (options.thread) return new WorkerStore({ ...sqliteOptions(options), holdReads: options.holdReads }).ready();
+  if (options.thread) return startThreadedStore(options);
   return openStore(options);
+}
+
+/** The store `openmnt serve` runs: SQLite on its writing and reading threads. */
+export function startThreadedStore(options: StoreOptions): Promise<WorkerStore> {
+  return new WorkerStore({ ...sqliteOptions(options), holdReads: options.holdReads }).ready();
 }
 
 /** Only what SQLite takes: the configuration's store section holds more (e.g. store.minFreeMiB),

@@ -5,28 +5,14 @@
  * for, ever waits behind one. WAL lets this connection read beside the writer; each query sees
  * every transaction committed before it started.
  */
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
+import { READER_NICE, lowerThisThread } from '../thread-priority.js';
 import { Cursors } from './cursors.js';
 import { openSqliteStore, type SqliteStoreOptions } from './sqlite.js';
 import { answer, callStoreMethod, type Call } from './thread-protocol.js';
 
-/**
- * Lowers this thread's scheduling priority (nice 10), so that when the cores are busy the main
- * thread and the writer, which RADIUS answers wait for, get them first. Linux applies a priority
- * set on a thread id to that thread alone; elsewhere this is skipped, as it is when not allowed.
- */
-function yieldCpuToRadius(): void {
-  try {
-    const thread = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(thread) && thread > 0) setPriority(thread, 10);
-  } catch {
-    // Not Linux (no /proc/thread-self): the reads keep the ordinary priority.
-  }
-}
-
-yieldCpuToRadius();
+// When the cores are busy, RADIUS answers and the commits they wait for go first (thread-priority.ts).
+lowerThisThread(READER_NICE);
 const options = workerData as SqliteStoreOptions & { holdReads?: Int32Array };
 const store = openSqliteStore({ ...options, readonly: true });
 const cursors = new Cursors(store);

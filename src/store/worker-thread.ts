@@ -9,7 +9,7 @@
  * and the size of each commit follows the load instead of the main thread's guess of when this
  * thread will be free.
  */
-import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Cursors } from './cursors.js';
 import { openSqliteStore, type SqliteStoreOptions, type WriteBatch } from './sqlite.js';
 import { answer, callStoreMethod, reply, type Call } from './thread-protocol.js';
@@ -18,7 +18,9 @@ const store = openSqliteStore(workerData as SqliteStoreOptions);
 // Used only for an in-memory database, which no second connection can read: then this thread
 // serves the reads too.
 const cursors = new Cursors(store);
-const port = parentPort!;
+
+/** A store method call, or a port to serve beside this one (see serve). */
+type Message = Call | { attach: MessagePort };
 
 /** Writes (accounting and auth) at most in one merged transaction, so no commit grows unbounded. */
 const MERGE_LIMIT = 8192;
@@ -38,18 +40,18 @@ const writesIn = (call: Call) => {
 };
 
 /**
- * Commits `first` together with the writes queued behind it; returns the first other call found
- * in the queue, which must be handled next to keep the order.
+ * Commits `first` together with the writes queued behind it on the same port; returns the first
+ * other call found in that queue, which must be handled next to keep the order.
  */
-function writeQueued(first: Call): Call | undefined {
+function writeQueued(port: MessagePort, first: Call): Message | undefined {
   const calls = [first];
   let writes = writesIn(first);
-  let other: Call | undefined;
+  let other: Message | undefined;
   while (writes < MERGE_LIMIT) {
     const queued = receiveMessageOnPort(port);
     if (queued === undefined) break;
-    const call = queued.message as Call;
-    if (call.method !== 'write') {
+    const call = queued.message as Message;
+    if ('attach' in call || call.method !== 'write') {
       other = call;
       break;
     }
@@ -66,14 +68,27 @@ function writeQueued(first: Call): Call | undefined {
   return other;
 }
 
-port.on('message', (call: Call) => {
-  for (let next: Call | undefined = call; next !== undefined; ) {
-    if (next.method === 'write') {
-      next = writeQueued(next);
-    } else {
-      const call = next;
-      void answer(port, call.id, () => handle(call));
-      next = undefined;
+/**
+ * Serves the calls of one port in their order. The main thread calls on the thread's own port; the
+ * RADIUS thread, whose writes are nearly all of them, on a port of its own (`attach`), so its
+ * commits never pass through the main thread. Calls of different ports have no order between them;
+ * each caller waits for its own answers, as it would from any other connection to the database.
+ */
+function serve(port: MessagePort): void {
+  port.on('message', (message: Message) => {
+    for (let next: Message | undefined = message; next !== undefined; ) {
+      if ('attach' in next) {
+        serve(next.attach);
+        next = undefined;
+      } else if (next.method === 'write') {
+        next = writeQueued(port, next);
+      } else {
+        const call = next;
+        void answer(port, call.id, () => handle(call));
+        next = undefined;
+      }
     }
-  }
-});
+  });
+}
+
+serve(parentPort!);

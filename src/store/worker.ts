@@ -6,6 +6,7 @@
  * committed write is visible to the next read (the reader's next query starts after the commit).
  * Used by `openmnt serve`.
  */
+import type { MessagePort } from 'node:worker_threads';
 import { OpenMntError } from '../errors.js';
 import type { CursorKind, Page } from './cursors.js';
 import { MACS_PER_QUERY, distinctChunks, openSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sqlite.js';
@@ -101,6 +102,13 @@ export class WorkerStore implements Store {
     return (await this.#reads()).call<T>(method, ...args);
   }
 
+  /**
+   * A port on which another thread (the RADIUS thread) calls the writing thread directly: its
+   * writes and probes then never pass through this thread's event loop. See portChannel.
+   */
+  writerPort(): MessagePort {
+    return this.#writer.port();
+  }
   write(batch: { accounting?: AccountingWrite[]; auth?: AuthWrite[] }): Promise<WriteResult> {
     return this.#writer.call('write', batch);
   }

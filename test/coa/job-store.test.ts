@@ -175,7 +175,7 @@ describe('bulk CoA jobs in the store', () => {
       while (nas[1]!.received.length === received) await new Promise((r) => setTimeout(r, 10));
       // The cut-off is "now": let the clock pass the end of the first job.
       await new Promise((r) => setTimeout(r, 5));
-      const pruned = await server.directory.prune();
+      const pruned = await server.housekeeping.prune();
       assert.equal(pruned.coaJobs, 1);
       assert.equal(pruned.coaJobResults, 40);
       await assert.rejects(server.jobs.get(done.id), { code: 'NOT_FOUND' });

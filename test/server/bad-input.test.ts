@@ -78,10 +78,10 @@ describe('malformed and unauthorised datagrams', () => {
   for (const c of cases) {
     test(`${c.name}: dropped and counted, and the next valid packet is recorded`, async () => {
       const { server, client } = fixture;
-      const before = server.radius.stats().accounting.dropped[c.reason];
+      const before = (await server.radius.stats()).accounting.dropped[c.reason];
       const reply = await client.request(c.datagram(), server.ports.accounting, 300);
       assert.equal(reply, null, 'no answer to a bad datagram');
-      assert.equal(server.radius.stats().accounting.dropped[c.reason], before + 1);
+      assert.equal((await server.radius.stats()).accounting.dropped[c.reason], before + 1);
 
       const mac = `0B:00:00:00:${(sequence & 0xff).toString(16).padStart(2, '0').toUpperCase()}:FF`;
       const ok = await client.request(start(mac), server.ports.accounting);
@@ -95,13 +95,13 @@ describe('malformed and unauthorised datagrams', () => {
     const stranger = createSocket('udp4');
     await new Promise<void>((resolve) => stranger.bind(0, '127.0.0.2', resolve));
     try {
-      const before = server.radius.stats().accounting.dropped['unknown-client'];
+      const before = (await server.radius.stats()).accounting.dropped['unknown-client'];
       let answered = false;
       stranger.on('message', () => (answered = true));
       stranger.send(start('0B:00:00:00:00:02'), server.ports.accounting, '127.0.0.1');
       await new Promise((r) => setTimeout(r, 300));
       assert.equal(answered, false);
-      assert.equal(server.radius.stats().accounting.dropped['unknown-client'], before + 1);
+      assert.equal((await server.radius.stats()).accounting.dropped['unknown-client'], before + 1);
       assert.equal((await server.store.accountingRecordsByMac({ mac: '0B:00:00:00:00:02', since: 0, limit: 5 })).length, 0);
     } finally {
       stranger.close();

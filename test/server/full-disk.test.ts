@@ -73,7 +73,7 @@ describe('database on a full disk', { skip }, () => {
     const line = text.split('\n').find((l) => l.startsWith(`${series} `));
     return line === undefined ? undefined : Number(line.slice(series.length + 1));
   };
-  const failedPackets = () => server.radius.stats().accounting.dropped['handler-failed'];
+  const failedPackets = async () => (await server.radius.stats()).accounting.dropped['handler-failed'];
 
   before(async () => {
     server = await startTestServer((c) => {
@@ -124,9 +124,9 @@ describe('database on a full disk', { skip }, () => {
   test('forty more failed batches: the log holds one failure line, /metrics counts every failure', async () => {
     // Forty more batches, each failing on its own (the next packet is sent once the last failed).
     for (let i = 2; i < 42; i++) {
-      const before = failedPackets();
+      const before = await failedPackets();
       client.send(accounting(i), server.ports.accounting);
-      await eventually(`packet ${i} fails`, () => (failedPackets() > before ? true : undefined));
+      await eventually(`packet ${i} fails`, async () => ((await failedPackets()) > before ? true : undefined));
     }
 
     const since = lines.slice(loggedBeforeFull);

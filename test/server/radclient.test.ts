@@ -208,7 +208,7 @@ describe('RADIUS with radclient', { skip }, () => {
   });
 
   test('a wrong shared secret gets no reply and leaves no record', async () => {
-    const before = server.radius.stats().accounting.dropped['bad-authenticator'];
+    const before = (await server.radius.stats()).accounting.dropped['bad-authenticator'];
     const result = await radclient({
       port: server.ports.accounting,
       secret: 'not-the-secret',
@@ -219,7 +219,7 @@ describe('RADIUS with radclient', { skip }, () => {
     });
     assert.notEqual(result.status, 0, 'radclient saw no answer');
     assert.doesNotMatch(result.stdout, /Accounting-Response/);
-    assert.ok(server.radius.stats().accounting.dropped['bad-authenticator'] > before);
+    assert.ok((await server.radius.stats()).accounting.dropped['bad-authenticator'] > before);
     assert.equal((await server.store.accountingRecordsByMac({ mac: '0E:00:00:00:00:01', since: 0, limit: 5 })).length, 0);
   });
 
@@ -258,7 +258,7 @@ describe('RADIUS with radclient', { skip }, () => {
       assert.deepEqual(second, first, 'the cached reply is sent again');
       const records = await server.store.accountingRecordsByMac({ mac: '0D:00:00:00:00:01', since: 0, limit: 10 });
       assert.equal(records.length, 1);
-      assert.ok(server.radius.stats().accounting.duplicatesAnswered >= 1);
+      assert.ok((await server.radius.stats()).accounting.duplicatesAnswered >= 1);
     } finally {
       await client.close();
     }

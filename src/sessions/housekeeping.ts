@@ -1,0 +1,92 @@
+/**
+ * The directory's upkeep, off the path of any answer: sessions that went quiet are closed as
+ * stale, and history older than the retention is pruned. Both run on timers over the store.
+ */
+import type { Logger } from 'pino';
+import type { PruneResult, Store } from '../store/index.js';
+
+export interface HousekeepingOptions {
+  store: Store;
+  logger: Logger;
+  defaultInterimSeconds: number;
+  staleAfterIntervals: number;
+  authOnlyTimeoutSeconds: number;
+  sweepIntervalSeconds: number;
+  retentionDays: number;
+  pruneIntervalMinutes: number;
+  now?: () => number;
+}
+
+/** Candidates read per round of a sweep. */
+const SWEEP_PAGE = 1000;
+
+export class SessionHousekeeping {
+  readonly #o: HousekeepingOptions;
+  readonly #now: () => number;
+  #timers: NodeJS.Timeout[] = [];
+  #staleClosed = 0;
+
+  constructor(options: HousekeepingOptions) {
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Sessions closed as stale since start. */
+  get staleClosed(): number {
+    return this.#staleClosed;
+  }
+
+  /** Starts the stale-session sweep and the retention prune. */
+  start(): void {
+    const sweep = setInterval(() => void this.sweepStale().catch((err) => this.#o.logger.error({ err }, 'stale sweep failed')), this.#o.sweepIntervalSeconds * 1000);
+    const prune = setInterval(() => void this.prune().catch((err) => this.#o.logger.error({ err }, 'retention prune failed')), this.#o.pruneIntervalMinutes * 60_000);
+    sweep.unref();
+    prune.unref();
+    this.#timers.push(sweep, prune);
+  }
+
+  close(): void {
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers = [];
+  }
+
+  /**
+   * Closes sessions that have gone quiet: those with accounting after `staleAfterIntervals` of
+   * their own interim interval (or the default), those only authenticated after
+   * `authOnlyTimeoutSeconds`. They move to history with reason `stale`; nothing is deleted.
+   */
+  async sweepStale(): Promise<number> {
+    const now = this.#now();
+    const { defaultInterimSeconds, staleAfterIntervals, authOnlyTimeoutSeconds } = this.#o;
+    const shortest = Math.min(authOnlyTimeoutSeconds, defaultInterimSeconds * staleAfterIntervals, 60 * staleAfterIntervals);
+    let closed = 0;
+    for (;;) {
+      const candidates = await this.#o.store.staleCandidates(now - shortest * 1000, SWEEP_PAGE);
+      const ids = candidates
+        .filter((s) => {
+          const limit =
+            s.state === 'authenticated'
+              ? authOnlyTimeoutSeconds
+              : (s.acctInterimInterval ?? defaultInterimSeconds) * staleAfterIntervals;
+          return s.updatedAt < now - limit * 1000;
+        })
+        .map((s) => s.id);
+      if (ids.length > 0) closed += await this.#o.store.closeSessions({ ids }, 'stale', now);
+      if (candidates.length < SWEEP_PAGE || ids.length === 0) break;
+    }
+    if (closed > 0) {
+      this.#staleClosed += closed;
+      this.#o.logger.info({ closed }, 'stale sessions closed');
+    }
+    return closed;
+  }
+
+  /** Deletes history older than the retention: records, closed sessions, the CoA audit log, and
+   * finished bulk CoA jobs with their per-endpoint results. Returns what it removed. */
+  async prune(): Promise<PruneResult> {
+    const cutoff = this.#now() - this.#o.retentionDays * 86_400_000;
+    const result = await this.#o.store.prune(cutoff);
+    this.#o.logger.info({ ...result, olderThan: new Date(cutoff).toISOString() }, 'retention prune done');
+    return result;
+  }
+}
