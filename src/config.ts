@@ -44,6 +44,8 @@ export interface AuthorizationProfileConfig {
   terminationAction?: 'default' | 'radius-request';
   /** Reject instead of accept (ISE's DenyAccess). */
   deny?: boolean;
+  /** Further reply attributes by dictionary name (the runtime policy's profiles). */
+  reply?: { name: string; value: string | number }[];
 }
 
 export interface EndpointConfig {

@@ -27,6 +27,8 @@ export type ErrorCode =
   | 'INVALID_ARGUMENT'
   | 'NOT_FOUND'
   | 'ALREADY_EXISTS'
+  // a write that started from a version of an object that is no longer the stored one (412)
+  | 'PRECONDITION_FAILED'
   // MnT API: each maps to one HTTP status and an ISE-style mnt-rest-result body
   | 'SESSION_NOT_FOUND' // ISE answers 500 "Session data is not available for <key>."
   | 'COA_NO_NAS' // 400: the session has no NAS on record, a CoA cannot be delivered

@@ -8,7 +8,7 @@
  * request is kept while its commit is awaited unless a collector needs the record.
  */
 import type { Logger } from 'pino';
-import { profileAttributes, type AccessRequestFacts, type AuthDecision, type AuthPolicy } from './auth/index.js';
+import { profileAttributes, type AccessRequestFacts, type AuthDecision } from './auth/index.js';
 import { Code, ciscoAvPair, getAttribute, revealUserPassword, type AttributeInput, type RadiusPacket } from './radius/index.js';
 import type { AccessReply, RadiusHandlers, RequestContext } from './radius-server/index.js';
 import { toAccountingWrite, toAuthWrite, type SessionDirectory } from './sessions/index.js';
@@ -21,7 +21,7 @@ export interface RadiusHandlerOptions {
   /** This node's name, in records and Class. */
   server: string;
   /** The running policy: read per request, so a configuration reload takes effect at once. */
-  policy: () => AuthPolicy;
+  policy: () => { decide(facts: AccessRequestFacts): AuthDecision };
   syslog: SyslogForwarder | null;
   logger: Logger;
   /** The RADIUS proxy: requests it routes go to the site's AAA instead of the local policy. */
@@ -180,6 +180,9 @@ function accessFacts(request: RequestContext): AccessRequestFacts {
     serviceType: serviceType !== undefined && typeof serviceType.value === 'number' ? serviceType.value : null,
     callingStationId: textOf(packet, 'Calling-Station-Id'),
     eap: getAttribute(packet, 'EAP-Message') !== undefined,
+    // For rules on the device and the port type (the runtime policy's conditions).
+    nas: client,
+    nasPortType: textOf(packet, 'NAS-Port-Type'),
   };
 }
 

@@ -14,10 +14,11 @@ import { CoaEngine, JobRunner } from './coa/index.js';
 import { AdminDirectory, LoginGuard, MetricsRegistry, startApiServer } from './http/index.js';
 import { VERSION } from './version.js';
 import { configChanges, liveConfig, type ConfigChanges } from './config-changes.js';
-import { RadiusThread, loadDictionaries, nasClients } from './radius-thread/index.js';
+import { RadiusThread, loadDictionaries } from './radius-thread/index.js';
 import { ingestFigures, registerProcessMetrics, registerRadiusMetrics, registerStoreMetrics } from './node-metrics.js';
 import type { OpenMntError } from './errors.js';
 import { API_NICE, lowerThisThread } from './thread-priority.js';
+import { PolicyService, seedFromConfig, type CompiledPolicy, type PolicySnapshot } from './policy/index.js';
 
 export { nasClients } from './radius-thread/index.js';
 
@@ -35,6 +36,7 @@ export interface RunningServer {
   jobs: JobRunner;
   api: { port: number; url: string; connections(): number };
   admins: AdminDirectory;
+  policy: PolicyService;
   /**
    * Applies a new configuration to the running node (SIGHUP): what can change live changes, the
    * rest is reported as needing a restart. Throws, changing nothing, when the new TLS pair is unusable.
@@ -87,8 +89,23 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
   // Read here first: a dictionary that cannot be read stops the start with its file and line.
   const dictionaries = loadDictionaries(config.radius.dictionaries);
   if (dictionaries !== null) logger.info({ files: config.radius.dictionaries, ...dictionaries }, 'dictionaries loaded');
+  // The runtime policy lives in the store (the file's auth: and radius.clients seed it); each
+  // committed change goes, compiled, to the CoA engine's NAS table and, as plain data, to the
+  // RADIUS thread, which compiles it there.
+  let onPolicyChange: (snapshot: PolicySnapshot, compiled: CompiledPolicy) => Promise<void> = async () => undefined;
+  let coaEngine: CoaEngine | null = null;
+  const policyService = await PolicyService.open(
+    {
+      store,
+      logger: logger.child({ part: 'policy' }),
+      onPolicy: (snapshot, compiled) => onPolicyChange(snapshot, compiled),
+      onAudit: (record) => coaEngine?.webhooks.publish('configuration.audit', record),
+    },
+    seedFromConfig(config),
+  );
+  started.push(async () => policyService.close());
   // The RADIUS thread writes to the store's writing thread over a port of its own.
-  const radius = await RadiusThread.start(config, store.writerPort(), logger);
+  const radius = await RadiusThread.start(config, store.writerPort(), logger, policyService.snapshot());
   started.push(() => radius.close());
   const ports = radius.ports;
   // From here on the main thread serves the API, CoA and jobs: it yields the cores to the RADIUS
@@ -103,9 +120,13 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
   });
   housekeeping.start();
   started.push(async () => housekeeping.close());
-  // The CoA engine's own copy of the NAS table (secrets, CoA ports, vendors), reloaded with the thread's.
-  const clients = nasClients(config);
+  // The CoA engine's own copy of the NAS table (secrets, CoA ports, vendors), from the same policy.
+  const clients = policyService.compiled.clients;
   const clientTable = new NasClientTable(clients);
+  onPolicyChange = async (snapshot, compiled) => {
+    clientTable.replace(compiled.clients);
+    await radius.setPolicy(snapshot).catch((error: unknown) => logger.error({ err: error }, 'the RADIUS thread did not take the new policy'));
+  };
 
   const coaOutcomes = metrics.counter('openmnt_coa_total', 'CoA requests by action and what the NAS answered (ack, nak, timeout) or refused before sending.', ['action', 'outcome']);
   const coa = new CoaEngine({
@@ -116,6 +137,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     onOutcome: (action, outcome) => coaOutcomes.inc({ action, outcome }),
   });
   started.push(() => coa.close());
+  coaEngine = coa;
   const jobs = new JobRunner({ coa, store, config: config.coa, logger: logger.child({ part: 'coa-jobs' }) });
   await jobs.markInterrupted();
   const admins = AdminDirectory.open(config.api.adminsFile, { cost: config.api.passwordHashCost });
@@ -133,6 +155,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     metrics,
     coa,
     jobs,
+    policy: policyService,
     version: VERSION,
     storeHealth: storeHealth(async () => (await radius.snapshot()).commits, freeSpace),
   });
@@ -148,6 +171,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     jobs,
     api: { port: api.port, url: api.url, connections: api.connections },
     admins,
+    policy: policyService,
     initialAdmin,
     async reload(next) {
       const changes = configChanges(current, next);
@@ -156,7 +180,9 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
       loadDictionaries(next.radius.dictionaries);
       if (changes.applied.includes('api.tls')) await api.reloadTls(next.api.tls);
       await radius.reload({ config: next, authChanged: changes.applied.includes('auth'), level: next.log.level });
-      clientTable.replace(nasClients(next));
+      // The file's policy sections changed: what changed in them since they were last applied goes
+      // to the stored policy as one audited change (objects made through the API are left alone).
+      if (changes.applied.some((a) => a === 'auth' || a.startsWith('radius.clients'))) await policyService.applyFile(seedFromConfig(next), 'SIGHUP');
       guard.configure(next.api.lockout);
       logger.level = next.log.level;
       current = liveConfig(current, next);

@@ -19,6 +19,10 @@ export interface AccessRequestFacts {
   serviceType: number | null;
   callingStationId: string | null;
   eap: boolean;
+  /** The NAS the request came from, for rules on device name, group and vendor. */
+  nas?: { name: string; vendor: string; deviceGroups: readonly string[] } | null;
+  /** NAS-Port-Type as the dictionary names it (`Ethernet`, `Wireless-802.11`, …). */
+  nasPortType?: string | null;
 }
 
 export interface AuthDecision {
@@ -32,6 +36,9 @@ export interface AuthDecision {
   authenticationProtocol: string; // Lookup | PAP_ASCII | CHAP | EAP
   identityStore: string | null;
   authzPolicy: string | null;
+  /** The policy set and the rule that decided (the compiled runtime policy sets them). */
+  policySet?: string | null;
+  rule?: string | null;
   profileName: string | null;
   profile: AuthorizationProfileConfig | null;
   executionSteps: number[];
@@ -206,5 +213,7 @@ export function profileAttributes(profile: AuthorizationProfileConfig, classValu
   if (profile.terminationAction !== undefined) {
     out.push({ name: 'Termination-Action', value: profile.terminationAction === 'radius-request' ? 1 : 0 });
   }
+  // Any further reply attribute a profile names by its dictionary name (checked when saved).
+  if (profile.reply !== undefined) for (const a of profile.reply) out.push({ name: a.name, value: a.value });
   return out;
 }

@@ -99,7 +99,7 @@ async function profile(name: string, env: NodeJS.ProcessEnv): Promise<Profile> {
   return p;
 }
 
-async function target(v: Values, env: NodeJS.ProcessEnv): Promise<Target> {
+export async function target(v: Values, env: NodeJS.ProcessEnv): Promise<Target> {
   const p: Profile = v.profile === undefined ? {} : await profile(v.profile, env);
   const host = v.host ?? p.host ?? env.ISE_MNT_IP ?? env.ISE_PAN_FQDN;
   if (!host) usage('no MnT node: give --host or --profile, or set ISE_MNT_IP / ISE_PAN_FQDN');

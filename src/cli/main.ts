@@ -22,6 +22,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     },
     client: async (command, values) => (await import('./commands.js')).runClientCommand(command, values),
+    policy: async (command, argv) => (await import('./policy.js')).runPolicyCommand(command, argv),
   });
 }
 

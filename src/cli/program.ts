@@ -18,6 +18,8 @@ export interface Actions {
   configSchema(): Promise<number>;
   completion(shell: string): Promise<number>;
   client(command: string, values: Record<string, unknown>): Promise<number>;
+  /** The policy commands (endpoint, device, policy): their words after the command, parsed in policy.ts. */
+  policy(command: string, argv: string[]): Promise<number>;
 }
 
 /** Commander with our words for a refused option: which command, what it does take, and a suggestion. */
@@ -135,6 +137,25 @@ export function buildProgram(actions: Actions, result: { code: number }): Comman
     .action(async (shell: string) => {
       result.code = await actions.completion(shell);
     });
+
+  // The runtime policy's commands parse their own words (an action, a subject, ATTRIBUTE=VALUE
+  // pairs); the table lists them for the overview, completion and the man page.
+  const policyCommand = (name: string, usage: string, summary: string) =>
+    program
+      .command(name)
+      .usage(usage)
+      .summary(summary)
+      .description(`${summary}. OpenMnT only; the same target and credential options as the other client commands. openmnt ${name} --help for the details.`)
+      .argument('[args...]')
+      .helpOption(false)
+      .allowUnknownOption()
+      .passThroughOptions()
+      .action(async (args: string[]) => {
+        result.code = await actions.policy(name, args);
+      });
+  policyCommand('endpoint', 'set MAC [--group NAME] [--description TEXT] [ATTRIBUTE=VALUE ...] | get MAC', 'an endpoint of the runtime policy: its group and managed attributes (a change is enforced by CoA)');
+  policyCommand('device', 'add NAME --address IP|CIDR [--vendor V] [--coa-port N] [--device-group G ...]', 'add a network device (the shared secret is read from standard input)');
+  policyCommand('policy', 'export | import FILE [--format FORMAT] [--dry-run]', 'export or import the whole policy (JSON, clients.conf, ISE CSV exports, plain CSV)');
 
   const client = (name: string, summary: string, description = summary) => {
     const command = program.command(name).summary(summary).description(description);
@@ -347,6 +368,10 @@ Client commands (any MnT node: OpenMnT or Cisco ISE; openmnt COMMAND --help for 
 
 ${CLIENT_COMMAND_NAMES.map(entry).join('\n')}
 
+Policy commands (OpenMnT only; openmnt COMMAND --help for each one's words and options)
+
+${['endpoint', 'device', 'policy'].map(entry).join('\n')}
+
 Target and credentials (flags first, then a profile, then the environment the cookbook uses)
   --host HOST[:PORT]    MnT node ($ISE_MNT_IP, else $ISE_PAN_FQDN); https:// unless http:// is given
   --user-name NAME      API user ($ISE_API_USER)
@@ -413,6 +438,7 @@ const NO_ACTIONS: Actions = {
   configSchema: async () => 0,
   completion: async () => 0,
   client: async () => 0,
+  policy: async () => 0,
 };
 
 /** The command tree alone, for what is generated from it (completion scripts, the man page). */

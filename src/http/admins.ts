@@ -9,23 +9,31 @@ import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'no
 import { dirname } from 'node:path';
 import { OpenMntError } from '../errors.js';
 
-export type Role = 'super-admin' | 'system-admin' | 'mnt-admin' | 'helpdesk-admin';
+export type Role = 'super-admin' | 'system-admin' | 'mnt-admin' | 'helpdesk-admin' | 'delegated-admin';
+/** The operator roles (what `openmnt admin` lists); a delegated admin is scoped to endpoint groups. */
 export const ROLES: readonly Role[] = ['super-admin', 'system-admin', 'mnt-admin', 'helpdesk-admin'];
+export const DELEGATED_ROLE: Role = 'delegated-admin';
 export const ROLE_NAMES: Record<Role, string> = {
   'super-admin': 'Super Admin',
   'system-admin': 'System Admin',
   'mnt-admin': 'MnT Admin',
   'helpdesk-admin': 'Helpdesk Admin',
+  'delegated-admin': 'Delegated Admin',
 };
 
-/** `read`: every query; `coa`: CoA calls; `write`: Session/Delete and other changes of the directory. */
-export type Right = 'read' | 'coa' | 'write';
+/**
+ * `read`: every query; `coa`: CoA calls; `write`: Session/Delete and other changes of the
+ * directory; `policy`: changes of the runtime policy; `endpoints`: endpoints of one's own groups
+ * (a delegated admin has only this one, and never `coa`).
+ */
+export type Right = 'read' | 'coa' | 'write' | 'policy' | 'endpoints';
 
 const RIGHTS: Record<Role, readonly Right[]> = {
-  'super-admin': ['read', 'coa', 'write'],
-  'system-admin': ['read', 'coa', 'write'],
+  'super-admin': ['read', 'coa', 'write', 'policy', 'endpoints'],
+  'system-admin': ['read', 'coa', 'write', 'policy', 'endpoints'],
   'mnt-admin': ['read', 'coa', 'write'],
   'helpdesk-admin': ['read'],
+  'delegated-admin': ['endpoints'],
 };
 
 export function roleAllows(role: Role, right: Right): boolean {
@@ -34,7 +42,7 @@ export function roleAllows(role: Role, right: Right): boolean {
 
 export function parseRole(text: string): Role {
   const key = text.trim().toLowerCase().replace(/[\s_]+/g, '-');
-  const role = ROLES.find((r) => r === key);
+  const role = [...ROLES, DELEGATED_ROLE].find((r) => r === key);
   if (role === undefined) {
     throw new OpenMntError('INVALID_ARGUMENT', `unknown role '${text}': use one of ${ROLES.join(', ')}`);
   }
@@ -44,6 +52,8 @@ export function parseRole(text: string): Role {
 export interface Admin {
   name: string;
   role: Role;
+  /** A delegated admin's endpoint groups: the only endpoints it may see or change. */
+  groups?: string[];
   createdAt: string;
   passwordChangedAt: string;
 }
@@ -221,13 +231,14 @@ export class AdminDirectory {
     this.#save();
   }
 
-  async add(name: string, password: string, role: Role): Promise<Admin> {
+  async add(name: string, password: string, role: Role, groups: string[] = []): Promise<Admin> {
     checkName(name);
+    if (role === DELEGATED_ROLE && groups.length === 0) throw new OpenMntError('INVALID_ARGUMENT', 'a delegated admin needs the endpoint groups it may manage');
     checkPasswordStrength(password);
     this.#reload(true);
     if (this.#admins.has(name)) throw new OpenMntError('ALREADY_EXISTS', `admin '${name}' already exists`);
     const now = new Date().toISOString();
-    const admin: StoredAdmin = { name, role, createdAt: now, passwordChangedAt: now, hash: await hashPassword(password, this.#cost) };
+    const admin: StoredAdmin = { name, role, ...(role === DELEGATED_ROLE ? { groups } : {}), createdAt: now, passwordChangedAt: now, hash: await hashPassword(password, this.#cost) };
     this.#admins.set(name, admin);
     this.#save();
     return strip(admin);

@@ -8,6 +8,7 @@ import type { StoreHealthReport } from '../sessions/health.js';
 import type { AdminDirectory } from './admins.js';
 import type { LoginGuard } from './guard.js';
 import type { MetricsRegistry } from './metrics.js';
+import type { PolicyService } from '../policy/service.js';
 
 export interface ApiDependencies {
   config: Config;
@@ -18,6 +19,8 @@ export interface ApiDependencies {
   metrics: MetricsRegistry;
   coa?: CoaService | undefined;
   jobs?: JobRunner | undefined;
+  /** The runtime policy (the /api/v1 policy routes); absent on nodes that run none. */
+  policy?: PolicyService | undefined;
   /** OpenMnT's own version, in the Server header and /health. */
   version: string;
   /** Whether the store can commit, and what /health reports about it (absent: only a read is tried). */

@@ -1,4 +1,4 @@
-export { AdminDirectory, ROLES, ROLE_NAMES, parseRole, roleAllows, parseBasicAuthorization, generatePassword, checkPasswordStrength, MIN_PASSWORD_LENGTH, type Admin, type Role, type Right } from './admins.js';
+export { AdminDirectory, DELEGATED_ROLE, ROLES, ROLE_NAMES, parseRole, roleAllows, parseBasicAuthorization, generatePassword, checkPasswordStrength, MIN_PASSWORD_LENGTH, type Admin, type Role, type Right } from './admins.js';
 export { LoginGuard, type LoginGuardOptions, type LoginAttempt, type Verdict } from './guard.js';
 export { MetricsRegistry } from './metrics.js';
 export { loadTlsCredentials, type TlsCredentials } from './tls.js';

@@ -10,13 +10,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { OpenMntError, isOpenMntError } from '../errors.js';
 import { parseBasicAuthorization, roleAllows, type Admin } from './admins.js';
 import { coaRoutes, MAX_JOB_BODY } from './api-v1/coa.js';
-import { API_V1_PREFIX, Router } from './api-v1/router.js';
+import { API_V1_PREFIX, Router, type Route } from './api-v1/router.js';
 import { discardBody, sendJson, send, tooLarge, type Context, type Format } from './context.js';
 import type { ApiDependencies } from './deps.js';
 import { HttpError, headersOf, methodNotAllowed, statusOf } from './errors.js';
 import { parseCall, type ParsedCall } from './mnt/calls.js';
 import { mntErrorBody, mntRoutes } from './mnt/routes.js';
 import { healthAnswer } from './health.js';
+import { LARGE_BODY_PATHS, policyRoutes } from './api-v1/policy.js';
+import { openApiRoute } from './api-v1/openapi.js';
 
 /** Every call but a job post takes at most this much body (the MnT calls take none at all). */
 export const MAX_BODY = 64 * 1024;
@@ -33,13 +35,20 @@ function formatOf(req: IncomingMessage): Format {
   throw new HttpError(406, 'NOT_ACCEPTABLE', `cannot answer in ${req.headers.accept}: use application/xml or application/json`);
 }
 
+/** Every /api/v1 route, the OpenAPI document's own included (it describes this same list). */
+export function apiV1Routes(deps: ApiDependencies): Route[] {
+  const routes: Route[] = [...coaRoutes(deps.store, deps.jobs), ...policyRoutes(deps)];
+  routes.push(openApiRoute(() => routes));
+  return routes;
+}
+
 export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, res: ServerResponse) => void {
   const { config, logger, admins, guard, metrics } = deps;
   const requests = metrics.counter('openmnt_api_requests_total', 'MnT API requests by call and HTTP status.', ['call', 'status']);
   const latency = metrics.histogram('openmnt_api_request_duration_seconds', 'MnT API time to answer, by call.', ['call']);
   const loginFailures = metrics.counter('openmnt_api_login_failures_total', 'Failed API logins, by outcome (wrong credentials, or refused by the lock-out).', ['outcome']);
   const mnt = mntRoutes(deps);
-  const api = new Router([...coaRoutes(deps.store, deps.jobs)]);
+  const api = new Router(apiV1Routes(deps));
 
   async function authenticate(req: IncomingMessage): Promise<Admin> {
     const source = req.socket.remoteAddress ?? 'unknown';
@@ -91,8 +100,10 @@ export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, 
     // After the credentials, as on the MnT face: an unknown path is a 404 only to an admin.
     const match = api.match(url.pathname, found);
     const ctx: Context = { req, res, url, method: req.method ?? 'GET', format: 'json', admin };
-    // Only a job post reads its body itself (with its own limit); anything sent elsewhere is dropped.
-    if (!(match.route.path === '/coa/jobs' && ctx.method === 'POST')) await discardBody(req, MAX_BODY);
+    // Only a job post and the operations that declare a body read it themselves (with their own
+    // limits); anything sent elsewhere is dropped.
+    const reads = match.route.methods[ctx.method as keyof typeof match.route.methods]?.body !== undefined;
+    if (!(match.route.path === '/coa/jobs' && ctx.method === 'POST') && !reads) await discardBody(req, MAX_BODY);
     await api.run(ctx, match);
   }
 
@@ -121,7 +132,7 @@ export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, 
         throw new OpenMntError('INVALID_ARGUMENT', 'the request target is not a valid URL path');
       }
       const path = url.pathname;
-      const isJobPost = path === `${API_V1_PREFIX}/coa/jobs`;
+      const isJobPost = path === `${API_V1_PREFIX}/coa/jobs` || LARGE_BODY_PATHS.has(path.slice(API_V1_PREFIX.length));
       // A declared length is refused before anything is read; a chunked body is counted as it comes.
       const limit = isJobPost ? MAX_JOB_BODY : MAX_BODY;
       if (!(Number(req.headers['content-length'] ?? 0) <= limit)) throw tooLarge(limit);

@@ -10,6 +10,7 @@ import { OpenMntError, type ErrorCode } from '../errors.js';
 import type { ListenerStats } from '../radius-server/index.js';
 import type { IngestReload, IngestSnapshot } from './ingest.js';
 import type { HostCall, RadiusThreadData, ThreadMessage } from './protocol.js';
+import type { PolicySnapshot } from '../policy/model.js';
 
 type Op = HostCall extends infer C ? (C extends { op: infer O } ? O : never) : never;
 
@@ -22,8 +23,8 @@ export class RadiusThread {
   #onFailure: (error: OpenMntError) => void = () => undefined;
   ports: { auth: number; accounting: number } = { auth: 0, accounting: 0 };
 
-  private constructor(config: Config, writer: MessagePort, logger: Logger) {
-    const data: RadiusThreadData = { config, writer, level: logger.level };
+  private constructor(config: Config, writer: MessagePort, logger: Logger, policy?: PolicySnapshot) {
+    const data: RadiusThreadData = { config, writer, level: logger.level, ...(policy === undefined ? {} : { policy }) };
     this.#worker = new Worker(new URL('./thread.js', import.meta.url), { workerData: data, transferList: [writer] });
     // The thread's lines go where the main logger's go, as they are (times and fields included).
     const destination = (logger as unknown as Record<symbol, { write(line: string): void }>)[pino.symbols.streamSym];
@@ -45,8 +46,8 @@ export class RadiusThread {
   }
 
   /** Starts the thread and its listeners; rejects (the thread ended) when a port cannot be bound. */
-  static async start(config: Config, writer: MessagePort, logger: Logger): Promise<RadiusThread> {
-    const thread = new RadiusThread(config, writer, logger);
+  static async start(config: Config, writer: MessagePort, logger: Logger, policy?: PolicySnapshot): Promise<RadiusThread> {
+    const thread = new RadiusThread(config, writer, logger, policy);
     try {
       thread.ports = await thread.#call('start');
     } catch (error) {
@@ -75,6 +76,11 @@ export class RadiusThread {
 
   reload(reload: IngestReload): Promise<void> {
     return this.#call('reload', { reload });
+  }
+
+  /** Hands a committed policy change to the thread; resolves once it is in force there. */
+  setPolicy(snapshot: PolicySnapshot): Promise<void> {
+    return this.#call('policy', { snapshot });
   }
 
   /** Drains: stops receiving, answers what is in flight after its commit, then ends the thread. */

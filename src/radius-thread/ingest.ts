@@ -8,7 +8,8 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { AuthPolicy } from '../auth/index.js';
+import { AuthPolicy, type AccessRequestFacts, type AuthDecision } from '../auth/index.js';
+import { compilePolicy, type PolicySnapshot } from '../policy/index.js';
 import { DEMO_CLIENT, type Config } from '../config.js';
 import { radiusHandlers } from '../radius-handlers.js';
 import { loadDictionaryFiles, registerDictionary, type RegisterResult } from '../radius/index.js';
@@ -73,18 +74,22 @@ export class Ingest {
   readonly #counts: ReturnType<typeof radiusHandlers>['counts'];
   readonly #commitDurations: HistogramCounts = { buckets: COMMIT_BUCKETS, counts: COMMIT_BUCKETS.map(() => 0), sum: 0, count: 0 };
   readonly #delay = monitorEventLoopDelay({ resolution: 10 });
-  #policy: AuthPolicy;
+  #policy: { decide(facts: AccessRequestFacts): AuthDecision };
+  /** True once the runtime policy (from the store) is in force: then the file no longer sets it. */
+  #policyFromStore = false;
   #proxy: RadiusProxy | null;
   #proxyConfig: string;
 
-  constructor(config: Config, store: CommitSink, logger: Logger) {
+  constructor(config: Config, store: CommitSink, logger: Logger, policy?: PolicySnapshot) {
     this.#logger = logger;
     // This thread's codec learns the configured dictionaries too (each thread has its own tables).
     loadDictionaries(config.radius.dictionaries);
-    this.#policy = new AuthPolicy(config.auth);
+    const compiled = policy === undefined ? null : compilePolicy(policy);
+    this.#policyFromStore = compiled !== null;
+    this.#policy = compiled ?? new AuthPolicy(config.auth);
     this.#proxyConfig = JSON.stringify(config.proxy);
     this.#proxy = config.proxy.homeServers.length === 0 ? null : new RadiusProxy(config.proxy, logger.child({ part: 'proxy' }));
-    this.#clients = new NasClientTable(nasClients(config));
+    this.#clients = new NasClientTable(compiled?.clients ?? nasClients(config));
     this.#syslog = config.log.syslog.length === 0 ? null : new SyslogForwarder(config.log.syslog, logger.child({ part: 'syslog' }));
     this.#directory = new SessionDirectory({
       store,
@@ -119,6 +124,14 @@ export class Ingest {
     return ports;
   }
 
+  /** A committed policy change, compiled here: NAS table and decisions change with the next packet. */
+  setPolicy(snapshot: PolicySnapshot): void {
+    const compiled = compilePolicy(snapshot);
+    this.#clients.replace(compiled.clients);
+    this.#policy = compiled;
+    this.#policyFromStore = true;
+  }
+
   snapshot(resetDelay: boolean): IngestSnapshot {
     const counts = this.#counts;
     let delay: IngestSnapshot['delay'] = null;
@@ -141,8 +154,11 @@ export class Ingest {
   /** A new NAS table and policy take effect with the next packet; sessions are untouched. */
   reload(next: IngestReload): void {
     loadDictionaries(next.config.radius.dictionaries);
-    this.#clients.replace(nasClients(next.config));
-    if (next.authChanged) this.#policy = new AuthPolicy(next.config.auth);
+    // With the runtime policy, NAS table and policy change by setPolicy (the store's), not by the file.
+    if (!this.#policyFromStore) {
+      this.#clients.replace(nasClients(next.config));
+      if (next.authChanged) this.#policy = new AuthPolicy(next.config.auth);
+    }
     const proxy = JSON.stringify(next.config.proxy);
     if (proxy !== this.#proxyConfig) {
       // Exchanges in flight finish against the old home servers' sockets only if they answer now;

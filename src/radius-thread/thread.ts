@@ -24,6 +24,7 @@ const ingest = new Ingest(
     probe: (at: number) => writer.call<void>('probe', at),
   },
   logger,
+  data.policy,
 );
 
 async function handle(call: HostCall): Promise<unknown> {
@@ -34,6 +35,8 @@ async function handle(call: HostCall): Promise<unknown> {
       return ingest.snapshot(call.resetDelay);
     case 'reload':
       return ingest.reload(call.reload);
+    case 'policy':
+      return ingest.setPolicy(call.snapshot);
     case 'close':
       await ingest.close();
       data.writer.close();

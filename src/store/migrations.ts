@@ -3,6 +3,7 @@
  * `PRAGMA user_version`. A released migration is never edited; changes come as new entries.
  */
 import type { Database } from 'better-sqlite3';
+import { createPolicyTables } from './sqlite-policy.js';
 import { ACCOUNTING_COLUMNS, AUTH_COLUMNS, COA_AUDIT_COLUMNS, SESSION_COLUMNS, createTableSql } from './schema.js';
 
 const MIGRATIONS: readonly ((db: Database) => void)[] = [
@@ -86,6 +87,11 @@ const MIGRATIONS: readonly ((db: Database) => void)[] = [
       CREATE INDEX coa_job_results_job ON coa_job_results (job_seq);
       CREATE INDEX coa_job_results_outcome ON coa_job_results (job_seq, outcome);
     `);
+  },
+  (db) => {
+    // The runtime policy (devices, groups, endpoints, attributes, profiles, policy sets, rules,
+    // users, settings) and the configuration audit; layout and SQL in sqlite-policy.ts.
+    createPolicyTables(db);
   },
 ];
 

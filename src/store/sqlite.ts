@@ -10,6 +10,7 @@ import { OpenMntError } from '../errors.js';
 import { prepareDatabaseFiles } from './files.js';
 import { migrate } from './migrations.js';
 import { SqliteJobTables } from './sqlite-jobs.js';
+import { SqlitePolicyTables } from './sqlite-policy.js';
 import {
   ACCOUNTING_COLUMNS,
   AUTH_COLUMNS,
@@ -20,6 +21,12 @@ import {
   type Column,
 } from './schema.js';
 import type {
+  ConfigAuditQuery,
+  ConfigAuditRecord,
+  NewConfigAuditRecord,
+  PolicyRows,
+  PolicyWriteOp,
+  PolicyWriteResult,
   AccountingRecord,
   AccountingWrite,
   AuthRecord,
@@ -97,6 +104,7 @@ export class SqliteStore implements Store {
   readonly #updates = new Map<number, Statement>();
   readonly #closes = new Map<number, Statement>();
   readonly #jobs: SqliteJobTables;
+  readonly #policy: SqlitePolicyTables;
 
   constructor(options: SqliteStoreOptions) {
     try {
@@ -124,6 +132,7 @@ export class SqliteStore implements Store {
     db.pragma('busy_timeout = 5000');
     this.#s = prepare(db);
     this.#jobs = new SqliteJobTables(db);
+    this.#policy = new SqlitePolicyTables(db);
     this.#active = (db.prepare('SELECT COUNT(*) AS n FROM sessions_active').get() as { n: number }).n;
   }
 
@@ -543,7 +552,32 @@ export class SqliteStore implements Store {
     const closedSessions = chunked('sessions_closed', 'closed_at');
     const coaAudit = chunked('coa_audit', 'at');
     const jobs = this.#jobs.prune(olderThan);
-    return { accountingRecords, authRecords, closedSessions, coaAudit, coaJobs: jobs.jobs, coaJobResults: jobs.results };
+    const configAudit = this.#policy.prune(olderThan);
+    return { accountingRecords, authRecords, closedSessions, coaAudit, coaJobs: jobs.jobs, coaJobResults: jobs.results, configAudit };
+  }
+
+  async loadPolicy(): Promise<PolicyRows> {
+    this.#open();
+    return this.#policy.load();
+  }
+
+  async policyRevision(): Promise<number> {
+    this.#open();
+    return this.#policy.revision();
+  }
+
+  async writePolicy(ops: PolicyWriteOp[], audit: NewConfigAuditRecord[]): Promise<PolicyWriteResult> {
+    this.#open();
+    let result: PolicyWriteResult | undefined;
+    storeFailure('saving a policy change', () => {
+      result = this.#policy.write(ops, audit);
+    });
+    return result!;
+  }
+
+  async configAudit(query: ConfigAuditQuery): Promise<ConfigAuditRecord[]> {
+    this.#open();
+    return this.#policy.audit(query);
   }
 
   async stats(): Promise<StoreStats> {

@@ -270,6 +270,69 @@ export interface PruneResult {
   /** Finished bulk CoA jobs removed, and their per-endpoint results with them. */
   coaJobs: number;
   coaJobResults: number;
+  /** Configuration audit records removed. */
+  configAudit?: number;
+}
+
+/** One stored policy object (see src/policy/model.ts for what `data` holds per kind). */
+export interface PolicyObjectRow {
+  kind: string;
+  key: string;
+  version: number;
+  data: unknown;
+}
+
+/** The whole stored policy, as one read sees it. */
+export interface PolicyRows {
+  /** Raised by every committed change; 0 for a store whose policy was never written. */
+  revision: number;
+  objects: PolicyObjectRow[];
+}
+
+/**
+ * One write of a policy change. `expectVersion`: the version the writer read (undefined: no
+ * check; null: the object must not exist yet). `data` null deletes.
+ */
+export interface PolicyWriteOp {
+  kind: string;
+  key: string;
+  data: unknown;
+  expectVersion?: number | null;
+}
+
+/** One change of the configuration as the audit keeps it: who, from where, what, before → after. */
+export interface NewConfigAuditRecord {
+  at: number;
+  admin: string;
+  source: string | null;
+  kind: string;
+  key: string;
+  operation: 'create' | 'update' | 'delete';
+  before: unknown;
+  after: unknown;
+}
+
+export interface ConfigAuditRecord extends NewConfigAuditRecord {
+  id: number;
+  revision: number;
+}
+
+export interface ConfigAuditQuery {
+  kind?: string;
+  key?: string;
+  admin?: string;
+  since?: number;
+  until?: number;
+  beforeId?: number;
+  limit: number;
+}
+
+export interface PolicyWriteResult {
+  revision: number;
+  /** The new version of each op's object (0 for a delete), in the order of the ops. */
+  versions: number[];
+  /** Audit record ids, in the order given. */
+  auditIds: number[];
 }
 
 /** One CoA as the audit log keeps it: who asked, for which endpoint and session, what the NAS did. */
@@ -470,6 +533,22 @@ export interface Store {
 
   /** Deletes records, closed sessions and jobs finished before the cut-off (with their results). */
   prune(olderThan: number): Promise<PruneResult>;
+
+  /** The stored policy, every object (one consistent read). */
+  loadPolicy(): Promise<PolicyRows>;
+
+  /** The policy's revision alone (cheap: how another node notices a change). */
+  policyRevision(): Promise<number>;
+
+  /**
+   * Applies a policy change and its audit records in one transaction: all or nothing. Rejects
+   * with `PRECONDITION_FAILED` (nothing written) when an object's version is not the one
+   * expected, `ALREADY_EXISTS` when a create finds one, `NOT_FOUND` when an update finds none.
+   */
+  writePolicy(ops: PolicyWriteOp[], audit: NewConfigAuditRecord[]): Promise<PolicyWriteResult>;
+
+  /** The configuration audit log, newest first, filtered. */
+  configAudit(query: ConfigAuditQuery): Promise<ConfigAuditRecord[]>;
 
   stats(): Promise<StoreStats>;
 

@@ -12,6 +12,12 @@ import type { CursorKind, Page } from './cursors.js';
 import { MACS_PER_QUERY, distinctChunks, openSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sqlite.js';
 import { StoreThread } from './thread-channel.js';
 import type {
+  ConfigAuditQuery,
+  ConfigAuditRecord,
+  NewConfigAuditRecord,
+  PolicyRows,
+  PolicyWriteOp,
+  PolicyWriteResult,
   AccountingRecord,
   AccountingWrite,
   AuthRecord,
@@ -227,6 +233,28 @@ export class WorkerStore implements Store {
   }
   prune(olderThan: number): Promise<PruneResult> {
     return this.#writer.call('prune', olderThan);
+  }
+  loadPolicy(): Promise<PolicyRows> {
+    return this.#read('loadPolicy');
+  }
+  /**
+   * One row by its key, asked once a second by every node's policy poll: read over the calling
+   * thread's own read-only connection, like the point lookups, so the poll never queues behind
+   * (or counts among) the reading thread's API work.
+   */
+  async policyRevision(): Promise<number> {
+    if (this.#closed) throw new OpenMntError('STORE_CLOSED', 'the store is closed');
+    await this.#opened;
+    if (this.#options.path === ':memory:') return this.#writer.call('policyRevision');
+    const { holdReads: _hold, ...options } = this.#options;
+    this.#inline ??= openSqliteStore({ ...options, readonly: true });
+    return this.#inline.policyRevision();
+  }
+  writePolicy(ops: PolicyWriteOp[], audit: NewConfigAuditRecord[]): Promise<PolicyWriteResult> {
+    return this.#writer.call('writePolicy', ops, audit);
+  }
+  configAudit(query: ConfigAuditQuery): Promise<ConfigAuditRecord[]> {
+    return this.#read('configAudit', query);
   }
   /** Table counts from the reader (they scan); the active count is the writer's counter. */
   async stats(): Promise<StoreStats> {

@@ -11,10 +11,12 @@ export const ADMINS: Record<Role, string> = {
   'system-admin': 'sys-admin',
   'mnt-admin': 'mnt-admin',
   'helpdesk-admin': 'helpdesk',
+  'delegated-admin': 'delegated',
 };
 
 export async function addAdmins(server: TestServer): Promise<void> {
-  for (const [role, name] of Object.entries(ADMINS)) await server.admins.add(name, PASSWORD, role as Role);
+  // The delegated admin manages the endpoints of the group Lab only.
+  for (const [role, name] of Object.entries(ADMINS)) await server.admins.add(name, PASSWORD, role as Role, role === 'delegated-admin' ? ['Lab'] : []);
 }
 
 export function basic(name: string, password = PASSWORD): string {

@@ -291,7 +291,7 @@ describe('queries and maintenance', () => {
     assert.deepEqual(stale.map((s) => s.acctSessionId), ['st1']);
     await store.closeSessions({ ids: [stale[0]!.id] }, 'stale', cut - 10);
     const pruned = await store.prune(cut);
-    assert.deepEqual(pruned, { accountingRecords: 1, authRecords: 0, closedSessions: 1, coaAudit: 0, coaJobs: 0, coaJobResults: 0 });
+    assert.deepEqual(pruned, { accountingRecords: 1, authRecords: 0, closedSessions: 1, coaAudit: 0, coaJobs: 0, coaJobResults: 0, configAudit: 0 });
     const stats = await store.stats();
     assert.equal(stats.accountingRecords, 2);
     assert.equal(stats.closedSessions, 1);
@@ -433,7 +433,8 @@ describe('bulk CoA jobs', () => {
     await store.close();
     const file = join(dir, 'previous.db');
     const db = new Database(file);
-    migrate(db, SCHEMA_VERSION - 1);
+    // Version 4: the last one before the job tables (later versions add the policy tables too).
+    migrate(db, 4);
     db.prepare(
       "INSERT INTO coa_audit (at, admin, origin, job_id, mac, action, action_type, outcome, attempts) VALUES (1, 'ops', 'job', 'old-job', 'AA:00:00:00:00:01', 'reauth', 'default', 'ack', 1)",
     ).run();
@@ -445,6 +446,7 @@ describe('bulk CoA jobs', () => {
     await store.saveJob(job('after-upgrade', { total: 1 }));
     await store.appendJobResults('after-upgrade', [result(1)], { completed: 1, state: 'done', finishedAt: clock });
     assert.equal((await store.getJob('after-upgrade'))?.state, 'done');
+    assert.deepEqual(await store.loadPolicy(), { revision: 0, objects: [] }, 'the policy tables exist, empty, after the upgrade');
     await store.close();
     const check = new Database(file, { readonly: true });
     assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);

@@ -11,7 +11,10 @@ import { HttpError, methodNotAllowed } from '../errors.js';
 export type RouteHandler = (ctx: Context, params: Record<string, string>) => Promise<void>;
 
 export interface Operation {
-  right: Right;
+  /** The right it needs; with a list, any one of them. */
+  right: Right | readonly Right[];
+  /** The largest body it reads itself (bytes); without, a body sent is read and dropped. */
+  body?: number;
   /** Said in a 403: what the admin may not do. */
   doing: string;
   handler: RouteHandler;
@@ -80,7 +83,8 @@ export class Router {
   async run(ctx: Context, match: Match): Promise<void> {
     const operation = match.route.methods[ctx.method as keyof Route['methods']];
     if (operation === undefined) throw methodNotAllowed(`${API_V1_PREFIX}${match.route.path}`, Object.keys(match.route.methods), ctx.method);
-    if (!roleAllows(ctx.admin.role, operation.right)) {
+    const rights: readonly Right[] = typeof operation.right === 'string' ? [operation.right] : operation.right;
+    if (!rights.some((right) => roleAllows(ctx.admin.role, right))) {
       throw new HttpError(403, 'FORBIDDEN', `admin '${ctx.admin.name}' (${ctx.admin.role}) may not ${operation.doing}`);
     }
     await operation.handler(ctx, match.params);
