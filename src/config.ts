@@ -89,6 +89,8 @@ export interface StoreConfig {
   /** Below this much free space on the database's file system the node warns (log, /metrics,
    * /health); 0 turns the warning off. */
   minFreeMiB: number;
+  /** Session events kept in the store's bounded log: how far back a consumer can resume. */
+  eventLogSize: number;
   /** Run SQLite on a worker thread, so RADIUS handling and the database each get a core. */
   thread: boolean;
 }
@@ -134,6 +136,38 @@ export interface WebhookConfig {
   secret: string;
 }
 
+/** A receiver of session events (Standard Webhooks), with what it wants: all given filters must match. */
+export interface SessionWebhookConfig extends WebhookConfig {
+  /** Event types (`authenticated`, `started`, `updated`, `closed`); empty or absent: all. */
+  types: string[];
+  /** Only sessions of this NAS IP address, identity group or endpoint MAC. */
+  nas?: string;
+  group?: string;
+  mac?: string;
+}
+
+export interface EventsConfig {
+  /** Events a live consumer may have waiting (unsent) before it is cut off; it then resumes from its cursor. */
+  maxQueuedEvents: number;
+  /** An SSE comment line this often keeps proxies from closing an idle stream. */
+  keepAliveSeconds: number;
+  webhooks: SessionWebhookConfig[];
+  webhookMaxAttempts: number;
+}
+
+export interface PxGridConfig {
+  /** Serve the pxGrid 2.0 control, session and pubsub services under /pxgrid/. */
+  enabled: boolean;
+  /** pxGrid client accounts (hashed passwords, states); `openmnt pxgrid …` and the API edit them. */
+  accountsFile: string;
+  /** New client accounts are ENABLED at once instead of PENDING an admin's approval. */
+  autoApprove: boolean;
+  /** Whether AccountCreate (password accounts made by the client itself) is open. */
+  accountCreate: boolean;
+  /** STOMP heart-beat the node offers and asks for, in milliseconds (0: none). */
+  heartBeatMs: number;
+}
+
 export interface CoaConfig {
   /** RFC 5080 retransmission: first wait, doubling, at most `maxAttempts` sends and `maxTotalMs` overall. */
   initialTimeoutMs: number;
@@ -164,6 +198,8 @@ export interface Config {
     failureReasons: FailureReasonConfig[];
   };
   coa: CoaConfig;
+  events: EventsConfig;
+  pxgrid: PxGridConfig;
   radius: {
     auth: ListenerConfig;
     accounting: ListenerConfig;
@@ -247,6 +283,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
       webhooks: [],
       webhookMaxAttempts: 8,
     },
+    events: { maxQueuedEvents: 10_000, keepAliveSeconds: 15, webhooks: [], webhookMaxAttempts: 8 },
+    pxgrid: { enabled: true, accountsFile: join(data, 'pxgrid-accounts.json'), autoApprove: false, accountCreate: true, heartBeatMs: 10_000 },
     radius: {
       auth: { host: '0.0.0.0', port: 1812 },
       accounting: { host: '0.0.0.0', port: 1813 },
@@ -263,7 +301,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
       endpoints: [],
       users: [],
     },
-    store: { driver: 'sqlite', path: join(data, 'openmnt.db'), synchronous: 'full', cacheSizeMiB: 64, walMaxMiB: 16, minFreeMiB: 1024, thread: true },
+    store: { driver: 'sqlite', path: join(data, 'openmnt.db'), synchronous: 'full', cacheSizeMiB: 64, walMaxMiB: 16, minFreeMiB: 1024, eventLogSize: 100_000, thread: true },
     sessions: {
       defaultInterimSeconds: 600,
       staleAfterIntervals: 3,
@@ -473,6 +511,34 @@ function validate(config: Config): Config {
     if (typeof w.secret !== 'string' || !/^whsec_[A-Za-z0-9+/=]{16,}$/.test(w.secret)) invalid(`${p}.secret`, 'whsec_ followed by base64 (16+ characters)');
     return w as unknown as WebhookConfig;
   });
+  positive(config.events.maxQueuedEvents, 'events.maxQueuedEvents', 10);
+  positive(config.events.keepAliveSeconds, 'events.keepAliveSeconds');
+  positive(config.events.webhookMaxAttempts, 'events.webhookMaxAttempts');
+  config.events.webhooks = list(config.events.webhooks, 'events.webhooks', (w, p) => {
+    for (const key of Object.keys(w)) {
+      if (!['url', 'secret', 'types', 'nas', 'group', 'mac'].includes(key)) invalid(`${p}.${key}`, 'one of url, secret, types, nas, group, mac');
+    }
+    const url = text(w.url, `${p}.url`);
+    if (!/^https?:\/\//.test(url)) invalid(`${p}.url`, 'an http:// or https:// URL');
+    if (typeof w.secret !== 'string' || !/^whsec_[A-Za-z0-9+/=]{16,}$/.test(w.secret)) invalid(`${p}.secret`, 'whsec_ followed by base64 (16+ characters)');
+    const types = w.types ?? [];
+    if (!Array.isArray(types) || types.some((t) => !['authenticated', 'started', 'updated', 'closed'].includes(t as string))) {
+      invalid(`${p}.types`, 'a list of authenticated, started, updated, closed');
+    }
+    if (w.nas !== undefined) address(w.nas, `${p}.nas`);
+    if (w.group !== undefined) text(w.group, `${p}.group`);
+    if (w.mac !== undefined) {
+      const mac = normalizeMac(text(w.mac, `${p}.mac`));
+      if (mac === null) invalid(`${p}.mac`, 'a MAC address');
+      w.mac = mac;
+    }
+    return { ...w, types } as unknown as SessionWebhookConfig;
+  });
+  if (typeof config.pxgrid.enabled !== 'boolean') invalid('pxgrid.enabled', 'true or false');
+  if (typeof config.pxgrid.autoApprove !== 'boolean') invalid('pxgrid.autoApprove', 'true or false');
+  if (typeof config.pxgrid.accountCreate !== 'boolean') invalid('pxgrid.accountCreate', 'true or false');
+  text(config.pxgrid.accountsFile, 'pxgrid.accountsFile');
+  positive(config.pxgrid.heartBeatMs, 'pxgrid.heartBeatMs', 0);
   for (const key of ['auth', 'accounting'] as const) {
     text(config.radius[key].host, `radius.${key}.host`);
     port(config.radius[key].port, `radius.${key}.port`);
@@ -554,6 +620,7 @@ function validate(config: Config): Config {
   positive(config.store.cacheSizeMiB, 'store.cacheSizeMiB');
   positive(config.store.walMaxMiB, 'store.walMaxMiB');
   positive(config.store.minFreeMiB, 'store.minFreeMiB', 0);
+  positive(config.store.eventLogSize, 'store.eventLogSize', 100);
   if (typeof config.store.thread !== 'boolean') invalid('store.thread', 'true or false');
   positive(config.sessions.defaultInterimSeconds, 'sessions.defaultInterimSeconds');
   positive(config.sessions.staleAfterIntervals, 'sessions.staleAfterIntervals');

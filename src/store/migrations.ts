@@ -87,6 +87,19 @@ const MIGRATIONS: readonly ((db: Database) => void)[] = [
       CREATE INDEX coa_job_results_outcome ON coa_job_results (job_seq, outcome);
     `);
   },
+  (db) => {
+    // The bounded session-event log (sqlite-events.ts). AUTOINCREMENT: an id is never given twice,
+    // whatever was pruned, so a consumer's cursor never names a different event than the one it saw.
+    db.exec(`
+      CREATE TABLE session_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        session_id INTEGER NOT NULL,
+        session TEXT NOT NULL
+      )
+    `);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -9,6 +9,7 @@ import Database, { type Statement } from 'better-sqlite3';
 import { OpenMntError } from '../errors.js';
 import { prepareDatabaseFiles } from './files.js';
 import { migrate } from './migrations.js';
+import { SqliteEventLog } from './sqlite-events.js';
 import { SqliteJobTables } from './sqlite-jobs.js';
 import {
   ACCOUNTING_COLUMNS,
@@ -29,6 +30,7 @@ import type {
   CoaAuditQuery,
   CoaAuditRecord,
   EndpointLocation,
+  EventLogBounds,
   CoaJobQuery,
   CoaJobRecord,
   CoaJobResultQuery,
@@ -40,6 +42,7 @@ import type {
   NewCoaJob,
   NewCoaJobResult,
   Session,
+  SessionEvent,
   SessionFilters,
   SessionIdentity,
   SessionQuery,
@@ -60,6 +63,8 @@ export interface SqliteStoreOptions {
   /** How large the write-ahead log may grow before it is copied into the database, and the size
    * its file is cut back to afterwards (see the constructor). */
   walMaxMiB?: number;
+  /** Session events kept for consumers to resume from (sqlite-events.ts). */
+  eventLogSize?: number;
   readonly?: boolean;
 }
 
@@ -97,6 +102,9 @@ export class SqliteStore implements Store {
   readonly #updates = new Map<number, Statement>();
   readonly #closes = new Map<number, Statement>();
   readonly #jobs: SqliteJobTables;
+  /** Absent on a read-only connection, which never writes. */
+  readonly #events: SqliteEventLog | null;
+  #onEvents: ((events: SessionEvent[]) => void) | null = null;
 
   constructor(options: SqliteStoreOptions) {
     try {
@@ -124,6 +132,7 @@ export class SqliteStore implements Store {
     db.pragma('busy_timeout = 5000');
     this.#s = prepare(db);
     this.#jobs = new SqliteJobTables(db);
+    this.#events = options.readonly ? null : new SqliteEventLog(db, options.eventLogSize);
     this.#active = (db.prepare('SELECT COUNT(*) AS n FROM sessions_active').get() as { n: number }).n;
   }
 
@@ -147,19 +156,23 @@ export class SqliteStore implements Store {
     const db = this.#open();
     let results: WriteResult[];
     try {
-      results = db.transaction(() =>
-        batches.map((batch) => {
+      results = db.transaction(() => {
+        const out = batches.map((batch) => {
           const result: WriteResult = { accountingIds: [], authIds: [], sessionsOpened: 0, sessionsClosed: 0 };
           for (const w of batch.accounting ?? []) this.#applyAccounting(w, result);
           for (const w of batch.auth ?? []) this.#applyAuth(w, result);
           return result;
-        }),
-      )();
+        });
+        this.#events?.flush(Date.now());
+        return out;
+      })();
     } catch (cause) {
+      this.#events?.discard();
       if (batches.length > 1) return batches.map((batch) => this.writeBatches([batch])[0]!);
       return [new OpenMntError('STORE_FAILED', `write failed: ${(cause as Error).message}`, { cause })];
     }
     for (const result of results) this.#active += result.sessionsOpened - result.sessionsClosed;
+    this.#publishEvents();
     return results;
   }
 
@@ -192,6 +205,7 @@ export class SqliteStore implements Store {
       result.sessionsClosed++;
     } else {
       this.#updateStatement(assigned.mask).run(...assigned.values, current.id);
+      this.#events?.note(current.state === 'started' ? 'updated' : 'started', current.id as number);
     }
   }
 
@@ -228,12 +242,14 @@ export class SqliteStore implements Store {
         const i = assignedAt.get(c.name);
         return i !== undefined && assigns(assigned.mask, i) ? `@a${i}` : c.name;
       });
-      statement = this.#open().prepare(`INSERT INTO sessions_closed SELECT ${select.join(', ')} FROM sessions_active WHERE id = @id`);
+      // RETURNING: the closed row is the session event's content, without reading it again.
+      statement = this.#open().prepare(`INSERT INTO sessions_closed SELECT ${select.join(', ')} FROM sessions_active WHERE id = @id RETURNING *`);
       this.#closes.set(assigned.mask, statement);
     }
     const params: Row = { id, at, reason };
     for (let k = 0; k < assigned.indexes.length; k++) params[`a${assigned.indexes[k]!}`] = assigned.values[k];
-    statement.run(params);
+    const closed = statement.get(params) as Row | undefined;
+    if (closed !== undefined) this.#events?.noteClosed(closed);
     this.#s.deleteActive.run(id);
   }
 
@@ -250,7 +266,9 @@ export class SqliteStore implements Store {
   /** Inserts an active session: `fields` as sent, `own` (identity, state, times) over them. */
   #insertSession(fields: Partial<Session>, own: Partial<Session>, result: WriteResult): number {
     result.sessionsOpened++;
-    return Number(this.#s.insertSession.run(sessionParams(fields, own)).lastInsertRowid);
+    const id = Number(this.#s.insertSession.run(sessionParams(fields, own)).lastInsertRowid);
+    this.#events?.note(own.state === 'authenticated' ? 'authenticated' : 'started', id);
+    return id;
   }
 
   #applyAuth(w: AuthWrite, result: WriteResult): void {
@@ -269,6 +287,7 @@ export class SqliteStore implements Store {
       this.#insertSession(fields, ownColumns(identity, 'authenticated', session.at, session.at, w.record.server, undefined, authId), result);
     } else {
       s.updateAuth.run(session.at, ...AUTH_UPDATE_KEYS.map((k) => (values as Row)[k] ?? null), id);
+      this.#events?.note('updated', id);
     }
   }
 
@@ -280,11 +299,16 @@ export class SqliteStore implements Store {
       const select = SESSION_COLUMNS.map((c) =>
         c.key === 'state' ? `'closed'` : c.key === 'closedAt' ? '@at' : c.key === 'closeReason' ? '@reason' : c.name,
       ).join(', ');
-      statement = db.prepare(`INSERT INTO sessions_closed SELECT ${select} FROM sessions_active WHERE ${where.replace('?', '@p')}`);
+      statement = db.prepare(`INSERT INTO sessions_closed SELECT ${select} FROM sessions_active WHERE ${where.replace('?', '@p')} RETURNING *`);
       this.#queries.set(`move:${where}`, statement);
       this.#queries.set(`delete:${where}`, db.prepare(`DELETE FROM sessions_active WHERE ${where}`));
     }
-    statement.run({ at, reason, p: params[0] });
+    if (this.#events === null) {
+      statement.run({ at, reason, p: params[0] });
+    } else {
+      // Each session that left the directory is a `closed` event (Accounting-On/Off closes a NAS's all).
+      for (const row of statement.iterate({ at, reason, p: params[0] }) as IterableIterator<Row>) this.#events.noteClosed(row);
+    }
     return this.#queries.get(`delete:${where}`)!.run(...params).changes;
   }
 
@@ -442,13 +466,20 @@ export class SqliteStore implements Store {
   ): Promise<number> {
     const db = this.#open();
     let closed = 0;
-    db.transaction(() => {
-      if (filter.all) closed += this.#move('1 = ?', [1], reason, at);
-      if (filter.mac !== undefined) closed += this.#move('calling_station_id = ?', [filter.mac], reason, at);
-      if (filter.auditSessionId !== undefined) closed += this.#move('audit_session_id = ?', [filter.auditSessionId], reason, at);
-      for (const id of filter.ids ?? []) closed += this.#move('id = ?', [id], reason, at);
-    })();
+    try {
+      db.transaction(() => {
+        if (filter.all) closed += this.#move('1 = ?', [1], reason, at);
+        if (filter.mac !== undefined) closed += this.#move('calling_station_id = ?', [filter.mac], reason, at);
+        if (filter.auditSessionId !== undefined) closed += this.#move('audit_session_id = ?', [filter.auditSessionId], reason, at);
+        for (const id of filter.ids ?? []) closed += this.#move('id = ?', [id], reason, at);
+        this.#events?.flush(Date.now());
+      })();
+    } catch (cause) {
+      this.#events?.discard();
+      throw cause;
+    }
     this.#active -= closed;
+    this.#publishEvents();
     return closed;
   }
 
@@ -544,6 +575,33 @@ export class SqliteStore implements Store {
     const coaAudit = chunked('coa_audit', 'at');
     const jobs = this.#jobs.prune(olderThan);
     return { accountingRecords, authRecords, closedSessions, coaAudit, coaJobs: jobs.jobs, coaJobResults: jobs.results };
+  }
+
+  async readEvents(afterId: number, limit: number): Promise<SessionEvent[]> {
+    this.#open();
+    return this.#eventLog().read(afterId, limit);
+  }
+
+  async eventBounds(): Promise<EventLogBounds> {
+    this.#open();
+    return this.#eventLog().bounds();
+  }
+
+  onEvents(listener: (events: SessionEvent[]) => void): void {
+    this.#onEvents = listener;
+  }
+
+  /** The log; a read-only connection reads it through one of its own. */
+  #eventLog(): SqliteEventLog {
+    return this.#events ?? (this.#readLog ??= new SqliteEventLog(this.#db));
+  }
+  #readLog: SqliteEventLog | null = null;
+
+  /** After COMMIT: the events of the transaction go to the listener (the writing thread posts them on). */
+  #publishEvents(): void {
+    const events = this.#events?.committed();
+    if (events === undefined || events.length === 0) return;
+    this.#onEvents?.(events);
   }
 
   async stats(): Promise<StoreStats> {

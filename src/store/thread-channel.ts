@@ -4,9 +4,13 @@
  */
 import { Worker } from 'node:worker_threads';
 import { OpenMntError, type ErrorCode } from '../errors.js';
+import type { SessionEvent } from './types.js';
 
 interface Reply {
-  id: number;
+  /** Absent on a message the thread sends of its own accord (see `onEvents`). */
+  id?: number;
+  /** Session events committed by the writing thread. */
+  events?: SessionEvent[];
   result?: unknown;
   /** `sqlite`: the SQLite result code behind the error. */
   error?: { code: ErrorCode; message: string; sqlite?: string };
@@ -19,12 +23,18 @@ export class StoreThread {
   #next = 1;
   #closed = false;
   #failure: Error | null = null;
+  #onEvents: ((events: SessionEvent[]) => void) | null = null;
 
   /** `role` names the thread in errors (`writer`, `reader`). */
   constructor(script: URL, workerData: unknown, role: string) {
     this.#role = role;
     this.#worker = new Worker(script, { workerData });
     this.#worker.on('message', (reply: Reply) => {
+      if (reply.events !== undefined) {
+        this.#onEvents?.(reply.events);
+        return;
+      }
+      if (reply.id === undefined) return;
       const p = this.#pending.get(reply.id);
       if (!p) return;
       this.#pending.delete(reply.id);
@@ -40,6 +50,11 @@ export class StoreThread {
     this.#worker.on('exit', (code) => {
       if (!this.#closed) fail(new Error(`exited with code ${code}`));
     });
+  }
+
+  /** Receives the session events the thread posts after each commit that produced some. */
+  onEvents(listener: (events: SessionEvent[]) => void): void {
+    this.#onEvents = listener;
   }
 
   call<T>(method: string, ...args: unknown[]): Promise<T> {

@@ -20,6 +20,7 @@ import type {
   CoaAuditQuery,
   CoaAuditRecord,
   EndpointLocation,
+  EventLogBounds,
   CoaJobQuery,
   CoaJobRecord,
   CoaJobResultQuery,
@@ -29,6 +30,7 @@ import type {
   NewCoaJob,
   NewCoaJobResult,
   Session,
+  SessionEvent,
   SessionFilters,
   SessionQuery,
   SessionSummary,
@@ -219,6 +221,15 @@ export class WorkerStore implements Store {
   }
   prune(olderThan: number): Promise<PruneResult> {
     return this.#writer.call('prune', olderThan);
+  }
+  readEvents(afterId: number, limit: number): Promise<SessionEvent[]> {
+    return this.#read('readEvents', afterId, limit);
+  }
+  eventBounds(): Promise<EventLogBounds> {
+    return this.#read('eventBounds');
+  }
+  onEvents(listener: (events: SessionEvent[]) => void): void {
+    this.#writer.onEvents(listener);
   }
   /** Table counts from the reader (they scan); the active count is the writer's counter. */
   async stats(): Promise<StoreStats> {
