@@ -15,6 +15,7 @@ import { VERSION } from './version.js';
 import { SyslogForwarder } from './syslog/index.js';
 import { configChanges, liveConfig, type ConfigChanges } from './config-changes.js';
 import { radiusHandlers } from './radius-handlers.js';
+import { EventBus } from './events/bus.js';
 import { COMMIT_BUCKETS, registerProcessMetrics, registerRadiusMetrics, registerStoreMetrics } from './node-metrics.js';
 
 const FREE_SPACE_CHECK_MS = 30_000;
@@ -23,6 +24,7 @@ export interface RunningServer {
   ports: { auth: number; accounting: number };
   store: Store;
   directory: SessionDirectory;
+  events: EventBus;
   radius: RadiusServer;
   clients: NasClient[];
   coa: CoaEngine;
@@ -67,6 +69,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
   // The store creates its directory (0700) and files (0600) itself; one made by hand may be open.
   const store = await startStore(config.store);
   started.push(() => store.close());
+  const events = await new EventBus(store, logger.child({ part: 'events' })).start();
   const loose = looseDirectoryMode(config.store.path);
   if (loose !== null) {
     logger.warn({ dir: dirname(config.store.path), mode: loose.toString(8) }, 'the database directory is open to other users; chmod 700 it (the database files themselves are 0600)');
@@ -138,6 +141,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     jobs,
     version: VERSION,
     storeHealth: storeHealth(directory, freeSpace),
+    events,
   });
   logger.info({ node: server, clients: clients.map((c) => `${c.name} ${c.address}`), store: config.store.path, api: api.url }, 'OpenMnT serving');
 
@@ -145,6 +149,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     ports,
     store,
     directory,
+    events,
     radius,
     clients,
     coa,

@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { OpenMntError, isOpenMntError } from '../errors.js';
 import { parseBasicAuthorization, roleAllows, type Admin } from './admins.js';
 import { coaRoutes, MAX_JOB_BODY } from './api-v1/coa.js';
+import { eventRoutes } from './api-v1/events.js';
 import { API_V1_PREFIX, Router } from './api-v1/router.js';
 import { discardBody, sendJson, send, tooLarge, type Context, type Format } from './context.js';
 import type { ApiDependencies } from './deps.js';
@@ -39,7 +40,15 @@ export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, 
   const latency = metrics.histogram('openmnt_api_request_duration_seconds', 'MnT API time to answer, by call.', ['call']);
   const loginFailures = metrics.counter('openmnt_api_login_failures_total', 'Failed API logins, by outcome (wrong credentials, or refused by the lock-out).', ['outcome']);
   const mnt = mntRoutes(deps);
-  const api = new Router([...coaRoutes(deps.store, deps.jobs)]);
+  const streamsCut = metrics.counter('openmnt_event_streams_cut_total', 'Session-event streams cut from the live feed because their consumer fell behind (they resume from the log).', ['kind']);
+  const api = new Router([
+    ...coaRoutes(deps.store, deps.jobs),
+    ...eventRoutes(deps.events, {
+      maxQueued: config.events.maxQueuedEvents,
+      keepAliveMs: config.events.keepAliveSeconds * 1000,
+      onCut: () => streamsCut.inc({ kind: 'sse' }),
+    }),
+  ]);
 
   async function authenticate(req: IncomingMessage): Promise<Admin> {
     const source = req.socket.remoteAddress ?? 'unknown';
