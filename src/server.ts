@@ -16,6 +16,7 @@ import { SyslogForwarder } from './syslog/index.js';
 import { configChanges, liveConfig, type ConfigChanges } from './config-changes.js';
 import { radiusHandlers } from './radius-handlers.js';
 import { EventBus } from './events/bus.js';
+import { PxGridService } from './http/pxgrid/service.js';
 import { COMMIT_BUCKETS, registerProcessMetrics, registerRadiusMetrics, registerStoreMetrics } from './node-metrics.js';
 
 const FREE_SPACE_CHECK_MS = 30_000;
@@ -25,6 +26,8 @@ export interface RunningServer {
   store: Store;
   directory: SessionDirectory;
   events: EventBus;
+  /** Absent when pxgrid.enabled is false. */
+  pxgrid: PxGridService | undefined;
   radius: RadiusServer;
   clients: NasClient[];
   coa: CoaEngine;
@@ -128,6 +131,8 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
   const admins = AdminDirectory.open(config.api.adminsFile, { cost: config.api.passwordHashCost });
   const initialAdmin = await admins.ensureInitialAdmin();
   const guard = new LoginGuard(config.api.lockout);
+  const pxgrid = config.pxgrid.enabled ? new PxGridService({ config, store, bus: events, guard, metrics, logger: logger.child({ part: 'pxgrid' }) }) : undefined;
+  if (pxgrid !== undefined) started.push(async () => pxgrid.close());
   registerRadiusMetrics(metrics, radius, store, authentications);
   registerStoreMetrics(metrics, directory, freeSpace, startedAt);
   const api = await startApiServer({
@@ -142,6 +147,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     version: VERSION,
     storeHealth: storeHealth(directory, freeSpace),
     events,
+    pxgrid,
   });
   logger.info({ node: server, clients: clients.map((c) => `${c.name} ${c.address}`), store: config.store.path, api: api.url }, 'OpenMnT serving');
 
@@ -150,6 +156,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     store,
     directory,
     events,
+    pxgrid,
     radius,
     clients,
     coa,
@@ -170,6 +177,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
       return changes;
     },
     async close() {
+      pxgrid?.close();
       await api.close();
       await jobs.close();
       await coa.close();

@@ -6,6 +6,7 @@ import type { JobRunner } from '../coa/jobs.js';
 import type { Store } from '../store/index.js';
 import type { StoreHealthReport } from '../sessions/health.js';
 import type { EventBus } from '../events/bus.js';
+import type { PxGridService } from './pxgrid/service.js';
 import type { AdminDirectory } from './admins.js';
 import type { LoginGuard } from './guard.js';
 import type { MetricsRegistry } from './metrics.js';
@@ -25,4 +26,6 @@ export interface ApiDependencies {
   storeHealth?: (() => Promise<StoreHealthReport>) | undefined;
   /** Session events (the SSE stream); absent: `/api/v1/events` answers 503. */
   events?: EventBus | undefined;
+  /** The pxGrid 2.0 publisher under /pxgrid/ (and its WebSocket); absent: /pxgrid/ is unknown. */
+  pxgrid?: PxGridService | undefined;
 }

@@ -18,6 +18,8 @@ import { HttpError, headersOf, methodNotAllowed, statusOf } from './errors.js';
 import { parseCall, type ParsedCall } from './mnt/calls.js';
 import { mntErrorBody, mntRoutes } from './mnt/routes.js';
 import { healthAnswer } from './health.js';
+import { PXGRID_PREFIX, PxGridService } from './pxgrid/service.js';
+import { pxgridAccountRoutes } from './api-v1/pxgrid-accounts.js';
 
 /** Every call but a job post takes at most this much body (the MnT calls take none at all). */
 export const MAX_BODY = 64 * 1024;
@@ -48,6 +50,7 @@ export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, 
       keepAliveMs: config.events.keepAliveSeconds * 1000,
       onCut: () => streamsCut.inc({ kind: 'sse' }),
     }),
+    ...pxgridAccountRoutes(deps.pxgrid),
   ]);
 
   async function authenticate(req: IncomingMessage): Promise<Admin> {
@@ -156,6 +159,13 @@ export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, 
         const found = api.find(path);
         callName = found?.route.name ?? 'api/unknown';
         return runApi(req, res, url, found);
+      }
+      if (path.startsWith(PXGRID_PREFIX) && deps.pxgrid !== undefined) {
+        // pxGrid consumers authenticate with their own accounts (pxgrid/service.ts), not as admins.
+        face = 'api';
+        format = 'json';
+        callName = PxGridService.callName(path);
+        return deps.pxgrid.handle(req, res, url);
       }
       face = 'mnt';
       format = formatOf(req);

@@ -669,6 +669,7 @@ function filterConditions(query: SessionFilters): [sql: string, value: unknown][
     ['authz_policy = ?', query.authzPolicy],
     ['started_at >= ?', query.startedFrom],
     ['started_at <= ?', query.startedTo],
+    ['MAX(updated_at, COALESCE(closed_at, 0)) >= ?', query.changedFrom],
   ];
 }
 

@@ -228,6 +228,8 @@ export interface SessionQuery {
   /** Sessions whose startedAt (or authAt for AuthList) lies in [from, to]. */
   startedFrom?: number;
   startedTo?: number;
+  /** Sessions that changed at or after this time: last updated, or closed (pxGrid's getSessions). */
+  changedFrom?: number;
   /** Keyset paging: rows with id greater than this. */
   afterId?: number;
   limit?: number;
