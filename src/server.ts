@@ -16,6 +16,7 @@ import { SyslogForwarder } from './syslog/index.js';
 import { configChanges, liveConfig, type ConfigChanges } from './config-changes.js';
 import { radiusHandlers } from './radius-handlers.js';
 import { EventBus } from './events/bus.js';
+import { SessionWebhooks } from './events/webhooks.js';
 import { PxGridService } from './http/pxgrid/service.js';
 import { COMMIT_BUCKETS, registerProcessMetrics, registerRadiusMetrics, registerStoreMetrics } from './node-metrics.js';
 
@@ -26,6 +27,7 @@ export interface RunningServer {
   store: Store;
   directory: SessionDirectory;
   events: EventBus;
+  sessionWebhooks: SessionWebhooks;
   /** Absent when pxgrid.enabled is false. */
   pxgrid: PxGridService | undefined;
   radius: RadiusServer;
@@ -73,6 +75,8 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
   const store = await startStore(config.store);
   started.push(() => store.close());
   const events = await new EventBus(store, logger.child({ part: 'events' })).start();
+  const sessionWebhooks = new SessionWebhooks({ receivers: config.events.webhooks, maxAttempts: config.events.webhookMaxAttempts, logger: logger.child({ part: 'session-webhooks' }) }).attach(events);
+  started.push(() => sessionWebhooks.close());
   const loose = looseDirectoryMode(config.store.path);
   if (loose !== null) {
     logger.warn({ dir: dirname(config.store.path), mode: loose.toString(8) }, 'the database directory is open to other users; chmod 700 it (the database files themselves are 0600)');
@@ -156,6 +160,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     store,
     directory,
     events,
+    sessionWebhooks,
     pxgrid,
     radius,
     clients,
@@ -185,6 +190,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
       await directory.close();
       // After the last commit, so the last records reach the collectors too.
       syslog?.close();
+      await sessionWebhooks.close();
       freeSpace.close();
       await store.close();
     },
