@@ -13,6 +13,7 @@ import { ADMINS, addAdmins, basic } from '../helpers/mnt.js';
 import { handshake, pxBasic, pxPost, RawStompClient, sessionQuery, type Consumer } from '../helpers/pxgrid-client.js';
 import { radclient } from '../helpers/radclient.js';
 import { SECRET, startTestServer, type TestServer } from '../helpers/server.js';
+import { accountingStart } from '../helpers/session-writes.js';
 
 const SAFETY = { timeout: 120_000 };
 const TOPIC = '/topic/com.cisco.ise.session';
@@ -267,5 +268,46 @@ describe('pxGrid pubsub over WebSocket and STOMP', SAFETY, () => {
     const created = await pxPost(server.api.port, '/pxgrid/control/AccountCreate', { nodeName: 'pending-1' });
     assert.equal(await status(consumer.wsUrl, pxBasic('pending-1', created.json!.password as string)), 403);
     assert.equal(await status(consumer.wsUrl.replace('/pubsub', '/other'), pxBasic(consumer.nodeName, consumer.secret)), 404);
+  });
+});
+
+describe('pxGrid backpressure', SAFETY, () => {
+  test('a consumer that stops reading skips messages instead of holding the node up; the sequence jump tells it, and radclient is answered meanwhile', async () => {
+    const server = await startTestServer();
+    try {
+      await addAdmins(server);
+      const consumer = await handshake(server.api.port, 'slow-1');
+      const client = await RawStompClient.connect(consumer.wsUrl, pxBasic(consumer.nodeName, consumer.secret));
+      client.subscribeLikeGoSample(consumer.sessionTopic);
+      while (server.pxgrid!.pubsub.subscribers < 1) await new Promise((resolve) => setImmediate(resolve));
+      // Stop reading: the node's socket buffer fills.
+      (client.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+      const skipped = async () => Number(/openmnt_pxgrid_messages_skipped_total (\d+)/.exec(await (await fetch(`http://127.0.0.1:${server.api.port}/metrics`)).text())?.[1] ?? 0);
+      let round = 0;
+      while ((await skipped()) === 0) {
+        assert.ok(round < 400, 'no message was ever skipped although the consumer read nothing');
+        await server.store.write({ accounting: Array.from({ length: 500 }, (_, i) => accountingStart(`p${round}-${i}`, '00:11:22:33:99:01')) });
+        round++;
+      }
+      // RADIUS is answered while the consumer is stuck.
+      const r = await radclient({ port: server.ports.accounting, secret: SECRET, kind: 'acct', packets: [start('live', '00-AA-BB-CC-99-02', '10.70.0.1')] });
+      assert.equal(r.status, 0);
+      (client.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+      // Once the consumer drains, messages flow again. A write has been handed to the pubsub by the
+      // time it resolves, so each marker is either counted as skipped or on its way.
+      for (let i = 0; ; i++) {
+        const before = await skipped();
+        const mac = `00:11:22:33:AA:${i.toString(16).padStart(2, '0').toUpperCase()}`;
+        await server.store.write({ accounting: [accountingStart(`marker-${i}`, mac)] });
+        if ((await skipped()) > before) continue;
+        await client.until(() => client.messages().some((m) => m.sessions.some((s) => s.macAddress === mac)), `marker ${mac}`);
+        break;
+      }
+      const sequences = client.messages().map((m) => m.sequence);
+      assert.ok(sequences.some((n, i) => i > 0 && n > sequences[i - 1]! + 1), `a jump in ${sequences.slice(0, 5).join(',')}…`);
+      client.close();
+    } finally {
+      await server.stop();
+    }
   });
 });
