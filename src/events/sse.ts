@@ -18,7 +18,7 @@ import type { ServerResponse } from 'node:http';
 import type { SessionEvent } from '../store/index.js';
 import type { EventBus, EventSink } from './bus.js';
 import { matches, type EventFilter } from './filter.js';
-import { sseMessage } from './view.js';
+import { sseBatch, sseMessage } from './view.js';
 
 /** Events per page read from the log. */
 const LOG_PAGE = 500;
@@ -50,8 +50,13 @@ export class SseStream implements EventSink {
   readonly done: Promise<void>;
   #finish: () => void = () => undefined;
 
+  /** No criterion given: every event goes out, so a live batch can be sent as the shared bytes. */
+  readonly #takesAll: boolean;
+
   constructor(options: SseOptions) {
     this.#o = options;
+    const f = options.filter;
+    this.#takesAll = (f.types === undefined || f.types.length === 0) && f.nas === undefined && f.group === undefined && f.mac === undefined;
     this.#cursor = options.cursor ?? options.bus.lastId;
     this.done = new Promise((resolve) => (this.#finish = resolve));
   }
@@ -94,6 +99,11 @@ export class SseStream implements EventSink {
         this.#o.onCut?.();
         this.#catchUp();
       }
+      return;
+    }
+    if (this.#takesAll && events.length > 0 && events[0]!.id > this.#cursor) {
+      this.#cursor = events[events.length - 1]!.id;
+      this.#o.res.write(sseBatch(events));
       return;
     }
     this.#writeEvents(events);

@@ -112,6 +112,9 @@ export class PxGridPubsub implements EventSink {
   deliver(events: readonly SessionEvent[]): void {
     const sequence = this.#sequence++;
     let body: Buffer | null = null;
+    // The frame depends only on the subscription id (message-id is the sequence), so consumers that
+    // subscribed with the same id (the Go sample always uses 0) share one buffer.
+    const frames = new Map<string, Buffer>();
     for (const s of this.#sessions) {
       if (!s.subscribed) continue;
       if (s.bufferedAmount > MAX_BUFFERED_BYTES) {
@@ -119,7 +122,14 @@ export class PxGridPubsub implements EventSink {
         continue;
       }
       body ??= Buffer.from(JSON.stringify({ sequence, sessions: events.map((e) => pxgridSession(e.session)) }), 'utf8');
-      s.send(body);
+      for (const id of s.subscriptionIds) {
+        let frame = frames.get(id);
+        if (frame === undefined) {
+          frame = messageFrame(id, sequence, body);
+          frames.set(id, frame);
+        }
+        s.sendFrame(frame);
+      }
     }
   }
 
@@ -135,6 +145,13 @@ export class PxGridPubsub implements EventSink {
   }
 }
 
+/** A topic MESSAGE for one subscription id; `message-id` is the message's sequence, unique per connection. */
+function messageFrame(subscription: string, sequence: number, body: Buffer): Buffer {
+  const id = subscription.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/:/g, '\\c');
+  const head = `MESSAGE\ndestination:${SESSION_TOPIC.replace(/:/g, '\\c')}\nsubscription:${id}\nmessage-id:${sequence}\ncontent-type:application/json\ncontent-length:${body.length}\n\n`;
+  return Buffer.concat([Buffer.from(head, 'utf8'), body, Buffer.from([0])]);
+}
+
 /** One consumer's STOMP session over its WebSocket. */
 class StompSession {
   readonly #ws: WebSocket;
@@ -147,7 +164,6 @@ class StompSession {
   /** Subscription ids on the session topic (a client may subscribe more than once). */
   readonly #subscriptions = new Set<string>();
   #binary = false;
-  #messageId = 0;
   #lastReceived = Date.now();
   #lastSent = Date.now();
   #timers: NodeJS.Timeout[] = [];
@@ -280,12 +296,12 @@ class StompSession {
     this.#ws.close(1002);
   }
 
-  /** One topic MESSAGE per subscription; `body` is shared by every consumer. */
-  send(body: Buffer): void {
-    for (const id of this.#subscriptions) {
-      const head = `MESSAGE\ndestination:${SESSION_TOPIC.replace(/:/g, '\\c')}\nsubscription:${id.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/:/g, '\\c')}\nmessage-id:${++this.#messageId}\ncontent-type:application/json\ncontent-length:${body.length}\n\n`;
-      this.#sendRaw(Buffer.concat([Buffer.from(head, 'utf8'), body, Buffer.from([0])]));
-    }
+  get subscriptionIds(): ReadonlySet<string> {
+    return this.#subscriptions;
+  }
+
+  sendFrame(frame: Buffer): void {
+    this.#sendRaw(frame);
   }
 
   #send(frame: Buffer): void {
