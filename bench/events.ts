@@ -1,5 +1,11 @@
 /**
- * Session events under load, against the real `openmnt serve` process, in one run:
+ * Session events under load, in one run:
+ *
+ * 0. the write path alone: the store's group commits of Start / Interim-Update / Stop with session
+ *    events produced and without (`sessionEvents: false`), alternating, in this process: what
+ *    producing events costs the writing thread (the issue allows 10 %);
+ *
+ * then against the real `openmnt serve` process:
  *
  * 1. ingest: accounting Starts (each opens a session, so each is one session event) as fast as the
  *    node answers them, with no event consumer;
@@ -16,6 +22,7 @@ import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { AdminDirectory } from '../src/http/admins.js';
+import { openSqliteStore, type AccountingWrite } from '../src/store/index.js';
 import { Code } from '../src/radius/index.js';
 import { describe, encodeAll, fmt, runLoad, type LoadResult } from './lib/load.js';
 import type { PacedResult } from './lib/paced.js';
@@ -41,8 +48,54 @@ interface Report {
   pxgrid: { n: number; p50: number; p99: number; max: number };
 }
 
+/** One accounting write for session i as the sessions layer hands it to the store. */
+function write(i: number, kind: 'start' | 'interim' | 'stop', at: number): AccountingWrite {
+  const mac = `02:00:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}:01`.toUpperCase();
+  const nasIp = `10.100.${i % 250}.1`;
+  const counters = kind === 'start' ? {} : { inputOctets: i * 10, outputOctets: i * 20, inputPackets: i, outputPackets: i, acctSessionTime: 600 };
+  return {
+    record: {
+      receivedAt: at, nasIp, nasName: 'sw', statusType: kind, acctSessionId: String(i), callingStationId: mac, userName: `u${i}`,
+      auditSessionId: `AUD${i}`, framedIp: `172.16.${(i >> 8) & 255}.${i & 255}`, sessionTime: null, inputOctets: null, outputOctets: null,
+      inputPackets: null, outputPackets: null, delayTime: 0, eventTimestamp: null, terminateCause: kind === 'stop' ? 'User-Request' : null,
+      server: 'bench', attributes: 'Acct-Status-Type=Start:!:NAS-Port-Type=Ethernet:!:Service-Type=Framed',
+    },
+    change: {
+      kind, identity: { nasIp, acctSessionId: String(i), callingStationId: mac }, at, startedAt: at,
+      fields: { acctAt: at, userName: `u${i}`, auditSessionId: `AUD${i}`, framedIp: `172.16.${(i >> 8) & 255}.${i & 255}`, nasPortId: 'GigabitEthernet1/0/1', nasPortType: 'Ethernet', ...counters },
+    },
+  };
+}
+
+/** Writes per second through the store's group commits, 500 per transaction, Start then Interim then Stop. */
+async function writePath(path: string, sessionEvents: boolean, sessions: number): Promise<number> {
+  const store = openSqliteStore({ path, synchronous: SYNC, sessionEvents });
+  const at = Date.now();
+  const started = performance.now();
+  for (const kind of ['start', 'interim', 'stop'] as const) {
+    for (let from = 0; from < sessions; from += 500) {
+      store.writeBatches([{ accounting: Array.from({ length: 500 }, (_, k) => write(from + k, kind, at)) }]);
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await store.close();
+  return (3 * sessions) / seconds;
+}
+
 async function main(): Promise<void> {
   const dir = tempDir('openmnt-events-bench-');
+  const WRITE_PATH_SESSIONS = Number(process.env.WRITE_PATH_SESSIONS ?? 20_000);
+  const rates: Record<'with' | 'without', number[]> = { with: [], without: [] };
+  for (let round = 0; round < 3; round++) {
+    for (const events of [false, true]) {
+      rates[events ? 'with' : 'without'].push(await writePath(join(dir.path, `write-path-${round}-${events}.db`), events, WRITE_PATH_SESSIONS));
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
+  console.log(`events: store write path (${fmt(3 * WRITE_PATH_SESSIONS)} accounting writes, 500 per commit, synchronous=${SYNC}, 3 rounds each, alternating):`);
+  console.log(`  without session events: ${rates.without.map(fmt).join(', ')} writes/s; with: ${rates.with.map(fmt).join(', ')} writes/s`);
+  console.log(`  median with / without: ${((100 * median(rates.with)) / median(rates.without)).toFixed(1)} % (the issue allows no more than 10 % lower)`);
+
   const admins = AdminDirectory.open(join(dir.path, 'admins.json'), { cost: 14 });
   await admins.add(ADMIN, PASSWORD, 'super-admin');
   const server = await startOpenMnt({

@@ -88,11 +88,12 @@ const MIGRATIONS: readonly ((db: Database) => void)[] = [
     `);
   },
   (db) => {
-    // The bounded session-event log (sqlite-events.ts). AUTOINCREMENT: an id is never given twice,
-    // whatever was pruned, so a consumer's cursor never names a different event than the one it saw.
+    // The bounded session-event log (sqlite-events.ts). No AUTOINCREMENT (it costs a write of
+    // sqlite_sequence per event): SQLite gives the largest id + 1, and pruning only ever deletes the
+    // oldest events, never the newest, so ids still only grow and a cursor never names another event.
     db.exec(`
       CREATE TABLE session_events (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        id INTEGER PRIMARY KEY,
         at INTEGER NOT NULL,
         type TEXT NOT NULL,
         session_id INTEGER NOT NULL,

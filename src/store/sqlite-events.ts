@@ -9,12 +9,82 @@
  * and one insert more, and several updates of one session in one transaction make one event.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import { SESSION_COLUMNS, rowMapper } from './schema.js';
+import { SESSION_COLUMNS } from './schema.js';
 import type { EventLogBounds, Session, SessionEvent, SessionEventType } from './types.js';
 
 type Row = Record<string, unknown>;
 
-const toSession = rowMapper(SESSION_COLUMNS);
+/**
+ * An event as it leaves the writing thread: the session as JSON text, written once for the log
+ * and posted as is (a string crosses threads as one copy, where an object of sixty fields is
+ * cloned field by field, on the thread that answers RADIUS). It is parsed there only when a
+ * consumer looks at it.
+ */
+export interface LoggedEvent {
+  id: number;
+  type: SessionEventType;
+  at: number;
+  json: string;
+}
+
+/** A SessionEvent over a LoggedEvent: `session` is parsed on first use, once for every consumer. */
+class ParsedOnUse implements SessionEvent {
+  readonly id: number;
+  readonly type: SessionEventType;
+  readonly at: number;
+  readonly #json: string;
+  #session: Session | null = null;
+
+  constructor(e: LoggedEvent) {
+    this.id = e.id;
+    this.type = e.type;
+    this.at = e.at;
+    this.#json = e.json;
+  }
+
+  get session(): Session {
+    return (this.#session ??= JSON.parse(this.#json) as Session);
+  }
+}
+
+export const sessionEventOf = (e: LoggedEvent): SessionEvent => new ParsedOnUse(e);
+
+/**
+ * The session fields an event carries: who and where (identity, user, addresses, NAS port), what
+ * policy gave it, its counters, its state and times. Not the long texts (the reply as ISE prints
+ * it, other attributes, Class) nor the ids of records: they are one lookup away, and building and
+ * storing them for every event cost the writing thread more than the write itself.
+ */
+export const EVENT_FIELDS: readonly (keyof Session & string)[] = [
+  'id', 'nasIp', 'acctSessionId', 'callingStationId', 'state', 'startedAt', 'updatedAt', 'closedAt', 'closeReason', 'server',
+  'userName', 'auditSessionId', 'nasIpv6', 'nasIdentifier', 'nasPortId', 'nasPortType', 'calledStationId', 'framedIp', 'framedIpv6',
+  'serviceType', 'identityGroup', 'authenticationMethod', 'selectedAuthzProfile', 'endpointPolicy', 'vlan', 'sgt', 'postureStatus',
+  'acctSessionTime', 'inputOctets', 'outputOctets', 'terminateCause',
+];
+
+/**
+ * What a statement that changes sessions returns with events on (`RETURNING …`): the row's id and
+ * the event's session as JSON, built by SQLite's json_object as it writes the row (a JS object per
+ * row would cost more). In chunks of 30 fields: a function takes at most 127 arguments.
+ */
+export const EVENT_RETURNING = (() => {
+  const pairs = EVENT_FIELDS.map((key) => `'${key}', ${SESSION_COLUMNS.find((c) => c.key === key)!.name}`);
+  const chunks: string[] = [];
+  for (let i = 0; i < pairs.length; i += 30) chunks.push(`json_object(${pairs.slice(i, i + 30).join(', ')})`);
+  return `id, ${chunks.join(', ')}`;
+})();
+
+/**
+ * A row returned by EVENT_RETURNING as id and one JSON object without its empty fields (most of
+ * a session's sixty are null: leaving them out halves what the log and every consumer carry).
+ * `,"name":null` can only be a member: inside a JSON string a quote is always escaped. The first
+ * member, `id`, is never null, so every null member has a comma before it.
+ */
+export function eventRow(row: readonly unknown[]): [number, string] {
+  let json = row[1] as string;
+  for (let i = 2; i < row.length; i++) json = `${json.slice(0, -1)},${(row[i] as string).slice(1)}`;
+  return [row[0] as number, json.replace(/,"[A-Za-z0-9]+":null/g, '')];
+}
 
 /** The default of `store.eventLogSize`. */
 export const DEFAULT_EVENT_LOG_SIZE = 100_000;
@@ -25,42 +95,42 @@ const PRUNE_EVERY = 1024;
 interface Noted {
   type: SessionEventType;
   id: number;
-  /** Set for `closed`: the row as it went to history (the active row no longer exists). */
-  row?: Row;
+  /** The session as the change left it (from RETURNING: no second read). */
+  json: string;
 }
 
 export class SqliteEventLog {
   readonly #logSize: number;
   readonly #insert: Statement;
-  readonly #activeRow: Statement;
   readonly #prune: Statement;
   readonly #read: Statement;
   readonly #bounds: Statement;
   /** Changes of the transaction in progress, in the order they were made. */
   #noted: Noted[] = [];
   /** Events written by the transaction in progress, waiting for its COMMIT. */
-  #staged: SessionEvent[] = [];
+  #staged: LoggedEvent[] = [];
   #lastId: number;
   #sincePrune = 0;
 
   constructor(db: Database, logSize = DEFAULT_EVENT_LOG_SIZE) {
     this.#logSize = logSize;
     this.#insert = db.prepare('INSERT INTO session_events (at, type, session_id, session) VALUES (?, ?, ?, ?)');
-    this.#activeRow = db.prepare('SELECT * FROM sessions_active WHERE id = ?');
     this.#prune = db.prepare('DELETE FROM session_events WHERE id <= ?');
     this.#read = db.prepare('SELECT id, at, type, session FROM session_events WHERE id > ? ORDER BY id LIMIT ?');
     this.#bounds = db.prepare('SELECT MIN(id) AS first, MAX(id) AS last FROM session_events');
     this.#lastId = (this.#bounds.get() as { last: number | null }).last ?? 0;
   }
 
-  /** A session was inserted (`authenticated` or `started`) or changed (`updated`, or `started` when accounting began). */
-  note(type: Exclude<SessionEventType, 'closed'>, id: number): void {
-    this.#noted.push({ type, id });
+  /** A session was inserted (`authenticated` or `started`) or changed (`updated`, or `started` when accounting began), as written. */
+  note(type: Exclude<SessionEventType, 'closed'>, row: readonly unknown[]): void {
+    const [id, json] = eventRow(row);
+    this.#noted.push({ type, id, json });
   }
 
-  /** A session went to history; `row` is it as moved (from INSERT … RETURNING). */
-  noteClosed(row: Row): void {
-    this.#noted.push({ type: 'closed', id: row.id as number, row });
+  /** A session went to history, as moved (from INSERT … RETURNING). */
+  noteClosed(row: readonly unknown[]): void {
+    const [id, json] = eventRow(row);
+    this.#noted.push({ type: 'closed', id, json });
   }
 
   /**
@@ -72,24 +142,20 @@ export class SqliteEventLog {
     if (this.#noted.length === 0) return;
     const noted = this.#noted;
     this.#noted = [];
-    const closed = new Map<number, Row>();
-    for (const n of noted) if (n.type === 'closed') closed.set(n.id, n.row!);
+    // The newest row of each session: an event shows the session as the transaction left it.
+    const latest = new Map<number, string>();
+    for (const n of noted) latest.set(n.id, n.json);
+    const closed = new Set<number>();
+    for (const n of noted) if (n.type === 'closed') closed.add(n.id);
     const updated = new Set<number>();
     for (const n of noted) {
-      let row: Row | undefined;
-      if (n.type === 'closed') {
-        row = n.row;
-      } else {
-        if (n.type === 'updated') {
-          if (updated.has(n.id) || closed.has(n.id)) continue;
-          updated.add(n.id);
-        }
-        row = (this.#activeRow.get(n.id) as Row | undefined) ?? closed.get(n.id);
+      if (n.type === 'updated') {
+        if (updated.has(n.id) || closed.has(n.id)) continue;
+        updated.add(n.id);
       }
-      if (row === undefined) continue;
-      const session = toSession(row);
-      const id = Number(this.#insert.run(at, n.type, n.id, JSON.stringify(session)).lastInsertRowid);
-      this.#staged.push({ id, type: n.type, at, session });
+      const json = n.type === 'closed' ? n.json : latest.get(n.id)!;
+      const id = Number(this.#insert.run(at, n.type, n.id, json).lastInsertRowid);
+      this.#staged.push({ id, type: n.type, at, json });
       this.#lastId = id;
       this.#sincePrune++;
     }
@@ -100,7 +166,7 @@ export class SqliteEventLog {
   }
 
   /** The transaction committed: its events, for the listener. */
-  committed(): SessionEvent[] {
+  committed(): LoggedEvent[] {
     const events = this.#staged;
     this.#staged = [];
     return events;
@@ -115,6 +181,7 @@ export class SqliteEventLog {
   }
 
   read(afterId: number, limit: number): SessionEvent[] {
+    // Plain objects: these cross from the reading thread by structured clone.
     return (this.#read.all(afterId, limit) as Row[]).map((r) => ({
       id: r.id as number,
       type: r.type as SessionEventType,

@@ -4,13 +4,14 @@
  */
 import { Worker } from 'node:worker_threads';
 import { OpenMntError, type ErrorCode } from '../errors.js';
+import { sessionEventOf, type LoggedEvent } from './sqlite-events.js';
 import type { SessionEvent } from './types.js';
 
 interface Reply {
   /** Absent on a message the thread sends of its own accord (see `onEvents`). */
   id?: number;
   /** Session events committed by the writing thread. */
-  events?: SessionEvent[];
+  events?: LoggedEvent[];
   result?: unknown;
   /** `sqlite`: the SQLite result code behind the error. */
   error?: { code: ErrorCode; message: string; sqlite?: string };
@@ -31,7 +32,7 @@ export class StoreThread {
     this.#worker = new Worker(script, { workerData });
     this.#worker.on('message', (reply: Reply) => {
       if (reply.events !== undefined) {
-        this.#onEvents?.(reply.events);
+        this.#onEvents?.(reply.events.map(sessionEventOf));
         return;
       }
       if (reply.id === undefined) return;

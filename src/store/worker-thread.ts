@@ -22,7 +22,7 @@ const port = parentPort!;
 // Session events leave after their COMMIT, as a message of their own (not a reply), so the main
 // thread hands them to subscribers whichever call produced them: a write, an admin's delete, the
 // stale sweep.
-store.onEvents((events) => port.postMessage({ events }));
+store.onLoggedEvents((events) => port.postMessage({ events }));
 
 /** Writes (accounting and auth) at most in one merged transaction, so no commit grows unbounded. */
 const MERGE_LIMIT = 8192;

@@ -42,6 +42,12 @@ interface StoredFile {
   accounts: StoredAccount[];
 }
 
+/**
+ * AccountCreate needs no credentials, so anyone who reaches the port may call it: a bound keeps
+ * that from growing the file without end (an admin removes accounts it does not want).
+ */
+export const MAX_ACCOUNTS = 1000;
+
 const hashOf = (password: string, salt: Buffer) => createHash('sha256').update(salt).update(password).digest();
 
 function checkNodeName(name: unknown): string {
@@ -92,6 +98,7 @@ export class PxGridAccounts {
   create(nodeName: unknown): { nodeName: string; password: string } {
     const name = checkNodeName(nodeName);
     if (this.#accounts.has(name)) throw new OpenMntError('ALREADY_EXISTS', `a pxGrid account named '${name}' already exists`);
+    if (this.#accounts.size >= MAX_ACCOUNTS) throw new OpenMntError('FORBIDDEN', `this node keeps at most ${MAX_ACCOUNTS} pxGrid accounts: remove some first`);
     const password = randomBytes(16).toString('base64url');
     const salt = randomBytes(16);
     this.#accounts.set(name, {
