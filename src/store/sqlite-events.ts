@@ -63,11 +63,12 @@ export const EVENT_FIELDS: readonly (keyof Session & string)[] = [
 ];
 
 /**
- * What a statement that changes sessions returns with events on (`RETURNING …`): the row's id and
- * the event's session as JSON, built by SQLite's json_object as it writes the row (a JS object per
- * row would cost more). In chunks of 30 fields: a function takes at most 127 arguments.
+ * The event's session as JSON, built by SQLite's json_object from the row (a JS object of the row
+ * would cost more than the write itself), selected by id once per session and transaction. Not
+ * from the write itself (`RETURNING`): an UPDATE … RETURNING measured ten times slower than the
+ * UPDATE and a lookup by id. In chunks of 30 fields: a function takes at most 127 arguments.
  */
-export const EVENT_RETURNING = (() => {
+const EVENT_COLUMNS = (() => {
   const pairs = EVENT_FIELDS.map((key) => `'${key}', ${SESSION_COLUMNS.find((c) => c.key === key)!.name}`);
   const chunks: string[] = [];
   for (let i = 0; i < pairs.length; i += 30) chunks.push(`json_object(${pairs.slice(i, i + 30).join(', ')})`);
@@ -75,7 +76,7 @@ export const EVENT_RETURNING = (() => {
 })();
 
 /**
- * A row returned by EVENT_RETURNING as id and one JSON object without its empty fields (most of
+ * A row of EVENT_COLUMNS as id and one JSON object without its empty fields (most of
  * a session's sixty are null: leaving them out halves what the log and every consumer carry).
  * `,"name":null` can only be a member: inside a JSON string a quote is always escaped. The first
  * member, `id`, is never null, so every null member has a comma before it.
@@ -95,13 +96,13 @@ const PRUNE_EVERY = 1024;
 interface Noted {
   type: SessionEventType;
   id: number;
-  /** The session as the change left it (from RETURNING: no second read). */
-  json: string;
 }
 
 export class SqliteEventLog {
   readonly #logSize: number;
   readonly #insert: Statement;
+  readonly #activeRow: Statement;
+  readonly #closedRow: Statement;
   readonly #prune: Statement;
   readonly #read: Statement;
   readonly #bounds: Statement;
@@ -115,6 +116,8 @@ export class SqliteEventLog {
   constructor(db: Database, logSize = DEFAULT_EVENT_LOG_SIZE) {
     this.#logSize = logSize;
     this.#insert = db.prepare('INSERT INTO session_events (at, type, session_id, session) VALUES (?, ?, ?, ?)');
+    this.#activeRow = db.prepare(`SELECT ${EVENT_COLUMNS} FROM sessions_active WHERE id = ?`).raw(true);
+    this.#closedRow = db.prepare(`SELECT ${EVENT_COLUMNS} FROM sessions_closed WHERE id = ?`).raw(true);
     this.#prune = db.prepare('DELETE FROM session_events WHERE id <= ?');
     this.#read = db.prepare('SELECT id, at, type, session FROM session_events WHERE id > ? ORDER BY id LIMIT ?');
     this.#bounds = db.prepare('SELECT MIN(id) AS first, MAX(id) AS last FROM session_events');
@@ -122,15 +125,13 @@ export class SqliteEventLog {
   }
 
   /** A session was inserted (`authenticated` or `started`) or changed (`updated`, or `started` when accounting began), as written. */
-  note(type: Exclude<SessionEventType, 'closed'>, row: readonly unknown[]): void {
-    const [id, json] = eventRow(row);
-    this.#noted.push({ type, id, json });
+  note(type: Exclude<SessionEventType, 'closed'>, id: number): void {
+    this.#noted.push({ type, id });
   }
 
-  /** A session went to history, as moved (from INSERT … RETURNING). */
-  noteClosed(row: readonly unknown[]): void {
-    const [id, json] = eventRow(row);
-    this.#noted.push({ type: 'closed', id, json });
+  /** A session went to history. */
+  noteClosed(id: number): void {
+    this.#noted.push({ type: 'closed', id });
   }
 
   /**
@@ -142,9 +143,17 @@ export class SqliteEventLog {
     if (this.#noted.length === 0) return;
     const noted = this.#noted;
     this.#noted = [];
-    // The newest row of each session: an event shows the session as the transaction left it.
-    const latest = new Map<number, string>();
-    for (const n of noted) latest.set(n.id, n.json);
+    // Each session as the transaction left it, read once: still active, or moved to history.
+    const latest = new Map<number, string | null>();
+    const sessionJson = (id: number): string | null => {
+      let json = latest.get(id);
+      if (json === undefined) {
+        const row = (this.#activeRow.get(id) ?? this.#closedRow.get(id)) as unknown[] | undefined;
+        json = row === undefined ? null : eventRow(row)[1];
+        latest.set(id, json);
+      }
+      return json;
+    };
     const closed = new Set<number>();
     for (const n of noted) if (n.type === 'closed') closed.add(n.id);
     const updated = new Set<number>();
@@ -153,7 +162,8 @@ export class SqliteEventLog {
         if (updated.has(n.id) || closed.has(n.id)) continue;
         updated.add(n.id);
       }
-      const json = n.type === 'closed' ? n.json : latest.get(n.id)!;
+      const json = sessionJson(n.id);
+      if (json === null) continue;
       const id = Number(this.#insert.run(at, n.type, n.id, json).lastInsertRowid);
       this.#staged.push({ id, type: n.type, at, json });
       this.#lastId = id;

@@ -9,7 +9,7 @@ import Database, { type Statement } from 'better-sqlite3';
 import { OpenMntError } from '../errors.js';
 import { prepareDatabaseFiles } from './files.js';
 import { migrate } from './migrations.js';
-import { EVENT_RETURNING, SqliteEventLog, sessionEventOf, type LoggedEvent } from './sqlite-events.js';
+import { SqliteEventLog, sessionEventOf, type LoggedEvent } from './sqlite-events.js';
 import { SqliteJobTables } from './sqlite-jobs.js';
 import {
   ACCOUNTING_COLUMNS,
@@ -133,7 +133,7 @@ export class SqliteStore implements Store {
     db.pragma('temp_store = MEMORY');
     db.pragma('busy_timeout = 5000');
     this.#events = options.readonly || options.sessionEvents === false ? null : new SqliteEventLog(db, options.eventLogSize);
-    this.#s = prepare(db, this.#events !== null);
+    this.#s = prepare(db);
     this.#jobs = new SqliteJobTables(db);
     this.#active = (db.prepare('SELECT COUNT(*) AS n FROM sessions_active').get() as { n: number }).n;
   }
@@ -206,9 +206,8 @@ export class SqliteStore implements Store {
       this.#close(current.id as number, assigned, 'stop', change.at);
       result.sessionsClosed++;
     } else {
-      const update = this.#updateStatement(assigned.mask);
-      if (this.#events === null) update.run(...assigned.values, current.id);
-      else this.#events.note(current.state === 'started' ? 'updated' : 'started', update.get(...assigned.values, current.id) as unknown[]);
+      this.#updateStatement(assigned.mask).run(...assigned.values, current.id);
+      this.#events?.note(current.state === 'started' ? 'updated' : 'started', current.id as number);
     }
   }
 
@@ -222,7 +221,7 @@ export class SqliteStore implements Store {
     let statement = this.#updates.get(mask);
     if (statement === undefined) {
       const set = ASSIGNABLE.filter((_, i) => assigns(mask, i)).map((c) => `${c.name} = ?`);
-      statement = this.#returning(`UPDATE sessions_active SET ${set.join(', ')} WHERE id = ?`);
+      statement = this.#open().prepare(`UPDATE sessions_active SET ${set.join(', ')} WHERE id = ?`);
       this.#updates.set(mask, statement);
     }
     return statement;
@@ -245,27 +244,13 @@ export class SqliteStore implements Store {
         const i = assignedAt.get(c.name);
         return i !== undefined && assigns(assigned.mask, i) ? `@a${i}` : c.name;
       });
-      statement = this.#returning(`INSERT INTO sessions_closed SELECT ${select.join(', ')} FROM sessions_active WHERE id = @id`);
+      statement = this.#open().prepare(`INSERT INTO sessions_closed SELECT ${select.join(', ')} FROM sessions_active WHERE id = @id`);
       this.#closes.set(assigned.mask, statement);
     }
     const params: Row = { id, at, reason };
     for (let k = 0; k < assigned.indexes.length; k++) params[`a${assigned.indexes[k]!}`] = assigned.values[k];
-    if (this.#events === null) statement.run(params);
-    else {
-      const closed = statement.get(params) as unknown[] | undefined;
-      if (closed !== undefined) this.#events.noteClosed(closed);
-    }
+    if (statement.run(params).changes > 0) this.#events?.noteClosed(id);
     this.#s.deleteActive.run(id);
-  }
-
-  /**
-   * A statement that changes one or more sessions; with session events on, it also returns each
-   * changed row's id and its event JSON, made by SQLite as it writes the row (EVENT_RETURNING):
-   * strings instead of a JS object of sixty fields, which cost more than the write itself.
-   */
-  #returning(sql: string): Statement {
-    const db = this.#open();
-    return this.#events === null ? db.prepare(sql) : db.prepare(`${sql} RETURNING ${EVENT_RETURNING}`).raw(true);
   }
 
   /** An `authenticated` session on the same NAS that accounting should take over. */
@@ -281,10 +266,9 @@ export class SqliteStore implements Store {
   /** Inserts an active session: `fields` as sent, `own` (identity, state, times) over them. */
   #insertSession(fields: Partial<Session>, own: Partial<Session>, result: WriteResult): number {
     result.sessionsOpened++;
-    if (this.#events === null) return Number(this.#s.insertSession.run(sessionParams(fields, own)).lastInsertRowid);
-    const inserted = this.#s.insertSession.get(sessionParams(fields, own)) as unknown[];
-    this.#events.note(own.state === 'authenticated' ? 'authenticated' : 'started', inserted);
-    return inserted[0] as number;
+    const id = Number(this.#s.insertSession.run(sessionParams(fields, own)).lastInsertRowid);
+    this.#events?.note(own.state === 'authenticated' ? 'authenticated' : 'started', id);
+    return id;
   }
 
   #applyAuth(w: AuthWrite, result: WriteResult): void {
@@ -302,9 +286,8 @@ export class SqliteStore implements Store {
     if (id === undefined) {
       this.#insertSession(fields, ownColumns(identity, 'authenticated', session.at, session.at, w.record.server, undefined, authId), result);
     } else {
-      const args = [session.at, ...AUTH_UPDATE_KEYS.map((k) => (values as Row)[k] ?? null), id];
-      if (this.#events === null) s.updateAuth.run(...args);
-      else this.#events.note('updated', s.updateAuth.get(...args) as unknown[]);
+      s.updateAuth.run(session.at, ...AUTH_UPDATE_KEYS.map((k) => (values as Row)[k] ?? null), id);
+      this.#events?.note('updated', id);
     }
   }
 
@@ -316,16 +299,15 @@ export class SqliteStore implements Store {
       const select = SESSION_COLUMNS.map((c) =>
         c.key === 'state' ? `'closed'` : c.key === 'closedAt' ? '@at' : c.key === 'closeReason' ? '@reason' : c.name,
       ).join(', ');
-      statement = this.#returning(`INSERT INTO sessions_closed SELECT ${select} FROM sessions_active WHERE ${where.replace('?', '@p')}`);
+      statement = db.prepare(`INSERT INTO sessions_closed SELECT ${select} FROM sessions_active WHERE ${where.replace('?', '@p')}`);
       this.#queries.set(`move:${where}`, statement);
       this.#queries.set(`delete:${where}`, db.prepare(`DELETE FROM sessions_active WHERE ${where}`));
+      this.#queries.set(`ids:${where}`, db.prepare(`SELECT id FROM sessions_active WHERE ${where}`).pluck());
     }
-    if (this.#events === null) {
-      statement.run({ at, reason, p: params[0] });
-    } else {
-      // Each session that left the directory is a `closed` event (Accounting-On/Off closes a NAS's all).
-      for (const row of statement.iterate({ at, reason, p: params[0] }) as IterableIterator<unknown[]>) this.#events.noteClosed(row);
-    }
+    // Each session that leaves the directory is a `closed` event (Accounting-On/Off closes a NAS's all).
+    const ids = this.#events === null ? [] : (this.#queries.get(`ids:${where}`)!.all(...params) as number[]);
+    statement.run({ at, reason, p: params[0] });
+    for (const id of ids) this.#events!.noteClosed(id);
     return this.#queries.get(`delete:${where}`)!.run(...params).changes;
   }
 
@@ -802,16 +784,14 @@ const coalesce = (keys: string[]) => keys.map((k) => `${column(k)} = COALESCE(?,
 const IDENTITY = 'nas_ip = ? AND acct_session_id = ? AND calling_station_id = ?';
 const UPDATE_STATE = 'id, state, acct_session_id, calling_station_id, user_name, framed_ip, audit_session_id';
 
-function prepare(db: Database.Database, events: boolean) {
+function prepare(db: Database.Database) {
   const insert = <T>(table: string, cols: readonly Column<T>[]) =>
     db.prepare(`INSERT INTO ${table} (${cols.map((c) => c.name).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
   return {
     insertAccounting: insert('accounting_records', ACCOUNTING_INSERT_COLUMNS),
     insertAuth: insert('auth_records', AUTH_INSERT_COLUMNS),
     insertCoaAudit: insert('coa_audit', COA_AUDIT_INSERT_COLUMNS),
-    insertSession: events
-      ? db.prepare(`INSERT INTO sessions_active (${INSERT_COLUMNS.map((c) => c.name).join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')}) RETURNING ${EVENT_RETURNING}`).raw(true)
-      : insert('sessions_active', INSERT_COLUMNS),
+    insertSession: insert('sessions_active', INSERT_COLUMNS),
     findIdentity: db.prepare(`SELECT id FROM sessions_active WHERE ${IDENTITY}`),
     // What accountingAssignments reads of a session: its state and the indexed columns it may set.
     updateStateByIdentity: db.prepare(`SELECT ${UPDATE_STATE} FROM sessions_active WHERE ${IDENTITY}`),
@@ -822,10 +802,7 @@ function prepare(db: Database.Database, events: boolean) {
     ),
     findByAudit: db.prepare('SELECT id FROM sessions_active WHERE audit_session_id = ? ORDER BY updated_at DESC LIMIT 1'),
     findByNasAndMac: db.prepare('SELECT id FROM sessions_active WHERE nas_ip = ? AND calling_station_id = ? ORDER BY updated_at DESC LIMIT 1'),
-    updateAuth: (() => {
-      const sql = `UPDATE sessions_active SET updated_at = ?, ${coalesce(AUTH_UPDATE_KEYS)} WHERE id = ?`;
-      return events ? db.prepare(`${sql} RETURNING ${EVENT_RETURNING}`).raw(true) : db.prepare(sql);
-    })(),
+    updateAuth: db.prepare(`UPDATE sessions_active SET updated_at = ?, ${coalesce(AUTH_UPDATE_KEYS)} WHERE id = ?`),
     authByMac: db.prepare('SELECT * FROM auth_records WHERE calling_station_id = ? AND received_at >= ? ORDER BY received_at DESC, id DESC LIMIT ?'),
     accountingByMac: db.prepare(
       'SELECT * FROM accounting_records WHERE calling_station_id = ? AND received_at >= ? ORDER BY received_at DESC, id DESC LIMIT ?',
