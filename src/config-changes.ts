@@ -15,7 +15,7 @@ export interface ConfigChanges {
 }
 
 const LIVE = ['radius.clients', 'radius.dictionaries', 'auth', 'proxy', 'log.level', 'api.tls', 'api.lockout'] as const;
-const RESTART = ['radius.auth', 'radius.accounting', 'api.host', 'api.port', 'api.tls.enabled', 'api.adminsFile', 'store', 'node', 'api.connections', 'mnt', 'coa', 'sessions', 'retention', 'log.syslog'] as const;
+const RESTART = ['radius.auth', 'radius.accounting', 'api.host', 'api.port', 'api.tls.enabled', 'api.adminsFile', 'store', 'node', 'api.connections', 'mnt', 'coa', 'events', 'pxgrid', 'sessions', 'retention', 'log.syslog'] as const;
 
 function at(config: Config, path: string): unknown {
   return path.split('.').reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], config);

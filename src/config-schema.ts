@@ -156,6 +156,35 @@ const SECTIONS = {
     },
     'Change of Authorization: retransmission (RFC 5080), pacing of bulk jobs, audit webhooks',
   ),
+  events: mapping(
+    {
+      maxQueuedEvents: atLeast(10).meta({ description: 'Events a live consumer may have waiting before it is cut off (it then resumes from its cursor)' }),
+      keepAliveSeconds: atLeast(1),
+      webhookMaxAttempts: atLeast(1),
+      webhooks: list(
+        mapping({
+          url: text().regex(/^https?:\/\//, { error: 'an http:// or https:// URL' }),
+          secret: z.string({ error: 'whsec_ followed by base64 (16+ characters)' }).regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, { error: 'whsec_ followed by base64 (16+ characters)' }),
+          types: list(oneOf(['authenticated', 'started', 'updated', 'closed'], 'one of authenticated, started, updated, closed')),
+          nas: addressOrBlock.optional(),
+          group: text().optional(),
+          // Compared with sessions' MACs, which are kept normalised.
+          mac: mac.transform((v) => normalizeMac(v)!).optional(),
+        }),
+      ).meta({ description: 'Receivers of session events (Standard Webhooks), each with the event types and filters it wants' }),
+    },
+    'Session events: the SSE stream, pxGrid and session webhooks',
+  ),
+  pxgrid: mapping(
+    {
+      enabled: bool().meta({ description: 'Serve the pxGrid 2.0 control, session and pubsub services under /pxgrid/' }),
+      accountsFile: text().meta({ description: 'pxGrid client accounts (hashed passwords, states)' }),
+      autoApprove: bool().meta({ description: 'New client accounts are enabled at once instead of pending approval' }),
+      accountCreate: bool(),
+      heartBeatMs: atLeast(0),
+    },
+    'pxGrid 2.0 publisher',
+  ),
   radius: mapping(
     {
       auth: listener(),
@@ -188,6 +217,7 @@ const SECTIONS = {
     cacheSizeMiB: atLeast(1),
     walMaxMiB: atLeast(1),
     minFreeMiB: atLeast(0),
+    eventLogSize: atLeast(100).meta({ description: 'Session events kept in the store: how far back a stream consumer can resume' }),
     thread: bool(),
   }),
   // The proxy section keeps its own parser (src/proxy/parse.ts), whose messages already name the

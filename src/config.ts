@@ -91,6 +91,8 @@ export interface StoreConfig {
   /** Below this much free space on the database's file system the node warns (log, /metrics,
    * /health); 0 turns the warning off. */
   minFreeMiB: number;
+  /** Session events kept in the store's bounded log: how far back a consumer can resume. */
+  eventLogSize: number;
   /** Run SQLite on a worker thread, so RADIUS handling and the database each get a core. */
   thread: boolean;
 }
@@ -136,6 +138,38 @@ export interface WebhookConfig {
   secret: string;
 }
 
+/** A receiver of session events (Standard Webhooks), with what it wants: all given filters must match. */
+export interface SessionWebhookConfig extends WebhookConfig {
+  /** Event types (`authenticated`, `started`, `updated`, `closed`); empty or absent: all. */
+  types: string[];
+  /** Only sessions of this NAS IP address, identity group or endpoint MAC. */
+  nas?: string;
+  group?: string;
+  mac?: string;
+}
+
+export interface EventsConfig {
+  /** Events a live consumer may have waiting (unsent) before it is cut off; it then resumes from its cursor. */
+  maxQueuedEvents: number;
+  /** An SSE comment line this often keeps proxies from closing an idle stream. */
+  keepAliveSeconds: number;
+  webhooks: SessionWebhookConfig[];
+  webhookMaxAttempts: number;
+}
+
+export interface PxGridConfig {
+  /** Serve the pxGrid 2.0 control, session and pubsub services under /pxgrid/. */
+  enabled: boolean;
+  /** pxGrid client accounts (hashed passwords, states); `openmnt pxgrid …` and the API edit them. */
+  accountsFile: string;
+  /** New client accounts are ENABLED at once instead of PENDING an admin's approval. */
+  autoApprove: boolean;
+  /** Whether AccountCreate (password accounts made by the client itself) is open. */
+  accountCreate: boolean;
+  /** STOMP heart-beat the node offers and asks for, in milliseconds (0: none). */
+  heartBeatMs: number;
+}
+
 export interface CoaConfig {
   /** RFC 5080 retransmission: first wait, doubling, at most `maxAttempts` sends and `maxTotalMs` overall. */
   initialTimeoutMs: number;
@@ -166,6 +200,8 @@ export interface Config {
     failureReasons: FailureReasonConfig[];
   };
   coa: CoaConfig;
+  events: EventsConfig;
+  pxgrid: PxGridConfig;
   radius: {
     auth: ListenerConfig;
     accounting: ListenerConfig;
@@ -253,6 +289,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
       webhooks: [],
       webhookMaxAttempts: 8,
     },
+    events: { maxQueuedEvents: 10_000, keepAliveSeconds: 15, webhooks: [], webhookMaxAttempts: 8 },
+    pxgrid: { enabled: true, accountsFile: join(data, 'pxgrid-accounts.json'), autoApprove: false, accountCreate: true, heartBeatMs: 10_000 },
     radius: {
       auth: { host: '0.0.0.0', port: 1812 },
       accounting: { host: '0.0.0.0', port: 1813 },
@@ -270,7 +308,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
       endpoints: [],
       users: [],
     },
-    store: { driver: 'sqlite', path: join(data, 'openmnt.db'), synchronous: 'full', cacheSizeMiB: 64, walMaxMiB: 16, minFreeMiB: 1024, thread: true },
+    store: { driver: 'sqlite', path: join(data, 'openmnt.db'), synchronous: 'full', cacheSizeMiB: 64, walMaxMiB: 16, minFreeMiB: 1024, eventLogSize: 100_000, thread: true },
     proxy: emptyProxyConfig(),
     sessions: {
       defaultInterimSeconds: 600,

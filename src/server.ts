@@ -21,6 +21,9 @@ import { API_NICE, lowerThisThread } from './thread-priority.js';
 import { PolicyService, seedFromConfig, type CompiledPolicy, type PolicySnapshot } from './policy/index.js';
 
 export { nasClients } from './radius-thread/index.js';
+import { EventBus } from './events/bus.js';
+import { SessionWebhooks } from './events/webhooks.js';
+import { PxGridService } from './http/pxgrid/service.js';
 
 const FREE_SPACE_CHECK_MS = 30_000;
 
@@ -31,6 +34,10 @@ export interface RunningServer {
   housekeeping: SessionHousekeeping;
   /** The RADIUS listeners, on their own thread. */
   radius: RadiusThread;
+  events: EventBus;
+  sessionWebhooks: SessionWebhooks;
+  /** Absent when pxgrid.enabled is false. */
+  pxgrid: PxGridService | undefined;
   clients: NasClient[];
   coa: CoaEngine;
   jobs: JobRunner;
@@ -72,6 +79,9 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
   // The store creates its directory (0700) and files (0600) itself; one made by hand may be open.
   const store = await startThreadedStore(config.store);
   started.push(() => store.close());
+  const events = await new EventBus(store, logger.child({ part: 'events' })).start();
+  const sessionWebhooks = new SessionWebhooks({ receivers: config.events.webhooks, maxAttempts: config.events.webhookMaxAttempts, logger: logger.child({ part: 'session-webhooks' }) }).attach(events);
+  started.push(() => sessionWebhooks.close());
   const loose = looseDirectoryMode(config.store.path);
   if (loose !== null) {
     logger.warn({ dir: dirname(config.store.path), mode: loose.toString(8) }, 'the database directory is open to other users; chmod 700 it (the database files themselves are 0600)');
@@ -143,6 +153,8 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
   const admins = AdminDirectory.open(config.api.adminsFile, { cost: config.api.passwordHashCost });
   const initialAdmin = await admins.ensureInitialAdmin();
   const guard = new LoginGuard(config.api.lockout);
+  const pxgrid = config.pxgrid.enabled ? new PxGridService({ config, store, bus: events, guard, metrics, logger: logger.child({ part: 'pxgrid' }) }) : undefined;
+  if (pxgrid !== undefined) started.push(async () => pxgrid.close());
   const figures = ingestFigures(metrics, () => radius.snapshot(true));
   registerRadiusMetrics(metrics, figures, store);
   registerStoreMetrics(metrics, figures, freeSpace, startedAt);
@@ -158,6 +170,8 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     policy: policyService,
     version: VERSION,
     storeHealth: storeHealth(async () => (await radius.snapshot()).commits, freeSpace),
+    events,
+    pxgrid,
   });
   logger.info({ node: server, clients: clients.map((c) => `${c.name} ${c.address}`), store: config.store.path, api: api.url }, 'OpenMnT serving');
 
@@ -165,6 +179,9 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     ports,
     store,
     housekeeping,
+    events,
+    sessionWebhooks,
+    pxgrid,
     radius,
     clients,
     coa,
@@ -192,12 +209,14 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
       radius.onFailure(listener);
     },
     async close() {
+      pxgrid?.close();
       await api.close();
       await jobs.close();
       await coa.close();
       // Drains: what is in flight is answered after its commit; the syslog collectors get the last records.
       await radius.close();
       housekeeping.close();
+      await sessionWebhooks.close();
       freeSpace.close();
       await store.close();
     },

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Code } from '../../src/radius/index.js';
 import { encodeAll } from './load.js';
 import { runPaced } from './paced.js';
-import { accountingAttributes } from './traffic.js';
+import { accountingAttributes, type AcctPhase } from './traffic.js';
 
 export interface PacedProbe {
   port: number;
@@ -16,6 +16,8 @@ export interface PacedProbe {
   first: number;
   count: number;
   eventTime: number;
+  /** What each request is (default Interim-Update; bench/events.ts sends Starts, one new session each). */
+  phase?: AcctPhase;
   rate: number;
   sockets: number;
   drainMs: number;
@@ -23,7 +25,7 @@ export interface PacedProbe {
 
 const o = workerData as PacedProbe;
 const port = parentPort!;
-const datagrams = encodeAll(o.count, Code.AccountingRequest, o.secret, (k) => accountingAttributes(o.first + k, 'Interim-Update', o.eventTime));
+const datagrams = encodeAll(o.count, Code.AccountingRequest, o.secret, (k) => accountingAttributes(o.first + k, o.phase ?? 'Interim-Update', o.eventTime));
 port.once('message', () => {
   void runPaced({ port: o.port, secret: o.secret, datagrams, rate: o.rate, sockets: o.sockets, drainMs: o.drainMs }).then((result) => port.postMessage(result));
 });

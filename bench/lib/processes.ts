@@ -251,6 +251,7 @@ export async function startOpenMnt(o: OpenMntOptions = {}): Promise<OpenMnt> {
     OPENMNT_API__HOST: '127.0.0.1',
     OPENMNT_API__PORT: String(apiPort),
     OPENMNT_API__ADMINS_FILE: join(dir, 'admins.json'),
+    OPENMNT_PXGRID__ACCOUNTS_FILE: join(dir, 'pxgrid-accounts.json'),
     OPENMNT_API__TLS__DIR: join(dir, 'tls'),
     ...o.env,
   });

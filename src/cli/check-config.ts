@@ -16,6 +16,7 @@ export function maskSecrets(config: Config): Config {
   for (const client of copy.radius.clients) client.secret = MASK;
   for (const user of copy.auth.users) user.password = MASK;
   for (const hook of copy.coa.webhooks) hook.secret = MASK;
+  for (const hook of copy.events.webhooks) hook.secret = MASK;
   return copy;
 }
 

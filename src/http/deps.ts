@@ -5,6 +5,8 @@ import type { CoaService } from '../coa/types.js';
 import type { JobRunner } from '../coa/jobs.js';
 import type { Store } from '../store/index.js';
 import type { StoreHealthReport } from '../sessions/health.js';
+import type { EventBus } from '../events/bus.js';
+import type { PxGridService } from './pxgrid/service.js';
 import type { AdminDirectory } from './admins.js';
 import type { LoginGuard } from './guard.js';
 import type { MetricsRegistry } from './metrics.js';
@@ -25,4 +27,8 @@ export interface ApiDependencies {
   version: string;
   /** Whether the store can commit, and what /health reports about it (absent: only a read is tried). */
   storeHealth?: (() => Promise<StoreHealthReport>) | undefined;
+  /** Session events (the SSE stream); absent: `/api/v1/events` answers 503. */
+  events?: EventBus | undefined;
+  /** The pxGrid 2.0 publisher under /pxgrid/ (and its WebSocket); absent: /pxgrid/ is unknown. */
+  pxgrid?: PxGridService | undefined;
 }

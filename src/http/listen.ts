@@ -91,6 +91,15 @@ export async function startApiServer(deps: ApiDependencies): Promise<RunningApi>
       else perSource.set(source, left);
     });
   });
+  // WebSocket upgrades: only pxGrid's pubsub service takes them; anything else is refused.
+  server.on('upgrade', (req: import('node:http').IncomingMessage, socket: Socket, head: Buffer) => {
+    if (deps.pxgrid === undefined) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      socket.destroy();
+      return;
+    }
+    deps.pxgrid.pubsub.upgrade(req, socket, head);
+  });
   // A TLS client that stalls or fails its handshake: Node reports it here; the socket must go.
   server.on('tlsClientError', (_error: Error, socket: Socket) => socket.destroy());
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {

@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { OpenMntError, isOpenMntError } from '../errors.js';
 import { parseBasicAuthorization, roleAllows, type Admin } from './admins.js';
 import { coaRoutes, MAX_JOB_BODY } from './api-v1/coa.js';
+import { eventRoutes } from './api-v1/events.js';
 import { API_V1_PREFIX, Router, type Route } from './api-v1/router.js';
 import { discardBody, sendJson, send, tooLarge, type Context, type Format } from './context.js';
 import type { ApiDependencies } from './deps.js';
@@ -19,6 +20,8 @@ import { mntErrorBody, mntRoutes } from './mnt/routes.js';
 import { healthAnswer } from './health.js';
 import { LARGE_BODY_PATHS, policyRoutes } from './api-v1/policy.js';
 import { openApiRoute } from './api-v1/openapi.js';
+import { PXGRID_PREFIX, PxGridService } from './pxgrid/service.js';
+import { pxgridAccountRoutes } from './api-v1/pxgrid-accounts.js';
 
 /** Every call but a job post takes at most this much body (the MnT calls take none at all). */
 export const MAX_BODY = 64 * 1024;
@@ -36,8 +39,17 @@ function formatOf(req: IncomingMessage): Format {
 }
 
 /** Every /api/v1 route, the OpenAPI document's own included (it describes this same list). */
-export function apiV1Routes(deps: ApiDependencies): Route[] {
-  const routes: Route[] = [...coaRoutes(deps.store, deps.jobs), ...policyRoutes(deps)];
+export function apiV1Routes(deps: ApiDependencies, hooks: { onStreamCut?: () => void } = {}): Route[] {
+  const routes: Route[] = [
+    ...coaRoutes(deps.store, deps.jobs),
+    ...policyRoutes(deps),
+    ...eventRoutes(deps.events, {
+      maxQueued: deps.config.events.maxQueuedEvents,
+      keepAliveMs: deps.config.events.keepAliveSeconds * 1000,
+      onCut: () => hooks.onStreamCut?.(),
+    }),
+    ...pxgridAccountRoutes(deps.pxgrid),
+  ];
   routes.push(openApiRoute(() => routes));
   return routes;
 }
@@ -48,7 +60,8 @@ export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, 
   const latency = metrics.histogram('openmnt_api_request_duration_seconds', 'MnT API time to answer, by call.', ['call']);
   const loginFailures = metrics.counter('openmnt_api_login_failures_total', 'Failed API logins, by outcome (wrong credentials, or refused by the lock-out).', ['outcome']);
   const mnt = mntRoutes(deps);
-  const api = new Router(apiV1Routes(deps));
+  const streamsCut = metrics.counter('openmnt_event_streams_cut_total', 'Session-event streams cut from the live feed because their consumer fell behind (they resume from the log).', ['kind']);
+  const api = new Router(apiV1Routes(deps, { onStreamCut: () => streamsCut.inc({ kind: 'sse' }) }));
 
   async function authenticate(req: IncomingMessage): Promise<Admin> {
     const source = req.socket.remoteAddress ?? 'unknown';
@@ -158,6 +171,13 @@ export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, 
         const found = api.find(path);
         callName = found?.route.name ?? 'api/unknown';
         return runApi(req, res, url, found);
+      }
+      if (path.startsWith(PXGRID_PREFIX) && deps.pxgrid !== undefined) {
+        // pxGrid consumers authenticate with their own accounts (pxgrid/service.ts), not as admins.
+        face = 'api';
+        format = 'json';
+        callName = PxGridService.callName(path);
+        return deps.pxgrid.handle(req, res, url);
       }
       face = 'mnt';
       format = formatOf(req);

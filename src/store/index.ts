@@ -8,6 +8,8 @@ export { WRITE_FAILURE_REASONS, sqliteCodeOf, writeFailureReason, type WriteFail
 export { FreeSpaceWatch, type FreeSpace } from './free-space.js';
 export { looseDirectoryMode } from './files.js';
 export { SCHEMA_VERSION } from './migrations.js';
+export { SESSION_EVENT_TYPES } from './types.js';
+export { DEFAULT_EVENT_LOG_SIZE } from './sqlite-events.js';
 export { WorkerStore, type WorkerStoreOptions } from './worker.js';
 
 export interface StoreOptions {
@@ -16,6 +18,8 @@ export interface StoreOptions {
   synchronous?: 'full' | 'normal';
   cacheSizeMiB?: number;
   walMaxMiB?: number;
+  /** Session events the log keeps for consumers to resume from. */
+  eventLogSize?: number;
   /** Run SQLite on worker threads, one writing and one reading (what `openmnt serve` does). */
   thread?: boolean;
   /** With `thread`, for tests: see WorkerStoreOptions. */
@@ -44,6 +48,6 @@ export function startThreadedStore(options: StoreOptions): Promise<WorkerStore> 
 /** Only what SQLite takes: the configuration's store section holds more (e.g. store.minFreeMiB),
  * and whatever is passed here is copied to the store thread. */
 function sqliteOptions(options: StoreOptions): SqliteStoreOptions {
-  const { path, synchronous, cacheSizeMiB, walMaxMiB } = options;
-  return { path, synchronous, cacheSizeMiB, walMaxMiB };
+  const { path, synchronous, cacheSizeMiB, walMaxMiB, eventLogSize } = options;
+  return { path, synchronous, cacheSizeMiB, walMaxMiB, eventLogSize };
 }

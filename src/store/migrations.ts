@@ -93,6 +93,20 @@ const MIGRATIONS: readonly ((db: Database) => void)[] = [
     // users, settings) and the configuration audit; layout and SQL in sqlite-policy.ts.
     createPolicyTables(db);
   },
+  (db) => {
+    // The bounded session-event log (sqlite-events.ts). No AUTOINCREMENT (it costs a write of
+    // sqlite_sequence per event): SQLite gives the largest id + 1, and pruning only ever deletes the
+    // oldest events, never the newest, so ids still only grow and a cursor never names another event.
+    db.exec(`
+      CREATE TABLE session_events (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        session_id INTEGER NOT NULL,
+        session TEXT NOT NULL
+      )
+    `);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

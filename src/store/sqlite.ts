@@ -9,6 +9,7 @@ import Database, { type Statement } from 'better-sqlite3';
 import { OpenMntError } from '../errors.js';
 import { prepareDatabaseFiles } from './files.js';
 import { migrate } from './migrations.js';
+import { SqliteEventLog, sessionEventOf, type LoggedEvent } from './sqlite-events.js';
 import { SqliteJobTables } from './sqlite-jobs.js';
 import { SqlitePolicyTables } from './sqlite-policy.js';
 import {
@@ -36,6 +37,7 @@ import type {
   CoaAuditQuery,
   CoaAuditRecord,
   EndpointLocation,
+  EventLogBounds,
   CoaJobQuery,
   CoaJobRecord,
   CoaJobResultQuery,
@@ -47,6 +49,7 @@ import type {
   NewCoaJob,
   NewCoaJobResult,
   Session,
+  SessionEvent,
   SessionFilters,
   SessionIdentity,
   SessionQuery,
@@ -67,6 +70,10 @@ export interface SqliteStoreOptions {
   /** How large the write-ahead log may grow before it is copied into the database, and the size
    * its file is cut back to afterwards (see the constructor). */
   walMaxMiB?: number;
+  /** Session events kept for consumers to resume from (sqlite-events.ts). */
+  eventLogSize?: number;
+  /** false: write no session events (only for measuring what producing them costs; bench/events.ts). */
+  sessionEvents?: boolean;
   readonly?: boolean;
 }
 
@@ -105,6 +112,9 @@ export class SqliteStore implements Store {
   readonly #closes = new Map<number, Statement>();
   readonly #jobs: SqliteJobTables;
   readonly #policy: SqlitePolicyTables;
+  /** Absent on a read-only connection, which never writes. */
+  readonly #events: SqliteEventLog | null;
+  #onEvents: ((events: LoggedEvent[]) => void) | null = null;
 
   constructor(options: SqliteStoreOptions) {
     try {
@@ -130,6 +140,7 @@ export class SqliteStore implements Store {
     db.pragma(`cache_size = -${(options.cacheSizeMiB ?? 64) * 1024}`);
     db.pragma('temp_store = MEMORY');
     db.pragma('busy_timeout = 5000');
+    this.#events = options.readonly || options.sessionEvents === false ? null : new SqliteEventLog(db, options.eventLogSize);
     this.#s = prepare(db);
     this.#jobs = new SqliteJobTables(db);
     this.#policy = new SqlitePolicyTables(db);
@@ -156,19 +167,23 @@ export class SqliteStore implements Store {
     const db = this.#open();
     let results: WriteResult[];
     try {
-      results = db.transaction(() =>
-        batches.map((batch) => {
+      results = db.transaction(() => {
+        const out = batches.map((batch) => {
           const result: WriteResult = { accountingIds: [], authIds: [], sessionsOpened: 0, sessionsClosed: 0 };
           for (const w of batch.accounting ?? []) this.#applyAccounting(w, result);
           for (const w of batch.auth ?? []) this.#applyAuth(w, result);
           return result;
-        }),
-      )();
+        });
+        this.#events?.flush(Date.now());
+        return out;
+      })();
     } catch (cause) {
+      this.#events?.discard();
       if (batches.length > 1) return batches.map((batch) => this.writeBatches([batch])[0]!);
       return [new OpenMntError('STORE_FAILED', `write failed: ${(cause as Error).message}`, { cause })];
     }
     for (const result of results) this.#active += result.sessionsOpened - result.sessionsClosed;
+    this.#publishEvents();
     return results;
   }
 
@@ -201,6 +216,7 @@ export class SqliteStore implements Store {
       result.sessionsClosed++;
     } else {
       this.#updateStatement(assigned.mask).run(...assigned.values, current.id);
+      this.#events?.note(current.state === 'started' ? 'updated' : 'started', current.id as number);
     }
   }
 
@@ -242,7 +258,7 @@ export class SqliteStore implements Store {
     }
     const params: Row = { id, at, reason };
     for (let k = 0; k < assigned.indexes.length; k++) params[`a${assigned.indexes[k]!}`] = assigned.values[k];
-    statement.run(params);
+    if (statement.run(params).changes > 0) this.#events?.noteClosed(id);
     this.#s.deleteActive.run(id);
   }
 
@@ -259,7 +275,9 @@ export class SqliteStore implements Store {
   /** Inserts an active session: `fields` as sent, `own` (identity, state, times) over them. */
   #insertSession(fields: Partial<Session>, own: Partial<Session>, result: WriteResult): number {
     result.sessionsOpened++;
-    return Number(this.#s.insertSession.run(sessionParams(fields, own)).lastInsertRowid);
+    const id = Number(this.#s.insertSession.run(sessionParams(fields, own)).lastInsertRowid);
+    this.#events?.note(own.state === 'authenticated' ? 'authenticated' : 'started', id);
+    return id;
   }
 
   #applyAuth(w: AuthWrite, result: WriteResult): void {
@@ -278,6 +296,7 @@ export class SqliteStore implements Store {
       this.#insertSession(fields, ownColumns(identity, 'authenticated', session.at, session.at, w.record.server, undefined, authId), result);
     } else {
       s.updateAuth.run(session.at, ...AUTH_UPDATE_KEYS.map((k) => (values as Row)[k] ?? null), id);
+      this.#events?.note('updated', id);
     }
   }
 
@@ -292,8 +311,12 @@ export class SqliteStore implements Store {
       statement = db.prepare(`INSERT INTO sessions_closed SELECT ${select} FROM sessions_active WHERE ${where.replace('?', '@p')}`);
       this.#queries.set(`move:${where}`, statement);
       this.#queries.set(`delete:${where}`, db.prepare(`DELETE FROM sessions_active WHERE ${where}`));
+      this.#queries.set(`ids:${where}`, db.prepare(`SELECT id FROM sessions_active WHERE ${where}`).pluck());
     }
+    // Each session that leaves the directory is a `closed` event (Accounting-On/Off closes a NAS's all).
+    const ids = this.#events === null ? [] : (this.#queries.get(`ids:${where}`)!.all(...params) as number[]);
     statement.run({ at, reason, p: params[0] });
+    for (const id of ids) this.#events!.noteClosed(id);
     return this.#queries.get(`delete:${where}`)!.run(...params).changes;
   }
 
@@ -451,13 +474,20 @@ export class SqliteStore implements Store {
   ): Promise<number> {
     const db = this.#open();
     let closed = 0;
-    db.transaction(() => {
-      if (filter.all) closed += this.#move('1 = ?', [1], reason, at);
-      if (filter.mac !== undefined) closed += this.#move('calling_station_id = ?', [filter.mac], reason, at);
-      if (filter.auditSessionId !== undefined) closed += this.#move('audit_session_id = ?', [filter.auditSessionId], reason, at);
-      for (const id of filter.ids ?? []) closed += this.#move('id = ?', [id], reason, at);
-    })();
+    try {
+      db.transaction(() => {
+        if (filter.all) closed += this.#move('1 = ?', [1], reason, at);
+        if (filter.mac !== undefined) closed += this.#move('calling_station_id = ?', [filter.mac], reason, at);
+        if (filter.auditSessionId !== undefined) closed += this.#move('audit_session_id = ?', [filter.auditSessionId], reason, at);
+        for (const id of filter.ids ?? []) closed += this.#move('id = ?', [id], reason, at);
+        this.#events?.flush(Date.now());
+      })();
+    } catch (cause) {
+      this.#events?.discard();
+      throw cause;
+    }
     this.#active -= closed;
+    this.#publishEvents();
     return closed;
   }
 
@@ -580,6 +610,38 @@ export class SqliteStore implements Store {
     return this.#policy.audit(query);
   }
 
+  async readEvents(afterId: number, limit: number): Promise<SessionEvent[]> {
+    this.#open();
+    return this.#eventLog().read(afterId, limit);
+  }
+
+  async eventBounds(): Promise<EventLogBounds> {
+    this.#open();
+    return this.#eventLog().bounds();
+  }
+
+  onEvents(listener: (events: SessionEvent[]) => void): void {
+    this.#onEvents = (logged) => listener(logged.map(sessionEventOf));
+  }
+
+  /** The writing thread's listener: the events as written, posted on without parsing. */
+  onLoggedEvents(listener: (events: LoggedEvent[]) => void): void {
+    this.#onEvents = listener;
+  }
+
+  /** The log; a read-only connection reads it through one of its own. */
+  #eventLog(): SqliteEventLog {
+    return this.#events ?? (this.#readLog ??= new SqliteEventLog(this.#db));
+  }
+  #readLog: SqliteEventLog | null = null;
+
+  /** After COMMIT: the events of the transaction go to the listener (the writing thread posts them on). */
+  #publishEvents(): void {
+    const events = this.#events?.committed();
+    if (events === undefined || events.length === 0) return;
+    this.#onEvents?.(events);
+  }
+
   async stats(): Promise<StoreStats> {
     const db = this.#open();
     const count = (table: string) => (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
@@ -645,6 +707,7 @@ function filterConditions(query: SessionFilters): [sql: string, value: unknown][
     ['authz_policy = ?', query.authzPolicy],
     ['started_at >= ?', query.startedFrom],
     ['started_at <= ?', query.startedTo],
+    ['MAX(updated_at, COALESCE(closed_at, 0)) >= ?', query.changedFrom],
   ];
 }
 

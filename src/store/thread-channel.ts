@@ -7,9 +7,14 @@
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { OpenMntError, type ErrorCode } from '../errors.js';
+import { sessionEventOf, type LoggedEvent } from './sqlite-events.js';
+import type { SessionEvent } from './types.js';
 
 interface Reply {
-  id: number;
+  /** Absent on a message the thread sends of its own accord (see `onEvents`). */
+  id?: number;
+  /** Session events committed by the writing thread. */
+  events?: LoggedEvent[];
   result?: unknown;
   /** `sqlite`: the SQLite result code behind the error. */
   error?: { code: ErrorCode; message: string; sqlite?: string };
@@ -28,6 +33,7 @@ export class StoreChannel {
   #next = 1;
   #closed = false;
   #failure: Error | null = null;
+  #onEvents: ((events: SessionEvent[]) => void) | null = null;
 
   /** `role` names the thread in errors (`writer`, `reader`). */
   constructor(endpoint: Endpoint, role: string) {
@@ -35,6 +41,11 @@ export class StoreChannel {
     this.#role = role;
     endpoint.on('message', (value) => {
       const reply = value as Reply;
+      if (reply.events !== undefined) {
+        this.#onEvents?.(reply.events.map(sessionEventOf));
+        return;
+      }
+      if (reply.id === undefined) return;
       const p = this.#pending.get(reply.id);
       if (!p) return;
       this.#pending.delete(reply.id);
@@ -54,6 +65,11 @@ export class StoreChannel {
   /** Later calls are refused with STORE_CLOSED (a close that was asked for, not a failure). */
   closed(): void {
     this.#closed = true;
+  }
+
+  /** Receives the session events the thread posts after each commit that produced some. */
+  onEvents(listener: (events: SessionEvent[]) => void): void {
+    this.#onEvents = listener;
   }
 
   call<T>(method: string, ...args: unknown[]): Promise<T> {
@@ -84,6 +100,11 @@ export class StoreThread {
 
   call<T>(method: string, ...args: unknown[]): Promise<T> {
     return this.#channel.call<T>(method, ...args);
+  }
+
+  /** Receives the session events the thread posts after each commit that produced some. */
+  onEvents(listener: (events: SessionEvent[]) => void): void {
+    this.#channel.onEvents(listener);
   }
 
   /**

@@ -228,6 +228,8 @@ export interface SessionQuery {
   /** Sessions whose startedAt (or authAt for AuthList) lies in [from, to]. */
   startedFrom?: number;
   startedTo?: number;
+  /** Sessions that changed at or after this time: last updated, or closed (pxGrid's getSessions). */
+  changedFrom?: number;
   /** Keyset paging: rows with id greater than this. */
   afterId?: number;
   limit?: number;
@@ -442,6 +444,31 @@ export interface CoaJobResultQuery {
   limit: number;
 }
 
+/**
+ * What happened to a session, as the session-event log keeps it. `closed` covers every way out of
+ * the directory (Stop, Accounting-On/Off, the stale sweep, an admin's delete); the session's
+ * `closeReason` says which.
+ */
+export type SessionEventType = 'authenticated' | 'started' | 'updated' | 'closed';
+export const SESSION_EVENT_TYPES: readonly SessionEventType[] = ['authenticated', 'started', 'updated', 'closed'];
+
+/** One session change, produced from a committed transaction and kept in a bounded log. */
+export interface SessionEvent {
+  /** Durable and increasing across restarts: the cursor of the event stream (SSE `id`). */
+  id: number;
+  type: SessionEventType;
+  /** When the change was committed (epoch ms on the writing thread). */
+  at: number;
+  /** The session as the transaction left it: the fields of EVENT_FIELDS (store/sqlite-events.ts) that have a value. */
+  session: Session;
+}
+
+/** The ids the bounded event log still holds (both 0 when it is empty). */
+export interface EventLogBounds {
+  first: number;
+  last: number;
+}
+
 export interface StoreStats {
   activeSessions: number;
   closedSessions: number;
@@ -551,6 +578,21 @@ export interface Store {
   configAudit(query: ConfigAuditQuery): Promise<ConfigAuditRecord[]>;
 
   stats(): Promise<StoreStats>;
+
+  /**
+   * Session events with id above `afterId`, oldest first, at most `limit`: how a consumer that
+   * fell behind or reconnects catches up from its cursor.
+   */
+  readEvents(afterId: number, limit: number): Promise<SessionEvent[]>;
+
+  /** The first and last id the bounded event log holds: a cursor below `first` has missed events. */
+  eventBounds(): Promise<EventLogBounds>;
+
+  /**
+   * Hands every batch of session events to `listener`, after the transaction that produced them
+   * committed, in commit order. One listener; a second call replaces it.
+   */
+  onEvents(listener: (events: SessionEvent[]) => void): void;
 
   close(): Promise<void>;
 }

@@ -21,6 +21,10 @@ const cursors = new Cursors(store);
 
 /** A store method call, or a port to serve beside this one (see serve). */
 type Message = Call | { attach: MessagePort };
+// Session events leave after their COMMIT, as a message of their own (not a reply), always to the
+// main thread (where subscribers are), whichever port's call produced them: a RADIUS write, an
+// admin's delete, the stale sweep.
+store.onLoggedEvents((events) => parentPort!.postMessage({ events }));
 
 /** Writes (accounting and auth) at most in one merged transaction, so no commit grows unbounded. */
 const MERGE_LIMIT = 8192;

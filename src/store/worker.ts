@@ -27,6 +27,7 @@ import type {
   CoaAuditQuery,
   CoaAuditRecord,
   EndpointLocation,
+  EventLogBounds,
   CoaJobQuery,
   CoaJobRecord,
   CoaJobResultQuery,
@@ -36,6 +37,7 @@ import type {
   NewCoaJob,
   NewCoaJobResult,
   Session,
+  SessionEvent,
   SessionFilters,
   SessionQuery,
   SessionSummary,
@@ -255,6 +257,15 @@ export class WorkerStore implements Store {
   }
   configAudit(query: ConfigAuditQuery): Promise<ConfigAuditRecord[]> {
     return this.#read('configAudit', query);
+  }
+  readEvents(afterId: number, limit: number): Promise<SessionEvent[]> {
+    return this.#read('readEvents', afterId, limit);
+  }
+  eventBounds(): Promise<EventLogBounds> {
+    return this.#read('eventBounds');
+  }
+  onEvents(listener: (events: SessionEvent[]) => void): void {
+    this.#writer.onEvents(listener);
   }
   /** Table counts from the reader (they scan); the active count is the writer's counter. */
   async stats(): Promise<StoreStats> {

@@ -31,6 +31,7 @@ export function startNodeProcess(env: Record<string, string>, args: string[] = [
   if (!args.includes('--config')) {
     const dir = env.OPENMNT_STORE__PATH ? dirname(env.OPENMNT_STORE__PATH) : mkdtempSync(join(tmpdir(), 'openmnt-node-'));
     own.OPENMNT_API__ADMINS_FILE = join(dir, 'admins.json');
+    own.OPENMNT_PXGRID__ACCOUNTS_FILE = join(dir, 'pxgrid-accounts.json');
     own.OPENMNT_API__TLS__DIR = join(dir, 'tls');
   }
   const child = spawn(process.execPath, ['bin/openmnt.js', 'serve', ...args], {

@@ -37,6 +37,7 @@ export function testConfig(dir: string, change?: (c: Config) => void): Config {
   config.api.port = 0;
   config.api.tls = { enabled: false, certFile: '', keyFile: '', dir: join(dir, 'tls') };
   config.api.adminsFile = join(dir, 'admins.json');
+  config.pxgrid.accountsFile = join(dir, 'pxgrid-accounts.json');
   // The lowest cost the node accepts: every test node makes a few hashes, and 2^17 takes long.
   config.api.passwordHashCost = 14;
   config.store.path = join(dir, 'openmnt.db');

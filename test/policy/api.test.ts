@@ -163,6 +163,8 @@ describe('policy API', () => {
     const paths = doc.json.paths as Record<string, Record<string, unknown>>;
     // Every route the pipeline dispatches: asked one by one, each answers something other than 404.
     for (const [path, methods] of Object.entries(paths)) {
+      // The event stream answers with a stream that does not end (test/events/sse.test.ts tests it).
+      if (path === '/api/v1/events') continue;
       for (const method of Object.keys(methods)) {
         const concrete = path.replace('/api/v1', '').replace('{key}', '00:00:00:00:00:01').replace('{id}', 'no-such-job');
         const r = await api(server, method.toUpperCase(), concrete, method === 'get' || method === 'delete' ? undefined : '{}', {}, 'helpdesk-admin');
@@ -173,7 +175,7 @@ describe('policy API', () => {
       assert.ok(paths[expected], `${expected} is described`);
     }
     // The route table the pipeline dispatches on, method by method, against the document.
-    const table = apiV1Routes({ config: server.config, store: server.store, policy: server.policy, jobs: server.jobs, coa: server.coa } as never);
+    const table = apiV1Routes({ config: server.config, store: server.store, policy: server.policy, jobs: server.jobs, coa: server.coa, events: server.events, pxgrid: server.pxgrid } as never);
     const described = Object.entries(paths).flatMap(([p, m]) => Object.keys(m).map((method) => `${method.toUpperCase()} ${p}`)).sort();
     const routed = table.flatMap((r) => Object.keys(r.methods).map((method) => `${method} /api/v1${r.path.replace(/:([a-z]+)/gi, '{$1}')}`)).sort();
     assert.deepEqual(described, routed);

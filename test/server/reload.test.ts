@@ -23,6 +23,7 @@ function configText(dir: string, clients: string[]): string {
     '  clients:',
     ...clients.map((c) => `    - ${c}`),
     `api: { host: 127.0.0.1, port: 0, tls: { enabled: false }, adminsFile: ${join(dir, 'admins.json')} }`,
+    `pxgrid: { accountsFile: ${join(dir, 'pxgrid-accounts.json')} }`,
     `store: { path: ${join(dir, 'openmnt.db')}, synchronous: normal }`,
     'log: { level: info }',
     '',

@@ -24,6 +24,7 @@ describe('openmnt serve on a port that is taken', () => {
         `  auth: { host: 127.0.0.1, port: ${radiusPort} }`,
         '  accounting: { host: 127.0.0.1, port: 0 }',
         `api: { host: 127.0.0.1, port: ${apiPort}, tls: { enabled: false }, adminsFile: ${join(dir, 'admins.json')} }`,
+        `pxgrid: { accountsFile: ${join(dir, 'pxgrid-accounts.json')} }`,
         `store: { path: ${join(dir, 'openmnt.db')} }`,
         'log: { level: silent }',
         '',

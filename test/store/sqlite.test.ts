@@ -433,7 +433,7 @@ describe('bulk CoA jobs', () => {
     await store.close();
     const file = join(dir, 'previous.db');
     const db = new Database(file);
-    // Version 4: the last one before the job tables (later versions add the policy tables too).
+    // Version 4: the schema before the job tables (5); later migrations must not change what this tests.
     migrate(db, 4);
     db.prepare(
       "INSERT INTO coa_audit (at, admin, origin, job_id, mac, action, action_type, outcome, attempts) VALUES (1, 'ops', 'job', 'old-job', 'AA:00:00:00:00:01', 'reauth', 'default', 'ack', 1)",
