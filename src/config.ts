@@ -120,6 +120,9 @@ export interface ApiConfig {
    * `handshakeSeconds` / `headersSeconds`, and an idle kept-alive one is closed after `idleSeconds`.
    */
   connections: { total: number; perSource: number; handshakeSeconds: number; headersSeconds: number; idleSeconds: number };
+  /** The browser console's sign-in: a session ends after `idleMinutes` without a request, and
+   * `absoluteHours` after sign-in whatever happens. */
+  console: { idleMinutes: number; absoluteHours: number };
 }
 
 export interface FailureReasonConfig {
@@ -232,6 +235,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxHeaderBytes: 16384,
       lockout: { slowAfter: 3, maxFailures: 10, windowSeconds: 300, lockSeconds: 900 },
       connections: { total: 2048, perSource: 128, handshakeSeconds: 10, headersSeconds: 20, idleSeconds: 65 },
+      console: { idleMinutes: 30, absoluteHours: 8 },
     },
     mnt: { failureReasons: [] },
     coa: {
@@ -453,6 +457,8 @@ function validate(config: Config): Config {
   for (const key of ['total', 'perSource', 'handshakeSeconds', 'headersSeconds', 'idleSeconds'] as const) {
     positive(config.api.connections[key], `api.connections.${key}`);
   }
+  positive(config.api.console.idleMinutes, 'api.console.idleMinutes');
+  positive(config.api.console.absoluteHours, 'api.console.absoluteHours');
   if (config.api.connections.perSource > config.api.connections.total) invalid('api.connections.perSource', 'at most api.connections.total');
   // A request as a whole may take 300 s (a verified CoA waits for the endpoint); its headers cannot take longer.
   if (config.api.connections.headersSeconds > 300) invalid('api.connections.headersSeconds', 'at most 300');

@@ -18,11 +18,12 @@ export const ROLE_NAMES: Record<Role, string> = {
   'helpdesk-admin': 'Helpdesk Admin',
 };
 
-/** `read`: every query; `coa`: CoA calls; `write`: Session/Delete and other changes of the directory. */
-export type Right = 'read' | 'coa' | 'write';
+/** `read`: every query; `coa`: CoA calls; `write`: Session/Delete and other changes of the directory;
+ * `admins`: the admin accounts themselves (Super Admin only, as on ISE). */
+export type Right = 'read' | 'coa' | 'write' | 'admins';
 
 const RIGHTS: Record<Role, readonly Right[]> = {
-  'super-admin': ['read', 'coa', 'write'],
+  'super-admin': ['read', 'coa', 'write', 'admins'],
   'system-admin': ['read', 'coa', 'write'],
   'mnt-admin': ['read', 'coa', 'write'],
   'helpdesk-admin': ['read'],
@@ -184,6 +185,13 @@ export class AdminDirectory {
   has(name: string): boolean {
     this.#reload();
     return this.#admins.has(name);
+  }
+
+  /** The account of this name as the file says now (a changed role applies at once), or null. */
+  get(name: string): Admin | null {
+    this.#reload();
+    const admin = this.#admins.get(name);
+    return admin === undefined ? null : strip(admin);
   }
 
   isEmpty(): boolean {
