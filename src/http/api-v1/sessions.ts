@@ -62,7 +62,8 @@ type SortKey = (typeof SORTABLE)[number];
 const PARAMS = ['scope', 'mac', 'user', 'nas', 'ip', 'audit', 'group', 'profile', 'policy', 'sort', 'limit', 'cursor'];
 
 export function sessionQueryOf(q: QueryReader): SessionQuery {
-  const query: SessionQuery = { scope: q.oneOf('scope', ['active', 'closed', 'all']) ?? 'active' };
+  // Not `all`: the store pages each table by its own ids, so one cursor cannot walk both.
+  const query: SessionQuery = { scope: q.oneOf('scope', ['active', 'closed']) ?? 'active' };
   const mac = q.mac('mac');
   if (mac !== undefined) query.mac = mac;
   const user = q.text('user');
