@@ -4,9 +4,9 @@
  * and its sign-in), the credentials — HTTP Basic against the admin accounts with lock-out, or the
  * console's session cookie, with its CSRF token on anything that changes state — then the route
  * table the path is mounted under (`/api/v1/` for our JSON API, the three MnT prefixes for ISE's
- * calls). Either kind of credential meets exactly the same role rules. Every failure, wherever thrown, ends in the one error handler at
- * the bottom, which answers in the face's own shape: ISE's `mnt-rest-result` (XML or its JSON twin)
- * for the MnT calls, our JSON error for the rest.
+ * calls). Either kind of credential meets exactly the same role rules. Every failure, wherever
+ * thrown, ends in the one error handler at the bottom, which answers in the face's own shape: ISE's
+ * `mnt-rest-result` (XML or its JSON twin) for the MnT calls, our JSON error for the rest.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { OpenMntError, isOpenMntError } from '../errors.js';
@@ -119,7 +119,7 @@ export function createApiHandler(deps: ApiDependencies, options: ApiHandlerOptio
     // Only a name that is an account may be remembered or logged: users type passwords into the
     // user field, and an unknown name is as likely to be a password as a typo.
     const credentials = { name, password };
-    const known = admins.has(credentials.name);
+    const known = admins.has(name);
     const started = guard.begin(source, known ? credentials.name : null);
     if (!started.allowed) {
       loginFailures.inc({ outcome: 'locked-out' });

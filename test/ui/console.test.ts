@@ -18,7 +18,8 @@ import { needTool } from '../helpers/tools.js';
 const CHROMIUM = '/usr/bin/chromium';
 const skip = needTool('radclient', 'freeradius-utils') || needTool(CHROMIUM, 'chromium');
 const NAS_SECRET = 'console-coa-secret';
-const FAST = { initialTimeoutMs: 100, maxTimeoutMs: 200, maxAttempts: 2, maxTotalMs: 1000 };
+// No test here waits for a timeout; a short schedule only keeps a lost datagram from stalling one.
+const FAST = { initialTimeoutMs: 1000, maxTimeoutMs: 2000, maxAttempts: 3, maxTotalMs: 6000 };
 const SHOTS = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
 
 const ACKING = { mac: '00:11:22:33:66:01', user: 'jsmith', nas: '127.0.0.11', ip: '10.30.0.1', sid: 'u0000001', audit: '0A1E00010000000100000001' };
@@ -168,8 +169,11 @@ describe('the web console in Chromium', { skip }, () => {
     const toast = admin.getByRole('status').filter({ hasText: `Reauthenticate ${ACKING.mac}: ACK from NAS 127.0.0.11 in` });
     await toast.waitFor();
     assert.match(await toast.innerText(), /in [\d.]+ ms/);
-    assert.equal(acking.received.length, sent + 1, 'one CoA-Request reached the NAS');
-    assert.equal(acking.received.at(-1)!.authentic, true);
+    // One CoA-Request (on a busy machine its retransmission may arrive too: byte for byte the same).
+    const requests = acking.received.slice(sent);
+    assert.ok(requests.length >= 1, 'the CoA-Request reached the NAS');
+    assert.equal(new Set(requests.map((r) => r.raw.toString('hex'))).size, 1, 'one request, retransmitted at most');
+    assert.equal(requests[0]!.authentic, true);
     await admin.goto(`${base}/ui/#/audit`);
     const audit = admin.locator('table.audit tbody tr', { hasText: ACKING.mac });
     await audit.first().waitFor();
@@ -279,15 +283,18 @@ describe('the web console in Chromium', { skip }, () => {
   test('sign-out, then the sign-in form locks the source out after repeated failures (last: it locks 127.0.0.1)', async () => {
     await admin.getByRole('button', { name: 'Sign out' }).click();
     await admin.getByRole('button', { name: 'Sign in' }).waitFor();
-    for (let i = 0; i < 3; i++) {
+    // Each attempt waits for the node's answer to it, so no two overlap and none is missed.
+    const attempt = async (password: string) => {
       await admin.getByLabel('Username').fill(ADMINS['super-admin']);
-      await admin.getByLabel('Password').fill(`guess-${i}`);
+      await admin.getByLabel('Password').fill(password);
+      const answer = admin.waitForResponse((r) => new URL(r.url()).pathname === '/ui/sign-in');
       await admin.getByRole('button', { name: 'Sign in' }).click();
-      await admin.getByRole('alert').filter({ hasText: 'wrong' }).waitFor();
-      await admin.getByRole('button', { name: 'Sign in' }).and(admin.locator(':enabled')).waitFor();
-    }
-    await admin.getByLabel('Password').fill(PASSWORD);
-    await admin.getByRole('button', { name: 'Sign in' }).click();
+      return (await answer).status();
+    };
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push(await attempt(`guess-${i}`));
+    statuses.push(await attempt(PASSWORD));
+    assert.deepEqual(statuses, [401, 401, 401, 429], 'the right password is refused once the source is locked');
     await admin.getByRole('alert').filter({ hasText: /too many failed logins/ }).waitFor();
   });
 });

@@ -1,7 +1,7 @@
 // Live Sessions: ISE's columns, filters on any of them, server-side paging by cursor (the browser
 // never holds more than one page), the page polled every few seconds, and Perform CoA on online
 // rows for roles that may.
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { request, query, type Me } from '../api';
 import { CoaMenu } from '../coa';
 import { time, usePoll } from '../util';
@@ -137,15 +137,24 @@ export function LiveSessions({ me }: { me: Me }) {
   const [error, setError] = useState('');
   const [live, setLive] = useState(true);
   const cursor = cursors[cursors.length - 1]!;
+  // Bumped when live updates are switched off: an answer already on its way is then dropped, so a
+  // frozen list stays exactly as it was when frozen.
+  const generation = useRef(0);
   const load = async () => {
+    const asked = generation.current;
     try {
       const p = await request<Page>(`/api/v1/sessions${query({ ...applied, sort, cursor, limit: 50 })}`);
+      if (asked !== generation.current) return;
       setPage(p);
       setError('');
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
     }
   };
+  // Likewise an answer to an earlier filter, sort or page (declared before the poll, so it runs first).
+  useEffect(() => {
+    generation.current++;
+  }, [JSON.stringify(applied), sort, cursor]);
   usePoll(() => (live || page === null ? load() : undefined), POLL_MS, [JSON.stringify(applied), sort, cursor, live]);
   const apply = (e: Event) => {
     e.preventDefault();
@@ -174,7 +183,16 @@ export function LiveSessions({ me }: { me: Me }) {
         </label>
         <button type="submit">Filter</button>
         <label class="inline">
-          <input type="checkbox" checked={live} onChange={(e) => setLive((e.currentTarget as HTMLInputElement).checked)} /> Live updates
+          <input
+            type="checkbox"
+            checked={live}
+            onChange={(e) => {
+              const on = (e.currentTarget as HTMLInputElement).checked;
+              if (!on) generation.current++;
+              setLive(on);
+            }}
+          />{' '}
+          Live updates
         </label>
       </form>
       {error && <p role="alert" class="error">{error}</p>}
