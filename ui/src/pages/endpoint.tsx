@@ -1,6 +1,6 @@
 // One endpoint by MAC: online status with its evidence, its sessions with Perform CoA, its
 // authentication and accounting history and the CoA audit trail of this endpoint.
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { request, type Me } from '../api';
 import { ago, time, usePoll } from '../util';
 import { SessionTable, type SessionRow } from './sessions';
@@ -21,10 +21,20 @@ export function EndpointPage({ me, mac }: { me: Me; mac?: string | undefined }) 
   const [e, setE] = useState<Endpoint | null>(null);
   const [error, setError] = useState('');
   const [open, setOpen] = useState<AuthRow | null>(null);
+  const current = useRef(mac);
+  current.current = mac;
+  // Another endpoint opened from a link: forget the one shown before.
+  useEffect(() => {
+    setDraft(mac ?? '');
+    setE(null);
+    setOpen(null);
+  }, [mac]);
   const load = async () => {
     if (!mac) return;
     try {
-      setE(await request<Endpoint>(`/api/v1/endpoints/${encodeURIComponent(mac)}`));
+      const answer = await request<Endpoint>(`/api/v1/endpoints/${encodeURIComponent(mac)}`);
+      if (current.current !== mac) return; // an answer about the endpoint shown before
+      setE(answer);
       setError('');
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
