@@ -212,6 +212,22 @@ describe('the console over HTTP', { skip }, () => {
     assert.ok(s.topNas.length >= 1);
   });
 
+  test('admin accounts over the API: a Super Admin adds and removes; duplicates and weak passwords are refused; a removed admin\'s console session ends', async () => {
+    const root = (await signIn(server, ADMINS['super-admin'])).signed;
+    const added = await call(server, '/api/v1/admins', root, { method: 'POST', body: { name: 'night-shift', password: 'Night-Shift-2026', role: 'helpdesk-admin' } });
+    assert.equal(added.status, 201);
+    assert.equal(((await added.json()) as { roleName: string }).roleName, 'Helpdesk Admin');
+    assert.equal((await call(server, '/api/v1/admins', root, { method: 'POST', body: { name: 'night-shift', password: 'Night-Shift-2026', role: 'helpdesk-admin' } })).status, 409);
+    assert.equal((await call(server, '/api/v1/admins', root, { method: 'POST', body: { name: 'weak', password: 'short', role: 'mnt-admin' } })).status, 400);
+    assert.equal((await call(server, '/api/v1/admins', root, { method: 'POST', body: { name: 'odd', password: 'Long-Enough-1', role: 'emperor' } })).status, 400);
+    assert.equal((await call(server, '/api/v1/admins', root, { method: 'POST', body: { name: 'x', password: 'Long-Enough-1', role: 'mnt-admin' }, csrf: false })).status, 403);
+    const night = (await signIn(server, 'night-shift', 'Night-Shift-2026')).signed;
+    assert.equal((await call(server, '/api/v1/sessions', night)).status, 200);
+    assert.equal((await call(server, '/api/v1/admins/night-shift', root, { method: 'DELETE' })).status, 200);
+    assert.equal((await call(server, '/api/v1/sessions', night)).status, 401, 'its session ended with the account');
+    assert.equal((await call(server, '/api/v1/admins/night-shift', root, { method: 'DELETE' })).status, 404);
+  });
+
   test('the sign-in form is under the API\'s lock-out (last: it locks this source out)', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) statuses.push((await signIn(server, ADMINS['super-admin'], `wrong-${i}`)).status);
