@@ -11,6 +11,10 @@
  *    lookups, an empty answer. Set beside 2, it tells the selection's share from the share of
  *    the dry-run answer (5 MB of JSON for 100,000 endpoints, serialised by the HTTP layer).
  *
+ * The API clients stand for machines elsewhere in the network: this process runs them at nice 10
+ * once the node and the probe threads are started, so that their CPU (TLS, reading megabytes) is
+ * not taken from the node on a machine that runs both.
+ *
  * It prints p50 / p99 / max of each phase next to the 50 ms anchor (accounting p99 must stay ≤ 50 ms
  * while the API works: a NAS retransmits, or fails over, when answers take seconds).
  *
@@ -31,6 +35,7 @@ import type { PacedResult } from './lib/paced.js';
 import type { PacedProbe } from './lib/paced-worker.js';
 import { startOpenMnt, tempDir, type OpenMnt } from './lib/processes.js';
 import { accountingAttributes, macFor } from './lib/traffic.js';
+import { lowerThisThread } from '../src/thread-priority.js';
 
 const SESSIONS = Number(process.env.SESSIONS ?? 100_000);
 const MACS = Number(process.env.MACS ?? 100_000);
@@ -81,25 +86,34 @@ async function repeat(work: () => Promise<void>, stop: () => boolean): Promise<n
   return times;
 }
 
+/** A paced probe on a thread of its own, its datagrams encoded, waiting for `go`. */
+interface Probe {
+  go(beforeGo?: () => Promise<void>): Promise<PacedResult>;
+}
+
 /** Interim-Updates for sessions [first, first + RATE × SECONDS) at RATE per second. */
-async function probe(server: OpenMnt, first: number, beforeGo: () => Promise<void> = async () => undefined): Promise<PacedResult> {
+async function probe(server: OpenMnt, first: number): Promise<Probe> {
   const options: PacedProbe = { port: server.ports.accounting, secret: SECRET, first, count: RATE * SECONDS, eventTime, rate: RATE, sockets: 40, drainMs: 5000 };
   const worker = new Worker(new URL('./lib/paced-worker.js', import.meta.url), { workerData: options });
-  try {
-    await new Promise((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-    });
-    await beforeGo();
-    const result = new Promise<PacedResult>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-    });
-    worker.postMessage('go');
-    return await result;
-  } finally {
-    await worker.terminate();
-  }
+  await new Promise((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  return {
+    async go(beforeGo = async () => undefined) {
+      try {
+        await beforeGo();
+        const result = new Promise<PacedResult>((resolve, reject) => {
+          worker.once('message', resolve);
+          worker.once('error', reject);
+        });
+        worker.postMessage('go');
+        return await result;
+      } finally {
+        await worker.terminate();
+      }
+    },
+  };
 }
 
 /** The node's own view of a phase, from /metrics: how late the RADIUS thread ran its callbacks
@@ -163,7 +177,13 @@ try {
     view = next;
     return text;
   };
-  const phases: { name: string; result: PacedResult; api: string; node: string }[] = [{ name: 'idle', result: await probe(live, 0), api: '', node: await seen() }];
+  // The probes' threads are made now, at the ordinary priority. Then this thread, which plays the
+  // API clients (machines elsewhere in a real network: their CPU is not the node's), yields the
+  // cores to the node and to the probes (nice 10), as the node's own API thread does to RADIUS.
+  const probes = [await probe(live, 0), await probe(live, RATE * SECONDS), await probe(live, RATE * SECONDS * 2)];
+  const lowered = lowerThisThread(10);
+  console.log(`radius-under-api: the API clients run at ${lowered ? 'nice 10' : 'the ordinary priority (could not lower it)'}; the probes at the ordinary priority`);
+  const phases: { name: string; result: PacedResult; api: string; node: string }[] = [{ name: 'idle', result: await probes[0]!.go(), api: '', node: await seen() }];
   for (const [k, [name, body]] of ([['under API load', jobBody], ['… answers empty', emptyJobBody]] as const).entries()) {
     let stopping = false;
     let failures = 0;
@@ -184,7 +204,7 @@ try {
       }, () => stopping),
     );
     // Let the API work get going (bodies sent, selections under way) before the clock starts.
-    const result = await probe(live, RATE * SECONDS * (k + 1), async () => {
+    const result = await probes[k + 1]!.go(async () => {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       view = await nodeView(live);
     });

@@ -1,6 +1,6 @@
 /**
  * What a configuration reload (SIGHUP) may change in a running node, and what it cannot. The NAS
- * table, the authentication seed (endpoints, users, groups, profiles), the log level, the lock-out limits
+ * table, the authentication seed (endpoints, users, groups, profiles), the proxy's home servers and routes, the log level, the lock-out limits
  * and the TLS certificate are put in place at once; listening addresses, ports and the store need a restart,
  * so a change there is reported and the running value kept.
  */
@@ -14,7 +14,7 @@ export interface ConfigChanges {
   needRestart: string[];
 }
 
-const LIVE = ['radius.clients', 'auth', 'log.level', 'api.tls', 'api.lockout'] as const;
+const LIVE = ['radius.clients', 'radius.dictionaries', 'auth', 'proxy', 'log.level', 'api.tls', 'api.lockout'] as const;
 const RESTART = ['radius.auth', 'radius.accounting', 'api.host', 'api.port', 'api.tls.enabled', 'api.adminsFile', 'store', 'node', 'api.connections', 'mnt', 'coa', 'sessions', 'retention', 'log.syslog'] as const;
 
 function at(config: Config, path: string): unknown {

@@ -7,6 +7,8 @@
  * sets `radius.auth.port`; `OPENMNT_SESSIONS__STALE_AFTER_INTERVALS=4` sets
  * `sessions.staleAfterIntervals`. Only scalar settings can be overridden this way.
  */
+import { emptyProxyConfig, type ProxyConfig } from './proxy/config.js';
+import { parseProxyConfig } from './proxy/parse.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
@@ -175,10 +177,14 @@ export interface Config {
     receiveBufferBytes: number;
     /** Group commit: at most this many packets per transaction. */
     maxBatch: number;
+    /** FreeRADIUS-format dictionary files read at start and on reload (e.g. /usr/share/freeradius/dictionary). */
+    dictionaries: string[];
     clients: NasClientConfig[];
   };
   auth: AuthConfig;
   store: StoreConfig;
+  /** RADIUS proxy to the site's AAA (802.1X): home servers, pools, routes. Empty: no proxying. */
+  proxy: ProxyConfig;
   sessions: {
     /** Interim interval assumed when a session announced none. */
     defaultInterimSeconds: number;
@@ -257,6 +263,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
       duplicateWindowSeconds: 5,
       receiveBufferBytes: 4 * 1024 * 1024,
       maxBatch: 1000,
+      dictionaries: [],
       clients: [],
     },
     auth: {
@@ -268,6 +275,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
       users: [],
     },
     store: { driver: 'sqlite', path: join(data, 'openmnt.db'), synchronous: 'full', cacheSizeMiB: 64, walMaxMiB: 16, minFreeMiB: 1024, thread: true },
+    proxy: emptyProxyConfig(),
     sessions: {
       defaultInterimSeconds: 600,
       staleAfterIntervals: 3,
@@ -486,6 +494,9 @@ function validate(config: Config): Config {
   positive(config.radius.duplicateWindowSeconds, 'radius.duplicateWindowSeconds', 0);
   positive(config.radius.receiveBufferBytes, 'radius.receiveBufferBytes', 65536);
   positive(config.radius.maxBatch, 'radius.maxBatch');
+  if (!Array.isArray(config.radius.dictionaries) || config.radius.dictionaries.some((d) => typeof d !== 'string' || d === '')) {
+    invalid('radius.dictionaries', 'a list of dictionary file names');
+  }
   config.radius.clients = list(config.radius.clients, 'radius.clients', (c, p) => {
     for (const key of Object.keys(c)) {
       if (!['name', 'address', 'secret', ...Object.keys(CLIENT_DEFAULTS)].includes(key)) {
@@ -554,6 +565,7 @@ function validate(config: Config): Config {
     return u as unknown as UserConfig;
   });
   unique(auth.users.map((u) => u.name), 'auth.users', 'name');
+  config.proxy = parseProxyConfig(config.proxy);
   if (config.store.driver !== 'sqlite') invalid('store.driver', 'sqlite');
   text(config.store.path, 'store.path');
   if (!['full', 'normal'].includes(config.store.synchronous)) invalid('store.synchronous', 'full or normal');

@@ -7,6 +7,7 @@ export type ErrorCode =
   // RADIUS codec: the datagram cannot be a RADIUS packet (RFC 2865 §3)
   | 'RADIUS_PACKET_TOO_SHORT'
   | 'RADIUS_PACKET_TOO_LONG'
+  | 'RADIUS_BAD_AUTHENTICATOR' // an answer that does not verify with the secret it should
   | 'RADIUS_LENGTH_MISMATCH'
   | 'RADIUS_UNKNOWN_CODE'
   | 'RADIUS_BAD_ATTRIBUTE'
@@ -17,7 +18,8 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   // starting the node: a port taken, an address missing, a file that cannot be opened
   | 'START_FAILED'
-  | 'RADIUS_THREAD_FAILED' // the thread of the RADIUS listeners failed or ended; the node cannot answer NAS
+  | 'RADIUS_THREAD_FAILED'
+  | 'PROXY_NO_HOME_SERVER' // no home server of the pool answered (or none is alive) // the thread of the RADIUS listeners failed or ended; the node cannot answer NAS
   // store
   | 'STORE_FAILED'
   | 'STORE_CLOSED'

@@ -8,11 +8,13 @@
  * request is kept while its commit is awaited unless a collector needs the record.
  */
 import type { Logger } from 'pino';
-import { profileAttributes, type AccessRequestFacts, type AuthPolicy } from './auth/index.js';
+import { profileAttributes, type AccessRequestFacts, type AuthDecision, type AuthPolicy } from './auth/index.js';
 import { Code, ciscoAvPair, getAttribute, revealUserPassword, type AttributeInput, type RadiusPacket } from './radius/index.js';
 import type { AccessReply, RadiusHandlers, RequestContext } from './radius-server/index.js';
 import { toAccountingWrite, toAuthWrite, type SessionDirectory } from './sessions/index.js';
 import type { SyslogForwarder } from './syslog/index.js';
+import type { ProxyRoute, RadiusProxy } from './proxy/index.js';
+import { OpenMntError } from './errors.js';
 
 export interface RadiusHandlerOptions {
   directory: SessionDirectory;
@@ -22,6 +24,8 @@ export interface RadiusHandlerOptions {
   policy: () => AuthPolicy;
   syslog: SyslogForwarder | null;
   logger: Logger;
+  /** The RADIUS proxy: requests it routes go to the site's AAA instead of the local policy. */
+  proxy?: () => RadiusProxy | null;
 }
 
 /** Decided Access-Requests: `passed`, and failures by ISE failure reason code. */
@@ -36,55 +40,116 @@ export function radiusHandlers(o: RadiusHandlerOptions): { handlers: RadiusHandl
   const handlers: RadiusHandlers = {
     // Not an async function: nothing of the request stays referenced while the commit is awaited.
     accounting: (request) => {
-      const write = toAccountingWrite(
-        { packet: request.packet, nasName: request.client.name, sourceAddress: request.source.address, receivedAt: request.receivedAt },
-        server,
-      );
-      if (syslog === null) return directory.recordAccounting(write);
-      // Sent once committed: what a SIEM sees is what the node stored.
-      const { record } = write;
-      return directory.recordAccounting(write).then((id) => {
-        syslog.accounting(record);
-        return id;
-      });
+      const proxy = o.proxy?.() ?? null;
+      if (proxy !== null && proxy.forwardsAccounting) {
+        const route = proxy.route(request);
+        // Committed here first (the NAS is answered then); the copy to the home server follows.
+        if (route !== null) return record(request).then((id) => {
+          void proxy.forwardAccounting(request, request.datagram, route);
+          return id;
+        });
+      }
+      return record(request);
     },
-    access: async (request) => {
-      const facts = accessFacts(request);
-      const decision = o.policy().decide(facts);
-      if (decision.accept) {
-        counts.passed++;
-      } else {
-        counts.failed.set(decision.failureReasonCode, (counts.failed.get(decision.failureReasonCode) ?? 0) + 1);
-        // One line per failed authentication, as a SIEM expects from a RADIUS server (never the password).
-        o.logger.info(
-          { user: facts.userName, mac: facts.callingStationId, nas: request.client.name, nasIp: request.source.address, reason: decision.failureReasonCode, reasonText: decision.failureReason },
-          'authentication failed',
-        );
-      }
-      const reply: AttributeInput[] = [];
-      if (decision.accept) {
-        const audit = ciscoAvPair(request.packet, 'audit-session-id');
-        if (facts.userName !== null) reply.push({ name: 'User-Name', value: facts.userName });
-        reply.push(...profileAttributes(decision.profile ?? {}, audit === undefined ? null : `CACS:${audit}:${server}`));
-      }
-      const write = toAuthWrite(
-        {
-          packet: request.packet,
-          nasName: request.client.name,
-          sourceAddress: request.source.address,
-          receivedAt: request.receivedAt,
-          decidedAt: Date.now(),
-          decision,
-          reply,
-        },
-        server,
-      );
-      await directory.recordAuthentication(write);
-      syslog?.authentication(write.record);
-      const answer: AccessReply = { code: decision.accept ? Code.AccessAccept : Code.AccessReject, attributes: reply };
-      return answer;
+    access: (request) => {
+      const proxy = o.proxy?.() ?? null;
+      const route = proxy?.route(request) ?? null;
+      if (proxy !== null && route !== null) return proxied(proxy, route, request);
+      return decideHere(request);
     },
   };
+
+  function record(request: RequestContext): Promise<number> {
+    const write = toAccountingWrite(
+      { packet: request.packet, nasName: request.client.name, sourceAddress: request.source.address, receivedAt: request.receivedAt },
+      server,
+    );
+    if (syslog === null) return directory.recordAccounting(write);
+    // Sent once committed: what a SIEM sees is what the node stored.
+    const { record } = write;
+    return directory.recordAccounting(write).then((id) => {
+      syslog.accounting(record);
+      return id;
+    });
+  }
+
+  /** The proxied exchange: a challenge is relayed as it is; a final answer (or none) is recorded. */
+  async function proxied(proxy: RadiusProxy, route: ProxyRoute, request: RequestContext): Promise<AccessReply> {
+    const outcome = await proxy.access(request, request.datagram, route);
+    if (outcome.kind === 'challenge') return { datagram: outcome.datagram };
+    const { decision } = outcome;
+    count(decision, request, null);
+    const reply = outcome.kind === 'final' ? outcome.answer.attributes.filter((a) => a.name !== 'Message-Authenticator' && a.name !== 'EAP-Message') : [];
+    const write = toAuthWrite(
+      { packet: request.packet, nasName: request.client.name, sourceAddress: request.source.address, receivedAt: request.receivedAt, decidedAt: Date.now(), decision, reply },
+      server,
+    );
+    // What only the exchange tells, in ISE's `key=value:!:` form: the home server's share of the
+    // response time, and the inner identity when the Accept's User-Name reveals it (PEAP, TTLS).
+    const proxyFacts = [`ProxyPool=${route.pool.name}`];
+    if (outcome.kind === 'final') {
+      proxyFacts.push(`HomeServerResponseTimeMs=${Math.round(outcome.homeMs)}`);
+      const inner = outcome.answer.attributes.find((a) => a.name === 'User-Name');
+      if (inner !== undefined && String(inner.value) !== write.record.userName) proxyFacts.push(`InnerIdentity=${String(inner.value)}`);
+    } else {
+      proxyFacts.push(`HomeServersTried=${outcome.tried.join(',')}`);
+    }
+    write.record.otherAttributes = [write.record.otherAttributes, ...proxyFacts].filter((x) => x !== null && x !== '').join(':!:');
+    await directory.recordAuthentication(write);
+    syslog?.authentication(write.record);
+    if (outcome.kind === 'final') return { datagram: outcome.datagram };
+    if (proxy.dropsWithoutHomeServer) throw new OpenMntError('PROXY_NO_HOME_SERVER', `no home server of pool ${route.pool.name} answered (tried ${outcome.tried.join(', ') || 'none'})`);
+    return { code: Code.AccessReject, attributes: [] };
+  }
+
+  function count(decision: AuthDecision, request: RequestContext, facts: AccessRequestFacts | null): void {
+    if (decision.accept) {
+      counts.passed++;
+      return;
+    }
+    counts.failed.set(decision.failureReasonCode, (counts.failed.get(decision.failureReasonCode) ?? 0) + 1);
+    // One line per failed authentication, as a SIEM expects from a RADIUS server (never the password).
+    o.logger.info(
+      {
+        user: facts?.userName ?? textOf(request.packet, 'User-Name'),
+        mac: facts?.callingStationId ?? textOf(request.packet, 'Calling-Station-Id'),
+        nas: request.client.name,
+        nasIp: request.source.address,
+        reason: decision.failureReasonCode,
+        reasonText: decision.failureReason,
+      },
+      'authentication failed',
+    );
+  }
+
+  /** Decided by the local policy. */
+  async function decideHere(request: RequestContext): Promise<AccessReply> {
+    const facts = accessFacts(request);
+    const decision = o.policy().decide(facts);
+    count(decision, request, facts);
+    const reply: AttributeInput[] = [];
+    if (decision.accept) {
+      const audit = ciscoAvPair(request.packet, 'audit-session-id');
+      if (facts.userName !== null) reply.push({ name: 'User-Name', value: facts.userName });
+      reply.push(...profileAttributes(decision.profile ?? {}, audit === undefined ? null : `CACS:${audit}:${server}`));
+    }
+    const write = toAuthWrite(
+      {
+        packet: request.packet,
+        nasName: request.client.name,
+        sourceAddress: request.source.address,
+        receivedAt: request.receivedAt,
+        decidedAt: Date.now(),
+        decision,
+        reply,
+      },
+      server,
+    );
+    await directory.recordAuthentication(write);
+    syslog?.authentication(write.record);
+    return { code: decision.accept ? Code.AccessAccept : Code.AccessReject, attributes: reply };
+  }
+
   return { handlers, counts };
 }
 

@@ -14,7 +14,7 @@ import { CoaEngine, JobRunner } from './coa/index.js';
 import { AdminDirectory, LoginGuard, MetricsRegistry, startApiServer } from './http/index.js';
 import { VERSION } from './version.js';
 import { configChanges, liveConfig, type ConfigChanges } from './config-changes.js';
-import { RadiusThread, nasClients } from './radius-thread/index.js';
+import { RadiusThread, loadDictionaries, nasClients } from './radius-thread/index.js';
 import { ingestFigures, registerProcessMetrics, registerRadiusMetrics, registerStoreMetrics } from './node-metrics.js';
 import type { OpenMntError } from './errors.js';
 import { API_NICE, lowerThisThread } from './thread-priority.js';
@@ -84,6 +84,9 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
   started.push(async () => freeSpace.close());
   let current = config;
   const server = config.node.name;
+  // Read here first: a dictionary that cannot be read stops the start with its file and line.
+  const dictionaries = loadDictionaries(config.radius.dictionaries);
+  if (dictionaries !== null) logger.info({ files: config.radius.dictionaries, ...dictionaries }, 'dictionaries loaded');
   // The RADIUS thread writes to the store's writing thread over a port of its own.
   const radius = await RadiusThread.start(config, store.writerPort(), logger);
   started.push(() => radius.close());
@@ -148,7 +151,9 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     initialAdmin,
     async reload(next) {
       const changes = configChanges(current, next);
-      // The certificate first: it is the one part that can still fail, and then nothing has changed.
+      // What can still fail comes first, before anything has changed: the dictionaries (read, never
+      // taken away), then the certificate.
+      loadDictionaries(next.radius.dictionaries);
       if (changes.applied.includes('api.tls')) await api.reloadTls(next.api.tls);
       await radius.reload({ config: next, authChanged: changes.applied.includes('auth'), level: next.log.level });
       clientTable.replace(nasClients(next));

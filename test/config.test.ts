@@ -61,7 +61,7 @@ test('mistakes name the setting', () => {
   rejects(() => loadConfig({ file: yamlFile(': : :\n  - ['), env: {} }), 'CONFIG_INVALID', /not valid YAML/);
   // What used to pass silently: a misspelt vendor (generic CoA at a Cisco switch), a MAC that
   // matches nothing, a group nobody defined, the same NAS or endpoint twice.
-  rejects(() => loadConfig({ file: yamlFile('radius:\n  clients:\n    - { address: 10.0.0.1, secret: x, vendor: junper }\n'), env: {} }), 'CONFIG_INVALID', /clients\[0\]\.vendor must be one of cisco, rfc5176, aruba/);
+  rejects(() => loadConfig({ file: yamlFile('radius:\n  clients:\n    - { address: 10.0.0.1, secret: x, vendor: junper }\n'), env: {} }), 'CONFIG_INVALID', /clients\[0\]\.vendor must be one of cisco, cisco-wlc, rfc5176, aruba, aruba-switch, hpe, juniper/);
   rejects(() => loadConfig({ file: yamlFile('radius:\n  clients:\n    - { name: a, address: 10.0.0.1, secret: x }\n    - { name: a, address: 10.0.0.2, secret: x }\n'), env: {} }), 'CONFIG_INVALID', /clients\[1\]\.name must be different from radius\.clients\[0\]\.name/);
   rejects(() => loadConfig({ file: yamlFile('radius:\n  clients:\n    - { name: a, address: 10.0.0.1, secret: x }\n    - { name: b, address: 10.0.0.1, secret: y }\n'), env: {} }), 'CONFIG_INVALID', /clients\[1\]\.address/);
   rejects(() => loadConfig({ file: yamlFile('auth:\n  endpoints:\n    - { mac: 00-11-22-33-44-5G }\n'), env: {} }), 'CONFIG_INVALID', /auth\.endpoints\[0\]\.mac must be a MAC address/);
@@ -71,4 +71,11 @@ test('mistakes name the setting', () => {
   rejects(() => loadConfig({ file: yamlFile('log:\n  syslog:\n    - { host: 10.0.0.9 }\n'), env: {} }), 'CONFIG_INVALID', /log\.syslog\[0\]\.port/);
   rejects(() => loadConfig({ file: yamlFile('auth:\n  groups:\n    - { name: Staff }\n  users:\n    - { name: bob, password: p, group: Stafff }\n'), env: {} }), 'CONFIG_INVALID', /auth\.users\[0\]\.group must be the name of a group in auth\.groups \(Staff\)/);
   rejects(() => loadConfig({ file: '/nonexistent/openmnt.yaml', env: {} }), 'CONFIG_NOT_FOUND', /cannot read/);
+  // The proxy: a pool naming a server nobody defined, a realm naming a missing pool, a bad address.
+  const home = '  homeServers:\n    - { name: aaa-1, address: 10.0.0.11, secret: s }\n';
+  rejects(() => loadConfig({ file: yamlFile(`proxy:\n${home}  pools:\n    - { name: corp, homeServers: [aaa-2] }\n`), env: {} }), 'CONFIG_INVALID', /proxy\.pools\[0\]\.homeServers\[0\] must be the name of a server in proxy\.homeServers \(aaa-1\)/);
+  rejects(() => loadConfig({ file: yamlFile(`proxy:\n${home}  realms:\n    - { name: corp.example, pool: corp }\n`), env: {} }), 'CONFIG_INVALID', /proxy\.realms\[0\]\.pool must be the name of a pool in proxy\.pools \(none is defined\)/);
+  rejects(() => loadConfig({ file: yamlFile('proxy:\n  homeServers:\n    - { name: aaa-1, address: aaa.example, secret: s }\n'), env: {} }), 'CONFIG_INVALID', /proxy\.homeServers\[0\]\.address must be an IP address/);
+  rejects(() => loadConfig({ file: yamlFile(`proxy:\n${home}  pools:\n    - { name: corp, homeServers: [aaa-1] }\n  onNoHomeServer: shrug\n`), env: {} }), 'CONFIG_INVALID', /proxy\.onNoHomeServer must be one of reject, drop/);
+  rejects(() => loadConfig({ file: yamlFile('radius:\n  dictionaries: [""]\n'), env: {} }), 'CONFIG_INVALID', /radius\.dictionaries must be a list of dictionary file names/);
 });

@@ -79,6 +79,18 @@ export const FAILURE_REASONS: readonly FailureReason[] = [
     resolution: 'Add the user or endpoint, or configure auth.unknownEndpoint with a profile for unknown endpoints.',
   },
   {
+    id: 11353,
+    title: 'No more external RADIUS servers; cannot perform failover',
+    cause: 'The request was to be proxied, but no home server of its pool answered in time (or none is alive).',
+    resolution: 'Check the home servers of the pool (proxy.homeServers): reachability, ports, shared secret; /metrics shows each one\'s state.',
+  },
+  {
+    id: 11368,
+    title: 'Review the logs of the external RADIUS server to determine the precise failure reason',
+    cause: 'The home server the request was proxied to answered Access-Reject.',
+    resolution: 'The home server knows why (wrong password, unknown user, certificate): look at its log for this request.',
+  },
+  {
     id: 22059,
     title: 'The advanced option that is configured for process failure is used',
     cause: 'Authentication could not be completed and the configured fallback was applied.',

@@ -90,6 +90,9 @@ async function serve(argv: string[]): Promise<number> {
     throw error;
   }
   const logger = createLogger(config.log.level);
+  // A SIGHUP while the node starts (a log rotation, say) must not end it, as the default action would.
+  const starting = () => logger.warn('SIGHUP while starting: ignored; send it again once the node serves');
+  process.on('SIGHUP', starting);
   let running;
   try {
     running = await startServer(config, logger);
@@ -114,6 +117,7 @@ async function serve(argv: string[]): Promise<number> {
     );
   }
   const node = running;
+  process.off('SIGHUP', starting);
   // SIGHUP: read the file again and apply what can change live; a broken file changes nothing.
   process.on('SIGHUP', () => {
     void (async () => {

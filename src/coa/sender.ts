@@ -90,9 +90,13 @@ export class CoaSender {
   readonly stats: SenderStats = { sent: 0, retransmitted: 0, acked: 0, naked: 0, timedOut: 0, ignored: 0 };
   #closed = false;
 
-  constructor(options: { policy: RetransmitPolicy; sockets: number }) {
+  /** Told of every datagram as it goes out (1 for the first send of a request, 2 for its first resend, …). */
+  readonly #onTransmit: ((attempt: number) => void) | undefined;
+
+  constructor(options: { policy: RetransmitPolicy; sockets: number; onTransmit?: (attempt: number) => void }) {
     this.#policy = options.policy;
     this.#socketsPerFamily = options.sockets;
+    this.#onTransmit = options.onTransmit;
   }
 
   /** Sends and resolves with what the NAS answered, or a timeout after the retransmit budget. */
@@ -128,6 +132,7 @@ export class CoaSender {
     if (p.attempts === 1) this.stats.sent++;
     else this.stats.retransmitted++;
     p.socket.socket.send(p.datagram, p.nas.port, p.nas.address);
+    this.#onTransmit?.(p.attempts);
     // RFC 5080 §2.2.1: the timeout doubles after each try up to a maximum; retransmission ends
     // after maxAttempts sends or when the next send would fall at or past maxTotalMs. Decided on
     // the nominal schedule (2, 6, 14, 30 s with the defaults), so the count never depends on timer

@@ -26,12 +26,17 @@ export interface RequestContext {
   source: { address: string; port: number };
   receivedAt: number;
   packet: RadiusPacket;
+  /** The datagram as received (the proxy relays it). */
+  datagram: Buffer;
 }
 
-export interface AccessReply {
-  code: typeof Code.AccessAccept | typeof Code.AccessReject | typeof Code.AccessChallenge;
-  attributes: AttributeInput[];
-}
+export type AccessReply =
+  | {
+      code: typeof Code.AccessAccept | typeof Code.AccessReject | typeof Code.AccessChallenge;
+      attributes: AttributeInput[];
+    }
+  /** An answer already built and signed for the NAS (a home server's, relayed by the proxy). */
+  | { datagram: Buffer };
 
 export interface RadiusHandlers {
   /** Resolves once the request is durably recorded; only then is the Accounting-Response sent.
@@ -49,6 +54,8 @@ export const DROP_REASONS = [
   'missing-message-authenticator',
   'duplicate-in-progress',
   'handler-failed',
+  /** Proxied, and no home server answered (with `proxy.onNoHomeServer: drop`): the NAS retries. */
+  'no-home-server',
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
@@ -237,7 +244,7 @@ export class RadiusServer {
       return;
     }
 
-    const request: RequestContext = { client, source: { address, port }, receivedAt, packet };
+    const request: RequestContext = { client, source: { address, port }, receivedAt, packet, datagram };
     // The callbacks keep the authenticator, not the packet: see #answer.
     const authenticator = packet.authenticator;
     const work = this.#answer(kind, request).then(
@@ -249,7 +256,8 @@ export class RadiusServer {
       },
       (error: unknown) => {
         this.#duplicates.forget(key, authenticator);
-        this.#drop(kind, 'handler-failed', address, error instanceof Error ? error.message : String(error), nas);
+        const reason = isOpenMntError(error) && error.code === 'PROXY_NO_HOME_SERVER' ? 'no-home-server' : 'handler-failed';
+        this.#drop(kind, reason, address, error instanceof Error ? error.message : String(error), nas);
       },
     );
     this.#inFlight.add(work);
@@ -265,6 +273,7 @@ export class RadiusServer {
     }
     if (kind === 'accounting') return answerAfterCommit(this.#options.handlers, request);
     const reply = await this.#options.handlers.access(request);
+    if ('datagram' in reply) return reply.datagram;
     // Every Access-* reply carries Message-Authenticator (RFC 3579 §3.2, and the BlastRADIUS fix).
     return encodeResponse(packet, reply.code, reply.attributes, client.secret, { messageAuthenticator: true });
   }

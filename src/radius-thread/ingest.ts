@@ -11,9 +11,11 @@ import type { Logger } from 'pino';
 import { AuthPolicy } from '../auth/index.js';
 import { DEMO_CLIENT, type Config } from '../config.js';
 import { radiusHandlers } from '../radius-handlers.js';
+import { loadDictionaryFiles, registerDictionary, type RegisterResult } from '../radius/index.js';
 import { NasClientTable, RadiusServer, type ListenerStats, type NasClient, type NasStats } from '../radius-server/index.js';
 import { SessionDirectory, type CommitSink, type CommitState } from '../sessions/index.js';
 import { SyslogForwarder } from '../syslog/index.js';
+import { RadiusProxy, type HomeServerStats } from '../proxy/index.js';
 
 /** Commit times: a fsync takes milliseconds; a NAS retransmits after seconds. */
 export const COMMIT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -22,6 +24,15 @@ export const COMMIT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2
 export function nasClients(config: Config): NasClient[] {
   const configured = config.radius.clients.length > 0 ? config.radius.clients : [DEMO_CLIENT];
   return configured.map((c) => ({ ...c, secret: Buffer.from(c.secret, 'utf8') }));
+}
+
+/**
+ * Adds the configured FreeRADIUS dictionaries to this thread's codec (a reload can add, never
+ * take away: records already kept name what they name).
+ */
+export function loadDictionaries(files: readonly string[]): RegisterResult | null {
+  if (files.length === 0) return null;
+  return registerDictionary(loadDictionaryFiles(files));
 }
 
 /** Counts of a histogram kept where the observations happen, read at scrape time. */
@@ -40,6 +51,8 @@ export interface IngestSnapshot {
   authentications: { passed: number; failed: [number | null, number][] };
   commits: CommitState;
   commitDurations: HistogramCounts;
+  /** The proxy's home servers: state and counters. */
+  homeServers: HomeServerStats[];
   /** How late this thread ran its callbacks since the previous snapshot that asked (seconds). */
   delay: { p50: number; p99: number; max: number } | null;
 }
@@ -61,10 +74,16 @@ export class Ingest {
   readonly #commitDurations: HistogramCounts = { buckets: COMMIT_BUCKETS, counts: COMMIT_BUCKETS.map(() => 0), sum: 0, count: 0 };
   readonly #delay = monitorEventLoopDelay({ resolution: 10 });
   #policy: AuthPolicy;
+  #proxy: RadiusProxy | null;
+  #proxyConfig: string;
 
   constructor(config: Config, store: CommitSink, logger: Logger) {
     this.#logger = logger;
+    // This thread's codec learns the configured dictionaries too (each thread has its own tables).
+    loadDictionaries(config.radius.dictionaries);
     this.#policy = new AuthPolicy(config.auth);
+    this.#proxyConfig = JSON.stringify(config.proxy);
+    this.#proxy = config.proxy.homeServers.length === 0 ? null : new RadiusProxy(config.proxy, logger.child({ part: 'proxy' }));
     this.#clients = new NasClientTable(nasClients(config));
     this.#syslog = config.log.syslog.length === 0 ? null : new SyslogForwarder(config.log.syslog, logger.child({ part: 'syslog' }));
     this.#directory = new SessionDirectory({
@@ -77,6 +96,7 @@ export class Ingest {
       directory: this.#directory,
       server: config.node.name,
       policy: () => this.#policy,
+      proxy: () => this.#proxy,
       syslog: this.#syslog,
       logger: logger.child({ part: 'auth' }),
     });
@@ -113,14 +133,24 @@ export class Ingest {
       authentications: { passed: counts.passed, failed: [...counts.failed] },
       commits: this.#directory.commitState(),
       commitDurations: structuredClone(this.#commitDurations),
+      homeServers: this.#proxy?.homeServers() ?? [],
       delay,
     };
   }
 
   /** A new NAS table and policy take effect with the next packet; sessions are untouched. */
   reload(next: IngestReload): void {
+    loadDictionaries(next.config.radius.dictionaries);
     this.#clients.replace(nasClients(next.config));
     if (next.authChanged) this.#policy = new AuthPolicy(next.config.auth);
+    const proxy = JSON.stringify(next.config.proxy);
+    if (proxy !== this.#proxyConfig) {
+      // Exchanges in flight finish against the old home servers' sockets only if they answer now;
+      // the NAS retransmits the others, which the new table then routes.
+      this.#proxy?.close();
+      this.#proxy = next.config.proxy.homeServers.length === 0 ? null : new RadiusProxy(next.config.proxy, this.#logger.child({ part: 'proxy' }));
+      this.#proxyConfig = proxy;
+    }
     this.#logger.level = next.level;
   }
 
@@ -132,6 +162,7 @@ export class Ingest {
     this.#delay.disable();
     await this.#radius.close();
     await this.#directory.close();
+    this.#proxy?.close();
     this.#syslog?.close();
   }
 

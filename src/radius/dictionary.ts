@@ -603,3 +603,41 @@ export function attributeValueNumber(name: string, valueName: string): number | 
 export function vendorAttributes(vendorId: number): readonly (AttributeDef | undefined)[] | undefined {
   return BY_VENDOR.get(vendorId);
 }
+
+// ---------------------------------------------------------------- loaded dictionaries
+
+/** What `registerDictionary` added, and what it left because a built-in already had it. */
+export interface RegisterResult {
+  vendors: number;
+  attributes: number;
+  /** Names or numbers the built-in (or an earlier) table already has: the first stays. */
+  kept: number;
+}
+
+/**
+ * Adds attributes and vendors defined elsewhere (a FreeRADIUS dictionary, see
+ * dictionary-files.ts). Nothing already known changes: a name or number already taken keeps its
+ * definition, so the hot path reads every packet it read before exactly as before.
+ */
+export function registerDictionary(defs: { vendors: readonly { id: number; name: string }[]; attributes: readonly { vendorId?: number; spec: AttributeSpec }[] }): RegisterResult {
+  const result: RegisterResult = { vendors: 0, attributes: 0, kept: 0 };
+  for (const v of defs.vendors) {
+    if (BY_VENDOR.has(v.id)) continue;
+    BY_VENDOR.set(v.id, new Array(256).fill(undefined));
+    result.vendors++;
+  }
+  for (const { vendorId, spec } of defs.attributes) {
+    const def = define(spec, vendorId);
+    const table = vendorId === undefined ? BY_TYPE : BY_VENDOR.get(vendorId);
+    const slot = vendorId === undefined ? def.type : def.vendorType!;
+    if (table === undefined || table[slot] !== undefined || BY_NAME.has(def.name.toLowerCase())) {
+      result.kept++;
+      continue;
+    }
+    table[slot] = def;
+    BY_NAME.set(def.name.toLowerCase(), def);
+    BY_EXACT_NAME.set(def.name, def);
+    result.attributes++;
+  }
+  return result;
+}

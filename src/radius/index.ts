@@ -34,3 +34,5 @@ export {
   type Secret,
 } from './authenticator.js';
 export { ciscoAvPair, ciscoAvPairs, getAttribute, getAttributes, getNumber, getString } from './accessors.js';
+export { registerDictionary, type RegisterResult } from './dictionary.js';
+export { loadDictionaryFiles, parseDictionary, type DictionaryDefinitions } from './dictionary-files.js';

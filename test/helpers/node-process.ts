@@ -55,6 +55,8 @@ export function startNodeProcess(env: Record<string, string>, args: string[] = [
   return new Promise((resolve, reject) => {
     const ports: Partial<NodeProcess['ports']> = {};
     let api: NodeProcess['api'];
+    // The last line of a start: every part runs and the signal handlers are in place.
+    let serving = false;
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => reject(new Error('node did not start in 30 s')), 30_000);
@@ -67,7 +69,8 @@ export function startNodeProcess(env: Record<string, string>, args: string[] = [
       }
       if (entry.msg === 'RADIUS listener ready' && entry.listener && entry.port) ports[entry.listener] = entry.port;
       if (entry.msg === 'MnT API ready' && entry.url) api = { url: entry.url, port: Number(new URL(entry.url).port) };
-      if (ports.auth && ports.accounting && (api || !options.api)) {
+      if (entry.msg === 'OpenMnT serving') serving = true;
+      if (serving && ports.auth && ports.accounting && (api || !options.api)) {
         clearTimeout(timer);
         resolve({
           child,
