@@ -10,9 +10,10 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-fund --no-audit
 COPY tsconfig.json ./
 COPY src ./src
+COPY ui ./ui
 COPY bin ./bin
 COPY openmnt.example.yaml ./
-RUN npx tsc -p tsconfig.json && npm prune --omit=dev
+RUN npx tsc -p tsconfig.json && npx vite build -c ui/vite.config.ts && npm prune --omit=dev
 
 # Runtime stage: no compiler, no sources, no dev modules; an unprivileged user.
 FROM node:20-bookworm-slim
@@ -23,6 +24,7 @@ ENV NODE_ENV=production \
 WORKDIR /opt/openmnt
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist/src ./dist/src
+COPY --from=build /src/dist/ui ./dist/ui
 COPY --from=build /src/bin ./bin
 COPY --from=build /src/package.json /src/openmnt.example.yaml ./
 RUN groupadd --system openmnt \

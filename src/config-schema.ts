@@ -130,6 +130,7 @@ const SECTIONS = {
       maxUrlBytes: atLeast(256),
       maxHeaderBytes: atLeast(1024),
       lockout: mapping(positiveFields(['slowAfter', 'maxFailures', 'windowSeconds', 'lockSeconds'] as const), 'Failed logins from one source address: slowed, then locked out'),
+      console: mapping(positiveFields(['idleMinutes', 'absoluteHours'] as const), 'The browser console: its sign-in session ends after this long idle, and after this long in all'),
       connections: mapping({
         ...positiveFields(['total', 'perSource', 'handshakeSeconds', 'idleSeconds'] as const),
         // A request as a whole may take 300 s (a verified CoA waits for the endpoint); its headers cannot take longer.

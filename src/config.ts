@@ -124,6 +124,9 @@ export interface ApiConfig {
    * `handshakeSeconds` / `headersSeconds`, and an idle kept-alive one is closed after `idleSeconds`.
    */
   connections: { total: number; perSource: number; handshakeSeconds: number; headersSeconds: number; idleSeconds: number };
+  /** The browser console's sign-in: a session ends after `idleMinutes` without a request, and
+   * `absoluteHours` after sign-in whatever happens. */
+  console: { idleMinutes: number; absoluteHours: number };
 }
 
 export interface FailureReasonConfig {
@@ -274,6 +277,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxHeaderBytes: 16384,
       lockout: { slowAfter: 3, maxFailures: 10, windowSeconds: 300, lockSeconds: 900 },
       connections: { total: 2048, perSource: 128, handshakeSeconds: 10, headersSeconds: 20, idleSeconds: 65 },
+      console: { idleMinutes: 30, absoluteHours: 8 },
     },
     mnt: { failureReasons: [] },
     coa: {

@@ -24,12 +24,13 @@ export const ROLE_NAMES: Record<Role, string> = {
 /**
  * `read`: every query; `coa`: CoA calls; `write`: Session/Delete and other changes of the
  * directory; `policy`: changes of the runtime policy; `endpoints`: endpoints of one's own groups
- * (a delegated admin has only this one, and never `coa`).
+ * (a delegated admin has only this one, and never `coa`); `admins`: the admin accounts themselves
+ * (Super Admin only, as on ISE).
  */
-export type Right = 'read' | 'coa' | 'write' | 'policy' | 'endpoints';
+export type Right = 'read' | 'coa' | 'write' | 'policy' | 'endpoints' | 'admins';
 
 const RIGHTS: Record<Role, readonly Right[]> = {
-  'super-admin': ['read', 'coa', 'write', 'policy', 'endpoints'],
+  'super-admin': ['read', 'coa', 'write', 'policy', 'endpoints', 'admins'],
   'system-admin': ['read', 'coa', 'write', 'policy', 'endpoints'],
   'mnt-admin': ['read', 'coa', 'write'],
   'helpdesk-admin': ['read'],
@@ -194,6 +195,13 @@ export class AdminDirectory {
   has(name: string): boolean {
     this.#reload();
     return this.#admins.has(name);
+  }
+
+  /** The account of this name as the file says now (a changed role applies at once), or null. */
+  get(name: string): Admin | null {
+    this.#reload();
+    const admin = this.#admins.get(name);
+    return admin === undefined ? null : strip(admin);
   }
 
   isEmpty(): boolean {

@@ -1,17 +1,26 @@
 /**
  * The HTTP pipeline: one request handler for every face of the node. In order: the size limits,
- * the unauthenticated faces (`/health`, `/metrics`), HTTP Basic against the admin accounts with
- * lock-out, then the route table the path is mounted under (`/api/v1/` for our JSON API, the three
- * MnT prefixes for ISE's calls). Every failure, wherever thrown, ends in the one error handler at
- * the bottom, which answers in the face's own shape: ISE's `mnt-rest-result` (XML or its JSON twin)
- * for the MnT calls, our JSON error for the rest.
+ * the unauthenticated faces (`/health`, `/metrics`), the browser console (`/`, `/ui/…`: its files
+ * and its sign-in), the credentials — HTTP Basic against the admin accounts with lock-out, or the
+ * console's session cookie, with its CSRF token on anything that changes state — then the route
+ * table the path is mounted under (`/api/v1/` for our JSON API, the three MnT prefixes for ISE's
+ * calls). Either kind of credential meets exactly the same role rules. Every failure, wherever
+ * thrown, ends in the one error handler at the bottom, which answers in the face's own shape: ISE's
+ * `mnt-rest-result` (XML or its JSON twin) for the MnT calls, our JSON error for the rest.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { OpenMntError, isOpenMntError } from '../errors.js';
-import { parseBasicAuthorization, roleAllows, type Admin } from './admins.js';
+import { parseBasicAuthorization, roleAllows, type Admin, type Right } from './admins.js';
+import { adminRoutes } from './api-v1/admin-accounts.js';
 import { coaRoutes, MAX_JOB_BODY } from './api-v1/coa.js';
+import { endpointRoutes } from './api-v1/endpoints.js';
 import { eventRoutes } from './api-v1/events.js';
 import { API_V1_PREFIX, Router, type Route } from './api-v1/router.js';
+import { sessionRoutes } from './api-v1/sessions.js';
+import { summaryRoutes } from './api-v1/summary.js';
+import { ConsoleSessions, CSRF_HEADER, csrfMatches, sessionCookieOf, type ConsoleSession } from './ui/console-sessions.js';
+import { createUiHandler, isUiPath, UI_SECURITY_HEADERS } from './ui/routes.js';
+import { defaultUiDirectory, loadStaticFiles } from './ui/static.js';
 import { discardBody, sendJson, send, tooLarge, type Context, type Format } from './context.js';
 import type { ApiDependencies } from './deps.js';
 import { HttpError, headersOf, methodNotAllowed, statusOf } from './errors.js';
@@ -28,6 +37,14 @@ export const MAX_BODY = 64 * 1024;
 
 type Face = 'mnt' | 'api';
 
+/** Who made a request: the admin, and the console session when it came with the cookie. */
+interface Caller {
+  admin: Admin;
+  session: ConsoleSession | null;
+}
+
+const SAFE_METHODS = ['GET', 'HEAD'];
+
 function formatOf(req: IncomingMessage): Format {
   const accept = (req.headers.accept ?? '').toLowerCase();
   if (accept === '') return 'xml';
@@ -38,10 +55,22 @@ function formatOf(req: IncomingMessage): Format {
   throw new HttpError(406, 'NOT_ACCEPTABLE', `cannot answer in ${req.headers.accept}: use application/xml or application/json`);
 }
 
+/** What the /api/v1 routes tell the pipeline about. */
+export interface ApiV1Hooks {
+  /** An SSE stream was cut from the live feed (its consumer fell behind). */
+  onStreamCut?: () => void;
+  /** An admin account was removed: its console sessions end. */
+  onAdminRemoved?: (name: string) => void;
+}
+
 /** Every /api/v1 route, the OpenAPI document's own included (it describes this same list). */
-export function apiV1Routes(deps: ApiDependencies, hooks: { onStreamCut?: () => void } = {}): Route[] {
+export function apiV1Routes(deps: ApiDependencies, hooks: ApiV1Hooks = {}): Route[] {
   const routes: Route[] = [
-    ...coaRoutes(deps.store, deps.jobs),
+    ...sessionRoutes(deps.store),
+    ...endpointRoutes(deps.store),
+    ...summaryRoutes(deps.store, deps.metrics),
+    ...coaRoutes(deps.store, deps.jobs, deps.coa),
+    ...adminRoutes(deps.admins, (name) => hooks.onAdminRemoved?.(name)),
     ...policyRoutes(deps),
     ...eventRoutes(deps.events, {
       maxQueued: deps.config.events.maxQueuedEvents,
@@ -54,26 +83,77 @@ export function apiV1Routes(deps: ApiDependencies, hooks: { onStreamCut?: () => 
   return routes;
 }
 
-export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, res: ServerResponse) => void {
+export interface ApiHandlerOptions {
+  /** The built console (default: `dist/ui` of this package). */
+  uiDirectory?: string;
+  /** The clock of console sessions (tests). */
+  now?: () => number;
+}
+
+export function createApiHandler(deps: ApiDependencies, options: ApiHandlerOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
   const { config, logger, admins, guard, metrics } = deps;
   const requests = metrics.counter('openmnt_api_requests_total', 'MnT API requests by call and HTTP status.', ['call', 'status']);
   const latency = metrics.histogram('openmnt_api_request_duration_seconds', 'MnT API time to answer, by call.', ['call']);
   const loginFailures = metrics.counter('openmnt_api_login_failures_total', 'Failed API logins, by outcome (wrong credentials, or refused by the lock-out).', ['outcome']);
   const mnt = mntRoutes(deps);
+  const consoleSessions = new ConsoleSessions({
+    idleMs: config.api.console.idleMinutes * 60_000,
+    absoluteMs: config.api.console.absoluteHours * 3_600_000,
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
   const streamsCut = metrics.counter('openmnt_event_streams_cut_total', 'Session-event streams cut from the live feed because their consumer fell behind (they resume from the log).', ['kind']);
-  const api = new Router(apiV1Routes(deps, { onStreamCut: () => streamsCut.inc({ kind: 'sse' }) }));
+  const api = new Router(
+    apiV1Routes(deps, {
+      onStreamCut: () => streamsCut.inc({ kind: 'sse' }),
+      onAdminRemoved: (name) => consoleSessions.closeAdmin(name),
+    }),
+  );
+  const ui = createUiHandler({
+    files: loadStaticFiles(options.uiDirectory ?? defaultUiDirectory()),
+    sessions: consoleSessions,
+    secure: config.api.tls.enabled,
+    idleMinutes: () => config.api.console.idleMinutes,
+    verifyLogin: (source, name, password) => verifyPassword(source, name, password, 'console sign-in failed'),
+    sessionAdmin: (session) => admins.get(session.admin),
+  });
 
-  async function authenticate(req: IncomingMessage): Promise<Admin> {
+  async function authenticate(req: IncomingMessage): Promise<Caller> {
     const source = req.socket.remoteAddress ?? 'unknown';
     const credentials = parseBasicAuthorization(req.headers.authorization);
-    if (credentials === null) {
-      const verdict = guard.check(source);
-      if (!verdict.allowed) throw lockedOut(source, verdict.retryAfterSeconds);
-      throw new HttpError(401, 'UNAUTHENTICATED', 'this call needs HTTP Basic credentials of an admin account');
+    if (credentials !== null) return { admin: await verifyPassword(source, credentials.name, credentials.password, 'MnT API login failed'), session: null };
+    const cookie = sessionCookieOf(req.headers.cookie);
+    if (cookie !== null) {
+      const found = consoleSessions.touch(cookie);
+      if (found.session !== null) {
+        const admin = admins.get(found.session.admin);
+        if (admin !== null) return { admin, session: found.session };
+        consoleSessions.close(cookie);
+      }
+      throw new HttpError(401, 'UNAUTHENTICATED', found.session === null && found.why !== 'unknown' ? 'the console session has ended; sign in again' : 'not signed in to the console');
     }
+    const verdict = guard.check(source);
+    if (!verdict.allowed) throw lockedOut(source, verdict.retryAfterSeconds);
+    throw new HttpError(401, 'UNAUTHENTICATED', 'this call needs HTTP Basic credentials of an admin account');
+  }
+
+  /**
+   * A request made with the console's cookie that changes anything — any method but GET and HEAD,
+   * and the MnT CoA and Delete calls, which ISE serves on GET — must carry the session's CSRF token.
+   */
+  function requireCsrf(req: IncomingMessage, caller: Caller, right: Right | readonly Right[]): void {
+    if (caller.session === null) return;
+    const readOnly = typeof right === 'string' ? right === 'read' : right.every((r) => r === 'read');
+    if (readOnly && SAFE_METHODS.includes(req.method ?? 'GET')) return;
+    if (!csrfMatches(caller.session, req.headers[CSRF_HEADER])) {
+      throw new HttpError(403, 'FORBIDDEN', 'this request changes state and needs the console\'s CSRF token (X-CSRF-Token)');
+    }
+  }
+
+  async function verifyPassword(source: string, name: string, password: string, failureLog: string): Promise<Admin> {
     // Only a name that is an account may be remembered or logged: users type passwords into the
     // user field, and an unknown name is as likely to be a password as a typo.
-    const known = admins.has(credentials.name);
+    const credentials = { name, password };
+    const known = admins.has(name);
     const started = guard.begin(source, known ? credentials.name : null);
     if (!started.allowed) {
       loginFailures.inc({ outcome: 'locked-out' });
@@ -90,33 +170,36 @@ export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, 
     }
     if (admin === null) {
       loginFailures.inc({ outcome: 'wrong-credentials' });
-      logger.warn({ source, admin: known ? credentials.name : '(not an account)' }, 'MnT API login failed');
+      logger.warn({ source, admin: known ? credentials.name : '(not an account)' }, failureLog);
       throw new HttpError(401, 'UNAUTHENTICATED', 'the user name or password is wrong');
     }
     return admin;
   }
 
-  async function runMnt(req: IncomingMessage, res: ServerResponse, url: URL, format: Format, admin: Admin, call: ParsedCall): Promise<void> {
+  async function runMnt(req: IncomingMessage, res: ServerResponse, url: URL, format: Format, caller: Caller, call: ParsedCall): Promise<void> {
     const method = req.method ?? 'GET';
+    const { admin } = caller;
     if (!call.methods.includes(method)) throw methodNotAllowed(call.name, call.methods, method);
     if (!roleAllows(admin.role, call.right)) {
       const doing = call.right === 'coa' ? 'issue CoA' : call.right === 'write' ? 'change sessions' : 'read';
       throw new HttpError(403, 'FORBIDDEN', `admin '${admin.name}' (${admin.role}) may not ${doing} through ${call.name}`);
     }
+    requireCsrf(req, caller, call.right);
     // The MnT calls take no body; one that is sent anyway is read and dropped, within the limit.
     await discardBody(req, MAX_BODY);
     await mnt[call.name]({ req, res, url, method, format, admin }, call);
   }
 
   async function runApi(req: IncomingMessage, res: ServerResponse, url: URL, found: ReturnType<Router['find']>): Promise<void> {
-    const admin = await authenticate(req);
+    const caller = await authenticate(req);
+    const { admin } = caller;
     // After the credentials, as on the MnT face: an unknown path is a 404 only to an admin.
     const match = api.match(url.pathname, found);
     const ctx: Context = { req, res, url, method: req.method ?? 'GET', format: 'json', admin };
-    // Only a job post and the operations that declare a body read it themselves (with their own
-    // limits); anything sent elsewhere is dropped.
-    const reads = match.route.methods[ctx.method as keyof typeof match.route.methods]?.body !== undefined;
-    if (!(match.route.path === '/coa/jobs' && ctx.method === 'POST') && !reads) await discardBody(req, MAX_BODY);
+    const operation = api.operation(match, ctx.method);
+    if (operation !== undefined) requireCsrf(req, caller, operation.right);
+    // Only operations that read their body do so (with their own limit); anything sent elsewhere is dropped.
+    if (operation?.readsBody !== true && operation?.body === undefined) await discardBody(req, MAX_BODY);
     await api.run(ctx, match);
   }
 
@@ -127,6 +210,7 @@ export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, 
     let face: Face = 'mnt';
     let format: Format = 'xml';
     let call: ParsedCall | null = null;
+    let uiRequest = false;
     res.setHeader('Server', `OpenMnT/${deps.version}`);
     res.on('finish', () => {
       requests.inc({ call: callName, status: String(res.statusCode) });
@@ -156,6 +240,15 @@ export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, 
         const answer = await healthAnswer(deps);
         return sendJson(res, answer.status, answer.body, { 'Cache-Control': 'no-store' });
       }
+      if (isUiPath(path)) {
+        face = 'api';
+        uiRequest = true;
+        callName = path.startsWith('/ui/assets/') ? 'ui/assets' : path === '/ui/sign-in' ? 'ui/sign-in' : 'ui';
+        if (path === '/ui/sign-in') {
+          // Its own small body limit is enforced by the sign-in reader.
+        } else if (req.method === 'GET' || req.method === 'HEAD') await discardBody(req, MAX_BODY);
+        return ui(req, res, url);
+      }
       if (path === '/metrics') {
         callName = 'metrics';
         await discardBody(req, MAX_BODY);
@@ -182,10 +275,10 @@ export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, 
       face = 'mnt';
       format = formatOf(req);
       // Credentials first, as ISE: without them even a malformed call is a 401.
-      const admin = await authenticate(req);
+      const caller = await authenticate(req);
       call = parseCall(path);
       callName = call.name;
-      return runMnt(req, res, url, format, admin, call);
+      return runMnt(req, res, url, format, caller, call);
     };
 
     handle().catch((error: unknown) => {
@@ -197,7 +290,10 @@ export function createApiHandler(deps: ApiDependencies): (req: IncomingMessage, 
       }
       const status = statusOf(failure);
       const headers: Record<string, string> = { ...headersOf(failure) };
-      if (status === 401) headers['WWW-Authenticate'] = 'Basic realm="OpenMnT MnT API", charset="UTF-8"';
+      // Not to the console: a browser would answer the challenge with its own password dialog.
+      const fromConsole = uiRequest || sessionCookieOf(req.headers.cookie) !== null || req.headers[CSRF_HEADER] !== undefined;
+      if (status === 401 && !fromConsole) headers['WWW-Authenticate'] = 'Basic realm="OpenMnT MnT API", charset="UTF-8"';
+      if (uiRequest) Object.assign(headers, UI_SECURITY_HEADERS);
       // A body we did not read to its end cannot be skipped over on a kept-alive connection.
       if (!req.complete) headers['Connection'] = 'close';
       if (face === 'mnt') send(res, format, status, mntErrorBody(format, failure, status, call), headers);

@@ -17,6 +17,8 @@ export interface Operation {
   body?: number;
   /** Said in a 403: what the admin may not do. */
   doing: string;
+  /** The handler reads the request body itself (with its own limit); otherwise it is dropped. */
+  readsBody?: boolean;
   handler: RouteHandler;
 }
 
@@ -77,6 +79,10 @@ export class Router {
       values[name] = safeDecode(found.raw[i + 1]!);
     });
     return { route: found.route, params: values };
+  }
+
+  operation(match: Match, method: string): Operation | undefined {
+    return match.route.methods[method as keyof Route['methods']];
   }
 
   /** Runs the matched operation: 405 for a method the route lacks, 403 for a role without the right. */
