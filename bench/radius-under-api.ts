@@ -22,7 +22,7 @@
  *   SESSIONS=50000 MACS=50000 SECONDS=5 npm run bench:radius-under-api
  *
  * Environment: SESSIONS (100,000), MACS (100,000), JOBS (3), DOWNLOADS (2), RATE (2,000/s),
- * SECONDS (10), SYNCHRONOUS (the node's default, full), SERVER_NODE_ARGS (e.g. "--cpu-prof
+ * SECONDS (10), CLIENT_NICE (10; 0 runs the API clients at the ordinary priority), SYNCHRONOUS (the node's default, full), SERVER_NODE_ARGS (e.g. "--cpu-prof
  * --cpu-prof-dir=/tmp/prof").
  */
 import { Agent, request } from 'node:https';
@@ -181,8 +181,9 @@ try {
   // API clients (machines elsewhere in a real network: their CPU is not the node's), yields the
   // cores to the node and to the probes (nice 10), as the node's own API thread does to RADIUS.
   const probes = [await probe(live, 0), await probe(live, RATE * SECONDS), await probe(live, RATE * SECONDS * 2)];
-  const lowered = lowerThisThread(10);
-  console.log(`radius-under-api: the API clients run at ${lowered ? 'nice 10' : 'the ordinary priority (could not lower it)'}; the probes at the ordinary priority`);
+  const clientNice = Number(process.env.CLIENT_NICE ?? 10);
+  const lowered = clientNice > 0 && lowerThisThread(clientNice);
+  console.log(`radius-under-api: the API clients run at ${lowered ? `nice ${clientNice}` : 'the ordinary priority'}; the probes at the ordinary priority`);
   const phases: { name: string; result: PacedResult; api: string; node: string }[] = [{ name: 'idle', result: await probes[0]!.go(), api: '', node: await seen() }];
   for (const [k, [name, body]] of ([['under API load', jobBody], ['… answers empty', emptyJobBody]] as const).entries()) {
     let stopping = false;
