@@ -195,6 +195,9 @@ describe('the web console in Chromium', { skip }, () => {
     await button.focus();
     await admin.keyboard.press('Enter');
     await admin.getByRole('menu').waitFor();
+    // The menu moves the focus to its first item once it has drawn; keys pressed before that would
+    // go to the button behind it.
+    await admin.waitForFunction("document.activeElement?.textContent === 'Reauthenticate'");
     await admin.keyboard.press('ArrowDown');
     await admin.keyboard.press('ArrowDown');
     await admin.keyboard.press('ArrowDown');
