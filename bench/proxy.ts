@@ -12,10 +12,10 @@
  * into it, one profile per thread).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Code } from '../src/radius/index.js';
-import { FREERADIUS, freeradiusVersion } from './lib/freeradius.js';
+import { FREERADIUS, freeradiusVersion, radiusdMain } from './lib/freeradius.js';
 import { encodeAll, fmt, ms, runLoad, type LoadResult } from './lib/load.js';
 import { freeUdpPort } from '../test/helpers/ports.js';
 import { startChild, startOpenMnt, tempDir, untilAnswered, statusServer, type Child } from './lib/processes.js';
@@ -28,43 +28,12 @@ const PASSWORD = 'bench-pass-1';
 const dir = tempDir('openmnt-bench-proxy-');
 
 function homeConfig(path: string, port: number): void {
+  for (const sub of ['radacct', 'log', 'run']) mkdirSync(join(path, sub), { recursive: true });
   writeFileSync(join(path, 'dictionary'), '$INCLUDE /usr/share/freeradius/dictionary\n');
   writeFileSync(join(path, 'users'), `DEFAULT Cleartext-Password := "${PASSWORD}"\n  Tunnel-Type = VLAN, Tunnel-Medium-Type = IEEE-802, Tunnel-Private-Group-Id = "120"\n`);
   writeFileSync(
     join(path, 'radiusd.conf'),
-    `prefix = /usr
-exec_prefix = /usr
-sysconfdir = /etc
-localstatedir = /var
-sbindir = /usr/sbin
-raddbdir = ${path}
-confdir = ${path}
-logdir = ${path}
-run_dir = ${path}
-libdir = /usr/lib/freeradius
-dictdir = /usr/share/freeradius
-pidfile = ${path}/freeradius.pid
-name = freeradius
-max_request_time = 30
-cleanup_delay = 5
-max_requests = 1048576
-hostname_lookups = no
-log {
-  destination = stdout
-  auth = no
-}
-security {
-  allow_vulnerable_openssl = yes
-  # RFC 5997: Status-Server answered on the authentication port (liveness checks).
-  status_server = yes
-}
-thread pool {
-  start_servers = 5
-  max_servers = 32
-  min_spare_servers = 3
-  max_spare_servers = 10
-  max_requests_per_server = 0
-}
+    `${radiusdMain({ dir: path, maxRequests: 1_048_576, logAuth: false })}
 client bench {
   ipaddr = 127.0.0.1
   secret = ${SECRET}

@@ -6,6 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { radiusdMain } from '../../bench/lib/freeradius.js';
 import { freeUdpPort } from './ports.js';
 
 export const FREERADIUS_BIN = '/usr/sbin/freeradius';
@@ -43,33 +44,7 @@ export function makeCertificates(dir: string, clientName: string): void {
 }
 
 function config(dir: string, authPort: number, accountingPort: number, secret: string): string {
-  return `prefix = /usr
-exec_prefix = /usr
-sysconfdir = /etc
-localstatedir = /var
-sbindir = /usr/sbin
-raddbdir = ${dir}
-confdir = ${dir}
-logdir = ${dir}/log
-run_dir = ${dir}/run
-db_dir = ${dir}
-libdir = /usr/lib/freeradius
-dictdir = /usr/share/freeradius
-pidfile = ${dir}/run/freeradius.pid
-name = freeradius
-max_request_time = 30
-cleanup_delay = 5
-max_requests = 16384
-hostname_lookups = no
-log {
-  destination = stdout
-  auth = yes
-}
-security {
-  allow_vulnerable_openssl = yes
-  # RFC 5997: Status-Server answered on the authentication port (liveness checks).
-  status_server = yes
-}
+  return `${radiusdMain({ dir, maxRequests: 16_384, logAuth: true })}
 client proxy {
   ipaddr = 127.0.0.1
   secret = ${secret}
@@ -182,7 +157,7 @@ server inner-tunnel {
 
 /** Starts FreeRADIUS with `users`; resolves once it is ready to process requests. */
 export async function startFreeRadiusHome(dir: string, users: HomeUser[], tlsClientName: string, secret = 'home-secret-1'): Promise<FreeRadiusHome> {
-  for (const sub of ['log', 'run', 'certs']) mkdirSync(join(dir, sub), { recursive: true });
+  for (const sub of ['log', 'run', 'radacct', 'certs']) mkdirSync(join(dir, sub), { recursive: true });
   makeCertificates(join(dir, 'certs'), tlsClientName);
   const authPort = await freeUdpPort();
   const accountingPort = await freeUdpPort();
