@@ -8,7 +8,9 @@
  * request is kept while its commit is awaited unless a collector needs the record.
  */
 import type { Logger } from 'pino';
-import { profileAttributes, type AccessRequestFacts, type AuthDecision } from './auth/index.js';
+import { failureReasonText, profileAttributes, type AccessRequestFacts, type AuthDecision } from './auth/index.js';
+import type { Authorization } from './policy/compile.js';
+import { normalizeMac } from './sessions/mac.js';
 import { Code, ciscoAvPair, getAttribute, revealUserPassword, type AttributeInput, type RadiusPacket } from './radius/index.js';
 import type { AccessReply, RadiusHandlers, RequestContext } from './radius-server/index.js';
 import { toAccountingWrite, toAuthWrite, type SessionDirectory } from './sessions/index.js';
@@ -20,8 +22,12 @@ export interface RadiusHandlerOptions {
   directory: SessionDirectory;
   /** This node's name, in records and Class. */
   server: string;
-  /** The running policy: read per request, so a configuration reload takes effect at once. */
-  policy: () => { decide(facts: AccessRequestFacts): AuthDecision };
+  /**
+   * The running policy: read per request, so a configuration reload takes effect at once.
+   * `afterProxy`: the endpoint's own assigned profile (a quarantine), which overrides a home
+   * server's Accept.
+   */
+  policy: () => { decide(facts: AccessRequestFacts): AuthDecision; afterProxy?(mac: string): Authorization | null };
   syslog: SyslogForwarder | null;
   logger: Logger;
   /** The RADIUS proxy: requests it routes go to the site's AAA instead of the local policy. */
@@ -77,9 +83,30 @@ export function radiusHandlers(o: RadiusHandlerOptions): { handlers: RadiusHandl
   async function proxied(proxy: RadiusProxy, route: ProxyRoute, request: RequestContext): Promise<AccessReply> {
     const outcome = await proxy.access(request, request.datagram, route);
     if (outcome.kind === 'challenge') return { datagram: outcome.datagram };
-    const { decision } = outcome;
+    let { decision } = outcome;
+    let answer: AccessReply | null = outcome.kind === 'final' ? { datagram: outcome.datagram } : null;
+    let replyAttributes: readonly AttributeInput[] = outcome.kind === 'final' ? outcome.answer.attributes : [];
+    // Local policy after the proxy: an endpoint with a profile assigned to it here (a quarantine,
+    // a static assignment) gets that profile whatever the home server authorized.
+    const mac = normalizeMac(textOf(request.packet, 'Calling-Station-Id') ?? '');
+    const local = outcome.kind === 'final' && outcome.answer.code === Code.AccessAccept && mac !== null ? (o.policy().afterProxy?.(mac) ?? null) : null;
+    if (local !== null && outcome.kind === 'final') {
+      const overridden = overrideAccept(outcome.answer, local, request, server);
+      answer = overridden.answer;
+      replyAttributes = overridden.attributes;
+      decision = {
+        ...decision,
+        accept: !local.deny,
+        failureReasonCode: local.deny ? 15039 : null,
+        failureReason: local.deny ? failureReasonText(15039) : null,
+        messageCode: local.deny ? 5400 : 5200,
+        profileName: local.profileName,
+        profile: local.deny ? null : local.profile,
+        authzPolicy: `${decision.authzPolicy} >> ${local.rule}`,
+      };
+    }
     count(decision, request, null);
-    const reply = outcome.kind === 'final' ? outcome.answer.attributes.filter((a) => a.name !== 'Message-Authenticator' && a.name !== 'EAP-Message') : [];
+    const reply = replyAttributes.filter((a) => a.name !== 'Message-Authenticator' && a.name !== 'EAP-Message');
     const write = toAuthWrite(
       { packet: request.packet, nasName: request.client.name, sourceAddress: request.source.address, receivedAt: request.receivedAt, decidedAt: Date.now(), decision, reply },
       server,
@@ -97,8 +124,8 @@ export function radiusHandlers(o: RadiusHandlerOptions): { handlers: RadiusHandl
     write.record.otherAttributes = [write.record.otherAttributes, ...proxyFacts].filter((x) => x !== null && x !== '').join(':!:');
     await directory.recordAuthentication(write);
     syslog?.authentication(write.record);
-    if (outcome.kind === 'final') return { datagram: outcome.datagram };
-    if (proxy.dropsWithoutHomeServer) throw new OpenMntError('PROXY_NO_HOME_SERVER', `no home server of pool ${route.pool.name} answered (tried ${outcome.tried.join(', ') || 'none'})`);
+    if (answer !== null) return answer;
+    if (proxy.dropsWithoutHomeServer) throw new OpenMntError('PROXY_NO_HOME_SERVER', `no home server of pool ${route.pool.name} answered (tried ${outcome.kind === 'no-home-server' ? outcome.tried.join(', ') : 'none'})`);
     return { code: Code.AccessReject, attributes: [] };
   }
 
@@ -151,6 +178,30 @@ export function radiusHandlers(o: RadiusHandlerOptions): { handlers: RadiusHandl
   }
 
   return { handlers, counts };
+}
+
+/** What a home server's Accept authorized: the attributes a local profile replaces (names in lower case: they match in any). */
+const AUTHORIZATION = new Set(['tunnel-type', 'tunnel-medium-type', 'tunnel-private-group-id', 'filter-id', 'session-timeout', 'termination-action', 'class']);
+
+/**
+ * The home server's Accept with its authorization replaced by the local profile's (keys, EAP and
+ * everything else kept as they are), or turned into an Access-Reject carrying EAP-Failure when
+ * the local profile denies access.
+ */
+function overrideAccept(accept: RadiusPacket, local: Authorization, request: RequestContext, server: string): { answer: AccessReply; attributes: AttributeInput[] } {
+  const audit = ciscoAvPair(request.packet, 'audit-session-id');
+  if (local.deny) {
+    const eap = getAttribute(accept, 'EAP-Message');
+    // RFC 3748 §4.2: Failure is code 4 with the identifier of the exchange's last Request.
+    const failure = eap !== undefined && Buffer.isBuffer(eap.value) && eap.value.length >= 2 ? [{ name: 'EAP-Message', value: Buffer.from([4, eap.value[1]!, 0, 4]) }] : [];
+    return { answer: { code: Code.AccessReject, attributes: failure }, attributes: failure };
+  }
+  const kept: AttributeInput[] = accept.attributes
+    .filter((a) => !AUTHORIZATION.has(a.name.toLowerCase()) && a.name !== 'Message-Authenticator' && a.name !== 'Proxy-State')
+    .filter((a) => !(a.name === 'Cisco-AVPair' && typeof a.value === 'string' && /^(ACS:CiscoSecure-Defined-ACL|cts:security-group-tag)=/.test(a.value)))
+    .map((a) => (a.vendorId === undefined && a.name.startsWith('Attr-') ? { type: a.type, value: a.value } : a.name.startsWith('Vendor-') ? { vendorId: a.vendorId!, vendorType: a.vendorType!, value: a.value } : { name: a.name, value: a.value, ...(a.tag === undefined ? {} : { tag: a.tag }) })) as AttributeInput[];
+  const attributes = [...kept, ...profileAttributes(local.profile, audit === undefined ? null : `CACS:${audit}:${server}`)];
+  return { answer: { code: Code.AccessAccept, attributes }, attributes };
 }
 
 function textOf(packet: RadiusPacket, name: string): string | null {

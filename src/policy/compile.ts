@@ -99,6 +99,12 @@ export interface CompiledPolicy {
   authorizeEndpoint(mac: string, ctx: RequestContextFacts): Authorization | null;
   /** The same for an internal user (no password check: the session already passed one). */
   authorizeUser(name: string, ctx: RequestContextFacts): Authorization | null;
+  /**
+   * The profile assigned to a known endpoint itself (a static assignment, or an ANC quarantine),
+   * which wins over whatever a home server authorized when the request was proxied; null when the
+   * endpoint has none (the home server's answer stands).
+   */
+  afterProxy(mac: string): Authorization | null;
   /** The CoA to send when an endpoint's authorization changes: its group's choice or the global one. */
   coaOnChange(group: string | null): CoaOnChange;
   /** A device's facts for the rules, by its name or by the address it sends from. */
@@ -323,6 +329,12 @@ export function compilePolicy(snapshot: PolicySnapshot): CompiledPolicy {
       return reject(steps, 12321, 'unknown', 'Unknown', null, null);
     },
     authorizeEndpoint: endpointAuthorization,
+    afterProxy(mac) {
+      const endpoint = endpoints.get(mac);
+      if (endpoint === undefined || endpoint.assigned === null) return null;
+      const profile = profileConfigs.get(endpoint.assigned) ?? {};
+      return { policySet: 'Proxy', rule: 'Assigned profile', profileName: endpoint.assigned, profile, deny: profile.deny === true };
+    },
     authorizeUser(name, ctx) {
       const u = users.get(name);
       return u === undefined || u.disabled ? null : userAuthorization(u, ctx);

@@ -12,6 +12,7 @@ import { HOME_SERVER_DEFAULTS, type HomeServerConfig } from '../../src/proxy/ind
 import { Code, decodePacket, encodePacket, getAttributes, revealUserPassword, type AttributeInput } from '../../src/radius/index.js';
 import { FakeHome } from '../helpers/fake-home.js';
 import { addAdmins, get } from '../helpers/mnt.js';
+import { api as policyApi } from '../helpers/policy-api.js';
 import { NasSimulator } from '../helpers/nas-simulator.js';
 import { SECRET, startTestServer, type TestServer } from '../helpers/server.js';
 import { UdpClient } from '../helpers/udp-client.js';
@@ -208,6 +209,31 @@ describe('the RADIUS proxy', () => {
     const after = await ask(access([{ name: 'User-Name', value: 'after-fuzz@corp.example' }, { name: 'User-Password', value: 'x' }]));
     assert.equal(after.code, Code.AccessAccept);
     assert.equal((await server.radius.stats()).auth.dropped.malformed, before + malformed);
+  });
+
+  test("local policy after the proxy: an endpoint's own profile (a quarantine) replaces what the home server authorized; a denying one turns the Accept into a Reject", async () => {
+    homes.main.behaviour = { kind: 'accept', attributes: [{ name: 'Tunnel-Private-Group-Id', value: '77', tag: 1 }, { name: 'Filter-Id', value: 'corp-acl' }] };
+    assert.equal((await policyApi(server, 'POST', '/profiles', { name: 'Quarantine-999', vlan: '999' })).status, 201);
+    assert.equal((await policyApi(server, 'POST', '/profiles', { name: 'Blocked', deny: true })).status, 201);
+    assert.equal((await policyApi(server, 'POST', '/endpoints', { mac: '0A:00:00:00:01:05', profile: 'Quarantine-999' })).status, 201);
+    assert.equal((await policyApi(server, 'POST', '/endpoints', { mac: '0A:00:00:00:01:06', profile: 'Blocked' })).status, 201);
+    const ask1 = (mac: string) => ask(access([{ name: 'User-Name', value: 'ivy@corp.example' }, { name: 'User-Password', value: 'x' }, { name: 'Calling-Station-Id', value: mac }]));
+    const quarantined = await ask1('0A-00-00-00-01-05');
+    assert.equal(quarantined.code, Code.AccessAccept);
+    assert.deepEqual(getAttributes(quarantined, 'Tunnel-Private-Group-Id').map((a) => a.value), ['999']);
+    assert.equal(getAttributes(quarantined, 'Filter-Id').length, 0);
+    const [record] = await server.store.authRecordsByMac({ mac: '0A:00:00:00:01:05', since: 0, limit: 5 });
+    assert.equal(record?.selectedAuthzProfile, 'Quarantine-999');
+    assert.match(record?.authzPolicy ?? '', /^proxy:corp >> Assigned profile$/);
+    assert.equal((await server.store.findLatestSession({ mac: '0A:00:00:00:01:05' }))?.vlan, '999');
+    const blocked = await ask1('0A-00-00-00-01-06');
+    assert.equal(blocked.code, Code.AccessReject);
+    const [denied] = await server.store.authRecordsByMac({ mac: '0A:00:00:00:01:06', since: 0, limit: 5 });
+    assert.equal(denied?.passed, false);
+    assert.equal(denied?.failureReasonCode, 15039);
+    // An endpoint without a profile of its own keeps what the home server said.
+    const plain = await ask1('0A-00-00-00-01-07');
+    assert.deepEqual(getAttributes(plain, 'Tunnel-Private-Group-Id').map((a) => a.value), ['77']);
   });
 
   test('CoA for a session authenticated through the proxy reaches its NAS', async () => {
