@@ -396,6 +396,8 @@ function parseConditions(value: unknown, what: string, setLevel: boolean): Condi
     } catch {
       invalid(what, `conditions.userName '${r.userName}' is not a valid regular expression`);
     }
+    const unsafe = unsafePattern(r.userName);
+    if (unsafe !== null) invalid(what, `conditions.userName '${r.userName}' ${unsafe}`);
     c.userName = r.userName;
   }
   if (r.timeOfDay !== undefined) {
@@ -577,4 +579,43 @@ export function storedPassword(password: string, chap: boolean): string {
   if (chap) return `clear$${password}`;
   const salt = randomBytes(16).toString('hex');
   return `sha256$${salt}$${createHash('sha256').update(salt).update(password, 'utf8').digest('hex')}`;
+}
+
+/**
+ * Why a User-Name pattern could take the RADIUS thread exponential time, or null when it cannot.
+ * The pattern runs on every Access-Request a rule sees, so one that backtracks catastrophically
+ * (a repeated group that itself repeats or alternates, as in `(a+)+` or `(a|aa)*`) would stall every
+ * answer. Refused as well: back-references and lookaround (their cost is not bounded by the text),
+ * and patterns longer than 256 characters.
+ */
+export function unsafePattern(pattern: string): string | null {
+  if (pattern.length > 256) return 'is longer than 256 characters';
+  if (/\\[1-9]|\\k</.test(pattern)) return 'uses a back-reference';
+  if (/\(\?<?[=!]/.test(pattern)) return 'uses lookaround';
+  // Per open group: whether it holds a quantifier or an alternation.
+  const groups: { risky: boolean }[] = [];
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i]!;
+    if (ch === '\\') {
+      i++;
+      continue;
+    }
+    if (ch === '[') {
+      // A character class: its contents are literal for this purpose.
+      while (i < pattern.length && pattern[i] !== ']') i += pattern[i] === '\\' ? 2 : 1;
+      continue;
+    }
+    if (ch === '(') {
+      groups.push({ risky: false });
+    } else if (ch === ')') {
+      const group = groups.pop() ?? { risky: false };
+      const next = pattern[i + 1];
+      const repeated = next === '*' || next === '+' || next === '{';
+      if (repeated && group.risky) return 'repeats a group that itself repeats or alternates (it could backtrack without end)';
+      if (groups.length > 0 && (group.risky || repeated)) groups[groups.length - 1]!.risky = true;
+    } else if ((ch === '*' || ch === '+' || ch === '{' || ch === '|') && groups.length > 0) {
+      groups[groups.length - 1]!.risky = true;
+    }
+  }
+  return null;
 }

@@ -42,6 +42,13 @@ describe('policy API', () => {
     const missingProfile = await api(server, 'POST', '/rules', { name: 'r1', conditions: { identityGroup: 'Lab' }, profile: 'Ghost' });
     assert.equal(missingProfile.status, 400);
     assert.match(missingProfile.json.message, /rule r1: names the profile 'Ghost', which does not exist/);
+    // A User-Name pattern runs on the RADIUS thread for every request: one that could backtrack
+    // without end is refused, as are back-references.
+    for (const pattern of ['^(a+)+$', '(x|xx)*@corp', '(.)\\1']) {
+      const risky = await api(server, 'POST', '/rules', { name: 'r2', conditions: { userName: pattern }, profile: 'VlanA' });
+      assert.equal(risky.status, 400, pattern);
+      assert.match(risky.json.message, /conditions\.userName .* (repeats a group|uses a back-reference)/);
+    }
     const badMac = await api(server, 'GET', '/endpoints/not-a-mac');
     assert.equal(badMac.status, 400);
     const unknownField = await api(server, 'POST', '/groups', { name: 'X', colour: 'red' });
