@@ -704,7 +704,8 @@ function filterConditions(query: SessionFilters): [sql: string, value: unknown][
     ['audit_session_id = ?', query.auditSessionId],
     ['identity_group = ?', query.identityGroup],
     ['selected_authz_profile = ?', query.selectedAuthzProfile],
-    ['authz_policy = ?', query.authzPolicy],
+    // A policy set alone (`Default`) selects every rule of it; `Default >> MAB-Staff` one rule.
+    ["instr(authz_policy || ' >> ', ? || ' >> ') = 1", query.authzPolicy],
     ['started_at >= ?', query.startedFrom],
     ['started_at <= ?', query.startedTo],
     ['MAX(updated_at, COALESCE(closed_at, 0)) >= ?', query.changedFrom],

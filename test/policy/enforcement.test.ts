@@ -75,6 +75,20 @@ describe('policy changes enforced by CoA', { skip }, () => {
     const elements = (JSON.parse(auth.body) as { authStatusElements: Record<string, unknown>[] }).authStatusElements;
     assert.equal(elements[0]!.selected_azn_profiles, 'VlanB');
     assert.equal(elements[1]!.selected_azn_profiles, 'VlanA');
+
+    // The bulk-job `policy` selector: the whole policy set, one rule of it, or neither.
+    const policy = String((await server.store.findLatestSession({ mac: MAC }))!.authzPolicy);
+    const [set] = policy.split(' >> ');
+    const count = async (selected: string) => {
+      const job = await api(server, 'POST', '/coa/jobs', { selector: { policy: selected }, action: 'reauth', dryRun: true });
+      assert.equal(job.status, 200, JSON.stringify(job.json));
+      return job.json.count as number;
+    };
+    assert.ok(policy.includes(' >> '), policy);
+    assert.equal(await count(policy), 1);
+    assert.equal(await count(set!), 1);
+    assert.equal(await count(`${set} >> no-such-rule`), 0);
+    assert.equal(await count(set!.slice(0, -1)), 0, 'a prefix of a set name is not the set');
   });
 
   test('a managed attribute a rule matches: CoA, then the rule\'s VLAN', async () => {
