@@ -7,12 +7,13 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { defaultConfigFile, loadConfig } from '../config.js';
 import { isOpenMntError } from '../errors.js';
-import { AdminDirectory, ROLES, ROLE_NAMES, checkPasswordStrength, parseRole } from '../http/index.js';
+import { AdminDirectory, DELEGATED_ROLE, ROLES, ROLE_NAMES, checkPasswordStrength, parseRole } from '../http/index.js';
 
 export const ADMIN_HELP = `openmnt admin — admin accounts of the MnT API
 
 Usage
-  openmnt admin add <name> [--role ROLE]   create an account (password prompted, or read from stdin)
+  openmnt admin add <name> [--role ROLE] [--groups G1,G2]
+                                           create an account (password prompted, or read from stdin)
   openmnt admin passwd <name>              set a new password
   openmnt admin list                       name, role, created, password changed
   openmnt admin remove <name>              delete an account (not the last Super Admin)
@@ -20,9 +21,11 @@ Usage
 Options
   -c, --config FILE   configuration whose api.adminsFile holds the accounts
                       (default: $OPENMNT_CONFIG, else ./openmnt.yaml if present, else data/admins.json)
-  -r, --role ROLE     ${ROLES.join(' | ')} (default mnt-admin)
+  -r, --role ROLE     ${[...ROLES, DELEGATED_ROLE].join(' | ')} (default mnt-admin)
                       super-admin, system-admin: everything; mnt-admin: read, CoA and Session/Delete;
-                      helpdesk-admin: read only
+                      helpdesk-admin: read only; delegated-admin: the endpoints of its --groups
+                      only (list, add, change attributes, revoke), never CoA
+  -g, --groups LIST   with delegated-admin: the endpoint identity groups it manages, comma separated
   -h, --help          this text
 
 Passwords have at least 8 characters. On a terminal they are asked twice without echo; otherwise
@@ -78,7 +81,7 @@ export async function admin(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { config: { type: 'string', short: 'c' }, role: { type: 'string', short: 'r' }, help: { type: 'boolean', short: 'h' } },
+      options: { config: { type: 'string', short: 'c' }, role: { type: 'string', short: 'r' }, groups: { type: 'string', short: 'g' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
     });
   } catch (error) {
@@ -96,8 +99,8 @@ export async function admin(argv: string[]): Promise<number> {
     process.stderr.write(`openmnt admin: ${action === undefined ? 'missing action' : `cannot do "${positionals.join(' ')}"`}\n\n${ADMIN_HELP}`);
     return 2;
   }
-  if (values.role !== undefined && action !== 'add') {
-    process.stderr.write('openmnt admin: --role only goes with add\n');
+  if ((values.role !== undefined || values.groups !== undefined) && action !== 'add') {
+    process.stderr.write('openmnt admin: --role and --groups only go with add\n');
     return 2;
   }
   try {
@@ -107,7 +110,7 @@ export async function admin(argv: string[]): Promise<number> {
     const directory = AdminDirectory.open(config.api.adminsFile, { cost: config.api.passwordHashCost });
     switch (action) {
       case 'list': {
-        const rows = directory.list().map((a) => [a.name, ROLE_NAMES[a.role], a.createdAt.slice(0, 19).replace('T', ' '), a.passwordChangedAt.slice(0, 19).replace('T', ' ')]);
+        const rows = directory.list().map((a) => [a.name, `${ROLE_NAMES[a.role]}${a.groups !== undefined && a.groups.length > 0 ? ` (${a.groups.join(', ')})` : ''}`, a.createdAt.slice(0, 19).replace('T', ' '), a.passwordChangedAt.slice(0, 19).replace('T', ' ')]);
         const table = [['NAME', 'ROLE', 'CREATED (UTC)', 'PASSWORD CHANGED (UTC)'], ...rows];
         const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
         for (const row of table) process.stdout.write(row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
@@ -115,10 +118,19 @@ export async function admin(argv: string[]): Promise<number> {
       }
       case 'add': {
         const role = parseRole(values.role ?? 'mnt-admin');
+        const groups = (values.groups ?? '').split(',').map((g) => g.trim()).filter((g) => g !== '');
+        if (role === DELEGATED_ROLE && groups.length === 0) {
+          process.stderr.write('openmnt admin add: a delegated-admin needs --groups (the endpoint groups it manages)\n');
+          return 2;
+        }
+        if (role !== DELEGATED_ROLE && groups.length > 0) {
+          process.stderr.write('openmnt admin add: --groups goes only with --role delegated-admin\n');
+          return 2;
+        }
         const password = await readPassword(true);
         checkPasswordStrength(password);
-        await directory.add(name!, password, role);
-        process.stdout.write(`added ${name} (${ROLE_NAMES[role]})\n`);
+        await directory.add(name!, password, role, groups);
+        process.stdout.write(`added ${name} (${ROLE_NAMES[role]}${groups.length > 0 ? ` of ${groups.join(', ')}` : ''})\n`);
         return 0;
       }
       case 'passwd': {

@@ -102,7 +102,7 @@ export function buildProgram(actions: Actions, result: { code: number }): Comman
     .command('admin')
     .summary('admin accounts of the MnT API (add, passwd, list, remove; see openmnt admin --help)')
     .description('Admin accounts of the MnT API.')
-    .usage('<add|passwd|list|remove> [NAME] [--role ROLE] [--config FILE]')
+    .usage('<add|passwd|list|remove> [NAME] [--role ROLE] [--groups G1,G2] [--config FILE]')
     .argument('[args...]')
     .helpOption(false)
     .allowUnknownOption()

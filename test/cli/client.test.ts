@@ -178,6 +178,22 @@ describe('openmnt client commands against OpenMnT', { skip }, () => {
     assert.ok(readme.includes(`\`\`\`text\n${admin.stdout}\`\`\``), 'README block = openmnt admin --help');
   });
 
+  test('openmnt admin add: a delegated admin with its groups, refused without them', async () => {
+    const config = join(dir, 'delegated.yaml');
+    writeFileSync(config, `api: { adminsFile: ${join(dir, 'delegated-admins.json')}, passwordHashCost: 14 }\n`);
+    const run = (args: string[]) => spawnSync(process.execPath, ['bin/openmnt.js', 'admin', ...args, '--config', config], { input: `${PASSWORD}\n`, encoding: 'utf8' });
+    const missing = run(['add', 'lab-owner', '--role', 'delegated-admin']);
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /needs --groups/);
+    const stray = run(['add', 'ops2', '--groups', 'Lab']);
+    assert.equal(stray.status, 2);
+    const added = run(['add', 'lab-owner', '--role', 'delegated-admin', '--groups', 'Lab, Printers']);
+    assert.equal(added.status, 0, added.stderr);
+    assert.match(added.stdout, /Delegated Admin of Lab, Printers/);
+    const list = run(['list']);
+    assert.match(list.stdout, /lab-owner\s+Delegated Admin \(Lab, Printers\)/);
+  });
+
   test('--help lists every client command', async () => {
     const r = await cli(['--help'], {});
     for (const c of ['version', 'count', 'sessions', 'session', 'auth-status', 'acct-status', 'failure-reasons', 'delete', 'audit', 'coa', 'Exit codes']) {
