@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { Code } from '../../src/radius/index.js';
 import { NasSimulator } from '../helpers/nas-simulator.js';
 import { needTool } from '../helpers/tools.js';
-import { mab } from '../helpers/radclient.js';
+import { mab, radclient } from '../helpers/radclient.js';
 import { SECRET, startTestServer, type TestServer } from '../helpers/server.js';
 import { addAdmins, get, ADMINS } from '../helpers/mnt.js';
 import { api } from '../helpers/policy-api.js';
@@ -32,6 +32,7 @@ describe('policy changes enforced by CoA', { skip }, () => {
       c.auth.profiles['Vlan120'] = { vlan: '120' };
       c.auth.groups = [{ name: 'A', profile: 'VlanA' }, { name: 'B', profile: 'VlanB' }];
       c.auth.endpoints = [{ mac: MAC, group: 'A' }, { mac: MAC2, group: 'A' }];
+      c.auth.users = [{ name: 'carol', password: 'Carol-Pass-2026', group: 'A' }];
     });
     await addAdmins(server);
   });
@@ -102,6 +103,25 @@ describe('policy changes enforced by CoA', { skip }, () => {
     assert.equal(changed.json.enforcement.endpoint.outcome, 'ack');
     const again = await mab(server.ports.auth, SECRET, MAC2, 'NAS-IP-Address = 127.0.0.1');
     assert.match(again.stdout, /Tunnel-Private-Group-Id:1 = "120"/i);
+  });
+
+  test("a user's change is enforced on the sessions it authenticated (PAP)", async () => {
+    const pap = () =>
+      radclient({ port: server.ports.auth, secret: SECRET, kind: 'auth', packets: ['User-Name = "carol", User-Password = "Carol-Pass-2026", Calling-Station-Id = "00-AA-BB-CC-DD-07", NAS-IP-Address = 127.0.0.1'] });
+    const first = await pap();
+    assert.equal(first.status, 0, first.stderr);
+    assert.match(first.stdout, /Tunnel-Private-Group-Id:1 = "10"/i);
+    const sent = nas.received.length;
+    const moved = await api(server, 'PATCH', '/users/carol', { group: 'B' });
+    assert.equal(moved.status, 200, JSON.stringify(moved.json));
+    const e = moved.json.enforcement.endpoint;
+    assert.equal(e.mac, '00:AA:BB:CC:DD:07');
+    assert.equal(e.currentProfile, 'VlanA');
+    assert.equal(e.newProfile, 'VlanB');
+    assert.equal(e.outcome, 'ack');
+    assert.equal(nas.received.length, sent + 1);
+    const again = await pap();
+    assert.match(again.stdout, /Tunnel-Private-Group-Id:1 = "20"/i);
   });
 
   test('a NAK is reported with its Error-Cause', async () => {

@@ -46,6 +46,8 @@ export const MAX_POLICY_BODY = 16 * 1024 * 1024;
 const SMALL_BODY = 64 * 1024;
 export const LARGE_BODY_PATHS = new Set(['/endpoints/bulk', '/policy/import']);
 
+type EnforceScope = 'endpoint' | 'user' | 'all' | 'none';
+
 interface Resource {
   path: string;
   kind: PolicyKind;
@@ -56,14 +58,19 @@ interface Resource {
   /** Query filters besides `q`, `limit` and `offset`: each a test of an object against the value. */
   filters: Record<string, (data: never, value: string) => boolean>;
   /** Which live sessions a change of this kind may affect. */
-  enforce: 'endpoint' | 'all' | 'none';
+  /**
+   * Which live sessions a change of it may alter, to evaluate again: the endpoint's (`endpoint`),
+   * the user's (`user`: every session it authenticated), or all of them (`all`: a group, a
+   * profile, a rule, a device whose name, vendor or groups rules test).
+   */
+  enforce: EnforceScope;
 }
 
 const plain = (raw: string) => raw;
 
 const RESOURCES: Resource[] = [
   {
-    path: 'devices', kind: 'devices', label: 'network device', parse: parseDevice as Resource['parse'], key: plain, enforce: 'none',
+    path: 'devices', kind: 'devices', label: 'network device', parse: parseDevice as Resource['parse'], key: plain, enforce: 'all',
     filters: {
       vendor: (d: { vendor: string }, v: string) => d.vendor === v,
       deviceGroup: (d: { deviceGroups: string[] }, v: string) => d.deviceGroups.some((g) => g === v || g.startsWith(`${v}#`)),
@@ -91,7 +98,7 @@ const RESOURCES: Resource[] = [
     path: 'rules', kind: 'rules', label: 'rule', parse: parseRule as Resource['parse'], key: plain, enforce: 'all',
     filters: { policySet: (d: { policySet: string }, v: string) => d.policySet === v, profile: (d: { profile: string }, v: string) => d.profile === v },
   },
-  { path: 'users', kind: 'users', label: 'internal user', parse: parseUser as Resource['parse'], key: plain, enforce: 'none', filters: { group: (d: { group: string | null }, v: string) => (d.group ?? '') === v } },
+  { path: 'users', kind: 'users', label: 'internal user', parse: parseUser as Resource['parse'], key: plain, enforce: 'user', filters: { group: (d: { group: string | null }, v: string) => (d.group ?? '') === v } },
 ];
 
 const LIST_LIMIT = 10_000;
@@ -162,14 +169,20 @@ export function policyRoutes(deps: ApiDependencies): Route[] {
   const groupOf = (mac: string) => ((service().get('endpoints', mac)?.data as EndpointDef | undefined)?.group ?? null);
 
   /** Enforcement of a committed change, as the answer reports it (`?enforce=false` skips it). */
-  async function enforce(ctx: Context, scope: 'endpoint' | 'all' | 'none', macs: string[], after: CompiledPolicy): Promise<Enforcement | undefined> {
+  async function enforce(ctx: Context, scope: EnforceScope, keys: string[], after: CompiledPolicy): Promise<Enforcement | undefined> {
     if (scope === 'none') return undefined;
     if (new URLSearchParams(ctx.url.search).get('enforce') === 'false') return { evaluated: 0, changed: 0, skipped: 'enforce=false' };
     if (isDelegated(ctx.admin)) return { evaluated: 0, changed: 0, skipped: 'a delegated admin does not issue CoA: an administrator enforces the change, or the next authentication does' };
-    return enforcer.afterChange(after, scope === 'all' ? 'all' : macs, ctx.admin.name, groupOf);
+    if (scope === 'user') {
+      // A user's sessions are found by its name; each is evaluated as the endpoint it is.
+      const macs = new Set<string>();
+      for (const name of keys) for await (const session of deps.store.iterateSessions({ userName: name, scope: 'active' })) macs.add(session.callingStationId);
+      return enforcer.afterChange(after, [...macs], ctx.admin.name, groupOf);
+    }
+    return enforcer.afterChange(after, scope === 'all' ? 'all' : keys, ctx.admin.name, groupOf);
   }
 
-  async function change(ctx: Context, changes: PolicyChange[], scope: 'endpoint' | 'all' | 'none', macs: string[]) {
+  async function change(ctx: Context, changes: PolicyChange[], scope: EnforceScope, macs: string[]) {
     const dryRun = new QueryReader(ctx.url.searchParams).boolean('dryRun') === true;
     const result = await service().apply(changes, origin(ctx), { dryRun });
     const enforcement = dryRun ? undefined : await enforce(ctx, scope, macs, result.after);
