@@ -267,7 +267,7 @@ describe('openmnt admin (the built binary)', () => {
       [['add'], '', 2, /Usage/],
       [['frobnicate'], '', 2, /Usage/],
       [['list', 'extra'], '', 2, /Usage/],
-      [['list', '--role', 'mnt-admin'], '', 2, /--role only goes with add/],
+      [['list', '--role', 'mnt-admin'], '', 2, /--role and --groups only go with add/],
     ];
     for (const [args, input, status, message] of cases) {
       const r = run(args, input);

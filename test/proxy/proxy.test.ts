@@ -195,9 +195,9 @@ describe('the RADIUS proxy', () => {
       const state = i % 3 === 0 ? Buffer.from('challenge-state-1') : randomBytes(1 + (i % 40));
       const datagram = access([{ name: 'User-Name', value: `fuzz-${i}@eap.example` }, { name: 'EAP-Message', value: eap }, { name: 'State', value: state }]);
       if (i % 10 === 0) {
-        // An attribute whose length runs past the packet: the listener drops it as malformed.
+        // A Length field larger than the datagram (RFC 2865 §3: silently discarded): malformed.
         const broken = Buffer.from(datagram);
-        broken[21] = 250;
+        broken.writeUInt16BE(datagram.length + 16, 2);
         client.send(broken, server.ports.auth);
         malformed++;
       } else {
