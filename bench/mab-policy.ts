@@ -2,9 +2,13 @@
  * MAB end to end with the runtime policy at the issue's size, beside today's setting, in one run:
  * the real `openmnt serve` twice, each sent the same MAB Access-Requests by the generator
  * (bench:auth's traffic: 70 % known endpoints, 30 % unknown MACs, Message-Authenticator, every
- * decision committed as an AuthStatus record before its answer).
+ * decision committed as an AuthStatus record before its answer). Both see the same MACs, so both
+ * directories grow to the same number of sessions: the difference is the policy's alone (with
+ * bench:auth's 1,000 endpoints against 100,000 the directory's size would be measured too: a new
+ * session is an insert, a known one an update).
  *
- *   today   bench:auth's YAML: 1,000 endpoints in one group with a VLAN profile
+ *   today   bench:auth's kind of YAML, at the same size: ENDPOINTS endpoints in one group with a
+ *           VLAN profile, no rules (the file seeds the store's policy on the first start)
  *   policy  the store's policy, imported through the API: ENDPOINTS (100,000) endpoints in 50
  *           groups with managed attributes, RULES (500) rules of which a known endpoint's decision
  *           misses all but the last (the worst case)
@@ -108,8 +112,10 @@ let a: OpenMnt | null = null;
 let b: OpenMnt | null = null;
 try {
   console.log(`mab-policy: ${fmt(REQUESTS)} MAB Access-Requests each run, 70 % known endpoints, window ${WINDOW}`);
-  a = await startOpenMnt({ args: ['--config', config(today.path, 1000)], dir: today.path });
-  const todayResult = await measure('today', a, 1000);
+  // The same traffic both times (the same MACs, so the same number of sessions in the directory):
+  // what differs is the policy alone.
+  a = await startOpenMnt({ args: ['--config', config(today.path, ENDPOINTS)], dir: today.path });
+  const todayResult = await measure('today', a, ENDPOINTS);
   await a.stop('SIGTERM');
   a = null;
 
