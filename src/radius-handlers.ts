@@ -15,7 +15,7 @@ import { Code, ciscoAvPair, getAttribute, revealUserPassword, type AttributeInpu
 import type { AccessReply, RadiusHandlers, RequestContext } from './radius-server/index.js';
 import { toAccountingWrite, toAuthWrite, type SessionDirectory } from './sessions/index.js';
 import type { SyslogForwarder } from './syslog/index.js';
-import type { ProxyRoute, RadiusProxy } from './proxy/index.js';
+import { overrideAccept, type ProxyRoute, type RadiusProxy } from './proxy/index.js';
 import { OpenMntError } from './errors.js';
 
 export interface RadiusHandlerOptions {
@@ -91,7 +91,7 @@ export function radiusHandlers(o: RadiusHandlerOptions): { handlers: RadiusHandl
     const mac = normalizeMac(textOf(request.packet, 'Calling-Station-Id') ?? '');
     const local = outcome.kind === 'final' && outcome.answer.code === Code.AccessAccept && mac !== null ? (o.policy().afterProxy?.(mac) ?? null) : null;
     if (local !== null && outcome.kind === 'final') {
-      const overridden = overrideAccept(outcome.answer, local, request, server);
+      const overridden = overrideAccept(outcome.answer, local, ciscoAvPair(request.packet, 'audit-session-id'), server);
       answer = overridden.answer;
       replyAttributes = overridden.attributes;
       decision = {
@@ -178,30 +178,6 @@ export function radiusHandlers(o: RadiusHandlerOptions): { handlers: RadiusHandl
   }
 
   return { handlers, counts };
-}
-
-/** What a home server's Accept authorized: the attributes a local profile replaces (names in lower case: they match in any). */
-const AUTHORIZATION = new Set(['tunnel-type', 'tunnel-medium-type', 'tunnel-private-group-id', 'filter-id', 'session-timeout', 'termination-action', 'class']);
-
-/**
- * The home server's Accept with its authorization replaced by the local profile's (keys, EAP and
- * everything else kept as they are), or turned into an Access-Reject carrying EAP-Failure when
- * the local profile denies access.
- */
-function overrideAccept(accept: RadiusPacket, local: Authorization, request: RequestContext, server: string): { answer: AccessReply; attributes: AttributeInput[] } {
-  const audit = ciscoAvPair(request.packet, 'audit-session-id');
-  if (local.deny) {
-    const eap = getAttribute(accept, 'EAP-Message');
-    // RFC 3748 §4.2: Failure is code 4 with the identifier of the exchange's last Request.
-    const failure = eap !== undefined && Buffer.isBuffer(eap.value) && eap.value.length >= 2 ? [{ name: 'EAP-Message', value: Buffer.from([4, eap.value[1]!, 0, 4]) }] : [];
-    return { answer: { code: Code.AccessReject, attributes: failure }, attributes: failure };
-  }
-  const kept: AttributeInput[] = accept.attributes
-    .filter((a) => !AUTHORIZATION.has(a.name.toLowerCase()) && a.name !== 'Message-Authenticator' && a.name !== 'Proxy-State')
-    .filter((a) => !(a.name === 'Cisco-AVPair' && typeof a.value === 'string' && /^(ACS:CiscoSecure-Defined-ACL|cts:security-group-tag)=/.test(a.value)))
-    .map((a) => (a.vendorId === undefined && a.name.startsWith('Attr-') ? { type: a.type, value: a.value } : a.name.startsWith('Vendor-') ? { vendorId: a.vendorId!, vendorType: a.vendorType!, value: a.value } : { name: a.name, value: a.value, ...(a.tag === undefined ? {} : { tag: a.tag }) })) as AttributeInput[];
-  const attributes = [...kept, ...profileAttributes(local.profile, audit === undefined ? null : `CACS:${audit}:${server}`)];
-  return { answer: { code: Code.AccessAccept, attributes }, attributes };
 }
 
 function textOf(packet: RadiusPacket, name: string): string | null {

@@ -1,2 +1,2 @@
-export { AuthPolicy, profileAttributes, type AccessRequestFacts, type AuthDecision } from './policy.js';
+export { AuthPolicy, profileAttributes, rejected, type AccessRequestFacts, type AuthDecision } from './policy.js';
 export { FAILURE_REASONS, failureReasonCatalogue, failureReasonText, type FailureReason } from './failure-reasons.js';

@@ -70,12 +70,12 @@ export class AuthPolicy {
   decide(facts: AccessRequestFacts): AuthDecision {
     const steps: number[] = [STEP.receivedAccessRequest, STEP.createdSession];
     if (facts.eap) {
-      return this.#reject(steps, 12321, 'eap', 'EAP', null, null);
+      return rejected(steps, 12321, 'eap', 'EAP', null, null);
     }
     if (facts.serviceType === SERVICE_TYPE_CALL_CHECK) return this.#mab(facts, steps);
     if (facts.password !== null) return this.#user(facts, steps, 'pap', 'PAP_ASCII');
     if (facts.chap !== null) return this.#user(facts, steps, 'chap', 'CHAP');
-    return this.#reject(steps, 12321, 'unknown', 'Unknown', null, null);
+    return rejected(steps, 12321, 'unknown', 'Unknown', null, null);
   }
 
   #mab(facts: AccessRequestFacts, steps: number[]): AuthDecision {
@@ -85,7 +85,7 @@ export class AuthPolicy {
     if (endpoint === undefined) {
       if (this.#config.unknownEndpoint === 'reject') {
         steps.push(STEP.subjectNotFound);
-        return this.#reject(steps, 22056, 'mab', 'Lookup', 'Internal Endpoints', null);
+        return rejected(steps, 22056, 'mab', 'Lookup', 'Internal Endpoints', null);
       }
       steps.push(STEP.subjectNotFound);
       return this.#authorize(steps, 'mab', 'Lookup', 'Internal Endpoints', 'Unknown', this.#config.unknownEndpoint, 'Default');
@@ -100,14 +100,14 @@ export class AuthPolicy {
     const user = facts.userName === null ? undefined : this.#users.get(facts.userName);
     if (user === undefined) {
       steps.push(STEP.subjectNotFound);
-      return this.#reject(steps, 22056, method, protocol, 'Internal Users', null);
+      return rejected(steps, 22056, method, protocol, 'Internal Users', null);
     }
     steps.push(STEP.foundUser);
-    if (user.disabled) return this.#reject(steps, 24206, method, protocol, 'Internal Users', user.group ?? null);
+    if (user.disabled) return rejected(steps, 24206, method, protocol, 'Internal Users', user.group ?? null);
     const good = facts.password !== null ? samePassword(facts.password, user.password) : chapMatches(facts.chap!, user.password);
     if (!good) {
       steps.push(STEP.wrongPassword);
-      return this.#reject(steps, 22040, method, protocol, 'Internal Users', user.group ?? null);
+      return rejected(steps, 22040, method, protocol, 'Internal Users', user.group ?? null);
     }
     steps.push(STEP.authenticationPassed);
     const group = user.group ?? 'Employee';
@@ -130,7 +130,7 @@ export class AuthPolicy {
     steps.push(STEP.evaluatingAuthorizationPolicy, STEP.selectedAuthorizationProfile);
     const profile = this.#config.profiles[profileName] ?? {};
     if (profile.deny) {
-      return { ...this.#reject(steps, 15039, method, protocol, store, group), profileName, profile, authzPolicy: policy };
+      return { ...rejected(steps, 15039, method, protocol, store, group), profileName, profile, authzPolicy: policy };
     }
     steps.push(STEP.returnedAccessAccept);
     return {
@@ -149,30 +149,6 @@ export class AuthPolicy {
     };
   }
 
-  #reject(
-    steps: number[],
-    reason: number,
-    method: string,
-    protocol: string,
-    store: string | null,
-    group: string | null,
-  ): AuthDecision {
-    steps.push(STEP.returnedAccessReject);
-    return {
-      accept: false,
-      failureReasonCode: reason,
-      failureReason: failureReasonText(reason),
-      messageCode: 5400,
-      identityGroup: group,
-      authenticationMethod: method,
-      authenticationProtocol: protocol,
-      identityStore: store,
-      authzPolicy: null,
-      profileName: null,
-      profile: null,
-      executionSteps: steps,
-    };
-  }
 }
 
 function ruleName(identity: Identity, fallback: string): string {
@@ -216,4 +192,28 @@ export function profileAttributes(profile: AuthorizationProfileConfig, classValu
   // Any further reply attribute a profile names by its dictionary name (checked when saved).
   if (profile.reply !== undefined) for (const a of profile.reply) out.push({ name: a.name, value: a.value });
   return out;
+}
+
+/**
+ * A rejection as every decider records it (the local policies and the proxy): the ISE failure
+ * reason with its text, message code 5400, step 11003 appended to `steps`.
+ */
+export function rejected(steps: number[], reason: number, method: string, protocol: string, store: string | null, group: string | null): AuthDecision {
+  steps.push(STEP.returnedAccessReject);
+  return {
+    accept: false,
+    failureReasonCode: reason,
+    failureReason: failureReasonText(reason),
+    messageCode: 5400,
+    identityGroup: group,
+    authenticationMethod: method,
+    authenticationProtocol: protocol,
+    identityStore: store,
+    authzPolicy: null,
+    policySet: null,
+    rule: null,
+    profileName: null,
+    profile: null,
+    executionSteps: steps,
+  };
 }

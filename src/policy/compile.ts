@@ -9,8 +9,8 @@
  * (`<policy set> >> <rule>`, as ISE prints a matched authorization rule).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { AccessRequestFacts, AuthDecision } from '../auth/policy.js';
-import { STEP, failureReasonText } from '../auth/failure-reasons.js';
+import { rejected, type AccessRequestFacts, type AuthDecision } from '../auth/policy.js';
+import { STEP } from '../auth/failure-reasons.js';
 import type { AuthorizationProfileConfig } from '../config.js';
 import { attributeValueName } from '../radius/index.js';
 import type { NasClient } from '../radius-server/clients.js';
@@ -292,7 +292,7 @@ export function compilePolicy(snapshot: PolicySnapshot): CompiledPolicy {
     const ctx = contextOf(facts, 'mab');
     if (endpoint === undefined) {
       steps.push(STEP.subjectNotFound);
-      if (settings.unknownEndpoint === 'reject') return reject(steps, 22056, 'mab', 'Lookup', 'Internal Endpoints', null);
+      if (settings.unknownEndpoint === 'reject') return rejected(steps, 22056, 'mab', 'Lookup', 'Internal Endpoints', null);
       return accept(steps, 'mab', 'Lookup', 'Internal Endpoints', 'Unknown', authorize(unknownIdentity, ctx, settings.unknownEndpoint, 'Default'));
     }
     steps.push(STEP.foundEndpoint, STEP.authenticationPassed);
@@ -304,14 +304,14 @@ export function compilePolicy(snapshot: PolicySnapshot): CompiledPolicy {
     const u = facts.userName === null ? undefined : users.get(facts.userName);
     if (u === undefined) {
       steps.push(STEP.subjectNotFound);
-      return reject(steps, 22056, method, protocol, 'Internal Users', null);
+      return rejected(steps, 22056, method, protocol, 'Internal Users', null);
     }
     steps.push(STEP.foundUser);
-    if (u.disabled) return reject(steps, 24206, method, protocol, 'Internal Users', u.configuredGroup);
+    if (u.disabled) return rejected(steps, 24206, method, protocol, 'Internal Users', u.configuredGroup);
     const good = facts.password !== null ? papMatches(facts.password, u.passwordHash) : u.chap && chapMatches(facts.chap!, u.passwordHash.slice('clear$'.length));
     if (!good) {
       steps.push(STEP.wrongPassword);
-      return reject(steps, 22040, method, protocol, 'Internal Users', u.configuredGroup);
+      return rejected(steps, 22040, method, protocol, 'Internal Users', u.configuredGroup);
     }
     steps.push(STEP.authenticationPassed);
     return accept(steps, method, protocol, 'Internal Users', u.group, userAuthorization(u, contextOf(facts, method)));
@@ -322,11 +322,11 @@ export function compilePolicy(snapshot: PolicySnapshot): CompiledPolicy {
     clients,
     decide(facts) {
       const steps: number[] = [STEP.receivedAccessRequest, STEP.createdSession];
-      if (facts.eap) return reject(steps, 12321, 'eap', 'EAP', null, null);
+      if (facts.eap) return rejected(steps, 12321, 'eap', 'EAP', null, null);
       if (facts.serviceType === SERVICE_TYPE_CALL_CHECK) return mab(facts, steps);
       if (facts.password !== null) return user(facts, steps, 'pap', 'PAP_ASCII');
       if (facts.chap !== null) return user(facts, steps, 'chap', 'CHAP');
-      return reject(steps, 12321, 'unknown', 'Unknown', null, null);
+      return rejected(steps, 12321, 'unknown', 'Unknown', null, null);
     },
     authorizeEndpoint: endpointAuthorization,
     afterProxy(mac) {
@@ -353,7 +353,7 @@ function accept(steps: number[], method: string, protocol: string, store: string
   steps.push(STEP.evaluatingAuthorizationPolicy, STEP.selectedAuthorizationProfile);
   const authzPolicy = `${a.policySet} >> ${a.rule}`;
   if (a.deny) {
-    return { ...reject(steps, 15039, method, protocol, store, group), profileName: a.profileName, profile: a.profile, authzPolicy, policySet: a.policySet, rule: a.rule };
+    return { ...rejected(steps, 15039, method, protocol, store, group), profileName: a.profileName, profile: a.profile, authzPolicy, policySet: a.policySet, rule: a.rule };
   }
   steps.push(STEP.returnedAccessAccept);
   return {
@@ -374,25 +374,6 @@ function accept(steps: number[], method: string, protocol: string, store: string
   };
 }
 
-function reject(steps: number[], reason: number, method: string, protocol: string, store: string | null, group: string | null): AuthDecision {
-  steps.push(STEP.returnedAccessReject);
-  return {
-    accept: false,
-    failureReasonCode: reason,
-    failureReason: failureReasonText(reason),
-    messageCode: 5400,
-    identityGroup: group,
-    authenticationMethod: method,
-    authenticationProtocol: protocol,
-    identityStore: store,
-    authzPolicy: null,
-    policySet: null,
-    rule: null,
-    profileName: null,
-    profile: null,
-    executionSteps: steps,
-  };
-}
 
 /** NAS-Port-Type by its dictionary name, as rules and stored sessions spell it. */
 function portTypeName(value: string | null): string | null {

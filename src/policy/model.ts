@@ -10,6 +10,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
+import type { NasClientConfig } from '../config.js';
 import { OpenMntError } from '../errors.js';
 import { attributeByName } from '../radius/index.js';
 import { normalizeMac } from '../sessions/mac.js';
@@ -22,16 +23,8 @@ export type CoaOnChange = (typeof COA_ON_CHANGE)[number];
 
 export const VENDORS = ['cisco', 'aruba', 'rfc5176'] as const;
 
-export interface DeviceDef {
-  name: string;
-  /** One address or a CIDR block, IPv4 or IPv6. */
-  address: string;
-  secret: string;
-  vendor: string;
-  coaPort: number;
-  requireMessageAuthenticator: boolean;
-  /** ISE's spelling, e.g. `Location#All Locations#Building-1`. */
-  deviceGroups: string[];
+/** A network device: a NAS client of the configuration file's shape, with a description. */
+export interface DeviceDef extends NasClientConfig {
   description: string;
 }
 

@@ -4,3 +4,4 @@ export { requestForHome, replyForNas, rawAttributes } from './relay.js';
 export { EAP_METHODS, methodName } from './eap.js';
 export type { HomeServerStats, HomeState } from './home-servers.js';
 export { parseProxyConfig } from './parse.js';
+export { overrideAccept } from './override.js';

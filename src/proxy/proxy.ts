@@ -6,8 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { AuthDecision } from '../auth/index.js';
-import { STEP, failureReasonText } from '../auth/failure-reasons.js';
+import { rejected, type AuthDecision } from '../auth/index.js';
+import { STEP } from '../auth/failure-reasons.js';
 import type { AuthorizationProfileConfig } from '../config.js';
 import { OpenMntError } from '../errors.js';
 import { Code, ciscoAvPairs, decodePacket, getAttribute, getAttributes, type RadiusPacket } from '../radius/index.js';
@@ -223,36 +223,26 @@ export function profileFromAnswer(answer: RadiusPacket): AuthorizationProfileCon
 }
 
 function proxiedDecision(answer: RadiusPacket, conversation: Conversation, eap: boolean, server: string, pool: string): AuthDecision {
-  const accept = answer.code === Code.AccessAccept;
+  const method = eap ? 'dot1x' : 'pap';
+  const protocol = eap ? methodName(conversation.method) : 'PAP_ASCII';
+  if (answer.code !== Code.AccessAccept) return { ...rejected([STEP.receivedAccessRequest], HOME_REJECTED, method, protocol, server, null), authzPolicy: `proxy:${pool}` };
   return {
-    accept,
-    failureReasonCode: accept ? null : HOME_REJECTED,
-    failureReason: accept ? null : failureReasonText(HOME_REJECTED),
-    messageCode: accept ? 5200 : 5400,
+    accept: true,
+    failureReasonCode: null,
+    failureReason: null,
+    messageCode: 5200,
     identityGroup: null,
-    authenticationMethod: eap ? 'dot1x' : 'pap',
-    authenticationProtocol: eap ? methodName(conversation.method) : 'PAP_ASCII',
+    authenticationMethod: method,
+    authenticationProtocol: protocol,
     identityStore: server,
     authzPolicy: `proxy:${pool}`,
     profileName: null,
-    profile: accept ? profileFromAnswer(answer) : null,
-    executionSteps: [STEP.receivedAccessRequest, accept ? STEP.returnedAccessAccept : STEP.returnedAccessReject],
+    profile: profileFromAnswer(answer),
+    executionSteps: [STEP.receivedAccessRequest, STEP.returnedAccessAccept],
   };
 }
 
 function noHomeServerDecision(conversation: Conversation, eap: boolean, pool: string): AuthDecision {
-  return {
-    accept: false,
-    failureReasonCode: NO_HOME_SERVER,
-    failureReason: failureReasonText(NO_HOME_SERVER),
-    messageCode: 5400,
-    identityGroup: null,
-    authenticationMethod: eap ? 'dot1x' : 'pap',
-    authenticationProtocol: eap ? methodName(conversation.method) : 'PAP_ASCII',
-    identityStore: null,
-    authzPolicy: `proxy:${pool}`,
-    profileName: null,
-    profile: null,
-    executionSteps: [STEP.receivedAccessRequest, STEP.returnedAccessReject],
-  };
+  const decision = rejected([STEP.receivedAccessRequest], NO_HOME_SERVER, eap ? 'dot1x' : 'pap', eap ? methodName(conversation.method) : 'PAP_ASCII', null, null);
+  return { ...decision, authzPolicy: `proxy:${pool}` };
 }

@@ -4,6 +4,7 @@
  * endpoints is ever read whole. The layout is in migrations.ts.
  */
 import type { Database, Statement } from 'better-sqlite3';
+import { StatementCache } from './statements.js';
 import { OpenMntError } from '../errors.js';
 import type {
   CoaJobQuery,
@@ -55,20 +56,15 @@ function toJob(row: Row): CoaJobRecord {
 
 export class SqliteJobTables {
   readonly #db: Database;
-  readonly #statements = new Map<string, Statement>();
+  readonly #statements: StatementCache;
 
   constructor(db: Database) {
     this.#db = db;
+    this.#statements = new StatementCache(db);
   }
 
-  /** Prepared on first use: a read-only connection never prepares what it cannot run. */
   #statement(sql: string): Statement {
-    let statement = this.#statements.get(sql);
-    if (statement === undefined) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
+    return this.#statements.get(sql);
   }
 
   save(job: NewCoaJob): void {

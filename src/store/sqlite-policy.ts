@@ -7,6 +7,7 @@
  * field without a migration. Endpoints are listed by group through an expression index.
  */
 import type { Database, Statement } from 'better-sqlite3';
+import { StatementCache } from './statements.js';
 import { OpenMntError } from '../errors.js';
 import type { ConfigAuditQuery, ConfigAuditRecord, NewConfigAuditRecord, PolicyRows, PolicyWriteOp, PolicyWriteResult } from './types.js';
 
@@ -46,20 +47,15 @@ export function createPolicyTables(db: Database): void {
 
 export class SqlitePolicyTables {
   readonly #db: Database;
-  readonly #statements = new Map<string, Statement>();
+  readonly #statements: StatementCache;
 
   constructor(db: Database) {
     this.#db = db;
+    this.#statements = new StatementCache(db);
   }
 
-  /** Prepared on first use: a read-only connection never prepares what it cannot run. */
   #statement(sql: string): Statement {
-    let statement = this.#statements.get(sql);
-    if (statement === undefined) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
+    return this.#statements.get(sql);
   }
 
   revision(): number {
