@@ -183,6 +183,9 @@ const SECTIONS = {
       autoApprove: bool().meta({ description: 'New client accounts are enabled at once instead of pending approval' }),
       accountCreate: bool(),
       heartBeatMs: atLeast(0),
+      clientCaFile: z
+        .string({ error: 'a file name' })
+        .meta({ description: 'PEM of the CA whose client certificates identify pxGrid consumers (empty: passwords only); needs api.tls' }),
     },
     'pxGrid 2.0 publisher',
   ),
@@ -250,6 +253,7 @@ function crossChecks(config: Effective, ctx: z.RefinementCtx): void {
   const fail = (path: (string | number)[], expected: string, subject?: string) =>
     ctx.addIssue({ code: 'custom', path, message: expected, ...(subject === undefined ? {} : { params: { subject } }) });
   if ((config.api.tls.certFile === '') !== (config.api.tls.keyFile === '')) fail(['api', 'tls', 'certFile'], 'both set or both empty', 'api.tls.certFile and api.tls.keyFile');
+  if (config.pxgrid.clientCaFile !== '' && !config.api.tls.enabled) fail(['pxgrid', 'clientCaFile'], 'empty while api.tls.enabled is false (client certificates need TLS)');
   if (config.api.connections.perSource > config.api.connections.total) fail(['api', 'connections', 'perSource'], 'at most api.connections.total');
   /** A second entry with the same key is refused, naming both places. */
   const unique = (keys: readonly string[], section: string[], key: string) => {

@@ -171,6 +171,11 @@ export interface PxGridConfig {
   accountCreate: boolean;
   /** STOMP heart-beat the node offers and asks for, in milliseconds (0: none). */
   heartBeatMs: number;
+  /**
+   * PEM of the CA(s) whose client certificates identify pxGrid consumers ('' : passwords only).
+   * Set, the HTTPS port asks every client for a certificate and accepts those without one.
+   */
+  clientCaFile: string;
 }
 
 export interface CoaConfig {
@@ -294,7 +299,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
       webhookMaxAttempts: 8,
     },
     events: { maxQueuedEvents: 10_000, keepAliveSeconds: 15, webhooks: [], webhookMaxAttempts: 8 },
-    pxgrid: { enabled: true, accountsFile: join(data, 'pxgrid-accounts.json'), autoApprove: false, accountCreate: true, heartBeatMs: 10_000 },
+    pxgrid: { enabled: true, accountsFile: join(data, 'pxgrid-accounts.json'), autoApprove: false, accountCreate: true, heartBeatMs: 10_000, clientCaFile: '' },
     radius: {
       auth: { host: '0.0.0.0', port: 1812 },
       accounting: { host: '0.0.0.0', port: 1813 },

@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import { OpenMntError, bindProblem } from '../errors.js';
 import type { ApiDependencies } from './deps.js';
 import { createApiHandler } from './pipeline.js';
-import { loadTlsCredentials } from './tls.js';
+import { clientCertificateOptions, loadTlsCredentials } from './tls.js';
 
 /**
  * TLS 1.3's suites are all AEAD with forward secrecy. For TLS 1.2 only ECDHE key exchange with
@@ -62,7 +62,8 @@ export async function startApiServer(deps: ApiDependencies): Promise<RunningApi>
   if (config.api.tls.enabled) {
     const tls = await loadTlsCredentials(config.api.tls, [config.node.name, hostname()]);
     if (tls.generated) logger.info({ dir: config.api.tls.dir, fingerprint: tls.fingerprint }, 'made a self-signed certificate for the MnT API');
-    server = createHttpsServer({ ...options, ...secureOptions, key: tls.key, cert: tls.cert, handshakeTimeout: limits.handshakeSeconds * 1000 }, handler);
+    const clientAuth = config.pxgrid.enabled ? clientCertificateOptions(config.pxgrid.clientCaFile) : {};
+    server = createHttpsServer({ ...options, ...secureOptions, ...clientAuth, key: tls.key, cert: tls.cert, handshakeTimeout: limits.handshakeSeconds * 1000 }, handler);
   } else {
     server = createHttpServer(options, handler);
   }
@@ -146,7 +147,8 @@ export async function startApiServer(deps: ApiDependencies): Promise<RunningApi>
     async reloadTls(tls) {
       if (!config.api.tls.enabled) return;
       const credentials = await loadTlsCredentials(tls, [config.node.name, hostname()]);
-      (server as HttpsServer).setSecureContext({ ...secureOptions, key: credentials.key, cert: credentials.cert });
+      const clientAuth = config.pxgrid.enabled ? clientCertificateOptions(config.pxgrid.clientCaFile) : {};
+      (server as HttpsServer).setSecureContext({ ...secureOptions, ca: clientAuth.ca, key: credentials.key, cert: credentials.cert });
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -48,6 +48,22 @@ export async function loadTlsCredentials(
   return checked(pems.cert, pems.private, true);
 }
 
+/**
+ * What the HTTPS port adds when client certificates identify pxGrid consumers: it asks every client
+ * for one but admits those without (scripts, browsers and password consumers share the port); a
+ * certificate counts only when it chains to `caFile` (`socket.authorized`), see pxgrid/service.ts.
+ */
+export function clientCertificateOptions(caFile: string): { ca?: string; requestCert?: boolean; rejectUnauthorized?: boolean } {
+  if (caFile === '') return {};
+  const ca = read(caFile, 'pxgrid.clientCaFile');
+  try {
+    new X509Certificate(ca);
+  } catch (cause) {
+    throw new OpenMntError('CONFIG_INVALID', `pxgrid.clientCaFile: ${caFile} holds no PEM certificate: ${(cause as Error).message}`);
+  }
+  return { ca, requestCert: true, rejectUnauthorized: false };
+}
+
 function read(file: string, setting: string): string {
   try {
     return readFileSync(file, 'utf8');

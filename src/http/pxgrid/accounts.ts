@@ -10,6 +10,11 @@
  * enough to keep them from being read back out of the file (a slow hash protects guessable
  * passwords; these are not guessable, and every pxGrid call checks one).
  *
+ * A consumer with a client certificate that chains to `pxgrid.clientCaFile` needs no password: its
+ * first control call makes a certificate account of the node name it gives (PENDING as any other),
+ * bound to that certificate's fingerprint, so another certificate of the same CA cannot later
+ * speak for it. A renewed certificate means the admin removes the account and approves the new one.
+ *
  * AccessSecret: pxGrid gives each consumer a secret per provider node, which the consumer then
  * uses as the Basic password towards that provider. Ours is an HMAC of the two node names under
  * the file's key, so nothing more is stored and it stays valid across restarts.
@@ -29,11 +34,20 @@ export interface PxGridAccount {
   /** When it was approved (or disabled) and by which admin. */
   decidedAt: string | null;
   decidedBy: string | null;
+  /** Set for an account a client certificate identifies (it has no password). */
+  certificate?: CertificateIdentity;
+}
+
+/** What an admin compares with the consumer's certificate before approving it. */
+export interface CertificateIdentity {
+  subject: string;
+  /** SHA-256 of the DER, colon hex (as `openssl x509 -fingerprint -sha256` prints it). */
+  fingerprint: string;
 }
 
 interface StoredAccount extends PxGridAccount {
-  /** `sha256$salt$hash`, base64 parts. */
-  hash: string;
+  /** `sha256$salt$hash`, base64 parts; absent for a certificate account. */
+  hash?: string;
 }
 
 interface StoredFile {
@@ -114,10 +128,35 @@ export class PxGridAccounts {
     return { nodeName: name, password };
   }
 
+  /**
+   * The account a verified client certificate speaks for: `nodeName`'s certificate account when
+   * the fingerprint is the one it was made with; made now (PENDING) when no account has that name
+   * and `create`; null otherwise (another certificate, a password account, or not made).
+   */
+  byCertificate(nodeName: unknown, certificate: CertificateIdentity, create: boolean): PxGridAccount | null {
+    const name = checkNodeName(nodeName);
+    const a = this.#accounts.get(name);
+    if (a !== undefined) return a.certificate?.fingerprint === certificate.fingerprint ? strip(a) : null;
+    if (!create) return null;
+    if (this.#accounts.size >= MAX_ACCOUNTS) throw new OpenMntError('FORBIDDEN', `this node keeps at most ${MAX_ACCOUNTS} pxGrid accounts: remove some first`);
+    const made: StoredAccount = {
+      nodeName: name,
+      state: 'PENDING',
+      description: null,
+      createdAt: new Date().toISOString(),
+      decidedAt: null,
+      decidedBy: null,
+      certificate: { subject: certificate.subject, fingerprint: certificate.fingerprint },
+    };
+    this.#accounts.set(name, made);
+    this.#save();
+    return strip(made);
+  }
+
   /** The account whose password this is, or null. */
   verify(nodeName: string, password: string): PxGridAccount | null {
     const a = this.#accounts.get(nodeName);
-    if (a === undefined) return null;
+    if (a?.hash === undefined) return null;
     const [, salt, hash] = a.hash.split('$');
     const expected = Buffer.from(hash ?? '', 'base64');
     const offered = hashOf(password, Buffer.from(salt ?? '', 'base64'));

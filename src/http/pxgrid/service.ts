@@ -11,8 +11,14 @@
  * and the pubsub service; `com.cisco.ise.pubsub` names the WebSocket URL) → AccessSecret (the
  * password towards the provider node, i.e. this node) → queries and the WebSocket with
  * `nodeName:secret`.
+ *
+ * With `pxgrid.clientCaFile`, a consumer may instead present a client certificate of that CA and
+ * send its node name with an empty password (what Cisco's samples do when given a certificate):
+ * see PxGridAccounts.byCertificate.
  */
+import { X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import type { EventBus } from '../../events/bus.js';
@@ -24,7 +30,7 @@ import { HttpError, methodNotAllowed } from '../errors.js';
 import type { LoginGuard } from '../guard.js';
 import type { MetricsRegistry } from '../metrics.js';
 import { ipArgument, macArgument } from '../mnt/calls.js';
-import { PxGridAccounts, type PxGridAccount } from './accounts.js';
+import { PxGridAccounts, type CertificateIdentity, type PxGridAccount } from './accounts.js';
 import { PxGridPubsub } from './pubsub.js';
 import { pxgridSession } from './session-object.js';
 
@@ -179,6 +185,18 @@ export class PxGridService {
     const { guard } = this.#o;
     const source = req.socket.remoteAddress ?? 'unknown';
     const credentials = parseBasicAuthorization(req.headers.authorization);
+    const certificate = verifiedClientCertificate(req);
+    if (certificate !== null && (credentials === null || credentials.password === '')) {
+      // A certificate of the trusted CA proves who is calling; no password to guess, so no
+      // lock-out step. Control calls may make the account; provider calls need it to exist.
+      const nodeName = credentials?.name ?? certificate.commonName;
+      const account = this.accounts.byCertificate(nodeName, certificate, as === 'account');
+      if (account === null) {
+        this.#o.logger.warn({ source, nodeName, fingerprint: certificate.fingerprint }, 'pxGrid login failed: the client certificate is not the account\'s');
+        throw new HttpError(401, 'UNAUTHENTICATED', `the client certificate does not identify pxGrid account '${nodeName}'`);
+      }
+      return account;
+    }
     if (credentials === null) {
       const verdict = guard.check(source);
       if (!verdict.allowed) throw lockedOut(source, verdict.retryAfterSeconds);
@@ -211,6 +229,20 @@ export class PxGridService {
   close(): void {
     this.pubsub.close();
   }
+}
+
+/**
+ * The client certificate of the request's TLS connection when it chains to the configured CA
+ * (the server asks for one only with pxgrid.clientCaFile and admits connections without one).
+ */
+function verifiedClientCertificate(req: IncomingMessage): (CertificateIdentity & { commonName: string }) | null {
+  const socket = req.socket as Partial<TLSSocket>;
+  if (socket.encrypted !== true || socket.authorized !== true || typeof socket.getPeerCertificate !== 'function') return null;
+  const peer = socket.getPeerCertificate();
+  if (peer === null || peer.raw === undefined) return null;
+  const x509 = new X509Certificate(peer.raw);
+  const cn = peer.subject?.CN;
+  return { subject: x509.subject.split('\n').join(', '), fingerprint: x509.fingerprint256, commonName: (Array.isArray(cn) ? cn[0] : cn) ?? '' };
 }
 
 /** The JSON body of a pxGrid call; an empty body is `{}` (AccountActivate may send none). */
