@@ -24,10 +24,10 @@ export interface RadiusHandlerOptions {
   server: string;
   /**
    * The running policy: read per request, so a configuration reload takes effect at once.
-   * `afterProxy`: the endpoint's own assigned profile (a quarantine), which overrides a home
-   * server's Accept.
+   * `afterProxy`: what overrides a home server's Accept (the endpoint's own assigned profile, or
+   * a rule marked afterProxy).
    */
-  policy: () => { decide(facts: AccessRequestFacts): AuthDecision; afterProxy?(mac: string): Authorization | null };
+  policy: () => { decide(facts: AccessRequestFacts): AuthDecision; afterProxy?(mac: string, facts: AccessRequestFacts): Authorization | null };
   syslog: SyslogForwarder | null;
   logger: Logger;
   /** The RADIUS proxy: requests it routes go to the site's AAA instead of the local policy. */
@@ -87,9 +87,10 @@ export function radiusHandlers(o: RadiusHandlerOptions): { handlers: RadiusHandl
     let answer: AccessReply | null = outcome.kind === 'final' ? { datagram: outcome.datagram } : null;
     let replyAttributes: readonly AttributeInput[] = outcome.kind === 'final' ? outcome.answer.attributes : [];
     // Local policy after the proxy: an endpoint with a profile assigned to it here (a quarantine,
-    // a static assignment) gets that profile whatever the home server authorized.
+    // a static assignment), or a rule marked afterProxy that matches, gives its profile whatever
+    // the home server authorized.
     const mac = normalizeMac(textOf(request.packet, 'Calling-Station-Id') ?? '');
-    const local = outcome.kind === 'final' && outcome.answer.code === Code.AccessAccept && mac !== null ? (o.policy().afterProxy?.(mac) ?? null) : null;
+    const local = outcome.kind === 'final' && outcome.answer.code === Code.AccessAccept && mac !== null ? (o.policy().afterProxy?.(mac, accessFacts(request)) ?? null) : null;
     if (local !== null && outcome.kind === 'final') {
       const overridden = overrideAccept(outcome.answer, local, ciscoAvPair(request.packet, 'audit-session-id'), server);
       answer = overridden.answer;

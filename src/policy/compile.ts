@@ -22,7 +22,7 @@ const SERVICE_TYPE_CALL_CHECK = 10;
 
 /** What the rules may look at besides the identity: the NAS and how the endpoint connects. */
 export interface RequestContextFacts {
-  method: 'mab' | 'pap' | 'chap';
+  method: 'mab' | 'pap' | 'chap' | 'dot1x';
   userName: string | null;
   device: { name: string; vendor: string; deviceGroups: readonly string[] } | null;
   nasPortType: string | null;
@@ -53,6 +53,7 @@ interface CompiledRule {
   test: Predicate;
   /** The identity groups it is limited to (null: any): rules are indexed by them. */
   groups: Set<string> | null;
+  afterProxy: boolean;
 }
 
 interface CompiledSet {
@@ -100,11 +101,12 @@ export interface CompiledPolicy {
   /** The same for an internal user (no password check: the session already passed one). */
   authorizeUser(name: string, ctx: RequestContextFacts): Authorization | null;
   /**
-   * The profile assigned to a known endpoint itself (a static assignment, or an ANC quarantine),
-   * which wins over whatever a home server authorized when the request was proxied; null when the
-   * endpoint has none (the home server's answer stands).
+   * What replaces a home server's Accept of a proxied request (802.1X): the profile assigned to
+   * the endpoint itself (a static assignment, or an ANC quarantine), else the first rule marked
+   * `afterProxy` that matches in the first matching policy set (method `dot1x`; an unknown MAC is
+   * in group Unknown); null when neither (the home server's answer stands).
    */
-  afterProxy(mac: string): Authorization | null;
+  afterProxy(mac: string, facts: AccessRequestFacts): Authorization | null;
   /** The CoA to send when an endpoint's authorization changes: its group's choice or the global one. */
   coaOnChange(group: string | null): CoaOnChange;
   /** A device's facts for the rules, by its name or by the address it sends from. */
@@ -205,12 +207,14 @@ export function compilePolicy(snapshot: PolicySnapshot): CompiledPolicy {
   const orderedRules = [...snapshot.rules].sort((a, b) => a.data.order - b.data.order || a.data.name.localeCompare(b.data.name));
   for (const { data: r } of orderedRules) {
     const list = rulesBySet.get(r.policySet) ?? [];
-    list.push({ name: r.name, profile: r.profile, test: compileConditions(r.conditions), groups: any(r.conditions.identityGroup) });
+    list.push({ name: r.name, profile: r.profile, test: compileConditions(r.conditions), groups: any(r.conditions.identityGroup), afterProxy: r.afterProxy === true });
     rulesBySet.set(r.policySet, list);
   }
   const sets: CompiledSet[] = [...snapshot.policySets]
     .sort((a, b) => (a.data.name === 'Default' ? 1 : 0) - (b.data.name === 'Default' ? 1 : 0) || a.data.order - b.data.order || a.data.name.localeCompare(b.data.name))
     .map(({ data: s }) => ({ name: s.name, test: s.name === 'Default' ? () => true : compileConditions(s.conditions), rules: rulesBySet.get(s.name) ?? [], byGroup: new Map() }));
+  // Most sites mark no rule: then a proxied Accept costs one map lookup here, no rule walk.
+  const anyAfterProxy = snapshot.rules.some((r) => r.data.afterProxy === true);
   const rulesFor = (set: CompiledSet, group: string): CompiledRule[] => {
     let list = set.byGroup.get(group);
     if (list === undefined) {
@@ -329,11 +333,24 @@ export function compilePolicy(snapshot: PolicySnapshot): CompiledPolicy {
       return rejected(steps, 12321, 'unknown', 'Unknown', null, null);
     },
     authorizeEndpoint: endpointAuthorization,
-    afterProxy(mac) {
+    afterProxy(mac, facts) {
       const endpoint = endpoints.get(mac);
-      if (endpoint === undefined || endpoint.assigned === null) return null;
-      const profile = profileConfigs.get(endpoint.assigned) ?? {};
-      return { policySet: 'Proxy', rule: 'Assigned profile', profileName: endpoint.assigned, profile, deny: profile.deny === true };
+      if (endpoint !== undefined && endpoint.assigned !== null) {
+        const profile = profileConfigs.get(endpoint.assigned) ?? {};
+        return { policySet: 'Proxy', rule: 'Assigned profile', profileName: endpoint.assigned, profile, deny: profile.deny === true };
+      }
+      if (!anyAfterProxy) return null;
+      const id = endpoint ?? unknownIdentity;
+      const ctx = contextOf(facts, 'dot1x');
+      const clock = clockOnce();
+      const set = sets.find((s) => s.test(id, ctx, clock));
+      if (set === undefined) return null;
+      for (const r of rulesFor(set, id.group)) {
+        if (!r.afterProxy || !r.test(id, ctx, clock)) continue;
+        const profile = profileConfigs.get(r.profile) ?? {};
+        return { policySet: set.name, rule: r.name, profileName: r.profile, profile, deny: profile.deny === true };
+      }
+      return null;
     },
     authorizeUser(name, ctx) {
       const u = users.get(name);

@@ -107,7 +107,7 @@ export interface Conditions {
   deviceVendor?: string[];
   /** NAS-Port-Type names as the dictionary spells them (`Ethernet`, `Wireless-802.11`, `Virtual`). */
   nasPortType?: string[];
-  method?: ('mab' | 'pap' | 'chap')[];
+  method?: ('mab' | 'pap' | 'chap' | 'dot1x')[];
   /** A regular expression over User-Name. */
   userName?: string;
   /** Local time, `HH:MM` to `HH:MM` (across midnight when `to` < `from`), on the days listed. */
@@ -130,6 +130,12 @@ export interface RuleDef {
   description: string;
   conditions: Conditions;
   profile: string;
+  /**
+   * Also applied to requests proxied to a home server (802.1X) that it accepted: when the rule
+   * matches, its profile replaces the home server's authorization (a quarantine group, say).
+   * Rules without it decide only what this node authenticates itself.
+   */
+  afterProxy?: boolean;
 }
 
 export interface PolicySettings {
@@ -360,7 +366,8 @@ export function parseProfile(body: unknown, base?: ProfileDef): ProfileDef {
   return profile;
 }
 
-const METHODS = ['mab', 'pap', 'chap'] as const;
+// dot1x: a request relayed to a home server (EAP), which only rules with afterProxy see.
+const METHODS = ['mab', 'pap', 'chap', 'dot1x'] as const;
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 
 function parseConditions(value: unknown, what: string, setLevel: boolean): Conditions {
@@ -421,7 +428,7 @@ export function parsePolicySet(body: unknown, base?: PolicySetDef): PolicySetDef
 export function parseRule(body: unknown, base?: RuleDef): RuleDef {
   const what = `rule${base ? ` ${base.name}` : ''}`;
   const r = { ...(base ?? {}), ...object(body, what) } as Raw;
-  onlyFields(r, ['name', 'policySet', 'order', 'description', 'conditions', 'profile'], what);
+  onlyFields(r, ['name', 'policySet', 'order', 'description', 'conditions', 'profile', 'afterProxy'], what);
   const n = name(r.name, what);
   return {
     name: n,
@@ -430,6 +437,7 @@ export function parseRule(body: unknown, base?: RuleDef): RuleDef {
     description: text(r.description, what, 'description'),
     conditions: parseConditions(r.conditions, `rule ${n}`, false),
     profile: name(r.profile, `rule ${n}`, 'profile'),
+    afterProxy: bool(r.afterProxy, `rule ${n}`, 'afterProxy', false),
   };
 }
 

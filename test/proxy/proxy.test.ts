@@ -236,6 +236,33 @@ describe('the RADIUS proxy', () => {
     assert.deepEqual(getAttributes(plain, 'Tunnel-Private-Group-Id').map((a) => a.value), ['77']);
   });
 
+  test('a rule marked afterProxy replaces the home server\'s authorization for its group; unmarked rules and other groups leave it', async () => {
+    homes.main.behaviour = { kind: 'accept', attributes: [{ name: 'Tunnel-Private-Group-Id', value: '77', tag: 1 }] };
+    assert.equal((await policyApi(server, 'POST', '/groups', { name: 'Suspicious' })).status, 201);
+    assert.equal((await policyApi(server, 'POST', '/groups', { name: 'Printers' })).status, 201);
+    assert.equal((await policyApi(server, 'POST', '/profiles', { name: 'Inspect-555', vlan: '555' })).status, 201);
+    assert.equal((await policyApi(server, 'POST', '/profiles', { name: 'Printers-600', vlan: '600' })).status, 201);
+    assert.equal((await policyApi(server, 'POST', '/endpoints', { mac: '0A:00:00:00:01:08', group: 'Suspicious' })).status, 201);
+    assert.equal((await policyApi(server, 'POST', '/endpoints', { mac: '0A:00:00:00:01:09', group: 'Printers' })).status, 201);
+    const marked = { name: 'inspect-suspicious', order: 1, conditions: { identityGroup: ['Suspicious'], method: ['dot1x'] }, profile: 'Inspect-555', afterProxy: true };
+    assert.equal((await policyApi(server, 'POST', '/rules', marked)).status, 201);
+    // The same kind of rule for printers, not marked: it decides local MAB only.
+    assert.equal((await policyApi(server, 'POST', '/rules', { name: 'printers-vlan', order: 2, conditions: { identityGroup: ['Printers'] }, profile: 'Printers-600' })).status, 201);
+    assert.equal((await policyApi(server, 'POST', '/rules', { name: 'bad-flag', conditions: {}, profile: 'Inspect-555', afterProxy: 'yes' })).status, 400);
+
+    const ask1 = (mac: string) => ask(access([{ name: 'User-Name', value: 'jo@corp.example' }, { name: 'User-Password', value: 'x' }, { name: 'Calling-Station-Id', value: mac }]));
+    const suspicious = await ask1('0A-00-00-00-01-08');
+    assert.equal(suspicious.code, Code.AccessAccept);
+    assert.deepEqual(getAttributes(suspicious, 'Tunnel-Private-Group-Id').map((a) => a.value), ['555']);
+    const [record] = await server.store.authRecordsByMac({ mac: '0A:00:00:00:01:08', since: 0, limit: 5 });
+    assert.equal(record?.selectedAuthzProfile, 'Inspect-555');
+    assert.equal(record?.authzPolicy, 'proxy:corp >> inspect-suspicious');
+    const printer = await ask1('0A-00-00-00-01-09');
+    assert.deepEqual(getAttributes(printer, 'Tunnel-Private-Group-Id').map((a) => a.value), ['77']);
+    const stranger = await ask1('0A-00-00-00-01-0A');
+    assert.deepEqual(getAttributes(stranger, 'Tunnel-Private-Group-Id').map((a) => a.value), ['77']);
+  });
+
   test('CoA for a session authenticated through the proxy reaches its NAS', async () => {
     homes.main.behaviour = { kind: 'accept', attributes: [{ name: 'Tunnel-Private-Group-Id', value: '88', tag: 1 }] };
     const answer = await ask(access([
