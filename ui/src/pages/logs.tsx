@@ -1,7 +1,7 @@
 // Live Logs: authentications across every endpoint, or of one endpoint or user, newest first,
 // pass / fail in colour, repeats folded with a count, a detail view, time presets, filters (result,
 // NAS, failure reason), CSV export; refreshed every 5 s while the newest page is shown.
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { request, query } from '../api';
 import { csv, download, time, usePoll } from '../util';
 
@@ -129,6 +129,11 @@ export function LiveLogs({ initial }: { initial?: string | undefined }) {
   const [error, setError] = useState('');
   const [open, setOpen] = useState<AuthRow | null>(null);
   const before = befores[befores.length - 1]!;
+  // Bumped when the selection changes: an answer to the one before is dropped, not drawn.
+  const generation = useRef(0);
+  useEffect(() => {
+    generation.current++;
+  }, [JSON.stringify(applied), preset, result, before]);
   usePoll(
     async () => {
       // An older page stays as it is; the newest is refreshed.
@@ -136,10 +141,12 @@ export function LiveLogs({ initial }: { initial?: string | undefined }) {
       const k = applied.key;
       const isMac = /^([0-9a-f]{2}[:-]?){5}[0-9a-f]{2}$|^([0-9a-f]{4}\.){2}[0-9a-f]{4}$/i.test(k);
       const keyParam = k === '' ? {} : { [isMac ? 'mac' : 'user']: k };
+      const asked = generation.current;
       try {
         const answer = await request<{ authentications: AuthRow[]; next?: string | null }>(
           `/api/v1/authentications${query({ ...keyParam, since: new Date(Date.now() - PRESETS[preset]!.ms).toISOString(), passed: result, nas: applied.nas, reason: applied.reason, before, limit: k === '' ? 200 : 500 })}`,
         );
+        if (asked !== generation.current) return;
         setRows(answer.authentications);
         setNext(answer.next ?? null);
         setError('');
