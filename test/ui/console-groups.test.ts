@@ -27,6 +27,7 @@ const LAB_ON: Endpoint = { mac: '00:11:22:33:88:01', user: 'dave', nas: NAS, ip:
 const LAB_OFF: Endpoint = { mac: '00:11:22:33:88:02', user: 'erin', nas: NAS, ip: '10.50.0.2', sid: 'w0000002', audit: '0A3200020000000200000002' };
 const LAB_LEAVING: Endpoint = { mac: '00:11:22:33:88:03', user: 'frank', nas: NAS, ip: '10.50.0.3', sid: 'w0000003', audit: '0A3200030000000300000003' };
 const STAFF_ON: Endpoint = { mac: '00:11:22:33:88:04', user: 'grace', nas: NAS, ip: '10.50.0.4', sid: 'w0000004', audit: '0A3200040000000400000004' };
+const LATE: Endpoint = { mac: '00:11:22:33:88:06', user: 'ivan', nas: '127.0.0.1', ip: '10.50.0.6', sid: 'w0000006', audit: '0A3200060000000600000006' };
 const NEW: Endpoint = { mac: '00:11:22:33:88:05', user: 'heidi', nas: NAS, ip: '10.50.0.5', sid: 'w0000005', audit: '0A3200050000000500000005' };
 
 describe('the console\'s groups, devices and live updates in Chromium', { skip }, () => {
@@ -199,6 +200,27 @@ describe('the console\'s groups, devices and live updates in Chromium', { skip }
     await ops.getByTestId('active-sessions').filter({ hasText: new RegExp(`^${active - 1}$`) }).waitFor();
     await ops.getByRole('img', { name: /^Active sessions, last 24 hours: now active \d+/ }).waitFor();
     await ops.getByRole('img', { name: /^Authentications per minute, last 24 hours/ }).waitFor();
+  });
+
+  test('while the event stream is down the page polls (a Start still appears), and goes back to the stream once it answers again', async () => {
+    const page = await (await browser.newContext({ viewport: { width: 1920, height: 1000 } })).newPage();
+    contexts.push(page.context());
+    // The same session as ops (its cookie), on a page whose event stream cannot connect.
+    await page.context().addCookies(await ops.context().cookies());
+    let refused = 0;
+    await page.route('**/api/v1/events*', (route) => {
+      refused++;
+      return route.abort('connectionrefused');
+    });
+    await page.goto(`${base}/ui/#/sessions`);
+    await page.getByTestId('live-state').filter({ hasText: 'Live: polling (event stream down)' }).waitFor();
+    assert.ok(refused >= 1);
+    await accounting('Start', LATE, `, Framed-IP-Address = ${LATE.ip}`);
+    await sessionRow(page, LATE.mac).waitFor();
+    await page.unroute('**/api/v1/events*');
+    await page.getByTestId('live-state').filter({ hasText: 'Live: event stream' }).waitFor();
+    await accounting('Stop', LATE);
+    await sessionRow(page, LATE.mac).waitFor({ state: 'detached' });
   });
 
   test('network devices: the NAS table with vendor, CoA port and active sessions, no secret; a System Admin adds one', async () => {
