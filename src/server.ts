@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { NasClientTable, type NasClient } from './radius-server/index.js';
-import { SessionHousekeeping, storeHealth } from './sessions/index.js';
+import { ActivitySampler, SessionHousekeeping, storeHealth } from './sessions/index.js';
 import { FreeSpaceWatch, looseDirectoryMode, startThreadedStore, type Store } from './store/index.js';
 import { CoaEngine, JobRunner } from './coa/index.js';
 import { AdminDirectory, LoginGuard, MetricsRegistry, startApiServer } from './http/index.js';
@@ -155,6 +155,16 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
   const guard = new LoginGuard(config.api.lockout);
   const pxgrid = config.pxgrid.enabled ? new PxGridService({ config, store, bus: events, guard, metrics, logger: logger.child({ part: 'pxgrid' }) }) : undefined;
   if (pxgrid !== undefined) started.push(async () => pxgrid.close());
+  // The dashboard's 24-hour charts: a sample a minute (sessions/activity.ts).
+  const activity = new ActivitySampler({
+    store,
+    logger: logger.child({ part: 'activity' }),
+    totals: async () => {
+      const { passed, failed } = (await radius.snapshot()).authentications;
+      return { passed, failed: failed.reduce((sum, [, n]) => sum + n, 0) };
+    },
+  }).start();
+  started.push(() => activity.close());
   const figures = ingestFigures(metrics, () => radius.snapshot(true));
   registerRadiusMetrics(metrics, figures, store);
   registerStoreMetrics(metrics, figures, freeSpace, startedAt);
@@ -213,6 +223,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
       await api.close();
       await jobs.close();
       await coa.close();
+      await activity.close();
       // Drains: what is in flight is answered after its commit; the syslog collectors get the last records.
       await radius.close();
       housekeeping.close();

@@ -18,6 +18,7 @@ import { eventRoutes } from './api-v1/events.js';
 import { API_V1_PREFIX, Router, type Route } from './api-v1/router.js';
 import { sessionRoutes } from './api-v1/sessions.js';
 import { summaryRoutes } from './api-v1/summary.js';
+import { consoleViewRoutes } from './api-v1/console-views.js';
 import { ConsoleSessions, CSRF_HEADER, csrfMatches, sessionCookieOf, type ConsoleSession } from './ui/console-sessions.js';
 import { createUiHandler, isUiPath, UI_SECURITY_HEADERS } from './ui/routes.js';
 import { defaultUiDirectory, loadStaticFiles } from './ui/static.js';
@@ -78,6 +79,7 @@ export function apiV1Routes(deps: ApiDependencies, hooks: ApiV1Hooks = {}): Rout
       onCut: () => hooks.onStreamCut?.(),
     }),
     ...pxgridAccountRoutes(deps.pxgrid),
+    ...consoleViewRoutes(deps),
   ];
   routes.push(openApiRoute(() => routes));
   return routes;

@@ -5,3 +5,4 @@ export { SessionHousekeeping, type HousekeepingOptions } from './housekeeping.js
 export { storeHealth, storeHealthReport, type CommitState, type StoreHealthReport } from './health.js';
 export { normalizeMac, callingStationKey } from './mac.js';
 export { attributeString, responseString } from './format.js';
+export { ActivitySampler, type ActivitySamplerOptions, type ActivityTotals } from './activity.js';

@@ -4,6 +4,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import { createPolicyTables } from './sqlite-policy.js';
+import { createActivityTable } from './sqlite-console.js';
 import { ACCOUNTING_COLUMNS, AUTH_COLUMNS, COA_AUDIT_COLUMNS, SESSION_COLUMNS, createTableSql } from './schema.js';
 
 const MIGRATIONS: readonly ((db: Database) => void)[] = [
@@ -106,6 +107,10 @@ const MIGRATIONS: readonly ((db: Database) => void)[] = [
         session TEXT NOT NULL
       )
     `);
+  },
+  (db) => {
+    // The dashboard's per-minute activity samples (sqlite-console.ts).
+    createActivityTable(db);
   },
 ];
 

@@ -11,6 +11,7 @@ import { prepareDatabaseFiles } from './files.js';
 import { migrate } from './migrations.js';
 import { SqliteEventLog, sessionEventOf, type LoggedEvent } from './sqlite-events.js';
 import { SqliteJobTables } from './sqlite-jobs.js';
+import { SqliteConsoleQueries } from './sqlite-console.js';
 import { SqlitePolicyTables } from './sqlite-policy.js';
 import {
   ACCOUNTING_COLUMNS,
@@ -59,6 +60,8 @@ import type {
   StoreStats,
   TimeWindowQuery,
   WriteResult,
+  ActivitySample,
+  RecentAuthQuery,
 } from './types.js';
 
 export type WriteBatch = Parameters<Store['write']>[0];
@@ -112,6 +115,7 @@ export class SqliteStore implements Store {
   readonly #closes = new Map<number, Statement>();
   readonly #jobs: SqliteJobTables;
   readonly #policy: SqlitePolicyTables;
+  readonly #console: SqliteConsoleQueries;
   /** Absent on a read-only connection, which never writes. */
   readonly #events: SqliteEventLog | null;
   #onEvents: ((events: LoggedEvent[]) => void) | null = null;
@@ -144,6 +148,7 @@ export class SqliteStore implements Store {
     this.#s = prepare(db);
     this.#jobs = new SqliteJobTables(db);
     this.#policy = new SqlitePolicyTables(db);
+    this.#console = new SqliteConsoleQueries(db);
     this.#active = (db.prepare('SELECT COUNT(*) AS n FROM sessions_active').get() as { n: number }).n;
   }
 
@@ -460,6 +465,21 @@ export class SqliteStore implements Store {
   async authRecordsByUser(query: { userName: string; since: number; limit: number }): Promise<AuthRecord[]> {
     const statement = this.#statement('SELECT * FROM auth_records WHERE user_name = ? AND received_at >= ? ORDER BY received_at DESC, id DESC LIMIT ?');
     return (statement.all(query.userName, query.since, query.limit) as Row[]).map(toAuth);
+  }
+
+  async recentAuthRecords(query: RecentAuthQuery): Promise<AuthRecord[]> {
+    this.#open();
+    return this.#console.recentAuthRows(query).map(toAuth);
+  }
+
+  async recordActivity(sample: ActivitySample): Promise<void> {
+    this.#open();
+    this.#console.recordActivity(sample);
+  }
+
+  async activity(since: number): Promise<ActivitySample[]> {
+    this.#open();
+    return this.#console.activity(since);
   }
 
   async accountingRecordsByMac(query: TimeWindowQuery): Promise<AccountingRecord[]> {

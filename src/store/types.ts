@@ -258,6 +258,28 @@ export interface SessionSummary {
   framedIpv6: string | null;
 }
 
+/** Authentications across every endpoint, newest first (Live Logs without a MAC). */
+export interface RecentAuthQuery {
+  /** Epoch ms, inclusive. */
+  since: number;
+  until?: number;
+  /** Keyset paging: records older than this one (its receivedAt and id), in the list's order. */
+  before?: { at: number; id: number };
+  passed?: boolean;
+  nasIp?: string;
+  failureReasonCode?: number;
+  limit: number;
+}
+
+/** One minute of the dashboard's history: active sessions at its end, authentications in it. */
+export interface ActivitySample {
+  /** The minute's start (epoch ms). */
+  at: number;
+  active: number;
+  passed: number;
+  failed: number;
+}
+
 export interface TimeWindowQuery {
   mac: string;
   since: number; // epoch ms, inclusive
@@ -516,6 +538,16 @@ export interface Store {
 
   /** Authentication records of one user name since a time, newest first. */
   authRecordsByUser(query: { userName: string; since: number; limit: number }): Promise<AuthRecord[]>;
+
+  /** Authentication records of every endpoint in a time window, newest first, filtered. */
+  recentAuthRecords(query: RecentAuthQuery): Promise<AuthRecord[]>;
+
+  /** Records the minute's activity sample (a second one in the same minute replaces the active
+   * count and adds the authentications); samples older than about a day are dropped. */
+  recordActivity(sample: ActivitySample): Promise<void>;
+
+  /** Activity samples since a time, oldest first. */
+  activity(since: number): Promise<ActivitySample[]>;
 
   /** Accounting records of one MAC since a time, newest first. */
   accountingRecordsByMac(query: TimeWindowQuery): Promise<AccountingRecord[]>;

@@ -44,6 +44,8 @@ import type {
   Store,
   StoreStats,
   TimeWindowQuery,
+  ActivitySample,
+  RecentAuthQuery,
   WriteResult,
 } from './types.js';
 
@@ -193,6 +195,15 @@ export class WorkerStore implements Store {
   }
   getSession(id: number): Promise<Session | null> {
     return this.#read('getSession', id);
+  }
+  recentAuthRecords(query: RecentAuthQuery): Promise<AuthRecord[]> {
+    return this.#read('recentAuthRecords', query);
+  }
+  recordActivity(sample: ActivitySample): Promise<void> {
+    return this.#writer.call('recordActivity', sample);
+  }
+  activity(since: number): Promise<ActivitySample[]> {
+    return this.#read('activity', since);
   }
   authRecordsByMac(query: TimeWindowQuery): Promise<AuthRecord[]> {
     return this.#read('authRecordsByMac', query);

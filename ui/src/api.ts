@@ -6,7 +6,9 @@ export interface Me {
   admin: string;
   role: string;
   roleName: string;
-  may: { coa: boolean; write: boolean; admins: boolean };
+  may: { read: boolean; coa: boolean; write: boolean; policy: boolean; admins: boolean };
+  /** A delegated admin's groups (the only endpoints it may see). */
+  groups?: string[];
   csrfToken: string;
   idleMinutes: number;
 }

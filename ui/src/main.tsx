@@ -10,6 +10,8 @@ import { EndpointPage } from './pages/endpoint';
 import { BulkCoa } from './pages/bulk';
 import { AuditLog } from './pages/audit';
 import { AdminAccounts } from './pages/admins';
+import { Groups } from './pages/groups';
+import { NetworkDevices } from './pages/devices';
 import './style.css';
 
 /** Hash routes (`#/sessions`, `#/endpoint/AA:BB:…`): the node serves one page, the app the rest. */
@@ -24,14 +26,17 @@ function useRoute(): string[] {
   return route;
 }
 
-const PAGES: { id: string; label: string; admins?: boolean }[] = [
-  { id: 'dashboard', label: 'Dashboard' },
-  { id: 'sessions', label: 'Live Sessions' },
-  { id: 'logs', label: 'Live Logs' },
-  { id: 'endpoint', label: 'Endpoint' },
-  { id: 'bulk', label: 'Bulk CoA' },
-  { id: 'audit', label: 'Audit log' },
-  { id: 'admins', label: 'Admin accounts', admins: true },
+/** `needs`: the right the page's reads need (a delegated admin has only `endpoints`: Groups). */
+const PAGES: { id: string; label: string; needs: 'read' | 'admins' | 'any' }[] = [
+  { id: 'dashboard', label: 'Dashboard', needs: 'read' },
+  { id: 'sessions', label: 'Live Sessions', needs: 'read' },
+  { id: 'logs', label: 'Live Logs', needs: 'read' },
+  { id: 'endpoint', label: 'Endpoint', needs: 'read' },
+  { id: 'groups', label: 'Groups', needs: 'any' },
+  { id: 'bulk', label: 'Bulk CoA', needs: 'read' },
+  { id: 'devices', label: 'Network devices', needs: 'read' },
+  { id: 'audit', label: 'Audit log', needs: 'read' },
+  { id: 'admins', label: 'Admin accounts', needs: 'admins' },
 ];
 
 function App() {
@@ -43,10 +48,18 @@ function App() {
   }, []);
   if (me === undefined) return <p class="loading">Loading…</p>;
   if (me === null) return <SignIn onSignedIn={setMe} />;
-  const [page, arg] = route;
-  const visible = PAGES.filter((p) => !p.admins || me.may.admins);
+  const visible = PAGES.filter((p) => p.needs === 'any' || me.may[p.needs]);
+  // A page the role cannot read (typed in, or a link) is not drawn: the first one it may see is.
+  const [asked, arg] = route;
+  const page = visible.some((p) => p.id === (asked || 'dashboard')) ? asked || 'dashboard' : visible[0]!.id;
   let body;
   switch (page) {
+    case 'groups':
+      body = <Groups me={me} group={arg} />;
+      break;
+    case 'devices':
+      body = <NetworkDevices me={me} />;
+      break;
     case 'sessions':
       body = <LiveSessions me={me} />;
       break;
@@ -63,7 +76,7 @@ function App() {
       body = <AuditLog />;
       break;
     case 'admins':
-      body = me.may.admins ? <AdminAccounts me={me} /> : <p role="alert">Only a Super Admin manages admin accounts.</p>;
+      body = <AdminAccounts me={me} />;
       break;
     default:
       body = <Dashboard />;
@@ -74,7 +87,7 @@ function App() {
         <strong class="brand">OpenMnT</strong>
         <nav aria-label="Main">
           {visible.map((p) => (
-            <a key={p.id} href={`#/${p.id}`} aria-current={p.id === (page || 'dashboard') ? 'page' : undefined}>
+            <a key={p.id} href={`#/${p.id}`} aria-current={p.id === page ? 'page' : undefined}>
               {p.label}
             </a>
           ))}

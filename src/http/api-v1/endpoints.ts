@@ -2,9 +2,9 @@
  * One endpoint by MAC (`GET /api/v1/endpoints/:mac`) and authentications as a list
  * (`GET /api/v1/authentications`): what the console's endpoint page and Live Logs show.
  *
- * Authentications are read per endpoint (MAC) or per user name: the store keeps them indexed by
- * those keys and by time, and a search over every record of a large site without a key is what
- * operators are refused on other products too. The list answers newest first within a time window.
+ * Authentications are read per endpoint (MAC), per user name, or across every endpoint within a
+ * time window (Live Logs without a MAC: read backwards along the time index, filtered by result,
+ * NAS and failure reason, a page at a time). The list answers newest first.
  */
 import { OpenMntError } from '../../errors.js';
 import type { AccountingRecord, AuthRecord, Store } from '../../store/index.js';
@@ -64,6 +64,22 @@ function acctRow(r: AccountingRecord) {
   };
 }
 
+/** `before` is the `next` of the previous page: `<receivedAt ms>.<id>` of its last record. */
+async function recentAuthentications(
+  store: Store,
+  o: { since: number; until: number | undefined; passed: boolean | undefined; nasIp: string | undefined; reason: number | undefined; limit: number; before: string | undefined },
+) {
+  let before: { at: number; id: number } | undefined;
+  if (o.before !== undefined) {
+    const m = /^(\d{1,15})\.(\d{1,15})$/.exec(o.before);
+    if (m === null) throw new OpenMntError('INVALID_ARGUMENT', `query parameter before '${o.before}' is not valid: pass back the next of the previous page`);
+    before = { at: Number(m[1]), id: Number(m[2]) };
+  }
+  const records = await store.recentAuthRecords({ since: o.since, until: o.until, before, passed: o.passed, nasIp: o.nasIp, failureReasonCode: o.reason, limit: o.limit });
+  const last = records.at(-1);
+  return { authentications: records.map(authRow), next: records.length === o.limit && last !== undefined ? `${last.receivedAt}.${last.id}` : null };
+}
+
 export function endpointRoutes(store: Store): Route[] {
   return [
     {
@@ -112,19 +128,30 @@ export function endpointRoutes(store: Store): Route[] {
           right: 'read',
           doing: 'read authentications',
           handler: async (ctx) => {
-            const q = new QueryReader(ctx.url.searchParams, ['mac', 'user', 'since', 'limit', 'passed']);
+            const q = new QueryReader(ctx.url.searchParams, ['mac', 'user', 'since', 'until', 'limit', 'passed', 'nas', 'reason', 'before']);
             const mac = q.mac('mac');
             const user = q.text('user');
-            if ((mac === undefined) === (user === undefined || user === '')) {
-              throw new OpenMntError('INVALID_ARGUMENT', 'authentications are listed per endpoint or per user: give mac or user (one of them)');
+            if (mac !== undefined && user !== undefined && user !== '') {
+              throw new OpenMntError('INVALID_ARGUMENT', 'authentications are listed per endpoint, per user or across every endpoint: give mac or user, not both');
             }
             const now = Date.now();
             const since = q.time('since') ?? now - DAY_MS;
             if (since < now - AUTH_WINDOW_MS) throw new OpenMntError('INVALID_ARGUMENT', 'query parameter since is more than 10 days back');
             const limit = q.integer('limit', 1, 500) ?? 200;
             const passed = q.boolean('passed');
+            const until = q.time('until');
+            const nasIp = q.ip('nas');
+            const reason = q.integer('reason', 1, 99_999);
+            if (mac === undefined && (user === undefined || user === '')) {
+              // Across every endpoint (Live Logs without a key): a time window, filters, keyset paging.
+              const recent = await recentAuthentications(store, { since, until, passed, nasIp, reason, limit, before: q.text('before') });
+              return sendJson(ctx.res, 200, recent, { 'Cache-Control': 'no-store' });
+            }
+            if (q.text('before') !== undefined) throw new OpenMntError('INVALID_ARGUMENT', 'query parameter before pages the list across every endpoint (without mac or user)');
             const records = mac !== undefined ? await store.authRecordsByMac({ mac, since, limit }) : await store.authRecordsByUser({ userName: user!, since, limit });
-            const rows = records.filter((r) => passed === undefined || r.passed === passed).map(authRow);
+            const rows = records
+              .filter((r) => (passed === undefined || r.passed === passed) && (until === undefined || r.receivedAt <= until) && (nasIp === undefined || r.nasIp === nasIp) && (reason === undefined || r.failureReasonCode === reason))
+              .map(authRow);
             sendJson(ctx.res, 200, { authentications: rows }, { 'Cache-Control': 'no-store' });
           },
         },

@@ -120,11 +120,11 @@ function view(kind: PolicyKind, version: number, data: unknown): Record<string, 
   return { ...(masked(kind, data) as Record<string, unknown>), version };
 }
 
-function isDelegated(admin: Admin): boolean {
+export function isDelegated(admin: Admin): boolean {
   return admin.role === 'delegated-admin';
 }
 
-function scopeCheck(admin: Admin, group: string | null, what: string): void {
+export function scopeCheck(admin: Admin, group: string | null, what: string): void {
   if (!isDelegated(admin)) return;
   if (group === null || !(admin.groups ?? []).includes(group)) {
     throw new HttpError(403, 'FORBIDDEN', `admin '${admin.name}' (delegated-admin) may manage endpoints of ${(admin.groups ?? []).join(', ') || 'no group'} only, not ${what}`);

@@ -48,7 +48,15 @@ export function createUiHandler(o: UiOptions): (req: IncomingMessage, res: Serve
       role: admin.role,
       roleName: ROLE_NAMES[admin.role],
       // What the server will allow, so the page hides what would be refused (the server still checks).
-      may: { coa: roleAllows(admin.role, 'coa'), write: roleAllows(admin.role, 'write'), admins: roleAllows(admin.role, 'admins') },
+      may: {
+        read: roleAllows(admin.role, 'read'),
+        coa: roleAllows(admin.role, 'coa'),
+        write: roleAllows(admin.role, 'write'),
+        policy: roleAllows(admin.role, 'policy'),
+        admins: roleAllows(admin.role, 'admins'),
+      },
+      // A delegated admin's groups: the only endpoints the console shows it (the server enforces it).
+      ...(admin.role === 'delegated-admin' ? { groups: admin.groups ?? [] } : {}),
       csrfToken: session.csrfToken,
       idleMinutes: o.idleMinutes(),
     };

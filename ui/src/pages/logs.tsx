@@ -1,6 +1,7 @@
-// Live Logs: authentications of an endpoint or a user, newest first, pass / fail in colour,
-// repeats folded with a count, a detail view, time presets, CSV export; refreshed every 5 s.
-import { useState } from 'preact/hooks';
+// Live Logs: authentications across every endpoint, or of one endpoint or user, newest first,
+// pass / fail in colour, repeats folded with a count, a detail view, time presets, filters (result,
+// NAS, failure reason), CSV export; refreshed every 5 s while the newest page is shown.
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { request, query } from '../api';
 import { csv, download, time, usePoll } from '../util';
 
@@ -116,40 +117,77 @@ export function AuthTable({ rows, onOpen }: { rows: AuthRow[]; onOpen: (r: AuthR
 
 export function LiveLogs({ initial }: { initial?: string | undefined }) {
   const [key, setKey] = useState(initial ?? '');
-  const [applied, setApplied] = useState(initial ?? '');
+  const [nas, setNas] = useState('');
+  const [reason, setReason] = useState('');
+  const [applied, setApplied] = useState({ key: initial ?? '', nas: '', reason: '' });
   const [preset, setPreset] = useState(2);
   const [result, setResult] = useState('');
   const [rows, setRows] = useState<AuthRow[]>([]);
+  // Older pages across every endpoint: the `next` of each page read (empty: the newest).
+  const [befores, setBefores] = useState<string[]>(['']);
+  const [next, setNext] = useState<string | null>(null);
   const [error, setError] = useState('');
   const [open, setOpen] = useState<AuthRow | null>(null);
+  const before = befores[befores.length - 1]!;
+  // Bumped when the selection changes: an answer to the one before is dropped, not drawn.
+  const generation = useRef(0);
+  useEffect(() => {
+    generation.current++;
+  }, [JSON.stringify(applied), preset, result, before]);
   usePoll(
     async () => {
-      if (applied === '') return;
-      const isMac = /^([0-9a-f]{2}[:-]?){5}[0-9a-f]{2}$|^([0-9a-f]{4}\.){2}[0-9a-f]{4}$/i.test(applied);
+      // An older page stays as it is; the newest is refreshed.
+      if (before !== '' && rows.length > 0) return;
+      const k = applied.key;
+      const isMac = /^([0-9a-f]{2}[:-]?){5}[0-9a-f]{2}$|^([0-9a-f]{4}\.){2}[0-9a-f]{4}$/i.test(k);
+      const keyParam = k === '' ? {} : { [isMac ? 'mac' : 'user']: k };
+      const asked = generation.current;
       try {
-        const answer = await request<{ authentications: AuthRow[] }>(
-          `/api/v1/authentications${query({ [isMac ? 'mac' : 'user']: applied, since: new Date(Date.now() - PRESETS[preset]!.ms).toISOString(), passed: result, limit: 500 })}`,
+        const answer = await request<{ authentications: AuthRow[]; next?: string | null }>(
+          `/api/v1/authentications${query({ ...keyParam, since: new Date(Date.now() - PRESETS[preset]!.ms).toISOString(), passed: result, nas: applied.nas, reason: applied.reason, before, limit: k === '' ? 200 : 500 })}`,
         );
+        if (asked !== generation.current) return;
         setRows(answer.authentications);
+        setNext(answer.next ?? null);
         setError('');
       } catch (e) {
         setError(e instanceof Error ? e.message : String(e));
       }
     },
     5000,
-    [applied, preset, result],
+    [JSON.stringify(applied), preset, result, before],
   );
+  const restart = () => {
+    setBefores(['']);
+    setRows([]);
+  };
   return (
     <section aria-labelledby="logs-title">
       <h1 id="logs-title">Live Logs</h1>
-      <form class="filters" aria-label="Filter authentications" onSubmit={(e) => { e.preventDefault(); setApplied(key.trim()); }}>
+      <form
+        class="filters"
+        aria-label="Filter authentications"
+        onSubmit={(e) => {
+          e.preventDefault();
+          restart();
+          setApplied({ key: key.trim(), nas: nas.trim(), reason: reason.trim() });
+        }}
+      >
         <label>
           Endpoint MAC or user name
           <input name="key" value={key} onInput={(e) => setKey((e.currentTarget as HTMLInputElement).value)} />
         </label>
         <label>
+          NAS IP
+          <input name="nas" value={nas} onInput={(e) => setNas((e.currentTarget as HTMLInputElement).value)} />
+        </label>
+        <label>
+          Failure reason (code)
+          <input name="reason" inputMode="numeric" value={reason} onInput={(e) => setReason((e.currentTarget as HTMLInputElement).value)} />
+        </label>
+        <label>
           Time
-          <select value={preset} onChange={(e) => setPreset(Number((e.currentTarget as HTMLSelectElement).value))}>
+          <select value={preset} onChange={(e) => { restart(); setPreset(Number((e.currentTarget as HTMLSelectElement).value)); }}>
             {PRESETS.map((p, i) => (
               <option key={p.label} value={i}>
                 {p.label}
@@ -159,20 +197,33 @@ export function LiveLogs({ initial }: { initial?: string | undefined }) {
         </label>
         <label>
           Result
-          <select value={result} onChange={(e) => setResult((e.currentTarget as HTMLSelectElement).value)}>
+          <select value={result} onChange={(e) => { restart(); setResult((e.currentTarget as HTMLSelectElement).value); }}>
             <option value="">Pass and fail</option>
             <option value="true">Pass</option>
             <option value="false">Fail</option>
           </select>
         </label>
         <button type="submit">Show</button>
-        <button type="button" disabled={rows.length === 0} onClick={() => download(`authentications-${applied}.csv`, csv(rows as unknown as Record<string, unknown>[], CSV_COLUMNS))}>
+        <button type="button" disabled={rows.length === 0} onClick={() => download(`authentications-${applied.key || 'all'}.csv`, csv(rows as unknown as Record<string, unknown>[], CSV_COLUMNS))}>
           Export CSV
         </button>
       </form>
-      {applied === '' && <p>Authentications are listed per endpoint or per user: enter a MAC address or a user name.</p>}
+      <p class="small">
+        {applied.key === '' ? 'Every endpoint' : `Only ${applied.key}`}, {PRESETS[preset]!.label.toLowerCase()}
+        {befores.length > 1 ? `, older page ${befores.length}` : ', newest first (refreshed every 5 s)'}
+      </p>
       {error && <p role="alert" class="error">{error}</p>}
-      {applied !== '' && <AuthTable rows={rows} onOpen={setOpen} />}
+      <AuthTable rows={rows} onOpen={setOpen} />
+      {applied.key === '' && (
+        <div class="pager">
+          <button type="button" disabled={befores.length === 1} onClick={() => { setBefores(befores.slice(0, -1)); setRows([]); }}>
+            Newer
+          </button>
+          <button type="button" disabled={next === null} onClick={() => { if (next !== null) { setBefores([...befores, next]); setRows([]); } }}>
+            Older
+          </button>
+        </div>
+      )}
       {open && <AuthDetail row={open} onClose={() => setOpen(null)} />}
     </section>
   );

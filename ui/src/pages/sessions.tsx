@@ -1,9 +1,10 @@
 // Live Sessions: ISE's columns, filters on any of them, server-side paging by cursor (the browser
-// never holds more than one page), the page polled every few seconds, and Perform CoA on online
-// rows for roles that may.
-import { useEffect, useRef, useState } from 'preact/hooks';
+// never holds more than one page), live updates from the session event stream (polling only while
+// the stream is down), and Perform CoA on online rows for roles that may.
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { request, query, type Me } from '../api';
 import { CoaMenu } from '../coa';
+import { LiveBadge, throttled, useSessionEvents, type EventSession, type SessionEventMessage } from '../events';
 import { time, usePoll } from '../util';
 
 export interface SessionRow {
@@ -52,7 +53,27 @@ const SORTS: { key: string; label: string }[] = [
   { key: 'nasIp', label: 'NAS IP' },
 ];
 
+/** Polling, only while the event stream is down. */
 export const POLL_MS = 3000;
+/** At most one read of the page a second, however many events ask for one. */
+const RELOAD_MS = 1000;
+
+/** A row on screen brought up to date from an event about its session (no request needed). */
+function patched(row: SessionRow, s: EventSession): SessionRow {
+  return {
+    ...row,
+    state: s.state,
+    updatedAt: s.updatedAt ?? row.updatedAt,
+    userName: s.userName ?? row.userName,
+    framedIp: s.framedIp ?? row.framedIp,
+    nasPortId: s.nasPortId ?? row.nasPortId,
+    auditSessionId: s.auditSessionId ?? row.auditSessionId,
+    authzProfile: s.selectedAuthzProfile ?? row.authzProfile,
+    identityGroup: s.identityGroup ?? row.identityGroup,
+    vlan: s.vlan ?? row.vlan,
+    sgt: s.sgt ?? row.sgt,
+  };
+}
 
 /** "Disconnect requested" until the accounting Stop closes the session (the NAS ACKed, the Stop may lag). */
 const disconnectRequested = new Set<string>();
@@ -151,11 +172,27 @@ export function LiveSessions({ me }: { me: Me }) {
       setError(e instanceof Error ? e.message : String(e));
     }
   };
-  // Likewise an answer to an earlier filter, sort or page (declared before the poll, so it runs first).
+  const loadRef = useRef(load);
+  loadRef.current = load;
+  const reload = useMemo(() => throttled(() => loadRef.current(), RELOAD_MS), []);
+  useEffect(() => () => reload.cancel(), []);
+  // Another filter, sort or page: an answer to the earlier one is dropped, and this one is read.
   useEffect(() => {
     generation.current++;
+    void load();
   }, [JSON.stringify(applied), sort, cursor]);
-  usePoll(() => (live || page === null ? load() : undefined), POLL_MS, [JSON.stringify(applied), sort, cursor, live]);
+  const onEvents = (events: SessionEventMessage[]) => {
+    if (page === null) return;
+    // An update of a row on screen is drawn from the event itself. Anything that may change which
+    // rows the page holds or the total (a session begins or ends, or the list is sorted by a time
+    // that moved) reads the page again, at most once a second.
+    const byId = new Map(events.filter((e) => e.type === 'updated').map((e) => [e.session.id, e.session]));
+    const onScreen = page.sessions.some((r) => byId.has(r.id));
+    if (onScreen) setPage((p) => p && { ...p, sessions: p.sessions.map((r) => (byId.has(r.id) ? patched(r, byId.get(r.id)!) : r)) });
+    if (sort !== '' || events.some((e) => e.type !== 'updated')) reload();
+  };
+  const liveState = useSessionEvents(live, onEvents, () => reload());
+  usePoll(() => (live && liveState === 'polling' ? load() : undefined), POLL_MS, [JSON.stringify(applied), sort, cursor, live, liveState]);
   const apply = (e: Event) => {
     e.preventDefault();
     setApplied(Object.fromEntries(Object.entries(draft).filter(([, v]) => v.trim() !== '').map(([k, v]) => [k, v.trim()])));
@@ -194,6 +231,7 @@ export function LiveSessions({ me }: { me: Me }) {
           />{' '}
           Live updates
         </label>
+        <LiveBadge state={liveState} />
       </form>
       {error && <p role="alert" class="error">{error}</p>}
       {page && (
