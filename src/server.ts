@@ -162,7 +162,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     path: config.store.path,
     nodeName: server,
     version: VERSION,
-    failureReasons: failureCatalogue(config).map((r) => ({ code: r.title, cause: r.cause })),
+    failureReasons: failureCatalogue(config).map((r) => ({ code: `${r.id} ${r.title}`, cause: r.cause })),
     logger: logger.child({ part: 'dataconnect' }),
     audit: (record) => store.recordDcQuery(record),
   });

@@ -65,7 +65,23 @@ export interface QueryResult {
   translated: string;
 }
 
-const COLUMN_TYPES = new Map(VIEWS.flatMap((v) => v.columns.map((c) => [c.name, c.type] as const)));
+const VIEW_TYPES = new Map(VIEWS.map((v) => [v.name, new Map(v.columns.map((c) => [c.name, c.type] as const))]));
+/** Column names of one type in every view that has them (SYSLOG_MESSAGE_CODE is not: NUMBER and VARCHAR2). */
+const UNAMBIGUOUS_TYPES = (() => {
+  const types = new Map<string, Set<string>>();
+  for (const v of VIEWS) for (const c of v.columns) types.set(c.name, (types.get(c.name) ?? new Set()).add(c.type));
+  return new Map([...types].filter(([, t]) => t.size === 1).map(([name, t]) => [name, [...t][0]!]));
+})();
+
+/** A result column's type: from the views the statement reads, in order, else by its name alone. */
+function columnType(name: string, views: readonly string[]): string | null {
+  const upper = name.toUpperCase();
+  for (const v of views) {
+    const type = VIEW_TYPES.get(v)?.get(upper);
+    if (type !== undefined) return type;
+  }
+  return UNAMBIGUOUS_TYPES.get(upper) ?? null;
+}
 
 export class SqliteDataConnect {
   readonly #db: Database.Database;
@@ -114,7 +130,7 @@ export class SqliteDataConnect {
     }
     this.#state.nowMs = Date.now();
     this.#state.groups = request.groups;
-    const columns = statement.columns().map((c) => ({ name: c.name, type: COLUMN_TYPES.get(c.name.toUpperCase()) ?? null }));
+    const columns = statement.columns().map((c) => ({ name: c.name, type: columnType(c.name, translation.tables) }));
     const rows: unknown[][] = [];
     let truncated = false;
     try {
