@@ -541,11 +541,12 @@ function nameItem(tokens: Token[], labelTokens: Token[]): string {
   const simpleColumn = sig.every((t, k) => (k % 2 === 0 ? t.kind === 'ident' || t.kind === 'qident' || t.text === '*' : t.text === '.'));
   if (simpleColumn) return text;
   // An alias: `expr AS name`, or `expr name` after the end of an expression.
+  const name = last.kind === 'ident' || last.kind === 'qident';
   const aliased =
-    (last.kind === 'ident' || last.kind === 'qident') &&
+    name &&
     before !== undefined &&
-    (word(before) === 'AS' || before.kind === 'string' || before.kind === 'number' || before.text === ')' || before.kind === 'qident' || (before.kind === 'ident' && word(before) === 'END')) &&
-    !CLAUSE_WORDS.has(word(last));
+    (word(before) === 'AS' ||
+      ((before.kind === 'string' || before.kind === 'number' || before.text === ')' || before.kind === 'qident' || word(before) === 'END') && !CLAUSE_WORDS.has(word(last))));
   if (aliased) return text;
   const label = labelTokens
     .filter(significant)

@@ -40,6 +40,8 @@ test('FETCH FIRST and OFFSET become LIMIT and OFFSET, in a subquery too', () => 
 test('identifiers read in upper case; an expression without an alias is named by its own text; literals and quoted names stay as written', () => {
   assert.equal(sql("select to_char(timestamp_timezone, 'HH24:MI:SS') as time, mac_address from endpoints_data"), "SELECT TO_CHAR(TIMESTAMP_TIMEZONE, 'HH24:MI:SS') AS TIME, MAC_ADDRESS FROM ENDPOINTS_DATA");
   assert.equal(sql('SELECT COUNT(*), SYSDATE FROM DUAL'), 'SELECT COUNT(*) AS "COUNT(*)", DC_SYSDATE() AS "SYSDATE" FROM DUAL');
+  // An alias that is also a keyword (LAST, FIRST) after AS is an alias.
+  assert.equal(sql('SELECT MAX(ID) AS last, COUNT(*) n FROM COA_EVENTS'), 'SELECT MAX(ID) AS LAST, COUNT(*) N FROM COA_EVENTS');
   assert.equal(sql(`SELECT "mixed Case" FROM DUAL WHERE x = 'SYSDATE - 1/24 -- not a comment'`), `SELECT "mixed Case" FROM DUAL WHERE X = 'SYSDATE - 1/24 -- not a comment'`);
   // Comments go; one trailing semicolon is allowed.
   assert.equal(sql('SELECT 1 x /* SYSDATE */ FROM DUAL -- a note\n;'), 'SELECT 1 X FROM DUAL');
