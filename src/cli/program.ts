@@ -383,9 +383,9 @@ Client commands (any MnT node: OpenMnT or Cisco ISE; openmnt COMMAND --help for 
 
 ${CLIENT_COMMAND_NAMES.map(entry).join('\n')}
 
-Policy commands (OpenMnT only; openmnt COMMAND --help for each one's words and options)
+Policy and DataConnect commands (OpenMnT only; openmnt COMMAND --help for each one's words and options)
 
-${['endpoint', 'device', 'policy'].map(entry).join('\n')}
+${['endpoint', 'device', 'policy', 'dc'].map(entry).join('\n')}
 
 Target and credentials (flags first, then a profile, then the environment the cookbook uses)
   --host HOST[:PORT]    MnT node ($ISE_MNT_IP, else $ISE_PAN_FQDN); https:// unless http:// is given
