@@ -14,6 +14,7 @@
 import { parseArgs } from 'node:util';
 import { CliError, EXIT, MntClient } from './client.js';
 import { target, type Values } from './commands.js';
+import { COMMON, jsonOf } from './policy.js';
 
 export const DC_HELP = `Usage: openmnt dc query "SQL" [--format table|json|csv] [--max-rows N] [--query-timeout SECONDS] [options]
 
@@ -28,16 +29,9 @@ FETCH FIRST n ROWS ONLY, NUMTODSINTERVAL). Read-only. The first output line is a
 `;
 
 const OPTIONS = {
-  host: { type: 'string' },
-  profile: { type: 'string' },
-  'user-name': { type: 'string' },
-  'password-stdin': { type: 'boolean' },
-  insecure: { type: 'boolean' },
-  timeout: { type: 'string' },
-  format: { type: 'string' },
+  ...COMMON,
   'max-rows': { type: 'string' },
   'query-timeout': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 interface Answer {
@@ -98,12 +92,7 @@ export async function runDcCommand(argv: string[], env: NodeJS.ProcessEnv = proc
   try {
     const client = new MntClient(await target(values as Values, env));
     const answer = await client.request('POST', '/api/v1/dc/query', 'application/json', JSON.stringify(body));
-    let json: Record<string, unknown> = {};
-    try {
-      json = JSON.parse(answer.body) as Record<string, unknown>;
-    } catch {
-      // reported by status below
-    }
+    const json = jsonOf(answer.body);
     if (answer.status >= 400) {
       const message = typeof json.message === 'string' ? json.message : answer.body.slice(0, 200);
       const code = typeof json.error === 'string' ? json.error : String(answer.status);

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { OpenMntError, type ErrorCode } from '../errors.js';
 import { roleAllows, type Admin } from '../http/admins.js';
+import type { NewDcQueryAuditRecord } from '../store/types.js';
 import type { EngineInfo, QueryResult } from './sqlite-engine.js';
 
 export interface DataConnectOptions {
@@ -34,19 +35,8 @@ export interface DataConnectOptions {
   audit: (record: DcQueryAuditRecord) => Promise<unknown>;
 }
 
-export interface DcQueryAuditRecord {
-  at: number;
-  admin: string;
-  role: string;
-  /** `api` (HTTP), which the CLI uses too. */
-  origin: string;
-  source: string | null;
-  sql: string;
-  /** `ok`, `truncated`, or the error code. */
-  outcome: string;
-  rows: number;
-  durationMs: number;
-}
+/** What the node records of each query (the store's dc_query_audit). */
+export type DcQueryAuditRecord = NewDcQueryAuditRecord;
 
 export interface DcQueryOptions {
   maxRows?: number;
