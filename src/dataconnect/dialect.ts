@@ -228,10 +228,11 @@ class Translator {
    * Tokens up to the `)` that closes the current depth (not consumed) or the end. `top`: the
    * outermost query, whose select list is named as Oracle names it.
    */
-  #sequence(top: boolean): string {
+  #sequence(top: boolean, fromItem = false): string {
     let out = '';
-    let inFrom = false;
-    let expectTable = false;
+    // A parenthesised FROM item (`FROM (t)`, `FROM (a, b)`) names tables too, unless it is a query.
+    let inFrom = fromItem;
+    let expectTable = fromItem;
     let limit: string | null = null;
     let offset: string | null = null;
     let selectStart = -1;
@@ -281,7 +282,12 @@ class Translator {
       }
       if (expectTable) {
         expectTable = false;
-        if (t.kind === 'ident' || t.kind === 'qident') {
+        if (t.kind === 'op' && t.text === '(') {
+          this.#i++;
+          out += space + this.#parensFromInside(true);
+          continue;
+        }
+        if ((t.kind === 'ident' || t.kind === 'qident') && !['SELECT', 'WITH', 'VALUES'].includes(w)) {
           this.#i++;
           if (this.#peek()?.text === '.') unsupported(`the qualified name ${t.text}.${this.#peek(1)?.text ?? ''}`, 'query the views by their names alone');
           if (this.#peek()?.text === '(') {
@@ -463,8 +469,8 @@ class Translator {
     return this.#parensFromInside();
   }
 
-  #parensFromInside(): string {
-    const inner = this.#sequence(false);
+  #parensFromInside(fromItem = false): string {
+    const inner = this.#sequence(false, fromItem);
     const close = this.#next();
     if (close.text !== ')') throw new OpenMntError('DC_SQL_ERROR', 'a ( is not closed');
     return `(${inner})`;

@@ -241,6 +241,8 @@ describe('DataConnect over a node filled by radclient', { skip }, () => {
       ["SELECT load_extension('/tmp/nothing.so') FROM DUAL", 'DC_SQL_ERROR'],
       ['SELECT * FROM auth_records', 'DC_NOT_A_VIEW'],
       ['SELECT * FROM sqlite_master', 'DC_NOT_A_VIEW'],
+      ['SELECT * FROM (auth_records)', 'DC_NOT_A_VIEW'],
+      ['SELECT * FROM DUAL WHERE 1 IN (SELECT COUNT(*) FROM coa_audit)', 'DC_NOT_A_VIEW'],
       ['PRAGMA table_info(auth_records)', 'DC_UNSUPPORTED'],
     ];
     for (const [sql, code] of writes) {
