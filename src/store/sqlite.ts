@@ -601,7 +601,9 @@ export class SqliteStore implements Store {
     const coaAudit = chunked('coa_audit', 'at');
     const jobs = this.#jobs.prune(olderThan);
     const configAudit = this.#policy.prune(olderThan);
-    return { accountingRecords, authRecords, closedSessions, coaAudit, coaJobs: jobs.jobs, coaJobResults: jobs.results, configAudit };
+    const dcQueryAudit = chunked('dc_query_audit', 'at');
+    const adminLogins = chunked('admin_logins', 'at');
+    return { accountingRecords, authRecords, closedSessions, coaAudit, coaJobs: jobs.jobs, coaJobResults: jobs.results, configAudit, dcQueryAudit, adminLogins };
   }
 
   async loadPolicy(): Promise<PolicyRows> {

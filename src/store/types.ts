@@ -274,6 +274,9 @@ export interface PruneResult {
   coaJobResults: number;
   /** Configuration audit records removed. */
   configAudit?: number;
+  /** DataConnect query audit records and admin login records removed. */
+  dcQueryAudit?: number;
+  adminLogins?: number;
 }
 
 /** One stored policy object (see src/policy/model.ts for what `data` holds per kind). */

@@ -338,6 +338,18 @@ describe('DataConnect over a node filled by radclient', { skip }, () => {
     assert.match(cli.stderr, /^openmnt dc: DC_READ_ONLY: /);
   });
 
+  test('openmnt dc: usage errors exit 2 with the usage; --help exits 0', async () => {
+    for (const args of ['', 'select "SELECT 1 FROM DUAL"', 'query', 'query "SELECT 1 FROM DUAL" extra', 'query "SELECT 1 FROM DUAL" --format yaml', 'query "SELECT 1 FROM DUAL" --max-rows 0', 'query "SELECT 1 FROM DUAL" --bogus']) {
+      const r = await recipe(`netapi ise dc ${args}`);
+      assert.equal(r.status, 2, args);
+      assert.match(r.stderr, /^openmnt dc: .*\n\nUsage: openmnt dc query "SQL"/s, args);
+      assert.equal(r.stdout, '', args);
+    }
+    const help = await recipe('netapi ise dc --help');
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /^Usage: openmnt dc query "SQL"/);
+  });
+
   test('every query is audited, refused and stopped ones too; failed logins land in ADMINISTRATOR_LOGINS', async () => {
     const marker = `SELECT COUNT(*) FROM COA_EVENTS WHERE COA_EVENT_ID = 'audit-${Date.now()}'`;
     await rows(marker, 'mnt-admin');
@@ -354,5 +366,10 @@ describe('DataConnect over a node filled by radclient', { skip }, () => {
     assert.equal(res.status, 401);
     const logins = await rows(`SELECT ADMIN_NAME, INTERFACE, EVENT, IP_ADDRESS FROM ADMINISTRATOR_LOGINS WHERE EVENT = 'failed'`, 'super-admin');
     assert.deepEqual(logins, [[ADMINS['helpdesk-admin'], 'api', 'failed', '127.0.0.1']]);
+    // Both logs follow the retention like the other records.
+    const pruned = await server.store.prune(Date.now() + 1);
+    assert.ok(pruned.dcQueryAudit! >= audit.length, JSON.stringify(pruned));
+    assert.ok(pruned.adminLogins! >= 1);
+    assert.deepEqual(await server.store.dcQueryAudit({ limit: 10 }), []);
   });
 });
