@@ -42,7 +42,13 @@ export type ErrorCode =
   | 'UNAVAILABLE' // 503: a part this call needs is not running
   // CoA engine
   | 'COA_NAS_UNKNOWN' // the NAS is not in the client table, so there is no secret to sign with
-  | 'COA_CANCELLED';
+  | 'COA_CANCELLED'
+  // DataConnect (SQL over the views)
+  | 'DC_SQL_ERROR' // 400: the engine cannot run the statement (syntax, unknown column…)
+  | 'DC_UNSUPPORTED' // 400: an Oracle form the dialect does not translate; the message names it
+  | 'DC_READ_ONLY' // 400: the statement would write, or is not a query
+  | 'DC_NOT_A_VIEW' // 400: the statement reads a table that is not a DataConnect view
+  | 'DC_TIMEOUT'; // 400: the query ran past its time limit and was stopped
 
 export class OpenMntError extends Error {
   readonly code: ErrorCode;

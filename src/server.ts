@@ -24,6 +24,8 @@ export { nasClients } from './radius-thread/index.js';
 import { EventBus } from './events/bus.js';
 import { SessionWebhooks } from './events/webhooks.js';
 import { PxGridService } from './http/pxgrid/service.js';
+import { DataConnect } from './dataconnect/service.js';
+import { failureCatalogue } from './http/mnt/routes.js';
 
 const FREE_SPACE_CHECK_MS = 30_000;
 
@@ -165,6 +167,16 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     },
   }).start();
   started.push(() => activity.close());
+  // DataConnect reads the store's file through a connection of its own (an in-memory store has none).
+  const dataconnect = config.store.path === ':memory:' ? undefined : new DataConnect({
+    path: config.store.path,
+    nodeName: server,
+    version: VERSION,
+    failureReasons: failureCatalogue(config).map((r) => ({ code: `${r.id} ${r.title}`, cause: r.cause })),
+    logger: logger.child({ part: 'dataconnect' }),
+    audit: (record) => store.recordDcQuery(record),
+  });
+  if (dataconnect !== undefined) started.push(() => dataconnect.close());
   const figures = ingestFigures(metrics, () => radius.snapshot(true));
   registerRadiusMetrics(metrics, figures, store);
   registerStoreMetrics(metrics, figures, freeSpace, startedAt);
@@ -182,6 +194,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     storeHealth: storeHealth(async () => (await radius.snapshot()).commits, freeSpace),
     events,
     pxgrid,
+    dataconnect,
   });
   logger.info({ node: server, clients: clients.map((c) => `${c.name} ${c.address}`), store: config.store.path, api: api.url }, 'OpenMnT serving');
 
@@ -221,6 +234,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     async close() {
       pxgrid?.close();
       await api.close();
+      await dataconnect?.close();
       await jobs.close();
       await coa.close();
       await activity.close();

@@ -23,6 +23,7 @@ export async function main(argv: string[]): Promise<number> {
     },
     client: async (command, values) => (await import('./commands.js')).runClientCommand(command, values),
     policy: async (command, argv) => (await import('./policy.js')).runPolicyCommand(command, argv),
+    dc: async (argv) => (await import('./dc.js')).runDcCommand(argv),
   });
 }
 

@@ -18,7 +18,7 @@ import { CliError, EXIT, MntClient } from './client.js';
 import { target, type Values } from './commands.js';
 
 /** Where the node is and who asks: the same options as every client command (see program.ts). */
-const COMMON = {
+export const COMMON = {
   host: { type: 'string' },
   profile: { type: 'string' },
   'user-name': { type: 'string' },
@@ -51,16 +51,21 @@ const OPTIONS = {
   'dry-run': { type: 'boolean' },
 } as const;
 
+/** An answer's JSON object, or an empty one when it is not JSON (the status then tells). */
+export function jsonOf(body: string): Record<string, unknown> {
+  try {
+    const value = JSON.parse(body) as unknown;
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
 /** One /api/v1 call answered in JSON; an error answer becomes a CliError with its message. */
 async function call(client: MntClient, method: string, path: string, body?: string, contentType = 'application/json'): Promise<Record<string, unknown>> {
   void contentType;
   const answer = await client.request(method, `/api/v1${path}`, 'application/json', body);
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(answer.body) as Record<string, unknown>;
-  } catch {
-    // not JSON: reported below by status
-  }
+  const json = jsonOf(answer.body);
   if (answer.status >= 400) {
     const message = typeof json.message === 'string' ? json.message : answer.body.slice(0, 200);
     throw new CliError(answer.status === 404 ? EXIT.notFound : answer.status < 500 ? EXIT.usage : EXIT.failed, `${answer.status}: ${message}`);

@@ -20,6 +20,8 @@ export interface Actions {
   client(command: string, values: Record<string, unknown>): Promise<number>;
   /** The policy commands (endpoint, device, policy): their words after the command, parsed in policy.ts. */
   policy(command: string, argv: string[]): Promise<number>;
+  /** `openmnt dc query "SQL"`: its words parsed in dc.ts. */
+  dc?(argv: string[]): Promise<number>;
 }
 
 /** Commander with our words for a refused option: which command, what it does take, and a suggestion. */
@@ -156,6 +158,19 @@ export function buildProgram(actions: Actions, result: { code: number }): Comman
   policyCommand('endpoint', 'set MAC [--group NAME] [--description TEXT] [ATTRIBUTE=VALUE ...] | get MAC', 'an endpoint of the runtime policy: its group and managed attributes (a change is enforced by CoA)');
   policyCommand('device', 'add NAME --address IP|CIDR [--vendor V] [--coa-port N] [--device-group G ...]', 'add a network device (the shared secret is read from standard input)');
   policyCommand('policy', 'export | import FILE [--format FORMAT] [--dry-run]', 'export or import the whole policy (JSON, clients.conf, ISE CSV exports, plain CSV)');
+
+  program
+    .command('dc')
+    .usage('query "SQL" [--format table|json|csv] [--max-rows N] [--query-timeout SECONDS] [options]')
+    .summary('SQL over the DataConnect views, in ISE Data Connect\'s Oracle dialect (openmnt dc --help)')
+    .description('SQL over the DataConnect views (RADIUS_AUTHENTICATIONS, RADIUS_ACCOUNTING, COA_EVENTS, …), read-only, in the Oracle dialect of ISE Data Connect scripts. openmnt dc --help for the details.')
+    .argument('[args...]')
+    .helpOption(false)
+    .allowUnknownOption()
+    .passThroughOptions()
+    .action(async (args: string[]) => {
+      result.code = (await actions.dc?.(args)) ?? 0;
+    });
 
   const client = (name: string, summary: string, description = summary) => {
     const command = program.command(name).summary(summary).description(description);
@@ -368,9 +383,9 @@ Client commands (any MnT node: OpenMnT or Cisco ISE; openmnt COMMAND --help for 
 
 ${CLIENT_COMMAND_NAMES.map(entry).join('\n')}
 
-Policy commands (OpenMnT only; openmnt COMMAND --help for each one's words and options)
+Policy and DataConnect commands (OpenMnT only; openmnt COMMAND --help for each one's words and options)
 
-${['endpoint', 'device', 'policy'].map(entry).join('\n')}
+${['endpoint', 'device', 'policy', 'dc'].map(entry).join('\n')}
 
 Target and credentials (flags first, then a profile, then the environment the cookbook uses)
   --host HOST[:PORT]    MnT node ($ISE_MNT_IP, else $ISE_PAN_FQDN); https:// unless http:// is given

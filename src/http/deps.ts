@@ -11,6 +11,7 @@ import type { AdminDirectory } from './admins.js';
 import type { LoginGuard } from './guard.js';
 import type { MetricsRegistry } from './metrics.js';
 import type { PolicyService } from '../policy/service.js';
+import type { DataConnect } from '../dataconnect/service.js';
 
 export interface ApiDependencies {
   config: Config;
@@ -31,4 +32,6 @@ export interface ApiDependencies {
   events?: EventBus | undefined;
   /** The pxGrid 2.0 publisher under /pxgrid/ (and its WebSocket); absent: /pxgrid/ is unknown. */
   pxgrid?: PxGridService | undefined;
+  /** SQL over the DataConnect views (`POST /api/v1/dc/query`); absent: it answers 503. */
+  dataconnect?: DataConnect | undefined;
 }

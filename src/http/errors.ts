@@ -33,6 +33,11 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   LOCKED_OUT: 429,
   SESSION_NOT_FOUND: 500,
   UNAVAILABLE: 503,
+  DC_SQL_ERROR: 400,
+  DC_UNSUPPORTED: 400,
+  DC_TIMEOUT: 400,
+  DC_READ_ONLY: 400,
+  DC_NOT_A_VIEW: 400,
 };
 
 /** The status an error answers with: its own when it is an HttpError, else by its code. */

@@ -32,6 +32,8 @@ import { LARGE_BODY_PATHS, policyRoutes } from './api-v1/policy.js';
 import { openApiRoute } from './api-v1/openapi.js';
 import { PXGRID_PREFIX, PxGridService } from './pxgrid/service.js';
 import { pxgridAccountRoutes } from './api-v1/pxgrid-accounts.js';
+import { dataConnectRoutes } from './api-v1/dataconnect.js';
+import type { NewAdminLoginRecord } from '../store/index.js';
 
 /** Every call but a job post takes at most this much body (the MnT calls take none at all). */
 export const MAX_BODY = 64 * 1024;
@@ -80,6 +82,7 @@ export function apiV1Routes(deps: ApiDependencies, hooks: ApiV1Hooks = {}): Rout
     }),
     ...pxgridAccountRoutes(deps.pxgrid),
     ...consoleViewRoutes(deps),
+    ...dataConnectRoutes(deps.dataconnect),
   ];
   routes.push(openApiRoute(() => routes));
   return routes;
@@ -115,9 +118,18 @@ export function createApiHandler(deps: ApiDependencies, options: ApiHandlerOptio
     sessions: consoleSessions,
     secure: config.api.tls.enabled,
     idleMinutes: () => config.api.console.idleMinutes,
-    verifyLogin: (source, name, password) => verifyPassword(source, name, password, 'console sign-in failed'),
+    verifyLogin: async (source, name, password) => {
+      const admin = await verifyPassword(source, name, password, 'console sign-in failed');
+      recordLogin({ at: Date.now(), admin: admin.name, source, interface: 'console', event: 'sign-in', detail: null });
+      return admin;
+    },
     sessionAdmin: (session) => admins.get(session.admin),
   });
+
+  /** ADMINISTRATOR_LOGINS: console sign-ins and failed logins (an API call's Basic login is every request). */
+  function recordLogin(record: NewAdminLoginRecord): void {
+    deps.store.recordAdminLogin(record).catch((error: unknown) => logger.error({ err: error }, 'admin login record could not be written'));
+  }
 
   async function authenticate(req: IncomingMessage): Promise<Caller> {
     const source = req.socket.remoteAddress ?? 'unknown';
@@ -173,6 +185,8 @@ export function createApiHandler(deps: ApiDependencies, options: ApiHandlerOptio
     if (admin === null) {
       loginFailures.inc({ outcome: 'wrong-credentials' });
       logger.warn({ source, admin: known ? credentials.name : '(not an account)' }, failureLog);
+      // Bounded by the lock-out above: a source gets a few failures on record, then is refused.
+      recordLogin({ at: Date.now(), admin: known ? credentials.name : '(not an account)', source, interface: failureLog.startsWith('console') ? 'console' : 'api', event: 'failed', detail: failureLog });
       throw new HttpError(401, 'UNAUTHENTICATED', 'the user name or password is wrong');
     }
     return admin;

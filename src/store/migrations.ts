@@ -112,6 +112,35 @@ const MIGRATIONS: readonly ((db: Database) => void)[] = [
     // The dashboard's per-minute activity samples (sqlite-console.ts).
     createActivityTable(db);
   },
+  (db) => {
+    // The audit of DataConnect queries (who ran what, with what outcome) and the admins' sign-ins
+    // (the DataConnect view ADMINISTRATOR_LOGINS).
+    db.exec(`
+      CREATE TABLE dc_query_audit (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        admin TEXT NOT NULL,
+        role TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        source TEXT,
+        sql TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        rows INTEGER NOT NULL,
+        duration_ms INTEGER NOT NULL
+      );
+      CREATE INDEX dc_query_audit_at ON dc_query_audit (at);
+      CREATE TABLE admin_logins (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        admin TEXT NOT NULL,
+        source TEXT,
+        interface TEXT NOT NULL,
+        event TEXT NOT NULL,
+        detail TEXT
+      );
+      CREATE INDEX admin_logins_at ON admin_logins (at);
+    `);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -47,6 +47,9 @@ import type {
   NewAccountingRecord,
   NewAuthRecord,
   NewCoaAuditRecord,
+  NewDcQueryAuditRecord,
+  DcQueryAuditRecord,
+  NewAdminLoginRecord,
   NewCoaJob,
   NewCoaJobResult,
   Session,
@@ -534,6 +537,21 @@ export class SqliteStore implements Store {
     return Number(this.#s.insertCoaAudit.run(coaAuditParams(record)).lastInsertRowid);
   }
 
+  async recordDcQuery(r: NewDcQueryAuditRecord): Promise<number> {
+    this.#open();
+    return Number(this.#s.insertDcQuery.run(r.at, r.admin, r.role, r.origin, r.source, r.sql, r.outcome, r.rows, r.durationMs).lastInsertRowid);
+  }
+
+  async dcQueryAudit(query: { since?: number; limit: number }): Promise<DcQueryAuditRecord[]> {
+    const rows = this.#s.selectDcQueries.all(query.since ?? 0, query.limit) as Record<string, unknown>[];
+    return rows.map((r) => ({ id: r.id as number, at: r.at as number, admin: r.admin as string, role: r.role as string, origin: r.origin as string, source: (r.source as string | null) ?? null, sql: r.sql as string, outcome: r.outcome as string, rows: r.rows as number, durationMs: r.duration_ms as number }));
+  }
+
+  async recordAdminLogin(r: NewAdminLoginRecord): Promise<number> {
+    this.#open();
+    return Number(this.#s.insertAdminLogin.run(r.at, r.admin, r.source, r.interface, r.event, r.detail).lastInsertRowid);
+  }
+
   async coaAudit(query: CoaAuditQuery): Promise<CoaAuditRecord[]> {
     const { where, params } = conditions([
       ['mac = ?', query.mac],
@@ -603,7 +621,9 @@ export class SqliteStore implements Store {
     const coaAudit = chunked('coa_audit', 'at');
     const jobs = this.#jobs.prune(olderThan);
     const configAudit = this.#policy.prune(olderThan);
-    return { accountingRecords, authRecords, closedSessions, coaAudit, coaJobs: jobs.jobs, coaJobResults: jobs.results, configAudit };
+    const dcQueryAudit = chunked('dc_query_audit', 'at');
+    const adminLogins = chunked('admin_logins', 'at');
+    return { accountingRecords, authRecords, closedSessions, coaAudit, coaJobs: jobs.jobs, coaJobResults: jobs.results, configAudit, dcQueryAudit, adminLogins };
   }
 
   async loadPolicy(): Promise<PolicyRows> {
@@ -846,6 +866,9 @@ function prepare(db: Database.Database) {
     insertAccounting: insert('accounting_records', ACCOUNTING_INSERT_COLUMNS),
     insertAuth: insert('auth_records', AUTH_INSERT_COLUMNS),
     insertCoaAudit: insert('coa_audit', COA_AUDIT_INSERT_COLUMNS),
+    insertDcQuery: db.prepare('INSERT INTO dc_query_audit (at, admin, role, origin, source, sql, outcome, rows, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+    selectDcQueries: db.prepare('SELECT * FROM dc_query_audit WHERE at >= ? ORDER BY id DESC LIMIT ?'),
+    insertAdminLogin: db.prepare('INSERT INTO admin_logins (at, admin, source, interface, event, detail) VALUES (?, ?, ?, ?, ?, ?)'),
     insertSession: insert('sessions_active', INSERT_COLUMNS),
     findIdentity: db.prepare(`SELECT id FROM sessions_active WHERE ${IDENTITY}`),
     // What accountingAssignments reads of a session: its state and the indexed columns it may set.

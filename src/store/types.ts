@@ -296,6 +296,9 @@ export interface PruneResult {
   coaJobResults: number;
   /** Configuration audit records removed. */
   configAudit?: number;
+  /** DataConnect query audit records and admin login records removed. */
+  dcQueryAudit?: number;
+  adminLogins?: number;
 }
 
 /** One stored policy object (see src/policy/model.ts for what `data` holds per kind). */
@@ -568,6 +571,15 @@ export interface Store {
   /** The CoA audit log, newest first, filtered. */
   coaAudit(query: CoaAuditQuery): Promise<CoaAuditRecord[]>;
 
+  /** Appends one DataConnect query to its audit log; resolves with its id once committed. */
+  recordDcQuery(record: NewDcQueryAuditRecord): Promise<number>;
+
+  /** The DataConnect query audit, newest first. */
+  dcQueryAudit(query: { since?: number; limit: number }): Promise<DcQueryAuditRecord[]>;
+
+  /** Appends an admin's sign-in, sign-out or failed login (ADMINISTRATOR_LOGINS). */
+  recordAdminLogin(record: NewAdminLoginRecord): Promise<number>;
+
   /** Records a new bulk CoA job (its id must be new). */
   saveJob(job: NewCoaJob): Promise<void>;
 
@@ -627,4 +639,33 @@ export interface Store {
   onEvents(listener: (events: SessionEvent[]) => void): void;
 
   close(): Promise<void>;
+}
+
+/** One DataConnect query as its audit log keeps it. */
+export interface DcQueryAuditRecord {
+  id: number;
+  at: number;
+  admin: string;
+  role: string;
+  origin: string;
+  source: string | null;
+  sql: string;
+  /** `ok`, `truncated`, or the error code (DC_READ_ONLY, DC_TIMEOUT…). */
+  outcome: string;
+  rows: number;
+  durationMs: number;
+}
+
+export type NewDcQueryAuditRecord = Omit<DcQueryAuditRecord, 'id'>;
+
+/** An admin's sign-in, sign-out or failed login. */
+export interface NewAdminLoginRecord {
+  at: number;
+  admin: string;
+  source: string | null;
+  /** `console`, `api`. */
+  interface: string;
+  /** `sign-in`, `sign-out`, `failed`. */
+  event: string;
+  detail: string | null;
 }

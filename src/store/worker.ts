@@ -34,6 +34,9 @@ import type {
   CoaJobResultRecord,
   CoaJobUpdate,
   NewCoaAuditRecord,
+  NewDcQueryAuditRecord,
+  DcQueryAuditRecord,
+  NewAdminLoginRecord,
   NewCoaJob,
   NewCoaJobResult,
   Session,
@@ -222,6 +225,15 @@ export class WorkerStore implements Store {
   }
   coaAudit(query: CoaAuditQuery): Promise<CoaAuditRecord[]> {
     return this.#read('coaAudit', query);
+  }
+  recordDcQuery(record: NewDcQueryAuditRecord): Promise<number> {
+    return this.#writer.call('recordDcQuery', record);
+  }
+  dcQueryAudit(query: { since?: number; limit: number }): Promise<DcQueryAuditRecord[]> {
+    return this.#read('dcQueryAudit', query);
+  }
+  recordAdminLogin(record: NewAdminLoginRecord): Promise<number> {
+    return this.#writer.call('recordAdminLogin', record);
   }
   saveJob(job: NewCoaJob): Promise<void> {
     return this.#writer.call('saveJob', job);

@@ -291,7 +291,7 @@ describe('queries and maintenance', () => {
     assert.deepEqual(stale.map((s) => s.acctSessionId), ['st1']);
     await store.closeSessions({ ids: [stale[0]!.id] }, 'stale', cut - 10);
     const pruned = await store.prune(cut);
-    assert.deepEqual(pruned, { accountingRecords: 1, authRecords: 0, closedSessions: 1, coaAudit: 0, coaJobs: 0, coaJobResults: 0, configAudit: 0 });
+    assert.deepEqual(pruned, { accountingRecords: 1, authRecords: 0, closedSessions: 1, coaAudit: 0, coaJobs: 0, coaJobResults: 0, configAudit: 0, dcQueryAudit: 0, adminLogins: 0 });
     const stats = await store.stats();
     assert.equal(stats.accountingRecords, 2);
     assert.equal(stats.closedSessions, 1);

@@ -18,7 +18,7 @@ export function openApiDocument(routes: readonly Route[]): Record<string, unknow
     for (const [method, op] of Object.entries(route.methods)) {
       const rights = typeof op.right === 'string' ? [op.right] : op.right;
       const responses: Record<string, unknown> = {
-        [method === 'POST' && !route.path.includes('/bulk') && !route.path.includes('import') && !route.path.includes('anc') ? '201' : '200']: { description: 'done', content: { 'application/json': { schema: { type: 'object' } } } },
+        [method === 'POST' && !route.path.includes('/bulk') && !route.path.includes('import') && !route.path.includes('anc') && !route.path.startsWith('/dc/') ? '201' : '200']: { description: 'done', content: { 'application/json': { schema: { type: 'object' } } } },
         '400': ERROR,
         '401': ERROR,
         '403': ERROR,
