@@ -1,16 +1,16 @@
 import type { Store } from './types.js';
-import { openSqliteStore, type SqliteStoreOptions } from './sqlite.js';
-import { WorkerStore } from './worker.js';
+import { openSqliteStore, type SqliteStoreOptions } from './sqlite/store.js';
+import { WorkerStore } from './sqlite/worker.js';
 
 export type * from './types.js';
-export { DEFAULT_WAL_MAX_MIB, SqliteStore, openSqliteStore, type SqliteStoreOptions } from './sqlite.js';
+export { DEFAULT_WAL_MAX_MIB, SqliteStore, openSqliteStore, type SqliteStoreOptions } from './sqlite/store.js';
 export { WRITE_FAILURE_REASONS, sqliteCodeOf, writeFailureReason, type WriteFailureReason } from './failure.js';
 export { FreeSpaceWatch, type FreeSpace } from './free-space.js';
 export { looseDirectoryMode } from './files.js';
-export { SCHEMA_VERSION } from './migrations.js';
+export { SCHEMA_VERSION } from './sqlite/migrations.js';
 export { SESSION_EVENT_TYPES } from './types.js';
-export { DEFAULT_EVENT_LOG_SIZE } from './sqlite-events.js';
-export { WorkerStore, type WorkerStoreOptions } from './worker.js';
+export { DEFAULT_EVENT_LOG_SIZE } from './sqlite/events.js';
+export { WorkerStore, type WorkerStoreOptions } from './sqlite/worker.js';
 
 export interface StoreOptions {
   driver: 'sqlite';

@@ -7,7 +7,7 @@
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { OpenMntError, type ErrorCode } from '../errors.js';
-import { sessionEventOf, type LoggedEvent } from './sqlite-events.js';
+import { sessionEventOf, type LoggedEvent } from './sqlite/events.js';
 import type { SessionEvent } from './types.js';
 
 interface Reply {

@@ -459,7 +459,7 @@ export interface SessionEvent {
   type: SessionEventType;
   /** When the change was committed (epoch ms on the writing thread). */
   at: number;
-  /** The session as the transaction left it: the fields of EVENT_FIELDS (store/sqlite-events.ts) that have a value. */
+  /** The session as the transaction left it: the fields of EVENT_FIELDS (store/sqlite/events.ts) that have a value. */
   session: Session;
 }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { startStore, SCHEMA_VERSION, type AccountingWrite, type AuthWrite, type NewCoaJob, type NewCoaJobResult, type SessionChange, type Store } from '../../src/store/index.js';
-import { migrate } from '../../src/store/migrations.js';
+import { migrate } from '../../src/store/sqlite/migrations.js';
 
 let dir: string;
 let store: Store;

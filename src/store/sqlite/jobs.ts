@@ -5,7 +5,7 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import { StatementCache } from './statements.js';
-import { OpenMntError } from '../errors.js';
+import { OpenMntError } from '../../errors.js';
 import type {
   CoaJobQuery,
   CoaJobRecord,
@@ -15,7 +15,7 @@ import type {
   CoaJobUpdate,
   NewCoaJob,
   NewCoaJobResult,
-} from './types.js';
+} from '../types.js';
 
 type Row = Record<string, unknown>;
 

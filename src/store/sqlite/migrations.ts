@@ -3,8 +3,8 @@
  * `PRAGMA user_version`. A released migration is never edited; changes come as new entries.
  */
 import type { Database } from 'better-sqlite3';
-import { createPolicyTables } from './sqlite-policy.js';
-import { ACCOUNTING_COLUMNS, AUTH_COLUMNS, COA_AUDIT_COLUMNS, SESSION_COLUMNS, createTableSql } from './schema.js';
+import { createPolicyTables } from './policy.js';
+import { ACCOUNTING_COLUMNS, AUTH_COLUMNS, COA_AUDIT_COLUMNS, SESSION_COLUMNS, createTableSql } from '../schema.js';
 
 const MIGRATIONS: readonly ((db: Database) => void)[] = [
   (db) => {
@@ -90,11 +90,11 @@ const MIGRATIONS: readonly ((db: Database) => void)[] = [
   },
   (db) => {
     // The runtime policy (devices, groups, endpoints, attributes, profiles, policy sets, rules,
-    // users, settings) and the configuration audit; layout and SQL in sqlite-policy.ts.
+    // users, settings) and the configuration audit; layout and SQL in policy.ts.
     createPolicyTables(db);
   },
   (db) => {
-    // The bounded session-event log (sqlite-events.ts). No AUTOINCREMENT (it costs a write of
+    // The bounded session-event log (events.ts). No AUTOINCREMENT (it costs a write of
     // sqlite_sequence per event): SQLite gives the largest id + 1, and pruning only ever deletes the
     // oldest events, never the newest, so ids still only grow and a cursor never names another event.
     db.exec(`

@@ -8,8 +8,8 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import { StatementCache } from './statements.js';
-import { OpenMntError } from '../errors.js';
-import type { ConfigAuditQuery, ConfigAuditRecord, NewConfigAuditRecord, PolicyRows, PolicyWriteOp, PolicyWriteResult } from './types.js';
+import { OpenMntError } from '../../errors.js';
+import type { ConfigAuditQuery, ConfigAuditRecord, NewConfigAuditRecord, PolicyRows, PolicyWriteOp, PolicyWriteResult } from '../types.js';
 
 type Row = Record<string, unknown>;
 

@@ -6,12 +6,12 @@
  * as small as the live directory, which keeps its indexes (and every upsert) cheap.
  */
 import Database, { type Statement } from 'better-sqlite3';
-import { OpenMntError } from '../errors.js';
-import { prepareDatabaseFiles } from './files.js';
+import { OpenMntError } from '../../errors.js';
+import { prepareDatabaseFiles } from '../files.js';
 import { migrate } from './migrations.js';
-import { SqliteEventLog, sessionEventOf, type LoggedEvent } from './sqlite-events.js';
-import { SqliteJobTables } from './sqlite-jobs.js';
-import { SqlitePolicyTables } from './sqlite-policy.js';
+import { SqliteEventLog, sessionEventOf, type LoggedEvent } from './events.js';
+import { SqliteJobTables } from './jobs.js';
+import { SqlitePolicyTables } from './policy.js';
 import {
   ACCOUNTING_COLUMNS,
   AUTH_COLUMNS,
@@ -20,7 +20,7 @@ import {
   paramsBuilder,
   rowMapper,
   type Column,
-} from './schema.js';
+} from '../schema.js';
 import type {
   ConfigAuditQuery,
   ConfigAuditRecord,
@@ -59,7 +59,7 @@ import type {
   StoreStats,
   TimeWindowQuery,
   WriteResult,
-} from './types.js';
+} from '../types.js';
 
 export type WriteBatch = Parameters<Store['write']>[0];
 
@@ -70,7 +70,7 @@ export interface SqliteStoreOptions {
   /** How large the write-ahead log may grow before it is copied into the database, and the size
    * its file is cut back to afterwards (see the constructor). */
   walMaxMiB?: number;
-  /** Session events kept for consumers to resume from (sqlite-events.ts). */
+  /** Session events kept for consumers to resume from (events.ts). */
   eventLogSize?: number;
   /** false: write no session events (only for measuring what producing them costs; bench/events.ts). */
   sessionEvents?: boolean;
