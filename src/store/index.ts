@@ -4,7 +4,7 @@ import { WorkerStore } from './sqlite/worker.js';
 
 export type * from './types.js';
 export { DEFAULT_WAL_MAX_MIB, SqliteStore, openSqliteStore, type SqliteStoreOptions } from './sqlite/store.js';
-export { WRITE_FAILURE_REASONS, sqliteCodeOf, writeFailureReason, type WriteFailureReason } from './failure.js';
+export { WRITE_FAILURE_REASONS, engineCodeOf, sqliteCodeOf, writeFailureReason, type WriteFailureReason } from './failure.js';
 export { FreeSpaceWatch, type FreeSpace } from './free-space.js';
 export { looseDirectoryMode } from './files.js';
 export { SCHEMA_VERSION } from './sqlite/migrations.js';

@@ -3,6 +3,7 @@
  * `PRAGMA user_version`. A released migration is never edited; changes come as new entries.
  */
 import type { Database } from 'better-sqlite3';
+import { OpenMntError } from '../../errors.js';
 import { createPolicyTables } from './policy.js';
 import { ACCOUNTING_COLUMNS, AUTH_COLUMNS, COA_AUDIT_COLUMNS, SESSION_COLUMNS, createTableSql } from '../schema.js';
 
@@ -116,7 +117,7 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 export function migrate(db: Database, target = SCHEMA_VERSION): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > SCHEMA_VERSION) {
-    throw new Error(`database schema version ${current} is newer than this OpenMnT (${SCHEMA_VERSION})`);
+    throw new OpenMntError('STORE_SCHEMA_NEWER', `database schema version ${current} is newer than this OpenMnT knows (${SCHEMA_VERSION}): run the newer OpenMnT, or restore a backup made by this one`);
   }
   if (current >= target) return;
   db.transaction(() => {
