@@ -100,7 +100,7 @@ export class PgJobTables {
           // One statement for the whole page of results: arrays, one per column, unnested.
           await t.unsafe(
             'INSERT INTO coa_job_results (job_seq, mac, nas_ip, outcome, error_cause, error_cause_text, attempts, rtt_ms, detail, verified) ' +
-              'SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int[], $8::float8[], $9::text[], $10::boolean[]) WITH ORDINALITY AS r(a, b, c, d, e, f, g, h, i, ord) ORDER BY ord',
+              'SELECT $1, a, b, c, d, e, f, g, h, i::boolean FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int[], $8::float8[], $9::text[], $10::text[]) WITH ORDINALITY AS r(a, b, c, d, e, f, g, h, i, ord) ORDER BY ord',
             [
               seq,
               results.map((r) => r.mac),
@@ -111,7 +111,8 @@ export class PgJobTables {
               results.map((r) => r.attempts),
               results.map((r) => r.rttMs),
               results.map((r) => r.detail),
-              results.map((r) => r.verified),
+              // As text: the driver would declare a list of booleans a single boolean.
+              results.map((r) => (r.verified === null ? null : r.verified ? 't' : 'f')),
             ] as never[],
           );
         }

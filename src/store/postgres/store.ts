@@ -123,24 +123,46 @@ const insertSql = <T>(table: string, cols: readonly Column<T>[]) =>
 const SESSION_NAMES = SESSION_COLUMNS.map((c) => c.name).join(', ');
 
 /**
- * One statement that moves the active sessions matching `where` to history, marked closed, with
- * `assigned` columns replaced: the DELETE's RETURNING rows are what the INSERT writes. Parameters:
- * $1 closed_at, $2 reason, then the `where`'s, then the assigned values in ASSIGNABLE order.
+ * One statement that moves the active sessions matching `where` (one `?`) to history, marked
+ * closed, with the columns of `mask` replaced: the DELETE's RETURNING rows are what the INSERT
+ * writes. Parameters: $1 closed_at, $2 reason, $3 the `where`'s, then the values of `pick`.
  */
-function moveSql(where: string, whereParams: number, mask = 0): string {
+interface Move {
+  sql: string;
+  /** The ASSIGNABLE indexes whose values follow $3, in parameter order (state is always 'closed'). */
+  pick: number[];
+}
+const moves = new Map<string, Move>();
+function moveSql(where: string, mask = 0): Move {
+  const cacheKey = `${mask}:${where}`;
+  let move = moves.get(cacheKey);
+  if (move !== undefined) return move;
   const assignedAt = new Map(ASSIGNABLE.map((c, i) => [c.name, i]));
-  let n = 2 + whereParams;
+  const pick: number[] = [];
   const select = SESSION_COLUMNS.map((c) => {
     if (c.key === 'state') return `'closed'`;
     if (c.key === 'closedAt') return '$1::int8';
     if (c.key === 'closeReason') return '$2::text';
     const i = assignedAt.get(c.name);
-    return i !== undefined && assigns(mask, i) ? `$${++n}::${pgType(ASSIGNABLE[i]!.kind)}` : c.name;
+    if (i === undefined || !assigns(mask, i)) return c.name;
+    pick.push(i);
+    return `$${3 + pick.length}::${pgType(ASSIGNABLE[i]!.kind)}`;
   });
-  return (
-    `WITH moved AS (DELETE FROM sessions_active WHERE ${numbered(where, 3)} RETURNING *) ` +
-    `INSERT INTO sessions_closed (${SESSION_NAMES}) SELECT ${select.join(', ')} FROM moved RETURNING id`
-  );
+  move = {
+    sql:
+      `WITH moved AS (DELETE FROM sessions_active WHERE ${numbered(where, 3)} RETURNING *) ` +
+      `INSERT INTO sessions_closed (${SESSION_NAMES}) SELECT ${select.join(', ')} FROM moved RETURNING id`,
+    pick,
+  };
+  moves.set(cacheKey, move);
+  return move;
+}
+
+/** The parameters of a move: closed_at, reason, the `where`'s value, the picked assigned values. */
+function moveParams(move: Move, at: number, reason: CloseReason, value: unknown, assigned?: Assignments): never[] {
+  const params: unknown[] = [at, reason, value];
+  for (const i of move.pick) params.push(assigned!.values[assigned!.indexes.indexOf(i)]);
+  return params as never[];
 }
 
 const EVENT_JSON = `json_strip_nulls(json_build_object(${EVENT_FIELDS.map((key) => `'${key}', ${SESSION_COLUMNS.find((c) => c.key === key)!.name}`).join(', ')}))::text`;
@@ -344,12 +366,15 @@ export class PostgresStore implements Store {
         await tx.unsafe(updateSql(o.assigned), [...o.assigned.values, o.id] as never[]);
         notes.note(o.event, o.id);
         return undefined;
-      case 'close':
-        for (const r of await tx.unsafe(moveSql('id = ?', 1, o.assigned.mask), [o.at, o.reason, o.id, ...o.assigned.values] as never[])) notes.note('closed', r.id as number);
+      case 'close': {
+        const move = moveSql('id = ?', o.assigned.mask);
+        for (const r of await tx.unsafe(move.sql, moveParams(move, o.at, o.reason, o.id, o.assigned))) notes.note('closed', r.id as number);
         return undefined;
+      }
       case 'closeWhere': {
         const [where, value] = 'nasIp' in o.where ? ['nas_ip = ?', o.where.nasIp] : ['id = ?', o.where.id];
-        const moved = await tx.unsafe(moveSql(where, 1), [o.at, o.reason, value] as never[]);
+        const move = moveSql(where);
+        const moved = await tx.unsafe(move.sql, moveParams(move, o.at, o.reason, value));
         for (const r of moved) notes.note('closed', r.id as number);
         return moved.length;
       }
@@ -485,7 +510,8 @@ export class PostgresStore implements Store {
     const { value, events } = await this.#transaction('closing sessions', async (tx, notes) => {
       let closed = 0;
       const move = async (where: string, param: unknown) => {
-        const moved = await tx.unsafe(moveSql(where, 1), [at, reason, param] as never[]);
+        const move = moveSql(where);
+        const moved = await tx.unsafe(move.sql, moveParams(move, at, reason, param));
         for (const r of moved) notes.note('closed', r.id as number);
         closed += moved.length;
       };
