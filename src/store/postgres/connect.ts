@@ -40,7 +40,7 @@ const BIGINT_AS_NUMBER = {
 };
 
 function readPem(file: string | undefined, what: string): string | undefined {
-  if (file === undefined) return undefined;
+  if (file === undefined || file === '') return undefined;
   try {
     return readFileSync(file, 'utf8');
   } catch (cause) {
