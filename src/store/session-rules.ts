@@ -49,8 +49,10 @@ export type RowEvent = 'authenticated' | 'started' | 'updated';
  * runs inside the transaction of the write batch; only active sessions are ever looked up.
  */
 export type RowOp =
-  /** → the new record's id */
-  | { op: 'insertAccounting'; record: NewAccountingRecord }
+  /** → the newest kept record of this session received at or after `since` ({ id, duplicateKey }), or undefined */
+  | { op: 'latestRecord'; nasIp: string; acctSessionId: string; callingStationId: string | null; since: number }
+  /** → the new record's id (an engine that deduplicates keeps `duplicateKey` with it) */
+  | { op: 'insertAccounting'; record: NewAccountingRecord; duplicateKey: string | null }
   /** → the new record's id */
   | { op: 'insertAuth'; record: NewAuthRecord }
   /** → the active session of exactly this identity, or undefined */
@@ -173,6 +175,42 @@ export function ownColumns(
   return { nasIp, acctSessionId, callingStationId, state, startedAt, updatedAt, server, acctId, authId };
 }
 
+/** What an engine asks of the rules. */
+export interface RuleOptions {
+  /**
+   * How far back an Accounting-Request is looked for among the kept records as a duplicate of
+   * this one (see accountingDuplicateKey); 0: never. A store that several nodes share sets it: a
+   * node's own duplicate cache (RFC 5080) cannot see what a NAS sent to another node.
+   */
+  duplicateWindowMs: number;
+}
+const NO_OPTIONS: RuleOptions = { duplicateWindowMs: 0 };
+
+/**
+ * The default window of cluster-wide duplicate detection: a NAS gives up on a server after a few
+ * retransmissions (commonly 3 × 5 s) and then sends to the next one, so a failed-over copy
+ * arrives well within two minutes; a genuine new packet of the same key cannot (its session
+ * time or counters would differ).
+ */
+export const CLUSTER_DUPLICATE_WINDOW_MS = 120_000;
+
+/**
+ * What makes two Accounting-Requests the same one (RFC 5080 §2.2.2 asks a server to detect a
+ * duplicate that a client sends again, and a client that fails over sends it to another server):
+ * the NAS, the session and endpoint, the status, and what the packet reports (session time,
+ * counters, Event-Timestamp, terminate cause). Not the RADIUS Identifier nor the Request
+ * Authenticator nor Acct-Delay-Time: a retransmission may change Acct-Delay-Time (RFC 2866 §5.2),
+ * and with it the Identifier and the authenticator (RFC 5080 §2.2.1). Accounting-On/Off (no
+ * session) have none: closing a NAS's sessions twice changes nothing.
+ */
+export function accountingDuplicateKey(r: NewAccountingRecord): string | null {
+  if (r.acctSessionId === null) return null;
+  return JSON.stringify([
+    r.nasIp, r.acctSessionId, r.callingStationId, r.statusType, r.sessionTime, r.inputOctets, r.outputOctets,
+    r.inputPackets, r.outputPackets, r.eventTimestamp, r.terminateCause,
+  ]);
+}
+
 /**
  * One Accounting-Request: its record, then its change to the directory (see SessionChange):
  * - the session is the active one of the same identity; failing that, accounting adopts an
@@ -182,8 +220,23 @@ export function ownColumns(
  *   history is complete);
  * - found: a Stop closes it with its final values, a Start or Interim-Update assigns what it carries.
  */
-export function* applyAccounting(w: AccountingWrite, result: WriteResult): Rule {
-  const acctId = (yield { op: 'insertAccounting', record: w.record }) as number;
+export function* applyAccounting(w: AccountingWrite, result: WriteResult, options: RuleOptions = NO_OPTIONS): Rule {
+  const duplicateKey = options.duplicateWindowMs > 0 ? accountingDuplicateKey(w.record) : null;
+  if (duplicateKey !== null) {
+    // The same Accounting-Request, retransmitted (to this node or, after a failover, to another):
+    // acknowledged with the record already kept, not applied twice. Only the session's newest
+    // record can be the original: a Start after that session's Stop is a new Start, not a copy.
+    const r = w.record;
+    const latest = (yield { op: 'latestRecord', nasIp: r.nasIp, acctSessionId: r.acctSessionId!, callingStationId: r.callingStationId, since: r.receivedAt - options.duplicateWindowMs }) as
+      | { id: number; duplicateKey: string | null }
+      | undefined;
+    if (latest !== undefined && latest.duplicateKey === duplicateKey) {
+      result.accountingIds.push(latest.id);
+      result.duplicates = (result.duplicates ?? 0) + 1;
+      return;
+    }
+  }
+  const acctId = (yield { op: 'insertAccounting', record: w.record, duplicateKey }) as number;
   result.accountingIds.push(acctId);
   const change = w.change;
   if (change === null) return;
@@ -247,8 +300,8 @@ export function* applyAuth(w: AuthWrite, result: WriteResult): Rule {
 }
 
 /** A write batch's rules in order: accounting first, then authentication (as both engines apply them). */
-export function* applyBatch(batch: { accounting?: AccountingWrite[]; auth?: AuthWrite[] }, result: WriteResult): Rule {
-  for (const w of batch.accounting ?? []) yield* applyAccounting(w, result);
+export function* applyBatch(batch: { accounting?: AccountingWrite[]; auth?: AuthWrite[] }, result: WriteResult, options: RuleOptions = NO_OPTIONS): Rule {
+  for (const w of batch.accounting ?? []) yield* applyAccounting(w, result, options);
   for (const w of batch.auth ?? []) yield* applyAuth(w, result);
 }
 

@@ -212,6 +212,8 @@ export interface WriteResult {
   authIds: number[]; // id of each stored AuthRecord, in input order
   sessionsOpened: number;
   sessionsClosed: number;
+  /** Accounting-Requests found to be duplicates of kept ones (a store several nodes share): acknowledged, not applied again. */
+  duplicates?: number;
 }
 
 export interface SessionQuery {

@@ -72,7 +72,13 @@ describe('PostgreSQL only', { skip }, () => {
       const writes = stores.map((store, k) =>
         (async () => {
           for (let i = 0; i < 200; i += 20) {
-            const batch = Array.from({ length: 20 }, (_, j) => acct(k === 2 ? 'interim' : 'start', `race-${i + j}`, mac(i + j)));
+            // Each store's packets report a time of their own: they are packets of their own, not
+            // copies of one (see the duplicate test below).
+            const batch = Array.from({ length: 20 }, (_, j) => {
+              const w = acct(k === 2 ? 'interim' : 'start', `race-${i + j}`, mac(i + j));
+              w.record.eventTimestamp = 1_700_000_000 + k;
+              return w;
+            });
             await store.write({ accounting: batch, auth: Array.from({ length: 20 }, (_, j) => auth(mac(i + j), true, {}, '10.0.0.1', `race-${i + j}`)) });
           }
         })(),
@@ -86,6 +92,40 @@ describe('PostgreSQL only', { skip }, () => {
       assert.equal((await stores[0]!.stats()).accountingRecords, 800);
     } finally {
       for (const store of stores) await store.close();
+      await dropAll();
+    }
+  });
+
+  test('duplicate detection across nodes: an Accounting-Request sent again to another store (Acct-Delay-Time raised) is acknowledged with the kept record, not applied twice', async () => {
+    const db = await fresh();
+    const [a, b] = await Promise.all([0, 1].map(() => startStore({ driver: 'postgres', path: '', url: db.url, poolSize: 2 })));
+    try {
+      const mac = 'AD:00:00:00:00:01';
+      const start = acct('start', 'dup-1', mac);
+      const first = await a!.write({ accounting: [start] });
+      const again = await b!.write({ accounting: [{ ...start, record: { ...start.record, delayTime: 5, receivedAt: start.record.receivedAt + 20_000 } }] });
+      assert.deepEqual(again.accountingIds, first.accountingIds, 'the kept record answers for the copy');
+      assert.equal(again.duplicates, 1);
+      assert.equal(again.sessionsOpened, 0);
+      const stop = acct('stop', 'dup-1', mac, { inputOctets: 10 });
+      stop.record.sessionTime = 60;
+      stop.record.inputOctets = 10;
+      await b!.write({ accounting: [stop] });
+      const copy = await a!.write({ accounting: [{ ...stop, record: { ...stop.record, delayTime: 10, receivedAt: stop.record.receivedAt + 30_000 } }] });
+      assert.equal(copy.duplicates, 1);
+      assert.equal(copy.sessionsOpened + copy.sessionsClosed, 0, 'the Stop sent again opens and closes nothing');
+      assert.equal(await a!.countSessions({ scope: 'all', mac }), 1, 'one session in history, no second one made by the copy');
+      assert.equal((await b!.accountingRecordsByMac({ mac, since: 0, limit: 10 })).length, 2, 'one record per packet: Start and Stop');
+      // Past the window, or with anything reported changed, it is a packet of its own.
+      const later = await a!.write({ accounting: [{ ...stop, record: { ...stop.record, receivedAt: stop.record.receivedAt + 200_000 } }] });
+      assert.equal(later.duplicates ?? 0, 0);
+      const interim = acct('interim', 'dup-1', mac);
+      const other = await b!.write({ accounting: [{ ...interim, record: { ...interim.record, sessionTime: 61 } }] });
+      assert.equal(other.duplicates ?? 0, 0);
+      assert.equal((await b!.accountingRecordsByMac({ mac, since: 0, limit: 10 })).length, 4);
+    } finally {
+      await a!.close();
+      await b!.close();
       await dropAll();
     }
   });

@@ -36,6 +36,9 @@ const MIGRATIONS: readonly Migration[] = [
     await tx.unsafe(createTable('sessions_active', SESSION_COLUMNS));
     await tx.unsafe(createTable('sessions_closed', SESSION_COLUMNS, 'plain'));
     await tx.unsafe(createTable('accounting_records', ACCOUNTING_COLUMNS));
+    // What makes a retransmitted Accounting-Request the same one, whichever node it reached
+    // (session-rules.ts accountingDuplicateKey); NULL for Accounting-On/Off.
+    await tx.unsafe('ALTER TABLE accounting_records ADD COLUMN duplicate_key TEXT');
     await tx.unsafe(createTable('auth_records', AUTH_COLUMNS));
     await tx.unsafe(createTable('coa_audit', COA_AUDIT_COLUMNS));
     await tx.unsafe(`
@@ -51,6 +54,7 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sessions_closed_closed ON sessions_closed (closed_at);
       CREATE INDEX accounting_records_mac ON accounting_records (calling_station_id, received_at);
       CREATE INDEX accounting_records_time ON accounting_records (received_at);
+      CREATE INDEX accounting_records_session ON accounting_records (nas_ip, acct_session_id, received_at);
       CREATE INDEX auth_records_mac ON auth_records (calling_station_id, received_at);
       CREATE INDEX auth_records_time ON auth_records (received_at);
       CREATE INDEX auth_records_user ON auth_records (user_name, received_at);

@@ -21,6 +21,7 @@ import { ACCOUNTING_COLUMNS, AUTH_COLUMNS, COA_AUDIT_COLUMNS, SESSION_COLUMNS, p
 import {
   ASSIGNABLE,
   AUTH_UPDATE_COLUMNS,
+  CLUSTER_DUPLICATE_WINDOW_MS,
   CURRENT_ROW_COLUMNS,
   applyBatch,
   assigns,
@@ -29,6 +30,7 @@ import {
   type Assignments,
   type Rule,
   type RowOp,
+  type RuleOptions,
 } from '../session-rules.js';
 import { EVENT_FIELDS } from '../sqlite/events.js';
 import { connectPostgres, isRetryable, pgFailure, type PgConnectOptions } from './connect.js';
@@ -81,6 +83,8 @@ export interface PostgresStoreOptions extends PgConnectOptions {
   sessionEvents?: boolean;
   /** false: the schema is not migrated by this connection (it must be current already). */
   migrate?: boolean;
+  /** How far back a retransmitted Accounting-Request is recognised (0: not at all); see RuleOptions. */
+  duplicateWindowMs?: number;
 }
 
 type Row = Record<string, unknown>;
@@ -214,10 +218,12 @@ export class PostgresStore implements Store {
   #closed = false;
   #onEvents: ((events: LoggedEvent[]) => void) | null = null;
   #sinceEventPrune = 0;
+  readonly #rules: RuleOptions;
 
   private constructor(sql: Sql, options: PostgresStoreOptions) {
     this.#sql = sql;
     this.#options = options;
+    this.#rules = { duplicateWindowMs: options.duplicateWindowMs ?? CLUSTER_DUPLICATE_WINDOW_MS };
     this.#jobs = new PgJobTables(sql);
     this.#policy = new PgPolicyTables(sql);
   }
@@ -315,7 +321,7 @@ export class PostgresStore implements Store {
         const results: WriteResult[] = [];
         for (const batch of batches) {
           const result = emptyWriteResult();
-          await this.#run(tx, notes, applyBatch(batch, result));
+          await this.#run(tx, notes, applyBatch(batch, result, this.#rules));
           results.push(result);
         }
         return results;
@@ -340,8 +346,16 @@ export class PostgresStore implements Store {
   async #op(tx: TransactionSql, notes: TransactionNotes, o: RowOp): Promise<unknown> {
     const one = async (sql: string, params: unknown[]) => (await tx.unsafe(sql, params as never[]))[0] as Row | undefined;
     switch (o.op) {
+      case 'latestRecord': {
+        // Records of one endpoint are written under its advisory lock: the largest id is the newest.
+        const row = await one(
+          'SELECT id, duplicate_key FROM accounting_records WHERE nas_ip = $1 AND acct_session_id = $2 AND calling_station_id IS NOT DISTINCT FROM $3 AND received_at >= $4 ORDER BY id DESC LIMIT 1',
+          [o.nasIp, o.acctSessionId, o.callingStationId, o.since],
+        );
+        return row === undefined ? undefined : { id: row.id as number, duplicateKey: (row.duplicate_key as string | null) ?? null };
+      }
       case 'insertAccounting':
-        return (await one(ACCOUNTING_INSERT, accountingParams(o.record)))!.id;
+        return (await one(ACCOUNTING_INSERT, [...accountingParams(o.record), o.duplicateKey]))!.id;
       case 'insertAuth':
         return (await one(AUTH_INSERT, authParams(o.record)))!.id;
       case 'currentByIdentity':
@@ -676,7 +690,8 @@ function activeDelta(value: unknown): number | null {
 
 const IDENTITY = 'nas_ip = $1 AND acct_session_id = $2 AND calling_station_id = $3';
 const identityParams = (i: { nasIp: string; acctSessionId: string; callingStationId: string }) => [i.nasIp, i.acctSessionId, i.callingStationId];
-const ACCOUNTING_INSERT = insertSql('accounting_records', ACCOUNTING_INSERT_COLUMNS);
+/** The record and its duplicate key (see session-rules.ts accountingDuplicateKey). */
+const ACCOUNTING_INSERT = insertSql('accounting_records', [...ACCOUNTING_INSERT_COLUMNS, { key: 'duplicateKey' as never, name: 'duplicate_key', kind: 'text' }]);
 const AUTH_INSERT = insertSql('auth_records', AUTH_INSERT_COLUMNS);
 const COA_AUDIT_INSERT = insertSql('coa_audit', COA_AUDIT_INSERT_COLUMNS);
 const SESSION_INSERT = insertSql('sessions_active', INSERT_COLUMNS);

@@ -193,6 +193,8 @@ export class SqliteStore implements Store {
   #op(o: RowOp): unknown {
     const s = this.#s;
     switch (o.op) {
+      case 'latestRecord':
+        return undefined; // one node: its RADIUS duplicate cache is enough (see RuleOptions)
       case 'insertAccounting':
         return Number(s.insertAccounting.run(accountingParams(o.record)).lastInsertRowid);
       case 'insertAuth':
