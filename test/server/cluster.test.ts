@@ -16,7 +16,7 @@ import { after, before, describe, test } from 'node:test';
 import { openPostgresStore, type PostgresStore } from '../../src/store/index.js';
 import { startNodeProcess, type NodeProcess } from '../helpers/node-process.js';
 import { createTestDatabase, needPostgres, type TestDatabase } from '../helpers/postgres.js';
-import { radclient } from '../helpers/radclient.js';
+import { mab, radclient } from '../helpers/radclient.js';
 import { needTool } from '../helpers/tools.js';
 
 const skip = (await needPostgres()) || needTool('radclient', 'freeradius-utils');
@@ -29,10 +29,20 @@ const mac = (i: number) => `0C:00:00:00:${(i >> 8).toString(16).padStart(2, '0')
 
 /** An MnT call answered by one node: status and body as sent. */
 function mnt(node: NodeProcess, path: string): Promise<{ status: number; body: string }> {
+  return call(node, 'GET', `/admin/API/mnt/${path}`, 'ops');
+}
+
+/** An HTTPS call of one node's API as an admin of the shared accounts file. */
+function call(node: NodeProcess, method: string, path: string, admin: string, json?: unknown): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
+    const body = json === undefined ? undefined : JSON.stringify(json);
     const req = request(
-      `${new URL(node.api!.url).origin}/admin/API/mnt/${path}`,
-      { rejectUnauthorized: false, headers: { authorization: `Basic ${Buffer.from(`ops:${PASSWORD}`).toString('base64')}` } },
+      `${new URL(node.api!.url).origin}${path}`,
+      {
+        method,
+        rejectUnauthorized: false,
+        headers: { authorization: `Basic ${Buffer.from(`${admin}:${PASSWORD}`).toString('base64')}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -41,7 +51,7 @@ function mnt(node: NodeProcess, path: string): Promise<{ status: number; body: s
       },
     );
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }
 
@@ -74,14 +84,17 @@ describe('three nodes on one PostgreSQL', { skip }, () => {
       OPENMNT_API__TLS__DIR: join(dir, `tls-${name}`),
       OPENMNT_PXGRID__ACCOUNTS_FILE: join(dir, `pxgrid-${name}.json`),
     });
-    const add = spawnSync(process.execPath, ['bin/openmnt.js', 'admin', 'add', 'ops', '--role', 'mnt-admin'], {
-      input: `${PASSWORD}\n`,
-      encoding: 'utf8',
-      env: { ...process.env, OPENMNT_CONFIG: '', OPENMNT_API__ADMINS_FILE: join(dir, 'admins.json'), OPENMNT_API__PASSWORD_HASH_COST: '14' },
-    });
-    assert.equal(add.status, 0, add.stderr);
-    // One after the other: the first migrates the schema and seeds the policy, the others find both.
-    for (const name of ['node-a', 'node-b', 'node-c']) nodes.push(await startNodeProcess(env(name), [], { api: true }));
+    for (const [name, role] of [['ops', 'mnt-admin'], ['root', 'super-admin']]) {
+      const add = spawnSync(process.execPath, ['bin/openmnt.js', 'admin', 'add', name!, '--role', role!], {
+        input: `${PASSWORD}\n`,
+        encoding: 'utf8',
+        env: { ...process.env, OPENMNT_CONFIG: '', OPENMNT_API__ADMINS_FILE: join(dir, 'admins.json'), OPENMNT_API__PASSWORD_HASH_COST: '14' },
+      });
+      assert.equal(add.status, 0, add.stderr);
+    }
+    // All at once, as a service manager starts them: one migrates the schema and seeds the policy
+    // (the others wait for the migration lock, then find both).
+    nodes = await Promise.all(['node-a', 'node-b', 'node-c'].map((name) => startNodeProcess(env(name), [], { api: true })));
     store = await openPostgresStore({ url: db.url, poolSize: 2, migrate: false });
   });
 
@@ -142,5 +155,20 @@ describe('three nodes on one PostgreSQL', { skip }, () => {
     assert.equal(await store.countSessions({ scope: 'all', mac: mac(i) }), 1, 'the copy made no second session in history');
     const answers = await Promise.all(nodes.map((node) => mnt(node, 'Session/ActiveCount')));
     for (const a of answers) assert.match(a.body, new RegExp(`<count>${ENDPOINTS - STOPPED - 1}</count>`));
+  });
+
+  test('a policy change made through one node is in force on the others (their revision poll), with no restart', async () => {
+    const endpoint = '0C:00:00:00:AA:01';
+    const accepted = async (node: NodeProcess) => /Received Access-Accept/.test((await mab(node.ports.auth, SECRET, endpoint)).stdout);
+    assert.equal(await accepted(nodes[2]!), false, 'an unknown endpoint is rejected (auth.unknownEndpoint: reject)');
+    const created = await call(nodes[0]!, 'POST', '/api/v1/endpoints', 'root', { mac: endpoint });
+    assert.equal(created.status, 201, created.body);
+    assert.equal(await accepted(nodes[0]!), true, 'in force at once on the node that made it');
+    // The other nodes read the revision once a second; asked until they answer Accept (or 30 tries).
+    for (const node of nodes.slice(1)) {
+      let tries = 0;
+      while (!(await accepted(node)) && ++tries < 30) await new Promise((resolve) => setTimeout(resolve, 250));
+      assert.ok(tries < 30, 'the node took the change');
+    }
   });
 });
