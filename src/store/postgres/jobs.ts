@@ -5,42 +5,15 @@
 import type { Sql } from 'postgres';
 import { OpenMntError } from '../../errors.js';
 import { pgFailure } from './connect.js';
-import type { CoaJobQuery, CoaJobRecord, CoaJobResultQuery, CoaJobResultRecord, CoaJobState, CoaJobUpdate, NewCoaJob, NewCoaJobResult } from '../types.js';
+import { JOB_COLUMNS, JOB_RESULT_COLUMNS, JOB_UPDATABLE, jobOf } from '../rows.js';
+import type { CoaJobQuery, CoaJobRecord, CoaJobResultQuery, CoaJobResultRecord, CoaJobUpdate, NewCoaJob, NewCoaJobResult } from '../types.js';
 
 type Row = Record<string, unknown>;
 
 const PRUNE_CHUNK = 5000;
 
-const JOB_COLUMNS =
-  'seq, id, state, admin, action, selector, pacing, total, completed, counts, created_at AS "createdAt", finished_at AS "finishedAt", duration_ms AS "durationMs"';
-const RESULT_COLUMNS =
-  'id, mac, nas_ip AS "nasIp", outcome, error_cause AS "errorCause", error_cause_text AS "errorCauseText", attempts, rtt_ms AS "rttMs", detail, verified';
-
-const UPDATABLE: Record<keyof CoaJobUpdate, string> = {
-  state: 'state',
-  completed: 'completed',
-  counts: 'counts',
-  finishedAt: 'finished_at',
-  durationMs: 'duration_ms',
-};
-
-function toJob(row: Row): CoaJobRecord {
-  return {
-    id: row.id as string,
-    seq: row.seq as number,
-    state: row.state as CoaJobState,
-    admin: row.admin as string,
-    action: row.action as object,
-    selector: row.selector as object,
-    pacing: row.pacing as object,
-    total: row.total as number,
-    completed: row.completed as number,
-    counts: row.counts as Record<string, number>,
-    createdAt: row.createdAt as number,
-    finishedAt: (row.finishedAt as number | null) ?? null,
-    durationMs: (row.durationMs as number | null) ?? null,
-  };
-}
+/** JSONB arrives parsed. */
+const toJob = (row: Row) => jobOf(row, (value) => value);
 
 export class PgJobTables {
   readonly #sql: Sql;
@@ -77,9 +50,9 @@ export class PgJobTables {
   }
 
   static async applyUpdate(tx: Sql, seq: number, update: CoaJobUpdate): Promise<void> {
-    const keys = (Object.keys(UPDATABLE) as (keyof CoaJobUpdate)[]).filter((k) => update[k] !== undefined);
+    const keys = (Object.keys(JOB_UPDATABLE) as (keyof CoaJobUpdate)[]).filter((k) => update[k] !== undefined);
     if (keys.length === 0) return;
-    const sql = `UPDATE coa_jobs SET ${keys.map((k, i) => `${UPDATABLE[k]} = $${i + 1}`).join(', ')} WHERE seq = $${keys.length + 1}`;
+    const sql = `UPDATE coa_jobs SET ${keys.map((k, i) => `${JOB_UPDATABLE[k]} = $${i + 1}`).join(', ')} WHERE seq = $${keys.length + 1}`;
     await tx.unsafe(sql, [...keys.map((k) => update[k]), seq] as never[]);
   }
 
@@ -145,7 +118,7 @@ export class PgJobTables {
 
   async results(query: CoaJobResultQuery): Promise<CoaJobResultRecord[]> {
     const outcome = query.outcome === undefined ? '' : ' AND r.outcome = $4';
-    const sql = `SELECT ${RESULT_COLUMNS.replace(/(^|, )([a-z_]+)/g, '$1r.$2')} FROM coa_job_results r JOIN coa_jobs j ON j.seq = r.job_seq WHERE j.id = $1 AND r.id > $2${outcome} ORDER BY r.id LIMIT $3`;
+    const sql = `SELECT ${JOB_RESULT_COLUMNS.replace(/(^|, )([a-z_]+)/g, '$1r.$2')} FROM coa_job_results r JOIN coa_jobs j ON j.seq = r.job_seq WHERE j.id = $1 AND r.id > $2${outcome} ORDER BY r.id LIMIT $3`;
     const params = [query.jobId, query.afterId ?? 0, query.limit, ...(query.outcome === undefined ? [] : [query.outcome])];
     const rows = await this.#run('reading CoA job results', () => this.#sql.unsafe(sql, params as never[]));
     return rows.map((r) => ({

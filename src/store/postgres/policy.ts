@@ -6,6 +6,7 @@
 import type { Sql } from 'postgres';
 import { OpenMntError } from '../../errors.js';
 import { pgFailure } from './connect.js';
+import { CONFIG_AUDIT_COLUMNS, configAuditOf } from '../rows.js';
 import type { ConfigAuditQuery, ConfigAuditRecord, NewConfigAuditRecord, PolicyRows, PolicyWriteOp, PolicyWriteResult } from '../types.js';
 
 const PRUNE_CHUNK = 5000;
@@ -100,21 +101,10 @@ export class PgPolicyTables {
     add('at <', query.until);
     add('id <', query.beforeId);
     args.push(query.limit);
-    const sql = `SELECT id, at, revision, admin, source, kind, key, operation, before, after FROM config_audit${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${args.length}`;
+    const sql = `SELECT ${CONFIG_AUDIT_COLUMNS} FROM config_audit${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${args.length}`;
     try {
       const rows = await this.#sql.unsafe(sql, args as never[]);
-      return rows.map((r) => ({
-        id: r.id as number,
-        at: r.at as number,
-        revision: r.revision as number,
-        admin: r.admin as string,
-        source: (r.source as string | null) ?? null,
-        kind: r.kind as string,
-        key: r.key as string,
-        operation: r.operation as ConfigAuditRecord['operation'],
-        before: (r.before as unknown) ?? null,
-        after: (r.after as unknown) ?? null,
-      }));
+      return rows.map((r) => configAuditOf(r, (value) => value));
     } catch (cause) {
       throw pgFailure('reading the configuration audit', cause);
     }

@@ -278,7 +278,9 @@ export class PostgresStore implements Store {
   async #finish(tx: TransactionSql, notes: TransactionNotes, value: unknown): Promise<LoggedEvent[]> {
     const delta = activeDelta(value);
     const events = this.#options.sessionEvents === false ? [] : notes.events();
-    if (delta === null && events.length === 0) return [];
+    // Nothing to count and no event to order (a batch of records only): the counter row's lock,
+    // which every node's writes queue for, is not taken.
+    if ((delta ?? 0) === 0 && events.length === 0) return [];
     await tx.unsafe('UPDATE store_counters SET active_sessions = active_sessions + $1 WHERE id = 1', [delta ?? 0]);
     if (events.length === 0) return [];
     const at = Date.now();
