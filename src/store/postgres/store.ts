@@ -298,10 +298,33 @@ export class PostgresStore implements Store {
     if (events.length > 0) this.#onEvents?.(events);
   }
 
-  async write(batch: WriteBatch): Promise<WriteResult> {
-    const outcome = (await this.writeBatches([batch]))[0]!;
-    if (outcome instanceof Error) throw outcome;
-    return outcome;
+  /**
+   * Writes are applied in the order of the calls, as SQLite's synchronous writes are: a call made
+   * while a transaction is in flight waits, and the calls that waited go together into the next
+   * transaction (group commit, as on the writing thread).
+   */
+  write(batch: WriteBatch): Promise<WriteResult> {
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ batch, resolve, reject });
+      if (!this.#writing) void this.#drain();
+    });
+  }
+
+  #waiting: { batch: WriteBatch; resolve: (result: WriteResult) => void; reject: (error: Error) => void }[] = [];
+  #writing = false;
+
+  async #drain(): Promise<void> {
+    this.#writing = true;
+    while (this.#waiting.length > 0) {
+      const taken = this.#waiting.splice(0, this.#waiting.length);
+      const outcomes = await this.writeBatches(taken.map((t) => t.batch));
+      taken.forEach((t, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome instanceof Error) t.reject(outcome);
+        else t.resolve(outcome);
+      });
+    }
+    this.#writing = false;
   }
 
   /**
