@@ -323,4 +323,3 @@ export function endpointKeys(batch: { accounting?: AccountingWrite[]; auth?: Aut
   for (const w of batch.auth ?? []) if (w.session !== null) keys.add(`${w.session.identity.nasIp}|${w.session.identity.callingStationId}`);
   return [...keys].sort();
 }
-
