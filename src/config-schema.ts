@@ -215,8 +215,20 @@ const SECTIONS = {
     'MAB, PAP and CHAP: endpoints, users, identity groups, authorization profiles',
   ),
   store: mapping({
-    driver: z.literal('sqlite', { error: 'sqlite' }),
-    path: text(),
+    driver: oneOf(['sqlite', 'postgres'], 'sqlite or postgres').meta({ description: 'sqlite: the embedded default (one node); postgres: a PostgreSQL server several nodes share' }),
+    path: text().meta({ description: "SQLite's database file" }),
+    url: z
+      .string({ error: 'a postgres:// URL' })
+      .refine((s) => s === '' || /^postgres(ql)?:\/\/./.test(s), { error: 'a postgres:// URL' })
+      .meta({ description: 'PostgreSQL: postgres://user:password@host1[:port][,host2[:port]...]/database; hosts are tried in order, only one that accepts writes is used' }),
+    poolSize: wholeRange(1, 1000, 'a whole number 1-1000').meta({ description: "PostgreSQL: connections of each node's reading pool" }),
+    tls: mapping({
+      mode: oneOf(['disable', 'prefer', 'require', 'verify-full'], 'disable, prefer, require or verify-full'),
+      caFile: z.string({ error: 'a file path' }),
+      certFile: z.string({ error: 'a file path' }),
+      keyFile: z.string({ error: 'a file path' }),
+    }).meta({ description: 'PostgreSQL: encryption of the connection; verify-full checks the server certificate and name against caFile' }),
+    connectTimeoutSeconds: atLeast(1),
     synchronous: oneOf(['full', 'normal'], 'full or normal').meta({ description: 'full fsyncs every group commit; normal survives a process crash but not power loss' }),
     cacheSizeMiB: atLeast(1),
     walMaxMiB: atLeast(1),
@@ -264,6 +276,7 @@ function crossChecks(config: Effective, ctx: z.RefinementCtx): void {
       else first.set(k, i);
     });
   };
+  if (config.store.driver === 'postgres' && config.store.url === '') fail(['store', 'url'], 'a postgres:// URL with store.driver: postgres');
   unique(config.radius.clients.map((c) => c.name), ['radius', 'clients'], 'name');
   unique(config.radius.clients.map((c) => c.address), ['radius', 'clients'], 'address');
 

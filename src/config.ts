@@ -80,8 +80,19 @@ export interface AuthConfig {
 }
 
 export interface StoreConfig {
-  driver: 'sqlite';
+  /** `sqlite`: the embedded default, one node. `postgres`: a PostgreSQL server that several nodes share. */
+  driver: 'sqlite' | 'postgres';
+  /** SQLite's database file. */
   path: string;
+  /** PostgreSQL: `postgres://user:password@host1[:port][,host2[:port]…]/database`; several hosts
+   * are tried in order and only one that accepts writes is used (the primary, after a failover too). */
+  url: string;
+  /** PostgreSQL: connections of each node's reading pool (its writing thread keeps three more). */
+  poolSize: number;
+  /** PostgreSQL: encryption of the connection; `verify-full` checks the server's certificate and name against caFile. */
+  tls: { mode: 'disable' | 'prefer' | 'require' | 'verify-full'; caFile: string; certFile: string; keyFile: string };
+  /** PostgreSQL: how long a connection attempt to one host may take. */
+  connectTimeoutSeconds: number;
   /** `full` fsyncs every group commit; `normal` survives a process crash but not power loss. */
   synchronous: 'full' | 'normal';
   cacheSizeMiB: number;
@@ -317,7 +328,20 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
       endpoints: [],
       users: [],
     },
-    store: { driver: 'sqlite', path: join(data, 'openmnt.db'), synchronous: 'full', cacheSizeMiB: 64, walMaxMiB: 16, minFreeMiB: 1024, eventLogSize: 100_000, thread: true },
+    store: {
+      driver: 'sqlite',
+      path: join(data, 'openmnt.db'),
+      url: '',
+      poolSize: 10,
+      tls: { mode: 'prefer', caFile: '', certFile: '', keyFile: '' },
+      connectTimeoutSeconds: 10,
+      synchronous: 'full',
+      cacheSizeMiB: 64,
+      walMaxMiB: 16,
+      minFreeMiB: 1024,
+      eventLogSize: 100_000,
+      thread: true,
+    },
     proxy: emptyProxyConfig(),
     sessions: {
       defaultInterimSeconds: 600,

@@ -23,6 +23,7 @@ export type ErrorCode =
   // store
   | 'STORE_FAILED'
   | 'STORE_CLOSED'
+  | 'STORE_SCHEMA_NEWER' // the database was migrated by a newer OpenMnT than this one
   // domain arguments (MAC, IP, numbers) and lookups
   | 'INVALID_ARGUMENT'
   | 'NOT_FOUND'

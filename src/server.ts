@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { NasClientTable, type NasClient } from './radius-server/index.js';
 import { ActivitySampler, SessionHousekeeping, storeHealth } from './sessions/index.js';
-import { FreeSpaceWatch, looseDirectoryMode, startThreadedStore, type Store } from './store/index.js';
+import { FreeSpaceWatch, looseDirectoryMode, redactedUrl, startThreadedStore, type Store } from './store/index.js';
 import { CoaEngine, JobRunner } from './coa/index.js';
 import { AdminDirectory, LoginGuard, MetricsRegistry, startApiServer } from './http/index.js';
 import { VERSION } from './version.js';
@@ -84,12 +84,14 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
   const events = await new EventBus(store, logger.child({ part: 'events' })).start();
   const sessionWebhooks = new SessionWebhooks({ receivers: config.events.webhooks, maxAttempts: config.events.webhookMaxAttempts, logger: logger.child({ part: 'session-webhooks' }) }).attach(events);
   started.push(() => sessionWebhooks.close());
-  const loose = looseDirectoryMode(config.store.path);
+  // SQLite's file is this node's to watch (modes, free space); a PostgreSQL server's disk is not.
+  const localFile = config.store.driver === 'sqlite' ? config.store.path : '';
+  const loose = looseDirectoryMode(localFile);
   if (loose !== null) {
     logger.warn({ dir: dirname(config.store.path), mode: loose.toString(8) }, 'the database directory is open to other users; chmod 700 it (the database files themselves are 0600)');
   }
   const freeSpace = new FreeSpaceWatch({
-    path: config.store.path,
+    path: localFile,
     minFreeBytes: config.store.minFreeMiB * 2 ** 20,
     logger: logger.child({ part: 'store' }),
     intervalMs: FREE_SPACE_CHECK_MS,
@@ -196,7 +198,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     pxgrid,
     dataconnect,
   });
-  logger.info({ node: server, clients: clients.map((c) => `${c.name} ${c.address}`), store: config.store.path, api: api.url }, 'OpenMnT serving');
+  logger.info({ node: server, clients: clients.map((c) => `${c.name} ${c.address}`), store: config.store.driver === 'sqlite' ? config.store.path : redactedUrl(config.store.url), api: api.url }, 'OpenMnT serving');
 
   return {
     ports,

@@ -79,3 +79,22 @@ test('mistakes name the setting', () => {
   rejects(() => loadConfig({ file: yamlFile(`proxy:\n${home}  pools:\n    - { name: corp, homeServers: [aaa-1] }\n  onNoHomeServer: shrug\n`), env: {} }), 'CONFIG_INVALID', /proxy\.onNoHomeServer must be one of reject, drop/);
   rejects(() => loadConfig({ file: yamlFile('radius:\n  dictionaries: [""]\n'), env: {} }), 'CONFIG_INVALID', /radius\.dictionaries\[0\] must be a dictionary file name/);
 });
+
+test('store.driver postgres takes a postgres:// URL (several hosts allowed), a pool size and TLS settings; SQLite stays the default', () => {
+  assert.equal(loadConfig({ env: {} }).store.driver, 'sqlite');
+  const config = loadConfig({
+    file: yamlFile('store:\n  driver: postgres\n  url: postgres://openmnt:pw@db1:5432,db2:5433/openmnt\n  poolSize: 20\n  tls: { mode: verify-full, caFile: /etc/ssl/ca.pem }\n'),
+    env: {},
+  });
+  assert.equal(config.store.driver, 'postgres');
+  assert.equal(config.store.url, 'postgres://openmnt:pw@db1:5432,db2:5433/openmnt');
+  assert.equal(config.store.poolSize, 20);
+  assert.deepEqual(config.store.tls, { mode: 'verify-full', caFile: '/etc/ssl/ca.pem', certFile: '', keyFile: '' });
+  rejects(() => loadConfig({ file: yamlFile('store:\n  driver: postgres\n'), env: {} }), 'CONFIG_INVALID', /store\.url must be a postgres:\/\/ URL with store\.driver: postgres/);
+  rejects(() => loadConfig({ file: yamlFile('store:\n  driver: mysql\n'), env: {} }), 'CONFIG_INVALID', /store\.driver must be sqlite or postgres/);
+  rejects(() => loadConfig({ file: yamlFile('store:\n  driver: postgres\n  url: mysql://db/x\n'), env: {} }), 'CONFIG_INVALID', /store\.url must be a postgres:\/\/ URL/);
+  rejects(() => loadConfig({ file: yamlFile('store:\n  poolSize: 0\n'), env: {} }), 'CONFIG_INVALID', /store\.poolSize must be a whole number 1-1000/);
+  rejects(() => loadConfig({ file: yamlFile('store:\n  tls: { mode: always }\n'), env: {} }), 'CONFIG_INVALID', /store\.tls\.mode must be disable, prefer, require or verify-full/);
+  const fromEnv = loadConfig({ env: { OPENMNT_STORE__DRIVER: 'postgres', OPENMNT_STORE__URL: 'postgresql://db/openmnt' } });
+  assert.equal(fromEnv.store.url, 'postgresql://db/openmnt');
+});

@@ -1,6 +1,6 @@
 /**
  * The main thread's side of session events: the store's writing thread posts each committed batch
- * (see store/sqlite-events.ts), the bus hands it to every subscriber (SSE streams, pxGrid
+ * (see store/sqlite/events.ts), the bus hands it to every subscriber (SSE streams, pxGrid
  * subscriptions, webhook receivers). Handing over never blocks: each subscriber queues what its
  * consumer has not taken yet and deals with its own backpressure (see sse.ts, pxgrid/pubsub.ts), so a
  * slow consumer costs the thread that answers RADIUS no more than a push onto its queue.

@@ -18,6 +18,9 @@ export async function healthAnswer(deps: ApiDependencies): Promise<{ status: num
   const body = {
     status: ok ? 'ok' : 'degraded',
     store: ok ? 'ok' : 'failing',
+    // Which engine, and whether a read of it answers now (a PostgreSQL server out of reach fails both ways).
+    storeDriver: deps.config.store.driver,
+    storeReadable: readable,
     activeSessions: sessions,
     ...writes?.fields,
     uptimeSeconds: Math.round(process.uptime()),

@@ -13,7 +13,7 @@
  * the revision once a second, which is how a change takes effect everywhere within a second.
  */
 import type { Logger } from 'pino';
-import { OpenMntError } from '../errors.js';
+import { OpenMntError, isOpenMntError } from '../errors.js';
 import type { NewConfigAuditRecord, PolicyWriteOp, Store } from '../store/index.js';
 import { compilePolicy, type CompiledPolicy } from './compile.js';
 import { DEFAULT_SETTINGS, POLICY_KINDS, SETTINGS_KEY, masked, validateSnapshot, type PolicyKind, type PolicySettings, type PolicySnapshot, type Versioned } from './model.js';
@@ -93,12 +93,19 @@ export class PolicyService {
     let rows = await options.store.loadPolicy();
     if (rows.revision === 0 && rows.objects.length === 0) {
       const at = Date.now();
-      await options.store.writePolicy(
-        [...seed.map((s) => ({ kind: s.kind, key: s.key, data: s.data, expectVersion: null })), { kind: FILE_SEED_KIND, key: FILE_SEED_KEY, data: seed, expectVersion: null }],
-        seed.map((s) => ({ at, admin: 'seed', source: 'configuration file', kind: s.kind, key: s.key, operation: 'create' as const, before: null, after: masked(s.kind, s.data) })),
-      );
+      try {
+        await options.store.writePolicy(
+          [...seed.map((s) => ({ kind: s.kind, key: s.key, data: s.data, expectVersion: null })), { kind: FILE_SEED_KIND, key: FILE_SEED_KEY, data: seed, expectVersion: null }],
+          seed.map((s) => ({ at, admin: 'seed', source: 'configuration file', kind: s.kind, key: s.key, operation: 'create' as const, before: null, after: masked(s.kind, s.data) })),
+        );
+        options.logger.info({ objects: seed.length }, 'policy seeded from the configuration file (auth, radius.clients); from now on the stored policy is the one used');
+      } catch (error) {
+        // Nodes sharing one database, started together: another one seeded it first. Its seed is
+        // the stored policy now; this node's file changes, if any, follow below as for any start.
+        if (!isOpenMntError(error, 'ALREADY_EXISTS')) throw error;
+        options.logger.info('policy already seeded by another node sharing the store');
+      }
       rows = await options.store.loadPolicy();
-      options.logger.info({ objects: seed.length }, 'policy seeded from the configuration file (auth, radius.clients); from now on the stored policy is the one used');
     }
     const service = new PolicyService(options, mapsOf(rows.objects), rows.revision);
     await service.applyFile(seed, 'start').catch((error: unknown) => {

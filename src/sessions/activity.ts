@@ -1,7 +1,7 @@
 /**
  * The dashboard's history: once a minute, the active-session count and the authentications passed
  * and failed since the previous sample go to the store's activity table (see
- * store/sqlite-console.ts for why a table of samples). The counters are the node's totals since it
+ * store/sqlite/console.ts for why a table of samples). The counters are the node's totals since it
  * started; a sample holds the difference, so a restart (counters back to zero) starts afresh
  * instead of subtracting across it.
  */

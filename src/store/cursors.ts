@@ -6,7 +6,7 @@
  * after the last id seen), so an idle cursor holds back neither writes nor checkpoints.
  */
 import { OpenMntError } from '../errors.js';
-import type { SqliteStore } from './sqlite.js';
+import type { SqliteStore } from './sqlite/store.js';
 import type { Session, SessionQuery, SessionSummary } from './types.js';
 
 /** `summaries`: what session lists show; `sessions`: whole rows. */

@@ -169,13 +169,13 @@ export function createTableSql<T>(table: string, cols: readonly Column<T>[], aut
   return `CREATE TABLE ${table} (\n  ${cols.map((c) => columnSql(c, autoincrement)).join(',\n  ')}\n)`;
 }
 
-/** Builds `(row) => T` for a column list; SQLite integers stay numbers, booleans become booleans. */
+/** Builds `(row) => T` for a column list; integers stay numbers, booleans (SQLite's 0/1, PostgreSQL's own) become booleans. */
 export function rowMapper<T>(cols: readonly Column<T>[]): (row: Record<string, unknown>) => T {
   // Generated as one object literal, so every mapped row has the same fast shape: a loop that adds
   // ~70 keys one by one leaves V8 with slow dictionary objects (the mapping cost 30 µs a row).
   // Keys and names come from the column table above, never from input.
   const body = cols
-    .map((c) => `${JSON.stringify(c.key)}: ${c.kind === 'bool' ? `row[${JSON.stringify(c.name)}] === 1` : `row[${JSON.stringify(c.name)}] ?? null`}`)
+    .map((c) => `${JSON.stringify(c.key)}: ${c.kind === 'bool' ? `(row[${JSON.stringify(c.name)}] === 1 || row[${JSON.stringify(c.name)}] === true)` : `row[${JSON.stringify(c.name)}] ?? null`}`)
     .join(',\n');
   return new Function('row', `return {\n${body}\n};`) as (row: Record<string, unknown>) => T;
 }
@@ -186,12 +186,16 @@ export function rowMapper<T>(cols: readonly Column<T>[]): (row: Record<string, u
  * booleans 0/1. Generated like `rowMapper`: a batch of writes builds thousands of these arrays,
  * and object spreads and per-key lookups were a visible share of a write.
  */
-export function paramsBuilder<T>(cols: readonly Column<T>[]): (value: Record<string, unknown>, over?: Record<string, unknown>) => unknown[] {
+export function paramsBuilder<T>(
+  cols: readonly Column<T>[],
+  booleans: 'integer' | 'native' = 'integer',
+): (value: Record<string, unknown>, over?: Record<string, unknown>) => unknown[] {
   const body = cols
     .map((c) => {
       const key = JSON.stringify(c.key);
       const v = `(over !== undefined && over[${key}] !== undefined ? over[${key}] : value[${key}])`;
-      return c.kind === 'bool' ? `((x = ${v}) === undefined || x === null ? null : x ? 1 : 0)` : `(${v} ?? null)`;
+      // SQLite has no boolean type (0/1); PostgreSQL takes its own.
+      return c.kind === 'bool' && booleans === 'integer' ? `((x = ${v}) === undefined || x === null ? null : x ? 1 : 0)` : `(${v} ?? null)`;
     })
     .join(',\n');
   return new Function('value', 'over', `let x;\nreturn [\n${body}\n];`) as (value: Record<string, unknown>, over?: Record<string, unknown>) => unknown[];

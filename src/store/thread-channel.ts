@@ -7,7 +7,7 @@
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { OpenMntError, type ErrorCode } from '../errors.js';
-import { sessionEventOf, type LoggedEvent } from './sqlite-events.js';
+import { sessionEventOf, type LoggedEvent } from './sqlite/events.js';
 import type { SessionEvent } from './types.js';
 
 interface Reply {
@@ -57,7 +57,10 @@ export class StoreChannel {
   /** Fails what waits and whatever is called later: the thread behind the channel is gone. */
   fail(error: Error): void {
     if (this.#closed || this.#failure !== null) return;
-    this.#failure = new OpenMntError('STORE_FAILED', `store ${this.#role} thread failed: ${error.message}`, { cause: error });
+    // A code the thread's error carried across (a schema newer than this release) stays the code.
+    const carried = (error as { code?: unknown }).code;
+    const code: ErrorCode = carried === 'STORE_SCHEMA_NEWER' ? carried : 'STORE_FAILED';
+    this.#failure = new OpenMntError(code, `store ${this.#role} thread failed: ${error.message}`, { cause: error });
     for (const p of this.#pending.values()) p.reject(this.#failure);
     this.#pending.clear();
   }

@@ -1,7 +1,7 @@
 /** The messages between the main thread and a store thread (see thread-channel.ts): the thread side. */
 import type { MessagePort } from 'node:worker_threads';
 import { OpenMntError } from '../errors.js';
-import { sqliteCodeOf } from './failure.js';
+import { engineCodeOf } from './failure.js';
 
 /** One store method call; answered with the same `id`. */
 export interface Call {
@@ -12,12 +12,13 @@ export interface Call {
 
 /**
  * Posts the result of call `id`, or its error as a code and message (errors do not cross threads
- * whole), with the SQLite result code behind it, which names why a write failed.
+ * whole), with the engine's code behind it (SQLite's result code, PostgreSQL's SQLSTATE), which
+ * names why a write failed.
  */
 export function reply(port: MessagePort, id: number, outcome: unknown): void {
   if (outcome instanceof Error) {
     const code = outcome instanceof OpenMntError ? outcome.code : 'STORE_FAILED';
-    port.postMessage({ id, error: { code, message: outcome.message, sqlite: sqliteCodeOf(outcome) } });
+    port.postMessage({ id, error: { code, message: outcome.message, sqlite: engineCodeOf(outcome) } });
   } else {
     port.postMessage({ id, result: outcome });
   }

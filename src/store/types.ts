@@ -212,6 +212,8 @@ export interface WriteResult {
   authIds: number[]; // id of each stored AuthRecord, in input order
   sessionsOpened: number;
   sessionsClosed: number;
+  /** Accounting-Requests found to be duplicates of kept ones (a store several nodes share): acknowledged, not applied again. */
+  duplicates?: number;
 }
 
 export interface SessionQuery {
@@ -484,7 +486,7 @@ export interface SessionEvent {
   type: SessionEventType;
   /** When the change was committed (epoch ms on the writing thread). */
   at: number;
-  /** The session as the transaction left it: the fields of EVENT_FIELDS (store/sqlite-events.ts) that have a value. */
+  /** The session as the transaction left it: the fields of EVENT_FIELDS (store/sqlite/events.ts) that have a value. */
   session: Session;
 }
 

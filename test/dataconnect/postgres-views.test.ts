@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { translate } from '../../src/dataconnect/dialect.js';
 import { POSTGRES_TARGET, postgresDataConnectStatements, postgresRoleStatements } from '../../src/dataconnect/postgres-views.js';
-import { migrate } from '../../src/store/migrations.js';
+import { migrate } from '../../src/store/sqlite/migrations.js';
 import { run } from '../helpers/run.js';
 import { needTool } from '../helpers/tools.js';
 

@@ -7,10 +7,10 @@
  * Used by `openmnt serve`.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { OpenMntError } from '../errors.js';
-import type { CursorKind, Page } from './cursors.js';
-import { MACS_PER_QUERY, distinctChunks, openSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sqlite.js';
-import { StoreThread } from './thread-channel.js';
+import { OpenMntError } from '../../errors.js';
+import type { CursorKind, Page } from '../cursors.js';
+import { MACS_PER_QUERY, distinctChunks, openSqliteStore, type SqliteStore, type SqliteStoreOptions } from './store.js';
+import { StoreThread } from '../thread-channel.js';
 import type {
   ConfigAuditQuery,
   ConfigAuditRecord,
@@ -50,7 +50,7 @@ import type {
   ActivitySample,
   RecentAuthQuery,
   WriteResult,
-} from './types.js';
+} from '../types.js';
 
 export interface WorkerStoreOptions extends SqliteStoreOptions {
   /**

@@ -6,13 +6,24 @@
  * as small as the live directory, which keeps its indexes (and every upsert) cheap.
  */
 import Database, { type Statement } from 'better-sqlite3';
-import { OpenMntError } from '../errors.js';
-import { prepareDatabaseFiles } from './files.js';
+import { OpenMntError } from '../../errors.js';
+import { prepareDatabaseFiles } from '../files.js';
+import {
+  ASSIGNABLE,
+  AUTH_UPDATE_COLUMNS,
+  CURRENT_ROW_COLUMNS,
+  applyBatch,
+  assigns,
+  emptyWriteResult,
+  type Assignments,
+  type Rule,
+  type RowOp,
+} from '../session-rules.js';
 import { migrate } from './migrations.js';
-import { SqliteEventLog, sessionEventOf, type LoggedEvent } from './sqlite-events.js';
-import { SqliteJobTables } from './sqlite-jobs.js';
-import { SqliteConsoleQueries } from './sqlite-console.js';
-import { SqlitePolicyTables } from './sqlite-policy.js';
+import { SqliteEventLog, sessionEventOf, type LoggedEvent } from './events.js';
+import { SqliteJobTables } from './jobs.js';
+import { SqliteConsoleQueries } from './console.js';
+import { SqlitePolicyTables } from './policy.js';
 import {
   ACCOUNTING_COLUMNS,
   AUTH_COLUMNS,
@@ -21,7 +32,7 @@ import {
   paramsBuilder,
   rowMapper,
   type Column,
-} from './schema.js';
+} from '../schema.js';
 import type {
   ConfigAuditQuery,
   ConfigAuditRecord,
@@ -30,9 +41,7 @@ import type {
   PolicyWriteOp,
   PolicyWriteResult,
   AccountingRecord,
-  AccountingWrite,
   AuthRecord,
-  AuthWrite,
   CloseReason,
   PruneResult,
   CoaAuditQuery,
@@ -55,9 +64,7 @@ import type {
   Session,
   SessionEvent,
   SessionFilters,
-  SessionIdentity,
   SessionQuery,
-  SessionState,
   SessionSummary,
   Store,
   StoreStats,
@@ -65,7 +72,7 @@ import type {
   WriteResult,
   ActivitySample,
   RecentAuthQuery,
-} from './types.js';
+} from '../types.js';
 
 export type WriteBatch = Parameters<Store['write']>[0];
 
@@ -76,7 +83,7 @@ export interface SqliteStoreOptions {
   /** How large the write-ahead log may grow before it is copied into the database, and the size
    * its file is cut back to afterwards (see the constructor). */
   walMaxMiB?: number;
-  /** Session events kept for consumers to resume from (sqlite-events.ts). */
+  /** Session events kept for consumers to resume from (events.ts). */
   eventLogSize?: number;
   /** false: write no session events (only for measuring what producing them costs; bench/events.ts). */
   sessionEvents?: boolean;
@@ -92,15 +99,6 @@ const toSession = rowMapper(SESSION_COLUMNS);
 const toAccounting = rowMapper(ACCOUNTING_COLUMNS);
 const toAuth = rowMapper(AUTH_COLUMNS);
 const toCoaAudit = rowMapper(COA_AUDIT_COLUMNS);
-
-const keysBetween = (first: string, last: string) => {
-  const keys = SESSION_COLUMNS.map((c) => c.key as string);
-  return keys.slice(keys.indexOf(first), keys.indexOf(last) + 1);
-};
-const ENDPOINT_KEYS = keysBetween('origCallingStationId', 'otherAttributes');
-const AUTH_KEYS = keysBetween('authId', 'postureStatus');
-const ACCT_KEYS = keysBetween('acctId', 'multiSessionId');
-const column = (key: string) => SESSION_COLUMNS.find((c) => c.key === key)!.name;
 
 const PAGE = 1000;
 /** MACs per query of latestSessionsByMacs: keeps each query short (and far below SQLite's limit
@@ -177,9 +175,8 @@ export class SqliteStore implements Store {
     try {
       results = db.transaction(() => {
         const out = batches.map((batch) => {
-          const result: WriteResult = { accountingIds: [], authIds: [], sessionsOpened: 0, sessionsClosed: 0 };
-          for (const w of batch.accounting ?? []) this.#applyAccounting(w, result);
-          for (const w of batch.auth ?? []) this.#applyAuth(w, result);
+          const result = emptyWriteResult();
+          this.#run(applyBatch(batch, result));
           return result;
         });
         this.#events?.flush(Date.now());
@@ -195,36 +192,51 @@ export class SqliteStore implements Store {
     return results;
   }
 
-  #applyAccounting(w: AccountingWrite, result: WriteResult): void {
+  /** Runs a session rule (session-rules.ts), answering each row operation it asks for at once. */
+  #run(rule: Rule): void {
+    for (let step = rule.next(); !step.done; step = rule.next(this.#op(step.value)));
+  }
+
+  /** One row operation of the session rules, on this connection, inside the write transaction. */
+  #op(o: RowOp): unknown {
     const s = this.#s;
-    const acctId = Number(s.insertAccounting.run(accountingParams(w.record)).lastInsertRowid);
-    result.accountingIds.push(acctId);
-    const change = w.change;
-    if (change === null) return;
-    if (change.kind === 'nas-reset') {
-      result.sessionsClosed += this.#move('nas_ip = ?', [change.nasIp], 'nas-reset', change.at);
-      return;
-    }
-    const { identity, fields } = change;
-    const updatedAt = fields.acctAt ?? change.at;
-    const stop = change.kind === 'stop';
-    let current = s.updateStateByIdentity.get(identity.nasIp, identity.acctSessionId, identity.callingStationId) as Row | undefined;
-    if (current === undefined && identity.acctSessionId !== '') {
-      const adopted = this.#adoptable(identity.nasIp, identity.callingStationId, fields.auditSessionId ?? null);
-      if (adopted !== undefined) current = s.updateStateById.get(adopted) as Row;
-    }
-    if (current === undefined) {
-      const id = this.#insertSession(fields, ownColumns(identity, 'started', change.startedAt, updatedAt, w.record.server, acctId, undefined), result);
-      if (stop) result.sessionsClosed += this.#move('id = ?', [id], 'stop', change.at);
-      return;
-    }
-    const assigned = accountingAssignments(current, identity, change.kind === 'start', change.startedAt, updatedAt, fields, acctId);
-    if (stop) {
-      this.#close(current.id as number, assigned, 'stop', change.at);
-      result.sessionsClosed++;
-    } else {
-      this.#updateStatement(assigned.mask).run(...assigned.values, current.id);
-      this.#events?.note(current.state === 'started' ? 'updated' : 'started', current.id as number);
+    switch (o.op) {
+      case 'latestRecord':
+        return undefined; // one node: its RADIUS duplicate cache is enough (see RuleOptions)
+      case 'insertAccounting':
+        return Number(s.insertAccounting.run(accountingParams(o.record)).lastInsertRowid);
+      case 'insertAuth':
+        return Number(s.insertAuth.run(authParams(o.record)).lastInsertRowid);
+      case 'currentByIdentity':
+        return s.updateStateByIdentity.get(o.identity.nasIp, o.identity.acctSessionId, o.identity.callingStationId);
+      case 'currentById':
+        return s.updateStateById.get(o.id);
+      case 'authenticatedByAudit':
+        return (s.findAuthenticatedByAudit.get(o.auditSessionId, o.nasIp) as Row | undefined)?.id;
+      case 'idByIdentity':
+        return (s.findIdentity.get(o.identity.nasIp, o.identity.acctSessionId, o.identity.callingStationId) as Row | undefined)?.id;
+      case 'latestByAudit':
+        return (s.findByAudit.get(o.auditSessionId) as Row | undefined)?.id;
+      case 'latestByNasAndMac':
+        return (s.findByNasAndMac.get(o.nasIp, o.callingStationId) as Row | undefined)?.id;
+      case 'insertSession': {
+        const id = Number(s.insertSession.run(sessionParams(o.fields, o.own)).lastInsertRowid);
+        this.#events?.note(o.event, id);
+        return id;
+      }
+      case 'update':
+        this.#updateStatement(o.assigned.mask).run(...o.assigned.values, o.id);
+        this.#events?.note(o.event, o.id);
+        return undefined;
+      case 'close':
+        this.#close(o.id, o.assigned, o.reason, o.at);
+        return undefined;
+      case 'closeWhere':
+        return 'nasIp' in o.where ? this.#move('nas_ip = ?', [o.where.nasIp], o.reason, o.at) : this.#move('id = ?', [o.where.id], o.reason, o.at);
+      case 'updateAuth':
+        s.updateAuth.run(o.at, ...o.values, o.id);
+        this.#events?.note('updated', o.id);
+        return undefined;
     }
   }
 
@@ -268,44 +280,6 @@ export class SqliteStore implements Store {
     for (let k = 0; k < assigned.indexes.length; k++) params[`a${assigned.indexes[k]!}`] = assigned.values[k];
     if (statement.run(params).changes > 0) this.#events?.noteClosed(id);
     this.#s.deleteActive.run(id);
-  }
-
-  /** An `authenticated` session on the same NAS that accounting should take over. */
-  #adoptable(nasIp: string, callingStationId: string, auditSessionId: string | null): number | undefined {
-    if (auditSessionId !== null) {
-      const row = this.#s.findAuthenticatedByAudit.get(auditSessionId, nasIp) as Row | undefined;
-      if (row) return row.id as number;
-    }
-    const row = this.#s.findIdentity.get(nasIp, '', callingStationId) as Row | undefined;
-    return row?.id as number | undefined;
-  }
-
-  /** Inserts an active session: `fields` as sent, `own` (identity, state, times) over them. */
-  #insertSession(fields: Partial<Session>, own: Partial<Session>, result: WriteResult): number {
-    result.sessionsOpened++;
-    const id = Number(this.#s.insertSession.run(sessionParams(fields, own)).lastInsertRowid);
-    this.#events?.note(own.state === 'authenticated' ? 'authenticated' : 'started', id);
-    return id;
-  }
-
-  #applyAuth(w: AuthWrite, result: WriteResult): void {
-    const s = this.#s;
-    const authId = Number(s.insertAuth.run(authParams(w.record)).lastInsertRowid);
-    result.authIds.push(authId);
-    const session = w.session;
-    if (session === null) return;
-    const { identity, fields } = session;
-    const values = { ...fields, authId };
-    let id: number | undefined;
-    if (fields.auditSessionId) id = (s.findByAudit.get(fields.auditSessionId) as Row | undefined)?.id as number | undefined;
-    id ??= (s.findIdentity.get(identity.nasIp, identity.acctSessionId, identity.callingStationId) as Row | undefined)?.id as number | undefined;
-    id ??= (s.findByNasAndMac.get(identity.nasIp, identity.callingStationId) as Row | undefined)?.id as number | undefined;
-    if (id === undefined) {
-      this.#insertSession(fields, ownColumns(identity, 'authenticated', session.at, session.at, w.record.server, undefined, authId), result);
-    } else {
-      s.updateAuth.run(session.at, ...AUTH_UPDATE_KEYS.map((k) => (values as Row)[k] ?? null), id);
-      this.#events?.note('updated', id);
-    }
   }
 
   /** Moves matching active sessions to history, marked closed. Returns how many moved. */
@@ -774,90 +748,10 @@ const authParams = paramsBuilder(AUTH_INSERT_COLUMNS) as ParamsOf<NewAuthRecord>
 const coaAuditParams = paramsBuilder(COA_AUDIT_INSERT_COLUMNS) as ParamsOf<NewCoaAuditRecord>;
 const sessionParams = paramsBuilder(INSERT_COLUMNS) as ParamsOf<Partial<Session>>;
 
-/**
- * The columns a new session takes from the write itself rather than from the packet's fields.
- * Always one object shape (no spread): the parameter builder reading it stays fast (a spread
- * object here made building the insert parameters twenty times slower).
- */
-function ownColumns(
-  identity: SessionIdentity,
-  state: SessionState,
-  startedAt: number,
-  updatedAt: number,
-  server: string,
-  acctId: number | undefined,
-  authId: number | undefined,
-): Partial<Session> {
-  const { nasIp, acctSessionId, callingStationId } = identity;
-  return { nasIp, acctSessionId, callingStationId, state, startedAt, updatedAt, server, acctId, authId };
-}
-
-const ACCT_UPDATE_KEYS = [...ENDPOINT_KEYS, ...ACCT_KEYS];
-/** Columns of sessions_active that an index covers (see migrations.ts). */
-const INDEXED_SESSION_COLUMNS = new Set(['nas_ip', 'acct_session_id', 'calling_station_id', 'user_name', 'framed_ip', 'audit_session_id', 'updated_at', 'started_at']);
-/** What an accounting packet may assign in an active session, in the order of the SET clause. */
-const ASSIGNABLE = ['updatedAt', 'acctSessionId', 'callingStationId', 'startedAt', 'state', ...ACCT_UPDATE_KEYS].map((key) => {
-  const c = SESSION_COLUMNS.find((col) => col.key === key)!;
-  return { key: c.key, name: c.name, indexed: INDEXED_SESSION_COLUMNS.has(c.name) };
-});
-// The mask is a sum of powers of two in a double: exact below 2^53.
-if (ASSIGNABLE.length > 53) throw new Error('too many assignable session columns for the update mask');
-const BIT = ASSIGNABLE.map((_, i) => 2 ** i);
-/** Whether `mask` assigns ASSIGNABLE[i]. */
-const assigns = (mask: number, i: number): boolean => Math.floor(mask / BIT[i]!) % 2 === 1;
-const [UPDATED_AT, ACCT_SESSION_ID, CALLING_STATION_ID, STARTED_AT, STATE] = [0, 1, 2, 3, 4];
-const FIRST_FIELD = 5;
-
-interface Assignments {
-  /** Sum of BIT[i] over the assigned ASSIGNABLE[i]. */
-  mask: number;
-  /** The i of each assigned ASSIGNABLE[i], ascending. */
-  indexes: number[];
-  values: unknown[];
-}
-
-/**
- * What an accounting packet changes in the active session `current` (its state and indexed
- * columns at least), in ASSIGNABLE order. A value the packet does not carry keeps the stored one;
- * an indexed column that would get its own value again is left out (see #updateStatement).
- */
-function accountingAssignments(
-  current: Row,
-  identity: SessionIdentity,
-  isStart: boolean,
-  startedAt: number,
-  updatedAt: number,
-  fields: Partial<Session>,
-  acctId: number,
-): Assignments {
-  const out: Assignments = { mask: 0, indexes: [], values: [] };
-  const set = (i: number, value: unknown) => {
-    out.mask += BIT[i]!;
-    out.indexes.push(i);
-    out.values.push(value);
-  };
-  set(UPDATED_AT, updatedAt);
-  // An authenticated session adopted by accounting takes its Acct-Session-Id; a Start (or the
-  // first accounting of an authenticated session) sets when it began.
-  if (current.acct_session_id === '' && identity.acctSessionId !== '') set(ACCT_SESSION_ID, identity.acctSessionId);
-  if (current.calling_station_id === '' && identity.callingStationId !== '') set(CALLING_STATION_ID, identity.callingStationId);
-  if (isStart || current.state === 'authenticated') set(STARTED_AT, startedAt);
-  if (current.state !== 'started') set(STATE, 'started');
-  for (let i = FIRST_FIELD; i < ASSIGNABLE.length; i++) {
-    const c = ASSIGNABLE[i]!;
-    const value = c.key === 'acctId' ? acctId : fields[c.key as keyof Session];
-    if (value === undefined || value === null) continue;
-    if (c.indexed && current[c.name] === value) continue;
-    set(i, value);
-  }
-  return out;
-}
-
-const AUTH_UPDATE_KEYS = [...ENDPOINT_KEYS, ...AUTH_KEYS];
-const coalesce = (keys: string[]) => keys.map((k) => `${column(k)} = COALESCE(?, ${column(k)})`).join(', ');
+const coalesce = (columns: string[]) => columns.map((c) => `${c} = COALESCE(?, ${c})`).join(', ');
 
 const IDENTITY = 'nas_ip = ? AND acct_session_id = ? AND calling_station_id = ?';
-const UPDATE_STATE = 'id, state, acct_session_id, calling_station_id, user_name, framed_ip, audit_session_id';
+const UPDATE_STATE = CURRENT_ROW_COLUMNS;
 
 function prepare(db: Database.Database) {
   const insert = <T>(table: string, cols: readonly Column<T>[]) =>
@@ -880,7 +774,7 @@ function prepare(db: Database.Database) {
     ),
     findByAudit: db.prepare('SELECT id FROM sessions_active WHERE audit_session_id = ? ORDER BY updated_at DESC LIMIT 1'),
     findByNasAndMac: db.prepare('SELECT id FROM sessions_active WHERE nas_ip = ? AND calling_station_id = ? ORDER BY updated_at DESC LIMIT 1'),
-    updateAuth: db.prepare(`UPDATE sessions_active SET updated_at = ?, ${coalesce(AUTH_UPDATE_KEYS)} WHERE id = ?`),
+    updateAuth: db.prepare(`UPDATE sessions_active SET updated_at = ?, ${coalesce(AUTH_UPDATE_COLUMNS)} WHERE id = ?`),
     authByMac: db.prepare('SELECT * FROM auth_records WHERE calling_station_id = ? AND received_at >= ? ORDER BY received_at DESC, id DESC LIMIT ?'),
     accountingByMac: db.prepare(
       'SELECT * FROM accounting_records WHERE calling_station_id = ? AND received_at >= ? ORDER BY received_at DESC, id DESC LIMIT ?',

@@ -6,10 +6,10 @@
  * every transaction committed before it started.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { READER_NICE, lowerThisThread } from '../thread-priority.js';
-import { Cursors } from './cursors.js';
-import { openSqliteStore, type SqliteStoreOptions } from './sqlite.js';
-import { answer, callStoreMethod, type Call } from './thread-protocol.js';
+import { READER_NICE, lowerThisThread } from '../../thread-priority.js';
+import { Cursors } from '../cursors.js';
+import { openSqliteStore, type SqliteStoreOptions } from './store.js';
+import { answer, callStoreMethod, type Call } from '../thread-protocol.js';
 
 // When the cores are busy, RADIUS answers and the commits they wait for go first (thread-priority.ts).
 lowerThisThread(READER_NICE);

@@ -15,7 +15,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import { StatementCache } from './statements.js';
-import type { ActivitySample, RecentAuthQuery } from './types.js';
+import type { ActivitySample, RecentAuthQuery } from '../types.js';
 
 /** Samples older than this are deleted as new ones come: the charts show 24 hours. */
 export const ACTIVITY_KEEP_MS = 25 * 3_600_000;

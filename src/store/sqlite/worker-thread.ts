@@ -10,9 +10,9 @@
  * thread will be free.
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import { Cursors } from './cursors.js';
-import { openSqliteStore, type SqliteStoreOptions, type WriteBatch } from './sqlite.js';
-import { answer, callStoreMethod, reply, type Call } from './thread-protocol.js';
+import { Cursors } from '../cursors.js';
+import { openSqliteStore, type SqliteStoreOptions, type WriteBatch } from './store.js';
+import { answer, callStoreMethod, reply, type Call } from '../thread-protocol.js';
 
 const store = openSqliteStore(workerData as SqliteStoreOptions);
 // Used only for an in-memory database, which no second connection can read: then this thread

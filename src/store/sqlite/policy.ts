@@ -8,8 +8,9 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import { StatementCache } from './statements.js';
-import { OpenMntError } from '../errors.js';
-import type { ConfigAuditQuery, ConfigAuditRecord, NewConfigAuditRecord, PolicyRows, PolicyWriteOp, PolicyWriteResult } from './types.js';
+import { CONFIG_AUDIT_COLUMNS, configAuditOf } from '../rows.js';
+import { OpenMntError } from '../../errors.js';
+import type { ConfigAuditQuery, ConfigAuditRecord, NewConfigAuditRecord, PolicyRows, PolicyWriteOp, PolicyWriteResult } from '../types.js';
 
 type Row = Record<string, unknown>;
 
@@ -129,20 +130,9 @@ export class SqlitePolicyTables {
     add('at >= ?', query.since);
     add('at < ?', query.until);
     add('id < ?', query.beforeId);
-    const sql = `SELECT id, at, revision, admin, source, kind, key, operation, before, after FROM config_audit${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    const sql = `SELECT ${CONFIG_AUDIT_COLUMNS} FROM config_audit${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
     const rows = this.#db.prepare(sql).all(...args, query.limit) as Row[];
-    return rows.map((r) => ({
-      id: r.id as number,
-      at: r.at as number,
-      revision: r.revision as number,
-      admin: r.admin as string,
-      source: (r.source as string | null) ?? null,
-      kind: r.kind as string,
-      key: r.key as string,
-      operation: r.operation as ConfigAuditRecord['operation'],
-      before: r.before === null ? null : (JSON.parse(r.before as string) as unknown),
-      after: r.after === null ? null : (JSON.parse(r.after as string) as unknown),
-    }));
+    return rows.map((r) => configAuditOf(r, (text) => JSON.parse(text as string)));
   }
 
   prune(olderThan: number): number {

@@ -9,8 +9,8 @@
  * and one insert more, and several updates of one session in one transaction make one event.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import { SESSION_COLUMNS } from './schema.js';
-import type { EventLogBounds, Session, SessionEvent, SessionEventType } from './types.js';
+import { SESSION_COLUMNS } from '../schema.js';
+import type { EventLogBounds, Session, SessionEvent, SessionEventType } from '../types.js';
 
 type Row = Record<string, unknown>;
 

@@ -3,9 +3,10 @@
  * `PRAGMA user_version`. A released migration is never edited; changes come as new entries.
  */
 import type { Database } from 'better-sqlite3';
-import { createPolicyTables } from './sqlite-policy.js';
-import { createActivityTable } from './sqlite-console.js';
-import { ACCOUNTING_COLUMNS, AUTH_COLUMNS, COA_AUDIT_COLUMNS, SESSION_COLUMNS, createTableSql } from './schema.js';
+import { OpenMntError } from '../../errors.js';
+import { createPolicyTables } from './policy.js';
+import { createActivityTable } from './console.js';
+import { ACCOUNTING_COLUMNS, AUTH_COLUMNS, COA_AUDIT_COLUMNS, SESSION_COLUMNS, createTableSql } from '../schema.js';
 
 const MIGRATIONS: readonly ((db: Database) => void)[] = [
   (db) => {
@@ -91,11 +92,11 @@ const MIGRATIONS: readonly ((db: Database) => void)[] = [
   },
   (db) => {
     // The runtime policy (devices, groups, endpoints, attributes, profiles, policy sets, rules,
-    // users, settings) and the configuration audit; layout and SQL in sqlite-policy.ts.
+    // users, settings) and the configuration audit; layout and SQL in policy.ts.
     createPolicyTables(db);
   },
   (db) => {
-    // The bounded session-event log (sqlite-events.ts). No AUTOINCREMENT (it costs a write of
+    // The bounded session-event log (events.ts). No AUTOINCREMENT (it costs a write of
     // sqlite_sequence per event): SQLite gives the largest id + 1, and pruning only ever deletes the
     // oldest events, never the newest, so ids still only grow and a cursor never names another event.
     db.exec(`
@@ -109,7 +110,7 @@ const MIGRATIONS: readonly ((db: Database) => void)[] = [
     `);
   },
   (db) => {
-    // The dashboard's per-minute activity samples (sqlite-console.ts).
+    // The dashboard's per-minute activity samples (console.ts).
     createActivityTable(db);
   },
   (db) => {
@@ -150,7 +151,7 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 export function migrate(db: Database, target = SCHEMA_VERSION): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > SCHEMA_VERSION) {
-    throw new Error(`database schema version ${current} is newer than this OpenMnT (${SCHEMA_VERSION})`);
+    throw new OpenMntError('STORE_SCHEMA_NEWER', `database schema version ${current} is newer than this OpenMnT knows (${SCHEMA_VERSION}): run the newer OpenMnT, or restore a backup made by this one`);
   }
   if (current >= target) return;
   db.transaction(() => {

@@ -5,54 +5,24 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import { StatementCache } from './statements.js';
-import { OpenMntError } from '../errors.js';
+import { JOB_COLUMNS, JOB_RESULT_COLUMNS, JOB_UPDATABLE, jobOf } from '../rows.js';
+import { OpenMntError } from '../../errors.js';
 import type {
   CoaJobQuery,
   CoaJobRecord,
   CoaJobResultQuery,
   CoaJobResultRecord,
-  CoaJobState,
   CoaJobUpdate,
   NewCoaJob,
   NewCoaJobResult,
-} from './types.js';
+} from '../types.js';
 
 type Row = Record<string, unknown>;
 
 /** Rows deleted per statement when pruning: each is its own short transaction (see SqliteStore.prune). */
 const PRUNE_CHUNK = 5000;
 
-const JOB_COLUMNS =
-  'seq, id, state, admin, action, selector, pacing, total, completed, counts, created_at AS createdAt, finished_at AS finishedAt, duration_ms AS durationMs';
-const RESULT_COLUMNS =
-  'id, mac, nas_ip AS nasIp, outcome, error_cause AS errorCause, error_cause_text AS errorCauseText, attempts, rtt_ms AS rttMs, detail, verified';
-
-/** The columns an update may set, by property. */
-const UPDATABLE: Record<keyof CoaJobUpdate, string> = {
-  state: 'state',
-  completed: 'completed',
-  counts: 'counts',
-  finishedAt: 'finished_at',
-  durationMs: 'duration_ms',
-};
-
-function toJob(row: Row): CoaJobRecord {
-  return {
-    id: row.id as string,
-    seq: row.seq as number,
-    state: row.state as CoaJobState,
-    admin: row.admin as string,
-    action: JSON.parse(row.action as string) as object,
-    selector: JSON.parse(row.selector as string) as object,
-    pacing: JSON.parse(row.pacing as string) as object,
-    total: row.total as number,
-    completed: row.completed as number,
-    counts: JSON.parse(row.counts as string) as Record<string, number>,
-    createdAt: row.createdAt as number,
-    finishedAt: (row.finishedAt as number | null) ?? null,
-    durationMs: (row.durationMs as number | null) ?? null,
-  };
-}
+const toJob = (row: Row) => jobOf(row, (text) => JSON.parse(text as string));
 
 export class SqliteJobTables {
   readonly #db: Database;
@@ -100,9 +70,9 @@ export class SqliteJobTables {
 
   /** Runs inside the caller's transaction. */
   #update(seq: number, update: CoaJobUpdate): void {
-    const keys = (Object.keys(UPDATABLE) as (keyof CoaJobUpdate)[]).filter((k) => update[k] !== undefined);
+    const keys = (Object.keys(JOB_UPDATABLE) as (keyof CoaJobUpdate)[]).filter((k) => update[k] !== undefined);
     if (keys.length === 0) return;
-    const sql = `UPDATE coa_jobs SET ${keys.map((k) => `${UPDATABLE[k]} = ?`).join(', ')} WHERE seq = ?`;
+    const sql = `UPDATE coa_jobs SET ${keys.map((k) => `${JOB_UPDATABLE[k]} = ?`).join(', ')} WHERE seq = ?`;
     this.#statement(sql).run(...keys.map((k) => (k === 'counts' ? JSON.stringify(update.counts) : update[k])), seq);
   }
 
@@ -147,7 +117,7 @@ export class SqliteJobTables {
     const row = this.#statement('SELECT seq FROM coa_jobs WHERE id = ?').get(query.jobId) as { seq: number } | undefined;
     if (row === undefined) return [];
     const outcome = query.outcome === undefined ? '' : ' AND outcome = ?';
-    const sql = `SELECT ${RESULT_COLUMNS} FROM coa_job_results WHERE job_seq = ?${outcome} AND id > ? ORDER BY id LIMIT ?`;
+    const sql = `SELECT ${JOB_RESULT_COLUMNS} FROM coa_job_results WHERE job_seq = ?${outcome} AND id > ? ORDER BY id LIMIT ?`;
     const params: unknown[] = [row.seq, ...(query.outcome === undefined ? [] : [query.outcome]), query.afterId ?? 0, query.limit];
     return (this.#statement(sql).all(...params) as Row[]).map((r) => ({
       id: r.id as number,

@@ -1,0 +1,103 @@
+/**
+ * Connecting to PostgreSQL with the `postgres` driver: the URL may name several hosts
+ * (`postgres://db1,db2:5433/openmnt`), tried in order; unless the URL says otherwise only a
+ * server that accepts writes is taken (`target_session_attrs=read-write`), so after a standby is
+ * promoted the next connection finds the new primary by itself.
+ */
+import { readFileSync } from 'node:fs';
+import postgres, { type Sql } from 'postgres';
+import { OpenMntError } from '../../errors.js';
+
+/** How the connection is encrypted. `verify-full`: the server's certificate and name are checked. */
+export type PgTlsMode = 'disable' | 'prefer' | 'require' | 'verify-full';
+
+export interface PgTlsOptions {
+  mode: PgTlsMode;
+  /** PEM file of the CA that signed the server's certificate (verify-full). */
+  caFile?: string;
+  /** PEM files of a client certificate and its key, for certificate authentication. */
+  certFile?: string;
+  keyFile?: string;
+}
+
+export interface PgConnectOptions {
+  /** `postgres://user:password@host1[:port],host2[:port]/database?…` */
+  url: string;
+  /** Connections of this pool (each thread that talks to the database has its own pool). */
+  poolSize?: number;
+  tls?: PgTlsOptions;
+  connectTimeoutSeconds?: number;
+  /** Shown in pg_stat_activity. */
+  applicationName?: string;
+}
+
+/** int8 (bigint, count(*)) as a JavaScript number: epoch milliseconds and ids stay far below 2^53. */
+const BIGINT_AS_NUMBER = {
+  to: 20,
+  from: [20],
+  serialize: (x: unknown) => String(x),
+  parse: (x: string) => Number(x),
+};
+
+function readPem(file: string | undefined, what: string): string | undefined {
+  if (file === undefined || file === '') return undefined;
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new OpenMntError('START_FAILED', `cannot read the PostgreSQL ${what} ${file}: ${(cause as Error).message}`, { cause });
+  }
+}
+
+function sslOption(tls: PgTlsOptions | undefined): postgres.Options<Record<string, postgres.PostgresType>>['ssl'] {
+  if (tls === undefined) return undefined; // the URL's sslmode, if any, decides
+  switch (tls.mode) {
+    case 'disable':
+      return false;
+    case 'prefer':
+      return 'prefer';
+    case 'require':
+      return 'require';
+    case 'verify-full':
+      return { rejectUnauthorized: true, ca: readPem(tls.caFile, 'CA file'), cert: readPem(tls.certFile, 'certificate file'), key: readPem(tls.keyFile, 'key file') };
+  }
+}
+
+/** The URL without its password, for logs and errors. */
+export function redactedUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
+
+export function connectPostgres(options: PgConnectOptions): Sql {
+  const { url } = options;
+  if (!/^postgres(ql)?:\/\//.test(url)) {
+    throw new OpenMntError('CONFIG_INVALID', `store.url must be a postgres:// URL, not ${redactedUrl(url)}`);
+  }
+  const query = url.includes('?') ? new URLSearchParams(url.slice(url.indexOf('?') + 1)) : new URLSearchParams();
+  return postgres(url, {
+    max: options.poolSize ?? 10,
+    ssl: sslOption(options.tls),
+    connect_timeout: options.connectTimeoutSeconds ?? 10,
+    // Named prepared statements, made once per connection for each SQL text.
+    prepare: true,
+    onnotice: () => undefined,
+    connection: { application_name: options.applicationName ?? 'openmnt' },
+    ...(query.has('target_session_attrs') ? {} : { target_session_attrs: 'read-write' as const }),
+    types: { bigint: BIGINT_AS_NUMBER },
+  });
+}
+
+/** Wraps a driver error as STORE_FAILED, its cause carrying `PG_` + SQLSTATE (or errno) for failure.ts. */
+export function pgFailure(what: string, cause: unknown): OpenMntError {
+  if (cause instanceof OpenMntError) return cause;
+  const e = cause as { code?: unknown; message?: string; errno?: unknown };
+  const code = typeof e?.code === 'string' ? e.code : typeof e?.errno === 'string' ? e.errno : 'UNKNOWN';
+  const named = Object.assign(new Error(e?.message ?? String(cause)), { code: `PG_${code}`, cause });
+  return new OpenMntError('STORE_FAILED', `${what} failed: ${e?.message ?? String(cause)}`, { cause: named });
+}
+
+/** SQLSTATEs after which the same transaction, run again, can succeed. */
+export function isRetryable(cause: unknown): boolean {
+  const code = (cause as { code?: unknown })?.code;
+  // serialization_failure, deadlock_detected, unique_violation (a row another node inserted first).
+  return code === '40001' || code === '40P01' || code === '23505';
+}

@@ -1,0 +1,108 @@
+/**
+ * The PostgreSQL store as `openmnt serve` runs it, in the shape of the SQLite one: writes go to a
+ * writing thread (writer-thread.ts) that commits them in groups, and the RADIUS thread writes over
+ * a port of its own to that thread (`writerPort`), with the very messages it sends to SQLite's.
+ * Reads need no thread of their own here (the server does the work; this thread only waits for
+ * rows): they go over a pool of connections from this thread.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import { StoreThread } from '../thread-channel.js';
+import type { Store } from '../types.js';
+import { openPostgresStore, type PostgresStore, type PostgresStoreOptions } from './store.js';
+
+/** Connections of the writing thread: one per port in a transaction, and one for probes. */
+const WRITER_POOL = 3;
+
+type Delegated = Omit<Store, 'write' | 'probe' | 'onEvents' | 'close'>;
+
+export class PgThreadedStore implements Store {
+  readonly #writer: StoreThread;
+  readonly #reads: PostgresStore;
+  #closed = false;
+
+  private constructor(writer: StoreThread, reads: PostgresStore) {
+    this.#writer = writer;
+    this.#reads = reads;
+  }
+
+  /** Starts the writing thread (which migrates the schema), then the pool of this thread. */
+  static async start(options: PostgresStoreOptions): Promise<PgThreadedStore> {
+    const writer = new StoreThread(new URL('./writer-thread.js', import.meta.url), { ...options, poolSize: WRITER_POOL }, 'writer');
+    try {
+      await writer.call('ping');
+      const reads = await openPostgresStore({ ...options, migrate: false });
+      return new PgThreadedStore(writer, reads);
+    } catch (error) {
+      await writer.close();
+      throw error;
+    }
+  }
+
+  /** A port on which another thread (the RADIUS thread) calls the writing thread directly. */
+  writerPort(): MessagePort {
+    return this.#writer.port();
+  }
+
+  write(batch: Parameters<Store['write']>[0]): ReturnType<Store['write']> {
+    return this.#writer.call('write', batch);
+  }
+
+  probe(at: number): Promise<void> {
+    return this.#writer.call('probe', at);
+  }
+
+  onEvents(listener: Parameters<Store['onEvents']>[0]): void {
+    // Events of writes made on the writing thread come as its messages; those of writes made here
+    // (an admin's delete, the stale sweep) from this thread's own connection.
+    this.#writer.onEvents(listener);
+    this.#reads.onEvents(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#reads.close();
+    await this.#writer.close();
+  }
+
+  /** After close, its pool is closed too: every call then rejects with STORE_CLOSED. */
+  #store(): PostgresStore {
+    return this.#reads;
+  }
+
+  countActive: Delegated['countActive'] = () => this.#store().countActive();
+  findLatestSession: Delegated['findLatestSession'] = (q) => this.#store().findLatestSession(q);
+  latestSessionsByMacs: Delegated['latestSessionsByMacs'] = (macs, filters) => this.#store().latestSessionsByMacs(macs, filters);
+  countSessions: Delegated['countSessions'] = (q) => this.#store().countSessions(q);
+  listSessionPages: Delegated['listSessionPages'] = (q, size) => this.#store().listSessionPages(q, size);
+  iterateSessions: Delegated['iterateSessions'] = (q) => this.#store().iterateSessions(q);
+  getSession: Delegated['getSession'] = (id) => this.#store().getSession(id);
+  authRecordsByMac: Delegated['authRecordsByMac'] = (q) => this.#store().authRecordsByMac(q);
+  authRecordsByUser: Delegated['authRecordsByUser'] = (q) => this.#store().authRecordsByUser(q);
+  accountingRecordsByMac: Delegated['accountingRecordsByMac'] = (q) => this.#store().accountingRecordsByMac(q);
+  closeSessions: Delegated['closeSessions'] = (filter, reason, at) => this.#store().closeSessions(filter, reason, at);
+  staleCandidates: Delegated['staleCandidates'] = (before, limit) => this.#store().staleCandidates(before, limit);
+  recordCoa: Delegated['recordCoa'] = (r) => this.#store().recordCoa(r);
+  coaAudit: Delegated['coaAudit'] = (q) => this.#store().coaAudit(q);
+  saveJob: Delegated['saveJob'] = (job) => this.#store().saveJob(job);
+  updateJob: Delegated['updateJob'] = (id, update) => this.#store().updateJob(id, update);
+  appendJobResults: Delegated['appendJobResults'] = (id, results, update) => this.#store().appendJobResults(id, results, update);
+  getJob: Delegated['getJob'] = (id) => this.#store().getJob(id);
+  listJobs: Delegated['listJobs'] = (q) => this.#store().listJobs(q);
+  jobResults: Delegated['jobResults'] = (q) => this.#store().jobResults(q);
+  interruptJobs: Delegated['interruptJobs'] = (at) => this.#store().interruptJobs(at);
+  prune: Delegated['prune'] = (olderThan) => this.#store().prune(olderThan);
+  loadPolicy: Delegated['loadPolicy'] = () => this.#store().loadPolicy();
+  policyRevision: Delegated['policyRevision'] = () => this.#store().policyRevision();
+  writePolicy: Delegated['writePolicy'] = (ops, audit) => this.#store().writePolicy(ops, audit);
+  configAudit: Delegated['configAudit'] = (q) => this.#store().configAudit(q);
+  recentAuthRecords: Delegated['recentAuthRecords'] = (q) => this.#store().recentAuthRecords(q);
+  recordActivity: Delegated['recordActivity'] = (s) => this.#store().recordActivity(s);
+  activity: Delegated['activity'] = (since) => this.#store().activity(since);
+  recordDcQuery: Delegated['recordDcQuery'] = (r) => this.#store().recordDcQuery(r);
+  dcQueryAudit: Delegated['dcQueryAudit'] = (q) => this.#store().dcQueryAudit(q);
+  recordAdminLogin: Delegated['recordAdminLogin'] = (r) => this.#store().recordAdminLogin(r);
+  stats: Delegated['stats'] = () => this.#store().stats();
+  readEvents: Delegated['readEvents'] = (afterId, limit) => this.#store().readEvents(afterId, limit);
+  eventBounds: Delegated['eventBounds'] = () => this.#store().eventBounds();
+}

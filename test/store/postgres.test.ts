@@ -1,0 +1,132 @@
+/**
+ * The PostgreSQL store against a real server: the Store contract (contract.ts) in-thread and as
+ * `openmnt serve` runs it (writing thread and reading pool), each test in a database of its own;
+ * and what only PostgreSQL has (schema versions in the database, several writers at once).
+ */
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import postgres from 'postgres';
+import { PG_SCHEMA_VERSION, startStore, type Store } from '../../src/store/index.js';
+import { createTestDatabase, needPostgres, type TestDatabase } from '../helpers/postgres.js';
+import { acct, auth, storeContract } from './contract.js';
+
+const skip = await needPostgres();
+
+let made: TestDatabase[] = [];
+const fresh = async () => {
+  const db = await createTestDatabase();
+  made.push(db);
+  return db;
+};
+const dropAll = async () => {
+  for (const db of made) await db.drop();
+  made = [];
+};
+after(async () => {
+  for (const db of made) await db.drop().catch(() => undefined);
+});
+
+for (const thread of [false, true]) {
+  const open = (db: TestDatabase) => startStore({ driver: 'postgres', path: '', url: db.url, poolSize: 4, thread });
+  let current: TestDatabase | null = null;
+  if (skip === false) {
+    storeContract(thread ? 'PostgreSQL (writing thread, reading pool)' : 'PostgreSQL', {
+      fresh: async () => open((current = await fresh())),
+      reopen: () => open(current!),
+      other: async () => open(await fresh()),
+      cleanup: dropAll,
+    });
+  }
+}
+
+describe('PostgreSQL only', { skip }, () => {
+  test('a database migrated by a newer OpenMnT is refused with STORE_SCHEMA_NEWER, untouched, also by the writing thread', async () => {
+    const db = await fresh();
+    const store = await startStore({ driver: 'postgres', path: '', url: db.url });
+    await store.close();
+    const sql = postgres(db.url, { max: 1, onnotice: () => undefined });
+    try {
+      await sql.unsafe('UPDATE openmnt_schema SET version = $1', [PG_SCHEMA_VERSION + 1]);
+      for (const thread of [false, true]) {
+        await assert.rejects(startStore({ driver: 'postgres', path: '', url: db.url, thread }), (error: Error & { code?: string }) => {
+          assert.equal(error.code, 'STORE_SCHEMA_NEWER');
+          assert.match(error.message, new RegExp(`version ${PG_SCHEMA_VERSION + 1} is newer than this OpenMnT knows \\(${PG_SCHEMA_VERSION}\\)`));
+          return true;
+        });
+      }
+      const [row] = await sql.unsafe('SELECT version FROM openmnt_schema');
+      assert.equal(Number(row!.version), PG_SCHEMA_VERSION + 1);
+    } finally {
+      await sql.end();
+      await dropAll();
+    }
+  });
+
+  test('nodes starting together migrate once; two stores writing the same endpoints at once make no duplicate, the count stays exact', async () => {
+    const db = await fresh();
+    const stores: Store[] = await Promise.all([0, 1, 2].map(() => startStore({ driver: 'postgres', path: '', url: db.url, poolSize: 2, thread: true })));
+    try {
+      // Each store writes Start, Interim, Stop for the same 200 endpoints, interleaved, plus an
+      // Access-Accept each store sees: whatever the order, one session per endpoint.
+      const mac = (i: number) => `AB:00:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
+      const writes = stores.map((store, k) =>
+        (async () => {
+          for (let i = 0; i < 200; i += 20) {
+            // Each store's packets report a time of their own: they are packets of their own, not
+            // copies of one (see the duplicate test below).
+            const batch = Array.from({ length: 20 }, (_, j) => {
+              const w = acct(k === 2 ? 'interim' : 'start', `race-${i + j}`, mac(i + j));
+              w.record.eventTimestamp = 1_700_000_000 + k;
+              return w;
+            });
+            await store.write({ accounting: batch, auth: Array.from({ length: 20 }, (_, j) => auth(mac(i + j), true, {}, '10.0.0.1', `race-${i + j}`)) });
+          }
+        })(),
+      );
+      await Promise.all(writes);
+      for (const store of stores) assert.equal(await store.countActive(), 200, 'the same exact count from every store');
+      assert.equal(await stores[0]!.countSessions({ scope: 'all' }), 200, 'no duplicate session, none in history');
+      await stores[1]!.write({ accounting: Array.from({ length: 200 }, (_, i) => acct('stop', `race-${i}`, mac(i))) });
+      for (const store of stores) assert.equal(await store.countActive(), 0);
+      assert.equal(await stores[2]!.countSessions({ scope: 'closed' }), 200);
+      assert.equal((await stores[0]!.stats()).accountingRecords, 800);
+    } finally {
+      for (const store of stores) await store.close();
+      await dropAll();
+    }
+  });
+
+  test('duplicate detection across nodes: an Accounting-Request sent again to another store (Acct-Delay-Time raised) is acknowledged with the kept record, not applied twice', async () => {
+    const db = await fresh();
+    const [a, b] = await Promise.all([0, 1].map(() => startStore({ driver: 'postgres', path: '', url: db.url, poolSize: 2 })));
+    try {
+      const mac = 'AD:00:00:00:00:01';
+      const start = acct('start', 'dup-1', mac);
+      const first = await a!.write({ accounting: [start] });
+      const again = await b!.write({ accounting: [{ ...start, record: { ...start.record, delayTime: 5, receivedAt: start.record.receivedAt + 20_000 } }] });
+      assert.deepEqual(again.accountingIds, first.accountingIds, 'the kept record answers for the copy');
+      assert.equal(again.duplicates, 1);
+      assert.equal(again.sessionsOpened, 0);
+      const stop = acct('stop', 'dup-1', mac, { inputOctets: 10 });
+      stop.record.sessionTime = 60;
+      stop.record.inputOctets = 10;
+      await b!.write({ accounting: [stop] });
+      const copy = await a!.write({ accounting: [{ ...stop, record: { ...stop.record, delayTime: 10, receivedAt: stop.record.receivedAt + 30_000 } }] });
+      assert.equal(copy.duplicates, 1);
+      assert.equal(copy.sessionsOpened + copy.sessionsClosed, 0, 'the Stop sent again opens and closes nothing');
+      assert.equal(await a!.countSessions({ scope: 'all', mac }), 1, 'one session in history, no second one made by the copy');
+      assert.equal((await b!.accountingRecordsByMac({ mac, since: 0, limit: 10 })).length, 2, 'one record per packet: Start and Stop');
+      // Past the window, or with anything reported changed, it is a packet of its own.
+      const later = await a!.write({ accounting: [{ ...stop, record: { ...stop.record, receivedAt: stop.record.receivedAt + 200_000 } }] });
+      assert.equal(later.duplicates ?? 0, 0);
+      const interim = acct('interim', 'dup-1', mac);
+      const other = await b!.write({ accounting: [{ ...interim, record: { ...interim.record, sessionTime: 61 } }] });
+      assert.equal(other.duplicates ?? 0, 0);
+      assert.equal((await b!.accountingRecordsByMac({ mac, since: 0, limit: 10 })).length, 4);
+    } finally {
+      await a!.close();
+      await b!.close();
+      await dropAll();
+    }
+  });
+});
