@@ -339,6 +339,47 @@ export function storeContract(name: string, open: ContractEngine): void {
       });
     });
 
+    describe('the console and DataConnect records', () => {
+      test('recent authentications across endpoints: newest first, filtered, paged by cursor', async () => {
+        await store.write({ auth: [auth('AB:00:00:00:00:01', true), auth('AB:00:00:00:00:02', false), auth('AB:00:00:00:00:03', true, {}, '10.0.0.9'), auth('AB:00:00:00:00:04', false)] });
+        const all = await store.recentAuthRecords({ since: 0, limit: 10 });
+        assert.deepEqual(all.map((r) => r.callingStationId), ['AB:00:00:00:00:04', 'AB:00:00:00:00:03', 'AB:00:00:00:00:02', 'AB:00:00:00:00:01']);
+        assert.deepEqual((await store.recentAuthRecords({ since: 0, limit: 10, passed: false })).map((r) => r.callingStationId), ['AB:00:00:00:00:04', 'AB:00:00:00:00:02']);
+        assert.deepEqual((await store.recentAuthRecords({ since: 0, limit: 10, nasIp: '10.0.0.9' })).map((r) => r.callingStationId), ['AB:00:00:00:00:03']);
+        const first = await store.recentAuthRecords({ since: 0, limit: 2 });
+        const last = first[1]!;
+        const next = await store.recentAuthRecords({ since: 0, limit: 2, before: { at: last.receivedAt, id: last.id } });
+        assert.deepEqual(next.map((r) => r.callingStationId), ['AB:00:00:00:00:02', 'AB:00:00:00:00:01']);
+        assert.deepEqual(await store.recentAuthRecords({ since: clock + 1, limit: 10 }), []);
+      });
+
+      test('activity samples: one per minute, authentications added up within it, read from a time on', async () => {
+        const minute = 1_700_000_040_000;
+        await store.recordActivity({ at: minute + 1000, active: 5, passed: 2, failed: 1 });
+        await store.recordActivity({ at: minute + 30_000, active: 7, passed: 3, failed: 0 });
+        await store.recordActivity({ at: minute + 60_000, active: 6, passed: 1, failed: 1 });
+        assert.deepEqual(await store.activity(minute), [
+          { at: minute, active: 7, passed: 5, failed: 1 },
+          { at: minute + 60_000, active: 6, passed: 1, failed: 1 },
+        ]);
+        assert.deepEqual(await store.activity(minute + 60_000), [{ at: minute + 60_000, active: 6, passed: 1, failed: 1 }]);
+      });
+
+      test('DataConnect queries and admin sign-ins are kept, newest first, and pruned by age', async () => {
+        const base = { admin: 'ops', role: 'helpdesk-admin', origin: 'api', source: '127.0.0.1', rows: 3, durationMs: 12 };
+        const a = await store.recordDcQuery({ ...base, at: clock, sql: 'SELECT 1 FROM DUAL', outcome: 'ok' });
+        const b = await store.recordDcQuery({ ...base, at: clock + 10, sql: 'DELETE FROM x', outcome: 'DC_READ_ONLY' });
+        assert.ok(b > a);
+        const audit = await store.dcQueryAudit({ limit: 10 });
+        assert.deepEqual(audit.map((r) => [r.sql, r.outcome, r.rows, r.durationMs]), [['DELETE FROM x', 'DC_READ_ONLY', 3, 12], ['SELECT 1 FROM DUAL', 'ok', 3, 12]]);
+        assert.deepEqual((await store.dcQueryAudit({ since: clock + 5, limit: 10 })).map((r) => r.id), [b]);
+        assert.ok((await store.recordAdminLogin({ at: clock, admin: 'ops', source: '127.0.0.1', interface: 'console', event: 'sign-in', detail: null })) > 0);
+        const pruned = await store.prune(clock + 5);
+        assert.equal(pruned.dcQueryAudit, 1);
+        assert.equal(pruned.adminLogins, 1);
+      });
+    });
+
     describe('bulk CoA jobs', () => {
       test('a job is saved, its results appended with its progress in one write, read back page by page', async () => {
         await store.saveJob(job('j1', { total: 2500 }));
