@@ -27,6 +27,7 @@ import { HttpError, headersOf, methodNotAllowed, statusOf } from './errors.js';
 import { parseCall, type ParsedCall } from './mnt/calls.js';
 import { mntErrorBody, mntRoutes } from './mnt/routes.js';
 import { healthAnswer } from './health.js';
+import { transportFloor } from './floor.js';
 import { LARGE_BODY_PATHS, policyRoutes } from './api-v1/policy.js';
 import { openApiRoute } from './api-v1/openapi.js';
 import { PXGRID_PREFIX, PxGridService } from './pxgrid/service.js';
@@ -96,6 +97,8 @@ export function createApiHandler(deps: ApiDependencies, options: ApiHandlerOptio
   const latency = metrics.histogram('openmnt_api_request_duration_seconds', 'MnT API time to answer, by call.', ['call']);
   const loginFailures = metrics.counter('openmnt_api_login_failures_total', 'Failed API logins, by outcome (wrong credentials, or refused by the lock-out).', ['outcome']);
   const mnt = mntRoutes(deps);
+  // Null unless the benchmark started this process with its flag (floor.ts).
+  const floor = transportFloor();
   const consoleSessions = new ConsoleSessions({
     idleMs: config.api.console.idleMinutes * 60_000,
     absoluteMs: config.api.console.absoluteHours * 3_600_000,
@@ -212,6 +215,7 @@ export function createApiHandler(deps: ApiDependencies, options: ApiHandlerOptio
     let call: ParsedCall | null = null;
     let uiRequest = false;
     res.setHeader('Server', `OpenMnT/${deps.version}`);
+    if (floor !== null && floor(req, res)) return;
     res.on('finish', () => {
       requests.inc({ call: callName, status: String(res.statusCode) });
       latency.observe({ call: callName }, Number(process.hrtime.bigint() - started) / 1e9);
