@@ -3,7 +3,8 @@
  * process like `openmnt serve`, with the node's certificate and the node's TLS settings (the same
  * protocol floor, suites and order), that answers `GET /stream/{bytes}` with that many bytes of a
  * constant chunk, chunked like the ActiveList and written with backpressure. No store, no
- * rendering: what moving the same bytes through TLS and HTTP costs on this machine.
+ * rendering: what moving the same bytes through TLS and HTTP costs on this machine. It runs at the
+ * priority of the node's API thread.
  *
  *   node dist/bench/lib/https-floor.js CERT_FILE KEY_FILE   → prints the port it listens on
  */
@@ -11,10 +12,13 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { TLS_CIPHERS } from '../../src/http/index.js';
+import { API_NICE, lowerThisThread } from '../../src/thread-priority.js';
 
 /** The size of the ActiveList's writes (routes.ts CHUNK). */
 const CHUNK = 64 * 1024;
 
+// The node's API thread runs at API_NICE (server.ts): the floor competes for the cores as it does.
+lowerThisThread(API_NICE);
 const [certFile, keyFile] = process.argv.slice(2);
 if (certFile === undefined || keyFile === undefined) {
   console.error('usage: https-floor CERT_FILE KEY_FILE');

@@ -156,6 +156,17 @@ export function createApiHandler(deps: ApiDependencies, options: ApiHandlerOptio
     // Only a name that is an account may be remembered or logged: users type passwords into the
     // user field, and an unknown name is as likely to be a password as a typo.
     const credentials = { name, password };
+    // A name and password this node verified moments ago are no guess: they are let in from the
+    // cache without an attempt on record. Counted as attempts in flight, a client's own concurrent
+    // requests (16 keep-alive connections) looked like a burst of guesses and were slowed, then
+    // refused with 429. A locked-out source stays locked out, even with the right password.
+    const recent = admins.verifiedRecently(name, password);
+    if (recent !== null) {
+      const verdict = guard.check(source);
+      if (verdict.allowed) return recent;
+      loginFailures.inc({ outcome: 'locked-out' });
+      throw lockedOut(source, verdict.retryAfterSeconds);
+    }
     const known = admins.has(name);
     const started = guard.begin(source, known ? credentials.name : null);
     if (!started.allowed) {
