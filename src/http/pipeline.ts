@@ -163,7 +163,10 @@ export function createApiHandler(deps: ApiDependencies, options: ApiHandlerOptio
     const recent = admins.verifiedRecently(name, password);
     if (recent !== null) {
       const verdict = guard.check(source);
-      if (verdict.allowed) return recent;
+      if (verdict.allowed) {
+        guard.proven(source, name);
+        return recent;
+      }
       loginFailures.inc({ outcome: 'locked-out' });
       throw lockedOut(source, verdict.retryAfterSeconds);
     }
