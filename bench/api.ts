@@ -170,7 +170,7 @@ async function callBesideFloor(server: OpenMnt, name: string, label: string, acc
 
 /** A paced accounting probe on a thread of its own (Interim-Updates for sessions from `first`). */
 function probe(server: OpenMnt, first: number): ReturnType<typeof pacedProbe> {
-  return pacedProbe({ port: server.ports.accounting, secret: SECRET, first, count: RATE * PROBE_SECONDS, eventTime: Math.floor(Date.now() / 1000), rate: RATE, sockets: 8, drainMs: 5000 });
+  return pacedProbe({ port: server.ports.accounting, secret: SECRET, first, count: RATE * PROBE_SECONDS, eventTime: Math.floor(Date.now() / 1000), rate: RATE, sockets: 40, drainMs: 5000 });
 }
 
 /** The node answers RADIUS before its API listens: wait for the API too. */
