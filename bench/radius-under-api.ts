@@ -27,12 +27,10 @@
  */
 import { Agent, request } from 'node:https';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { AdminDirectory } from '../src/http/index.js';
 import { Code } from '../src/radius/index.js';
 import { encodeAll, fmt, ms, runLoad } from './lib/load.js';
-import type { PacedResult } from './lib/paced.js';
-import type { PacedProbe } from './lib/paced-worker.js';
+import { pacedProbe, type PacedResult } from './lib/paced.js';
 import { startOpenMnt, tempDir, type OpenMnt } from './lib/processes.js';
 import { accountingAttributes, macFor } from './lib/traffic.js';
 import { lowerThisThread } from '../src/thread-priority.js';
@@ -86,34 +84,9 @@ async function repeat(work: () => Promise<void>, stop: () => boolean): Promise<n
   return times;
 }
 
-/** A paced probe on a thread of its own, its datagrams encoded, waiting for `go`. */
-interface Probe {
-  go(beforeGo?: () => Promise<void>): Promise<PacedResult>;
-}
-
 /** Interim-Updates for sessions [first, first + RATE × SECONDS) at RATE per second. */
-async function probe(server: OpenMnt, first: number): Promise<Probe> {
-  const options: PacedProbe = { port: server.ports.accounting, secret: SECRET, first, count: RATE * SECONDS, eventTime, rate: RATE, sockets: 40, drainMs: 5000 };
-  const worker = new Worker(new URL('./lib/paced-worker.js', import.meta.url), { workerData: options });
-  await new Promise((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-  });
-  return {
-    async go(beforeGo = async () => undefined) {
-      try {
-        await beforeGo();
-        const result = new Promise<PacedResult>((resolve, reject) => {
-          worker.once('message', resolve);
-          worker.once('error', reject);
-        });
-        worker.postMessage('go');
-        return await result;
-      } finally {
-        await worker.terminate();
-      }
-    },
-  };
+function probe(server: OpenMnt, first: number): ReturnType<typeof pacedProbe> {
+  return pacedProbe({ port: server.ports.accounting, secret: SECRET, first, count: RATE * SECONDS, eventTime, rate: RATE, sockets: 40, drainMs: 5000 });
 }
 
 /** The node's own view of a phase, from /metrics: how late the RADIUS thread ran its callbacks

@@ -10,7 +10,9 @@
  * clients reading megabytes) does not delay its sends or the timestamps of its answers.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { Worker } from 'node:worker_threads';
 import { verifyResponseAuthenticator } from '../../src/radius/index.js';
+import type { PacedProbe } from './paced-worker.js';
 
 export interface PacedOptions {
   port: number;
@@ -87,4 +89,31 @@ export async function runPaced(o: PacedOptions): Promise<PacedResult> {
   const sorted = Array.from(latency).sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(n - 1, Math.floor(q * (n - 1)))]!;
   return { sent: n, answered, lost: n - answered, seconds, latencyMs: { p50: at(0.5), p99: at(0.99), max: sorted[n - 1]! } };
+}
+
+/**
+ * A paced probe on a thread of its own (paced-worker.ts), resolved once its datagrams are encoded.
+ * `go` runs it once (after `beforeGo`, when given) and ends the thread.
+ */
+export async function pacedProbe(options: PacedProbe): Promise<{ go(beforeGo?: () => Promise<void>): Promise<PacedResult> }> {
+  const worker = new Worker(new URL('./paced-worker.js', import.meta.url), { workerData: options });
+  await new Promise((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  return {
+    async go(beforeGo = async () => undefined) {
+      try {
+        await beforeGo();
+        const result = new Promise<PacedResult>((resolve, reject) => {
+          worker.once('message', resolve);
+          worker.once('error', reject);
+        });
+        worker.postMessage('go');
+        return await result;
+      } finally {
+        await worker.terminate();
+      }
+    },
+  };
 }

@@ -209,15 +209,27 @@ export class AdminDirectory {
     return this.#admins.size === 0;
   }
 
-  async verify(name: string, password: string): Promise<Admin | null> {
+  /**
+   * The account, when this same name and password passed `verify` within the cache's lifetime
+   * (and the file has not changed since): no password check, no wait. Null otherwise.
+   */
+  verifiedRecently(name: string, password: string): Admin | null {
     this.#reload();
-    const key = createHmac('sha256', this.#cacheKey).update(name).update('\0').update(password).digest('base64');
-    const cached = this.#verified.get(key);
+    const cached = this.#verified.get(this.#cacheKeyOf(name, password));
+    if (cached === undefined || cached.until <= Date.now()) return null;
+    const admin = this.#admins.get(cached.name);
+    return admin === undefined ? null : strip(admin);
+  }
+
+  #cacheKeyOf(name: string, password: string): string {
+    return createHmac('sha256', this.#cacheKey).update(name).update('\0').update(password).digest('base64');
+  }
+
+  async verify(name: string, password: string): Promise<Admin | null> {
+    const recent = this.verifiedRecently(name, password);
+    if (recent !== null) return recent;
+    const key = this.#cacheKeyOf(name, password);
     const now = Date.now();
-    if (cached !== undefined && cached.until > now) {
-      const admin = this.#admins.get(cached.name);
-      if (admin) return strip(admin);
-    }
     const admin = this.#admins.get(name);
     // An unknown name costs a scrypt too, so response time does not tell which names exist.
     const ok = await checkPassword(password, admin?.hash ?? (await this.#dummyHash));

@@ -110,8 +110,7 @@ export class LoginGuard {
         delayMs,
         succeeded: () => {
           if (!settle()) return;
-          track.failures = track.failures.filter((f) => f.account !== name);
-          if (track.failures.length === 0 && track.inFlight === 0 && track.lockedUntil <= this.#o.now()) this.#sources.delete(source);
+          this.#forgetFailures(source, track, name);
         },
         failed: () => {
           if (!settle()) return;
@@ -125,6 +124,20 @@ export class LoginGuard {
         },
       },
     };
+  }
+
+  /**
+   * A login whose password was proven moments ago (remembered, so no attempt was begun): it clears
+   * that source's failures against that account, as a checked success does.
+   */
+  proven(source: string, account: string): void {
+    const track = this.#sources.get(source);
+    if (track !== undefined) this.#forgetFailures(source, track, account);
+  }
+
+  #forgetFailures(source: string, track: SourceTrack, account: string): void {
+    track.failures = track.failures.filter((f) => f.account !== account);
+    if (track.failures.length === 0 && track.inFlight === 0 && track.lockedUntil <= this.#o.now()) this.#sources.delete(source);
   }
 
   #delay(failures: number): number {

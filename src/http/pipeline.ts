@@ -28,6 +28,7 @@ import { HttpError, headersOf, methodNotAllowed, statusOf } from './errors.js';
 import { parseCall, type ParsedCall } from './mnt/calls.js';
 import { mntErrorBody, mntRoutes } from './mnt/routes.js';
 import { healthAnswer } from './health.js';
+import { transportFloor } from './floor.js';
 import { LARGE_BODY_PATHS, policyRoutes } from './api-v1/policy.js';
 import { openApiRoute } from './api-v1/openapi.js';
 import { PXGRID_PREFIX, PxGridService } from './pxgrid/service.js';
@@ -101,6 +102,8 @@ export function createApiHandler(deps: ApiDependencies, options: ApiHandlerOptio
   const latency = metrics.histogram('openmnt_api_request_duration_seconds', 'MnT API time to answer, by call.', ['call']);
   const loginFailures = metrics.counter('openmnt_api_login_failures_total', 'Failed API logins, by outcome (wrong credentials, or refused by the lock-out).', ['outcome']);
   const mnt = mntRoutes(deps);
+  // Null unless the benchmark started this process with its flag (floor.ts).
+  const floor = transportFloor();
   const consoleSessions = new ConsoleSessions({
     idleMs: config.api.console.idleMinutes * 60_000,
     absoluteMs: config.api.console.absoluteHours * 3_600_000,
@@ -167,6 +170,20 @@ export function createApiHandler(deps: ApiDependencies, options: ApiHandlerOptio
     // Only a name that is an account may be remembered or logged: users type passwords into the
     // user field, and an unknown name is as likely to be a password as a typo.
     const credentials = { name, password };
+    // A name and password this node verified moments ago are no guess: they are let in from the
+    // cache without an attempt on record. Counted as attempts in flight, a client's own concurrent
+    // requests (16 keep-alive connections) looked like a burst of guesses and were slowed, then
+    // refused with 429. A locked-out source stays locked out, even with the right password.
+    const recent = admins.verifiedRecently(name, password);
+    if (recent !== null) {
+      const verdict = guard.check(source);
+      if (verdict.allowed) {
+        guard.proven(source, name);
+        return recent;
+      }
+      loginFailures.inc({ outcome: 'locked-out' });
+      throw lockedOut(source, verdict.retryAfterSeconds);
+    }
     const known = admins.has(name);
     const started = guard.begin(source, known ? credentials.name : null);
     if (!started.allowed) {
@@ -228,6 +245,7 @@ export function createApiHandler(deps: ApiDependencies, options: ApiHandlerOptio
     let call: ParsedCall | null = null;
     let uiRequest = false;
     res.setHeader('Server', `OpenMnT/${deps.version}`);
+    if (floor !== null && floor(req, res)) return;
     res.on('finish', () => {
       requests.inc({ call: callName, status: String(res.statusCode) });
       latency.observe({ call: callName }, Number(process.hrtime.bigint() - started) / 1e9);

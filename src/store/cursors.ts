@@ -7,9 +7,9 @@
  */
 import { OpenMntError } from '../errors.js';
 import type { SqliteStore } from './sqlite/store.js';
-import type { Session, SessionQuery, SessionSummary } from './types.js';
+import type { Session, SessionQuery } from './types.js';
 
-/** `summaries`: what session lists show; `sessions`: whole rows. */
+/** `summaries`: what session lists show (a page is one JSON text); `sessions`: whole rows. */
 export type CursorKind = 'summaries' | 'sessions';
 
 export interface Page<T> {
@@ -64,11 +64,12 @@ export class Cursors {
   }
 }
 
-function summaryPages(store: SqliteStore, query: SessionQuery, size: number): () => Promise<Page<SessionSummary>> {
-  const pages = store.listSessionPages(query, size)[Symbol.asyncIterator]();
+/** Summaries travel as one JSON text per page (summaryPagesAsJson); the calling side parses it. */
+function summaryPages(store: SqliteStore, query: SessionQuery, size: number): () => Promise<Page<string>> {
+  const pages = store.summaryPagesAsJson(query, size);
   return async () => {
-    const next = await pages.next();
-    return next.done ? { rows: [], done: true } : { rows: next.value, done: false };
+    const next = pages.next();
+    return next.done ? { rows: [], done: true } : { rows: [next.value], done: false };
   };
 }
 

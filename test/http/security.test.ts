@@ -144,6 +144,33 @@ describe('MnT API lock-out and logging', () => {
   });
 });
 
+describe('MnT API lock-out and a client with many connections', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer((c) => {
+      c.api.lockout = { slowAfter: 2, maxFailures: 5, windowSeconds: 300, lockSeconds: 60 };
+    });
+    await addAdmins(server);
+  });
+  after(async () => server.stop());
+
+  test('credentials verified moments ago are not counted as attempts in flight; a locked source stays locked', async () => {
+    assert.equal((await get(server, '/admin/API/mnt/Version', { as: 'mnt-admin' })).status, 200, 'verified once (now remembered)');
+    // Four wrong passwords for another account from the same address: one short of the lock.
+    for (let i = 0; i < 4; i++) assert.equal((await get(server, '/admin/API/mnt/Version', { as: 'helpdesk-admin', password: 'Wrong-Secret-Word-78' })).status, 401);
+    // Counted as attempts, the first of these would be in flight (slowed) when the second began,
+    // and the second would make five: refused with 429 although its password is right.
+    const burst = await Promise.all(Array.from({ length: 8 }, () => get(server, '/admin/API/mnt/Session/ActiveCount', { as: 'mnt-admin' })));
+    assert.deepEqual(burst.map((a) => a.status), Array(8).fill(200));
+    // A password not verified before is still an attempt: the fifth failure locks the address out,
+    // and then even the remembered credentials are refused.
+    assert.equal((await get(server, '/admin/API/mnt/Version', { as: 'helpdesk-admin', password: 'Wrong-Secret-Word-78' })).status, 401);
+    const locked = await get(server, '/admin/API/mnt/Version', { as: 'mnt-admin' });
+    assert.equal(locked.status, 429);
+    assert.ok(Number(locked.headers.get('retry-after')) > 0);
+  });
+});
+
 describe('/health and /metrics', () => {
   let server: TestServer;
   before(async () => {

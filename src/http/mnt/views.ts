@@ -18,23 +18,30 @@ export const XML_HEADER = '<?xml version="1.0" encoding="UTF-8" standalone="yes"
 
 const ESCAPES: Record<string, string> = { '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' };
 
+const UNSAFE = /[<>&"'\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+const UNSAFE_ALL = new RegExp(UNSAFE.source, 'g');
+
 /** Escapes text for XML 1.0; characters XML cannot carry at all (most C0 controls) become U+FFFD. */
 export function escapeXml(text: string): string {
-  return text.replace(/[<>&"']|[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, (c) => ESCAPES[c] ?? '\uFFFD');
+  // Nearly every value (MACs, addresses, ids) needs nothing: a test without a replacement is
+  // what most of a streamed list's values cost (the replace built a copy of each).
+  if (!UNSAFE.test(text)) return text;
+  return text.replace(UNSAFE_ALL, (c) => ESCAPES[c] ?? '\uFFFD');
 }
 
 function indent(level: number): string {
   return '    '.repeat(level);
 }
 
-/** The fields as element lines at `level`. */
-export function xmlFields(fields: readonly Field[], level: number, out: string[] = []): string[] {
+/** The fields as element lines at `level`, as one string (empty when every value is absent). */
+export function xmlFields(fields: readonly Field[], level: number): string {
   const pad = indent(level);
+  let out = '';
   for (const [name, value] of fields) {
     if (value === undefined || value === null) continue;
-    if (typeof value === 'boolean') out.push(`${pad}<${name} ${BOOLEAN_NS}>${value}</${name}>\n`);
-    else if (value === '') out.push(`${pad}<${name}/>\n`);
-    else out.push(`${pad}<${name}>${escapeXml(String(value))}</${name}>\n`);
+    if (typeof value === 'boolean') out += `${pad}<${name} ${BOOLEAN_NS}>${value}</${name}>\n`;
+    else if (value === '') out += `${pad}<${name}/>\n`;
+    else out += `${pad}<${name}>${typeof value === 'string' ? escapeXml(value) : value}</${name}>\n`;
   }
   return out;
 }
@@ -42,8 +49,8 @@ export function xmlFields(fields: readonly Field[], level: number, out: string[]
 export function xmlElement(name: string, fields: readonly Field[], level: number, attributes = ''): string {
   const pad = indent(level);
   const inner = xmlFields(fields, level + 1);
-  if (inner.length === 0) return `${pad}<${name}${attributes}/>\n`;
-  return `${pad}<${name}${attributes}>\n${inner.join('')}${pad}</${name}>\n`;
+  if (inner === '') return `${pad}<${name}${attributes}/>\n`;
+  return `${pad}<${name}${attributes}>\n${inner}${pad}</${name}>\n`;
 }
 
 export function xmlDocument(name: string, fields: readonly Field[], attributes = ''): string {
@@ -389,7 +396,7 @@ export function sessionListHead(format: Format, root: string, count: number): st
 
 export function sessionListItem(format: Format, fields: readonly Field[], first: boolean): string {
   if (format === 'json') return (first ? '' : ',') + JSON.stringify(jsonObject(fields));
-  return `    <activeSession>\n${xmlFields(fields, 2).join('')}    </activeSession>\n`;
+  return `    <activeSession>\n${xmlFields(fields, 2)}    </activeSession>\n`;
 }
 
 export function sessionListTail(format: Format, root: string): string {

@@ -9,7 +9,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { OpenMntError } from '../../errors.js';
 import type { CursorKind, Page } from '../cursors.js';
-import { MACS_PER_QUERY, distinctChunks, openSqliteStore, type SqliteStore, type SqliteStoreOptions } from './store.js';
+import { MACS_PER_QUERY, distinctChunks, openSqliteStore, summariesOfJson, type SqliteStore, type SqliteStoreOptions } from './store.js';
 import { StoreThread } from '../thread-channel.js';
 import type {
   ConfigAuditQuery,
@@ -55,7 +55,8 @@ import type {
 export interface WorkerStoreOptions extends SqliteStoreOptions {
   /**
    * For tests: while element 0 is 1, the reading thread waits before serving each read (element 1
-   * counts the reads that found it so). A test holds a read in progress this way, without timing.
+   * counts the reads that found it so; element 2, if present, lets that many reads pass first). A
+   * test holds a read in progress this way, without timing.
    */
   holdReads?: Int32Array;
 }
@@ -166,7 +167,7 @@ export class WorkerStore implements Store {
     return this.#read('countSessions', query);
   }
   async *listSessionPages(query: SessionQuery, pageSize: number): AsyncIterable<SessionSummary[]> {
-    yield* this.#pages<SessionSummary>('summaries', query, pageSize);
+    for await (const pages of this.#pages<string>('summaries', query, pageSize)) for (const page of pages) yield summariesOfJson(page);
   }
   async *iterateSessions(query: SessionQuery): AsyncIterable<Session> {
     for await (const rows of this.#pages<Session>('sessions', query, SESSION_PAGE)) yield* rows;
