@@ -14,6 +14,7 @@
  * - A session moves to history in one statement (DELETE … RETURNING feeding the INSERT), so a
  *   concurrent change between reading and deleting it cannot be lost.
  */
+import { filterConditions, tablesFor } from '../session-filters.js';
 import type { Sql, TransactionSql } from 'postgres';
 import { OpenMntError } from '../../errors.js';
 import { sessionEventOf, type LoggedEvent } from '../sqlite/events.js';
@@ -453,7 +454,7 @@ export class PostgresStore implements Store {
 
   async findLatestSession(query: SessionQuery): Promise<Session | null> {
     for (const table of tablesFor(query.scope ?? 'active')) {
-      const { where, params } = conditions([['calling_station_id = ?', query.mac], ...filterConditions(query)]);
+      const { where, params } = conditions([['calling_station_id = ?', query.mac], ...filterConditions(query, PG_FILTERS)]);
       const [row] = await this.#read('reading a session', `SELECT * FROM ${table}${where} ORDER BY updated_at DESC, id DESC LIMIT 1`, params);
       if (row) return toSession(row);
     }
@@ -466,7 +467,7 @@ export class PostgresStore implements Store {
     let wanted = distinct;
     for (const table of tablesFor(filters.scope ?? 'active')) {
       if (wanted.length === 0) break;
-      const { where, params } = conditions([...filterConditions(filters), ['calling_station_id = ANY(?::text[])', wanted]]);
+      const { where, params } = conditions([...filterConditions(filters, PG_FILTERS), ['calling_station_id = ANY(?::text[])', wanted]]);
       const rows = await this.#read(
         'reading sessions by MAC',
         `SELECT DISTINCT ON (calling_station_id) calling_station_id AS mac, nas_ip AS "nasIp", id AS "sessionId" FROM ${table}${where} ORDER BY calling_station_id, updated_at DESC, id DESC`,
@@ -485,7 +486,7 @@ export class PostgresStore implements Store {
     if (scope === 'active' && !filtered) return this.countActive();
     let total = 0;
     for (const table of tablesFor(scope)) {
-      const { where, params } = conditions([['calling_station_id = ?', query.mac], ...filterConditions(filters)]);
+      const { where, params } = conditions([['calling_station_id = ?', query.mac], ...filterConditions(filters, PG_FILTERS)]);
       total += (await this.#read('counting sessions', `SELECT COUNT(*) AS n FROM ${table}${where}`, params))[0]!.n as number;
     }
     return total;
@@ -496,7 +497,7 @@ export class PostgresStore implements Store {
     for (const table of tablesFor(query.scope ?? 'active')) {
       let afterId = query.afterId ?? 0;
       while (remaining > 0) {
-        const { where, params } = conditions([['calling_station_id = ?', query.mac], ...filterConditions(query), ['id > ?', afterId]]);
+        const { where, params } = conditions([['calling_station_id = ?', query.mac], ...filterConditions(query, PG_FILTERS), ['id > ?', afterId]]);
         const size = Math.min(pageSize, remaining);
         const rows = await this.#read('listing sessions', `SELECT ${columns} FROM ${table}${where} ORDER BY id LIMIT ${size}`, params);
         if (rows.length === 0) break;
@@ -810,26 +811,8 @@ function updateSql(assigned: Assignments): string {
   return sql;
 }
 
-/** The conditions of a session query other than the MAC and paging, in one order for every query. */
-function filterConditions(query: SessionFilters): [sql: string, value: unknown][] {
-  return [
-    ['user_name = ?', query.userName],
-    ['nas_ip = ?', query.nasIp],
-    ['framed_ip = ?', query.framedIp],
-    ['audit_session_id = ?', query.auditSessionId],
-    ['identity_group = ?', query.identityGroup],
-    ['selected_authz_profile = ?', query.selectedAuthzProfile],
-    // A policy set alone (`Default`) selects every rule of it; `Default >> MAB-Staff` one rule.
-    ["starts_with(authz_policy || ' >> ', ?::text || ' >> ')", query.authzPolicy],
-    ['started_at >= ?', query.startedFrom],
-    ['started_at <= ?', query.startedTo],
-    ['GREATEST(updated_at, COALESCE(closed_at, 0)) >= ?', query.changedFrom],
-  ];
-}
+const PG_FILTERS = { authzPolicyPrefix: "starts_with(authz_policy || ' >> ', ?::text || ' >> ')", lastChange: 'GREATEST(updated_at, COALESCE(closed_at, 0))' };
 
-function tablesFor(scope: 'active' | 'closed' | 'all'): ('sessions_active' | 'sessions_closed')[] {
-  return scope === 'active' ? ['sessions_active'] : scope === 'closed' ? ['sessions_closed'] : ['sessions_active', 'sessions_closed'];
-}
 
 /** ` WHERE …` (numbered `$n`) over the conditions whose value is given, and their parameters in order. */
 function conditions(candidates: readonly (readonly [sql: string, value: unknown])[]): { where: string; params: unknown[] } {

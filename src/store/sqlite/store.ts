@@ -5,6 +5,7 @@
  * Active and closed sessions live in two tables with the same columns: the active table stays
  * as small as the live directory, which keeps its indexes (and every upsert) cheap.
  */
+import { filterConditions, tablesFor } from '../session-filters.js';
 import Database, { type Statement } from 'better-sqlite3';
 import { OpenMntError } from '../../errors.js';
 import { prepareDatabaseFiles } from '../files.js';
@@ -310,7 +311,7 @@ export class SqliteStore implements Store {
   #query(scope: 'sessions_active' | 'sessions_closed', query: SessionQuery, order: string, paged: boolean): { sql: string; params: unknown[] } {
     const { where, params } = conditions([
       ['calling_station_id = ?', query.mac],
-      ...filterConditions(query),
+      ...filterConditions(query, SQLITE_FILTERS),
       ['id > ?', paged ? (query.afterId ?? 0) : undefined],
     ]);
     return { sql: `SELECT * FROM ${scope}${where} ORDER BY ${order} LIMIT ?`, params };
@@ -358,7 +359,7 @@ export class SqliteStore implements Store {
       // Always MACS_PER_QUERY placeholders (the list padded with a repeat of its first MAC, which
       // IN ignores): one prepared statement per filter combination, not one per list length.
       const padded = wanted.concat(Array<string>(MACS_PER_QUERY - wanted.length).fill(wanted[0]!));
-      const { where, params } = conditions(filterConditions(filters));
+      const { where, params } = conditions(filterConditions(filters, SQLITE_FILTERS));
       const inList = `calling_station_id IN (${padded.map(() => '?').join(', ')})`;
       // With exactly one max() aggregate, SQLite takes the bare columns from the row holding the
       // maximum: per MAC, the newest session by updated_at, as findLatestSession picks it.
@@ -743,26 +744,8 @@ export function* distinctChunks(list: readonly string[], size: number): Generato
   if (chunk.length > 0) yield chunk;
 }
 
-/** The conditions of a session query other than the MAC and paging, in one order for every query. */
-function filterConditions(query: SessionFilters): [sql: string, value: unknown][] {
-  return [
-    ['user_name = ?', query.userName],
-    ['nas_ip = ?', query.nasIp],
-    ['framed_ip = ?', query.framedIp],
-    ['audit_session_id = ?', query.auditSessionId],
-    ['identity_group = ?', query.identityGroup],
-    ['selected_authz_profile = ?', query.selectedAuthzProfile],
-    // A policy set alone (`Default`) selects every rule of it; `Default >> MAB-Staff` one rule.
-    ["instr(authz_policy || ' >> ', ? || ' >> ') = 1", query.authzPolicy],
-    ['started_at >= ?', query.startedFrom],
-    ['started_at <= ?', query.startedTo],
-    ['MAX(updated_at, COALESCE(closed_at, 0)) >= ?', query.changedFrom],
-  ];
-}
+const SQLITE_FILTERS = { authzPolicyPrefix: "instr(authz_policy || ' >> ', ? || ' >> ') = 1", lastChange: 'MAX(updated_at, COALESCE(closed_at, 0))' };
 
-function tablesFor(scope: 'active' | 'closed' | 'all'): ('sessions_active' | 'sessions_closed')[] {
-  return scope === 'active' ? ['sessions_active'] : scope === 'closed' ? ['sessions_closed'] : ['sessions_active', 'sessions_closed'];
-}
 
 /** ` WHERE …` over the conditions whose value is given (or nothing), and their parameters in order. */
 function conditions(candidates: readonly (readonly [sql: string, value: unknown])[]): { where: string; params: unknown[] } {
