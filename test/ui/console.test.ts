@@ -301,7 +301,8 @@ describe('the web console in Chromium', { skip }, () => {
       try {
         return (await answer).status();
       } catch (error) {
-        const fields = await admin.evaluate(() => [...document.querySelectorAll('input')].map((i) => `${i.name}=${i.value === '' ? '(empty)' : '(filled)'} valid=${i.checkValidity()}`));
+        type Field = { name: string; value: string; checkValidity(): boolean };
+        const fields = await admin.locator('input').evaluateAll((inputs: Field[]) => inputs.map((i) => `${i.name}=${i.value === '' ? '(empty)' : '(filled)'} valid=${i.checkValidity()}`));
         throw new Error(`no answer to the sign-in (${(error as Error).message}); fields: ${fields.join(', ')}; the page's last events:\n${seen.slice(-30).join('\n')}`);
       }
     };
