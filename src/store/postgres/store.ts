@@ -545,19 +545,17 @@ export class PostgresStore implements Store {
 
   /** Live Logs across every endpoint: newest first along auth_records_time, keyset-paged (see sqlite/console.ts). */
   async recentAuthRecords(q: RecentAuthQuery): Promise<AuthRecord[]> {
-    const where = ['received_at >= $1'];
-    const params: unknown[] = [q.since];
-    const add = (clause: (n: number) => string, ...values: unknown[]) => {
-      where.push(clause(params.length + 1));
-      params.push(...values);
-    };
-    if (q.until !== undefined) add((n) => `received_at <= $${n}`, q.until);
-    if (q.before !== undefined) add((n) => `(received_at, id) < ($${n}, $${n + 1})`, q.before.at, q.before.id);
-    if (q.passed !== undefined) add((n) => `passed = $${n}`, q.passed);
-    if (q.nasIp !== undefined) add((n) => `nas_ip = $${n}`, q.nasIp);
-    if (q.failureReasonCode !== undefined) add((n) => `failure_reason_code = $${n}`, q.failureReasonCode);
-    params.push(q.limit);
-    const rows = await this.#read('reading recent authentications', `SELECT * FROM auth_records WHERE ${where.join(' AND ')} ORDER BY received_at DESC, id DESC LIMIT $${params.length}`, params);
+    const { where, params } = conditions([
+      ['received_at >= ?', q.since],
+      ['received_at <= ?', q.until],
+      ['(received_at, id) < (?, ?)', q.before === undefined ? undefined : [q.before.at, q.before.id]],
+      ['passed = ?', q.passed],
+      ['nas_ip = ?', q.nasIp],
+      ['failure_reason_code = ?', q.failureReasonCode],
+    ]);
+    // The keyset cursor is two parameters: spread where conditions() kept it as one value.
+    const flat = params.flatMap((p) => (Array.isArray(p) ? p : [p]));
+    const rows = await this.#read('reading recent authentications', `SELECT * FROM auth_records${where} ORDER BY received_at DESC, id DESC LIMIT $${flat.length + 1}`, [...flat, q.limit]);
     return rows.map(toAuth);
   }
 
