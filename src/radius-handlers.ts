@@ -90,7 +90,7 @@ export function radiusHandlers(o: RadiusHandlerOptions): { handlers: RadiusHandl
     // a static assignment), or a rule marked afterProxy that matches, gives its profile whatever
     // the home server authorized.
     const mac = normalizeMac(textOf(request.packet, 'Calling-Station-Id') ?? '');
-    const local = outcome.kind === 'final' && outcome.answer.code === Code.AccessAccept && mac !== null ? (o.policy().afterProxy?.(mac, accessFacts(request)) ?? null) : null;
+    const local = outcome.kind === 'final' && outcome.answer.code === Code.AccessAccept && mac !== null ? (o.policy().afterProxy?.(mac, contextFacts(request)) ?? null) : null;
     if (local !== null && outcome.kind === 'final') {
       const overridden = overrideAccept(outcome.answer, local, ciscoAvPair(request.packet, 'audit-session-id'), server);
       answer = overridden.answer;
@@ -187,31 +187,43 @@ function textOf(packet: RadiusPacket, name: string): string | null {
 }
 
 /** What the policy needs from an Access-Request, with the PAP password revealed. */
+/**
+ * What rules may test of a request besides its credentials: all a proxied Accept is checked with
+ * (the home server did the authentication; nothing here reveals the User-Password).
+ */
+function contextFacts(request: RequestContext, password: string | null = null, chap: AccessRequestFacts['chap'] = null): AccessRequestFacts {
+  const { packet, client } = request;
+  const serviceType = getAttribute(packet, 'Service-Type');
+  return {
+    userName: textOf(packet, 'User-Name'),
+    password,
+    chap,
+    serviceType: serviceType !== undefined && typeof serviceType.value === 'number' ? serviceType.value : null,
+    callingStationId: textOf(packet, 'Calling-Station-Id'),
+    eap: getAttribute(packet, 'EAP-Message') !== undefined,
+    nas: client,
+    nasPortType: textOf(packet, 'NAS-Port-Type'),
+  };
+}
+
 function accessFacts(request: RequestContext): AccessRequestFacts {
   const { packet, client } = request;
   const hidden = getAttribute(packet, 'User-Password');
   const chap = getAttribute(packet, 'CHAP-Password');
   const challenge = getAttribute(packet, 'CHAP-Challenge');
-  const serviceType = getAttribute(packet, 'Service-Type');
-  return {
-    userName: textOf(packet, 'User-Name'),
-    password: hidden !== undefined && Buffer.isBuffer(hidden.value) ? safeReveal(hidden.value, client.secret, packet.authenticator) : null,
-    chap:
-      chap !== undefined && Buffer.isBuffer(chap.value) && chap.value.length === 17
-        ? {
-            id: chap.value[0]!,
-            response: chap.value.subarray(1),
-            // RFC 2865 §5.3: without CHAP-Challenge, the Request Authenticator is the challenge.
-            challenge: challenge !== undefined && Buffer.isBuffer(challenge.value) ? challenge.value : packet.authenticator,
-          }
-        : null,
-    serviceType: serviceType !== undefined && typeof serviceType.value === 'number' ? serviceType.value : null,
-    callingStationId: textOf(packet, 'Calling-Station-Id'),
-    eap: getAttribute(packet, 'EAP-Message') !== undefined,
-    // For rules on the device and the port type (the runtime policy's conditions).
-    nas: client,
-    nasPortType: textOf(packet, 'NAS-Port-Type'),
-  };
+  // The credentials, then the rest as a proxied request has it (one object per request).
+  return contextFacts(
+    request,
+    hidden !== undefined && Buffer.isBuffer(hidden.value) ? safeReveal(hidden.value, client.secret, packet.authenticator) : null,
+    chap !== undefined && Buffer.isBuffer(chap.value) && chap.value.length === 17
+      ? {
+          id: chap.value[0]!,
+          response: chap.value.subarray(1),
+          // RFC 2865 §5.3: without CHAP-Challenge, the Request Authenticator is the challenge.
+          challenge: challenge !== undefined && Buffer.isBuffer(challenge.value) ? challenge.value : packet.authenticator,
+        }
+      : null,
+  );
 }
 
 /** A User-Password of impossible length cannot be revealed; it then matches no password. */
