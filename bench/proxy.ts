@@ -14,14 +14,14 @@
  * Environment: REQUESTS (30,000), WINDOW (64), PROFILE (a directory: the node runs with --cpu-prof
  * into it, one profile per thread).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Code } from '../src/radius/index.js';
-import { FREERADIUS, freeradiusVersion, radiusdMain } from './lib/freeradius.js';
+import { freeradiusVersion, radiusdMain, startConfiguredFreeRadius } from './lib/freeradius.js';
 import { encodeAll, fmt, ms, runLoad, type LoadResult } from './lib/load.js';
 import { freeUdpPort } from '../test/helpers/ports.js';
-import { startChild, startOpenMnt, tempDir, threadCpuLine, untilAnswered, statusServer, type Child } from './lib/processes.js';
+import { startOpenMnt, tempDir, threadCpuLine, type Child } from './lib/processes.js';
 
 const REQUESTS = Number(process.env.REQUESTS ?? 30_000);
 const WINDOW = Number(process.env.WINDOW ?? 64);
@@ -71,7 +71,7 @@ server default {
 
 async function startHome(port: number): Promise<Child> {
   homeConfig(dir.path, port);
-  return startFreeRadius(dir.path, port);
+  return startConfiguredFreeRadius(dir.path, port, SECRET);
 }
 
 /** FreeRADIUS as a proxy in front of the home server: every request to realm corp.proxy, each answer written to a detail file. */
@@ -136,13 +136,6 @@ server default {
   );
 }
 
-async function startFreeRadius(path: string, port: number): Promise<Child> {
-  const check = spawnSync(FREERADIUS, ['-C', '-d', path], { encoding: 'utf8' });
-  if (check.status !== 0) throw new Error(`freeradius refused the configuration in ${path}:\n${check.stdout}${check.stderr}`);
-  const child = startChild(FREERADIUS, ['-f', '-d', path, '-l', 'stdout'], process.env);
-  await untilAnswered(port, statusServer(SECRET), { timeoutMs: 30_000, gone: child.exited });
-  return child;
-}
 
 /** radclient with `inFlight` requests outstanding over the packet file; requests per second. */
 function radclientRate(port: number, file: string, count: number): Promise<number> {
@@ -170,7 +163,7 @@ try {
   const referencePort = await freeUdpPort();
   const referenceDir = join(dir.path, 'reference-proxy');
   proxyConfig(referenceDir, referencePort, homePort);
-  reference = await startFreeRadius(referenceDir, referencePort);
+  reference = await startConfiguredFreeRadius(referenceDir, referencePort, SECRET);
   const configFile = join(dir.path, 'openmnt.yaml');
   writeFileSync(
     configFile,

@@ -24,9 +24,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { Code, type AttributeInput } from '../src/radius/index.js';
-import { FREERADIUS, freeradiusVersion, radiusdMain } from './lib/freeradius.js';
+import { freeradiusVersion, radiusdMain, startConfiguredFreeRadius } from './lib/freeradius.js';
 import { encodeAll, fmt, ms, runLoad, type LoadResult } from './lib/load.js';
-import { startChild, startOpenMnt, statusServer, tempDir, untilAnswered, type Child } from './lib/processes.js';
+import { startOpenMnt, tempDir, type Child } from './lib/processes.js';
 import { accountingAttributes, macFor, mabAttributes, type AcctPhase } from './lib/traffic.js';
 import { freeUdpPort } from '../test/helpers/ports.js';
 
@@ -116,10 +116,7 @@ server default {
 }
 `,
   );
-  const check = spawnSync(FREERADIUS, ['-XC', '-d', path], { encoding: 'utf8' });
-  if (check.status !== 0) throw new Error(`freeradius refused the configuration in ${path}:\n${`${check.stdout}${check.stderr}`.slice(-3000)}`);
-  const child = startChild(FREERADIUS, ['-f', '-d', path, '-l', 'stdout'], process.env);
-  await untilAnswered(acct, statusServer(SECRET), { timeoutMs: 30_000, gone: child.exited });
+  const child = await startConfiguredFreeRadius(path, acct, SECRET);
   return { name: recorder === 'none' ? 'FreeRADIUS, records nothing' : 'FreeRADIUS, detail file', child, auth, acct };
 }
 

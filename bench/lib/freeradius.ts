@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startChild, type Child } from './processes.js';
+import { startChild, statusServer, untilAnswered, type Child } from './processes.js';
 
 /** The Debian binary; FREERADIUS_BIN overrides (e.g. to check the "not installed" path). */
 export const FREERADIUS = process.env.FREERADIUS_BIN ?? '/usr/sbin/freeradius';
@@ -139,4 +139,16 @@ export function countDetail(dir: string): { records: number; byType: Record<stri
     byType[m[2]!] = Number(m[1]);
   }
   return { records, byType };
+}
+
+/**
+ * Checks the configuration in `dir` (`freeradius -XC`, its tail in the error when refused), starts
+ * it in the foreground and resolves once it answers a Status-Server on `port`.
+ */
+export async function startConfiguredFreeRadius(dir: string, port: number, secret: string): Promise<Child> {
+  const check = spawnSync(FREERADIUS, ['-XC', '-d', dir], { encoding: 'utf8' });
+  if (check.status !== 0) throw new Error(`freeradius refused the configuration in ${dir}:\n${`${check.stdout}${check.stderr}`.slice(-3000)}`);
+  const child = startChild(FREERADIUS, ['-f', '-d', dir, '-l', 'stdout'], process.env);
+  await untilAnswered(port, statusServer(secret), { timeoutMs: 30_000, gone: child.exited });
+  return child;
 }
