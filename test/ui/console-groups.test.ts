@@ -134,10 +134,7 @@ describe('the console\'s groups, devices and live updates in Chromium', { skip }
     const leaving = groupRow(ops, LAB_LEAVING.mac);
     await leaving.getByRole('button', { name: 'Perform CoA' }).waitFor();
     await ops.getByLabel('Live updates').uncheck();
-    // A refresh already on its way when the stream was switched off would redraw the row after the
-    // Stop (seen once under CI load: the button detached, then gone): let the page settle first.
-    await ops.waitForLoadState('networkidle');
-    await leaving.getByRole('button', { name: 'Perform CoA' }).waitFor();
+    await ops.getByTestId('live-state').filter({ hasText: 'Paused' }).waitFor();
     await accounting('Stop', LAB_LEAVING);
     const sent = nas.received.length;
     await leaving.getByRole('button', { name: 'Perform CoA' }).click();

@@ -131,7 +131,12 @@ export function throttled(work: () => Promise<void> | void, ms: number): { (): v
     if (timer !== undefined) return;
     timer = setTimeout(run, Math.max(0, last + ms - Date.now()));
   };
-  call.cancel = () => clearTimeout(timer);
+  // Drops what is scheduled and a rerun asked for meanwhile (a run already under way finishes).
+  call.cancel = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    again = false;
+  };
   return call;
 }
 

@@ -158,7 +158,12 @@ function EndpointsTab({ me, group }: { me: Me; group: string }) {
             checked={live}
             onChange={(e) => {
               const on = (e.currentTarget as HTMLInputElement).checked;
-              if (!on) generation.current++;
+              // Frozen means frozen: an answer on its way is dropped, a refresh still scheduled
+              // by the stream (up to a second out) is called off.
+              if (!on) {
+                generation.current++;
+                reload.cancel();
+              }
               setLive(on);
             }}
           />{' '}

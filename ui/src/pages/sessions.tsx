@@ -225,7 +225,12 @@ export function LiveSessions({ me }: { me: Me }) {
             checked={live}
             onChange={(e) => {
               const on = (e.currentTarget as HTMLInputElement).checked;
-              if (!on) generation.current++;
+              // Frozen means frozen: an answer on its way is dropped, a refresh still scheduled
+              // by the stream is called off.
+              if (!on) {
+                generation.current++;
+                reload.cancel();
+              }
               setLive(on);
             }}
           />{' '}
