@@ -10,21 +10,24 @@
  * 1. ingest: accounting Starts (each opens a session, so each is one session event) as fast as the
  *    node answers them, with no event consumer;
  * 2. the same with 50 consumers connected (SUBSCRIBERS, half SSE streams, half pxGrid consumers
- *    subscribed like Cisco's Go sample), in a separate process;
+ *    subscribed like Cisco's Go sample), in a separate process; 1 and 2 alternate ROUNDS times and
+ *    the medians are compared. The node runs on core 0 and everything else on the other cores
+ *    (PIN=0 turns that off), and its CPU time per 1,000 events is printed beside each rate;
  * 3. a steady 1,000 events/s (RATE) for DURATION seconds with the 50 consumers: how long from the
  *    commit to each consumer (SSE: the event's commit time `at`; pxGrid: the session's `timestamp`,
  *    the packet's receipt, so that figure also holds the group commit's wait).
  *
  *   npm run bench:events
- *   SESSIONS=20000 SUBSCRIBERS=50 RATE=1000 DURATION=10 SYNC=full npm run bench:events
+ *   SESSIONS=20000 SUBSCRIBERS=50 ROUNDS=3 RATE=1000 DURATION=10 SYNC=full PIN=0 npm run bench:events
  */
-import { fork } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { AdminDirectory } from '../src/http/admins.js';
 import { openSqliteStore, type AccountingWrite } from '../src/store/index.js';
 import { Code } from '../src/radius/index.js';
-import { describe, encodeAll, fmt, runLoad, type LoadResult } from './lib/load.js';
+import { describe, encodeAll, fmt, runLoad } from './lib/load.js';
 import type { PacedResult } from './lib/paced.js';
 import { startOpenMnt, tempDir } from './lib/processes.js';
 import { accountingAttributes } from './lib/traffic.js';
@@ -33,6 +36,8 @@ const SESSIONS = Number(process.env.SESSIONS ?? 20_000);
 const SUBSCRIBERS = Number(process.env.SUBSCRIBERS ?? 50);
 const RATE = Number(process.env.RATE ?? 1000);
 const DURATION = Number(process.env.DURATION ?? 10);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const PIN = process.env.PIN !== '0';
 const SYNC = process.env.SYNC === 'full' ? 'full' : 'normal';
 const SECRET = 'testing123';
 const ADMIN = 'bench';
@@ -110,28 +115,58 @@ async function main(): Promise<void> {
   });
   console.log(`events: openmnt serve up in ${fmt(server.readyAfterMs)} ms (SQLite synchronous=${SYNC}); ${fmt(SESSIONS)} sessions per ingest run`);
   const starts = (from: number) => encodeAll(SESSIONS, Code.AccountingRequest, SECRET, (i) => accountingAttributes(from + i, 'Start', EVENT_TIME));
-  const line = (name: string, r: LoadResult) => console.log(`  ${name}: ${fmt(r.perSecond)} events/s (${describe(r)})`);
 
-  const none = await load(server.ports.accounting, starts(0));
-  line('ingest, no consumer       ', none);
-
-  const consumers = fork(new URL('./lib/event-subscribers.js', import.meta.url), { stdio: 'inherit' });
-  const next = <T>() => new Promise<T>((resolve) => consumers.once('message', (m) => resolve(m as T)));
+  // The node on core 0, this process and the consumers (forked from it) on the others: the
+  // consumers stand for firewalls and SIEMs on other machines, so their own parsing must not take
+  // the node's CPU, which a shared pair of cores would make it do. Each run's figure is the node's
+  // rate; its CPU time per 1,000 events says what the consumers cost it whatever the machine.
+  const pinned = PIN && availableParallelism() >= 2;
+  if (pinned) {
+    execFileSync('taskset', ['-a', '-p', '-c', '0', String(server.pid)], { stdio: 'ignore' });
+    execFileSync('taskset', ['-a', '-p', '-c', `1-${availableParallelism() - 1}`, String(process.pid)], { stdio: 'ignore' });
+  }
+  console.log(pinned ? '  node pinned to core 0; load generator and consumers on the others' : '  not pinned (PIN=0 or one core): node, generator and consumers share the cores');
   const sse = Math.ceil(SUBSCRIBERS / 2);
-  consumers.send({ sse, pxgrid: SUBSCRIBERS - sse, apiPort: server.apiPort, admin: ADMIN, password: PASSWORD });
-  await next<string>();
-  const withConsumers = await load(server.ports.accounting, starts(SESSIONS));
-  consumers.send('report');
+  const runs: Record<'none' | 'with', { rate: number; cpuPer1000: number }[]> = { none: [], with: [] };
+  let first = 0;
+  let consumers: ChildProcess | null = null;
+  const next = <T>() => new Promise<T>((resolve) => consumers!.once('message', (m) => resolve(m as T)));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const kind of ['none', 'with'] as const) {
+      if (kind === 'with') {
+        consumers = fork(new URL('./lib/event-subscribers.js', import.meta.url), { stdio: 'inherit' });
+        consumers.send({ sse, pxgrid: SUBSCRIBERS - sse, apiPort: server.apiPort, admin: ADMIN, password: PASSWORD });
+        await next<string>();
+      }
+      const cpu = server.cpuSeconds();
+      const r = await load(server.ports.accounting, starts(first));
+      const cpuPer1000 = ((server.cpuSeconds() - cpu) * 1e6) / r.answered;
+      first += SESSIONS;
+      runs[kind].push({ rate: r.perSecond, cpuPer1000 });
+      const name = kind === 'none' ? 'no consumer      ' : `${SUBSCRIBERS} consumers (${sse} SSE, ${SUBSCRIBERS - sse} pxGrid)`;
+      console.log(`  round ${round + 1}, ${name}: ${fmt(r.perSecond)} events/s, node CPU ${cpuPer1000.toFixed(0)} ms per 1,000 (${describe(r)})`);
+      if (kind === 'with' && round < ROUNDS - 1) {
+        consumers!.send('exit');
+        consumers = null;
+      }
+    }
+  }
+  consumers!.send('report');
   const during = await next<Report>();
-  line(`ingest, ${SUBSCRIBERS} consumers (${sse} SSE, ${SUBSCRIBERS - sse} pxGrid)`, withConsumers);
-  console.log(`    consumers got ${fmt(during.sse.n)} SSE events and ${fmt(during.received.pxgrid)} pxGrid messages (${fmt(during.pxgrid.n)} sessions)`);
-  console.log(`  with consumers / without: ${((100 * withConsumers.perSecond) / none.perSecond).toFixed(1)} % (the issue asks for at least 90 %)`);
+  console.log(`    the last consumers got ${fmt(during.sse.n)} SSE events and ${fmt(during.received.pxgrid)} pxGrid messages (${fmt(during.pxgrid.n)} sessions)`);
+  const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const rateNone = mid(runs.none.map((r) => r.rate));
+  const rateWith = mid(runs.with.map((r) => r.rate));
+  const cpuNone = mid(runs.none.map((r) => r.cpuPer1000));
+  const cpuWith = mid(runs.with.map((r) => r.cpuPer1000));
+  console.log(`  median ingest with ${SUBSCRIBERS} consumers / without: ${fmt(rateWith)} / ${fmt(rateNone)} events/s = ${((100 * rateWith) / rateNone).toFixed(1)} % (the issue asks for at least 90 %)`);
+  console.log(`  node CPU per 1,000 events without / with: ${cpuNone.toFixed(0)} / ${cpuWith.toFixed(0)} ms: the consumers cost the node ${((100 * (cpuWith - cpuNone)) / cpuNone).toFixed(1)} % more`);
 
-  consumers.send('reset');
+  consumers!.send('reset');
   await next<string>();
   const count = RATE * DURATION;
   const worker = new Worker(new URL('./lib/paced-worker.js', import.meta.url), {
-    workerData: { port: server.ports.accounting, secret: SECRET, first: 2 * SESSIONS, count, eventTime: EVENT_TIME, phase: 'Start', rate: RATE, sockets: 4, drainMs: 5000 },
+    workerData: { port: server.ports.accounting, secret: SECRET, first, count, eventTime: EVENT_TIME, phase: 'Start', rate: RATE, sockets: 4, drainMs: 5000 },
   });
   await new Promise((resolve) => worker.once('message', resolve));
   worker.postMessage('go');
@@ -139,13 +174,13 @@ async function main(): Promise<void> {
   await worker.terminate();
   // Let the last events reach the consumers before asking for their figures.
   await new Promise((resolve) => setTimeout(resolve, 1000));
-  consumers.send('report');
+  consumers!.send('report');
   const steady = await next<Report>();
   const f = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
   console.log(`  steady ${fmt(RATE)} events/s for ${DURATION} s with ${SUBSCRIBERS} consumers: ${fmt(paced.answered)}/${fmt(paced.sent)} answered, Accounting-Response p50 ${f(paced.latencyMs.p50)} ms, p99 ${f(paced.latencyMs.p99)} ms`);
   console.log(`    commit → SSE consumer: p50 ${f(steady.sse.p50)} ms, p99 ${f(steady.sse.p99)} ms, max ${f(steady.sse.max)} ms over ${fmt(steady.sse.n)} deliveries (the issue asks p99 ≤ 50 ms)`);
   console.log(`    packet receipt → pxGrid consumer: p50 ${f(steady.pxgrid.p50)} ms, p99 ${f(steady.pxgrid.p99)} ms, max ${f(steady.pxgrid.max)} ms over ${fmt(steady.pxgrid.n)} session deliveries`);
-  consumers.send('exit');
+  consumers!.send('exit');
   await server.stop('SIGTERM');
   dir.remove();
 }
