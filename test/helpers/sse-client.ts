@@ -1,5 +1,6 @@
 /** A Server-Sent Events reader over a real HTTP connection: parses messages as they arrive, waits for the one wanted. */
 import { request, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 
 export interface SseMessage {
   id: string | undefined;
@@ -18,11 +19,15 @@ export class SseClient {
 
   private constructor() {}
 
-  /** Opens `path` on the node's API port with the given headers; resolves once the status is known. */
-  static open(port: number, path: string, headers: Record<string, string>): Promise<SseClient> {
+  /**
+   * Opens `path` on the node's API port with the given headers; resolves once the status is known.
+   * `tls`: over HTTPS, trusting the node's self-signed certificate.
+   */
+  static open(port: number, path: string, headers: Record<string, string>, tls = false): Promise<SseClient> {
     const client = new SseClient();
     return new Promise((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path, headers: { accept: 'text/event-stream', ...headers } }, (res) => {
+      const options = { host: '127.0.0.1', port, path, headers: { accept: 'text/event-stream', ...headers } };
+      const req = (tls ? httpsRequest : request)(tls ? { ...options, rejectUnauthorized: false } : options, (res) => {
         client.#res = res;
         client.status = res.statusCode ?? 0;
         res.setEncoding('utf8');

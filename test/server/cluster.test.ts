@@ -17,6 +17,7 @@ import { openPostgresStore, type PostgresStore } from '../../src/store/index.js'
 import { startNodeProcess, type NodeProcess } from '../helpers/node-process.js';
 import { createTestDatabase, needPostgres, type TestDatabase } from '../helpers/postgres.js';
 import { mab, radclient } from '../helpers/radclient.js';
+import { sessionEvents, SseClient } from '../helpers/sse-client.js';
 import { needTool } from '../helpers/tools.js';
 
 const skip = (await needPostgres()) || needTool('radclient', 'freeradius-utils');
@@ -115,6 +116,10 @@ describe('three nodes on one PostgreSQL', { skip }, () => {
       byNode((i) => (i + 1) % 3, (i) => packet('Interim-Update', i, ', Acct-Session-Time = 60, Acct-Input-Octets = 1000')),
       byNode((i) => i % 3, (i) => packet('Stop', i, ', Acct-Session-Time = 120, Acct-Input-Octets = 2000, Acct-Terminate-Cause = User-Request'), STOPPED),
     ];
+    // A live consumer on every node: each must see every node's events, in one order.
+    const auth = { authorization: `Basic ${Buffer.from(`ops:${PASSWORD}`).toString('base64')}` };
+    const streams = await Promise.all(nodes.map((node) => SseClient.open(Number(new URL(node.api!.url).port), '/api/v1/events', auth, true)));
+    for (const s of streams) assert.equal(s.status, 200, s.body);
     let acknowledged = 0;
     for (const phase of phases) {
       // The three nodes take their share of a phase at the same time.
@@ -134,6 +139,24 @@ describe('three nodes on one PostgreSQL', { skip }, () => {
     assert.deepEqual([stopped?.acctSessionTime, stopped?.inputOctets, stopped?.terminateCause], [120, 2000, 'User-Request']);
     const open = await store.findLatestSession({ mac: mac(ENDPOINTS - 1) });
     assert.deepEqual([open?.state, open?.acctSessionTime, open?.inputOctets], ['started', 60, 1000]);
+
+    const last = Number((await store.sql.unsafe('SELECT MAX(id) AS n FROM session_events'))[0]!.n);
+    // A generous bound, so that a node that never gets the others' events fails here, not at the file's timeout.
+    let bound: NodeJS.Timeout | undefined;
+    const seen = await Promise.race([
+      Promise.all(streams.map(async (s, n) => sessionEvents(await s.until((m) => (sessionEvents(m).at(-1)?.id ?? 0) >= last, `node ${n + 1}'s stream reaching event ${last}`)))),
+      new Promise<never>((_, reject) => {
+        bound = setTimeout(() => reject(new Error(`not every node streamed up to event ${last}: last ids ${streams.map((s) => sessionEvents(s.messages).at(-1)?.id).join(', ')}`)), 60_000);
+      }),
+    ]).finally(() => clearTimeout(bound));
+    for (const s of streams) s.close();
+    const started = new Set(seen[0]!.filter((e) => e.type === 'started').map((e) => e.session.callingStationId));
+    const closed = new Set(seen[0]!.filter((e) => e.type === 'closed').map((e) => e.session.callingStationId));
+    assert.equal(started.size, ENDPOINTS, 'a started event for every endpoint, whichever node took its Start');
+    assert.equal(closed.size, STOPPED, 'a closed event for every Stop');
+    const ids = seen.map((events) => events.map((e) => `${e.id}:${e.type}`).join(' '));
+    for (const other of ids.slice(1)) assert.equal(other, ids[0], 'every node streamed the same events in the same order');
+    assert.ok(seen[0]!.every((e, i) => i === 0 || e.id > seen[0]![i - 1]!.id), 'ids increase');
 
     for (const path of ['Session/ActiveCount', 'Session/ActiveList', `Session/MACAddress/${mac(ENDPOINTS - 1)}`, `AcctStatus/MACAddress/${mac(5)}/0`, `Session/UserName/user-${ENDPOINTS - 2}`]) {
       const answers = await Promise.all(nodes.map((node) => mnt(node, path)));

@@ -170,6 +170,20 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX admin_logins_at ON admin_logins (at);
     `);
   },
+  async (tx) => {
+    // Every node follows the shared session-event log live (event-feed.ts): a statement that adds
+    // events notifies them, and PostgreSQL delivers the notification once that transaction commits.
+    await tx.unsafe(`
+      CREATE FUNCTION openmnt_notify_session_events() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify('openmnt_session_events', '');
+        RETURN NULL;
+      END
+      $$;
+      CREATE TRIGGER session_events_notify AFTER INSERT ON session_events
+        FOR EACH STATEMENT EXECUTE FUNCTION openmnt_notify_session_events();
+    `);
+  },
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

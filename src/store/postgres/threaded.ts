@@ -7,6 +7,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { StoreThread } from '../thread-channel.js';
+import { ClusterEventFeed } from './event-feed.js';
 import type { Store } from '../types.js';
 import { openPostgresStore, type PostgresStore, type PostgresStoreOptions } from './store.js';
 
@@ -18,6 +19,7 @@ type Delegated = Omit<Store, 'write' | 'probe' | 'onEvents' | 'close'>;
 export class PgThreadedStore implements Store {
   readonly #writer: StoreThread;
   readonly #reads: PostgresStore;
+  #feed: ClusterEventFeed | null = null;
   #closed = false;
 
   private constructor(writer: StoreThread, reads: PostgresStore) {
@@ -52,15 +54,20 @@ export class PgThreadedStore implements Store {
   }
 
   onEvents(listener: Parameters<Store['onEvents']>[0]): void {
-    // Events of writes made on the writing thread come as its messages; those of writes made here
-    // (an admin's delete, the stale sweep) from this thread's own connection.
-    this.#writer.onEvents(listener);
-    this.#reads.onEvents(listener);
+    // Live events are the cluster's, read from the shared log (event-feed.ts). This node's own
+    // commits (on the writing thread, or here: an admin's delete, the stale sweep) only say when
+    // to read it, sooner than the database's notification would.
+    this.#feed ??= new ClusterEventFeed({ sql: this.#reads.sql });
+    this.#feed.onEvents(listener);
+    const wake = () => this.#feed?.wake();
+    this.#writer.onEvents(wake);
+    this.#reads.onEvents(wake);
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#feed?.close();
     await this.#reads.close();
     await this.#writer.close();
   }
