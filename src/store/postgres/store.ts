@@ -1,7 +1,8 @@
 /**
  * The PostgreSQL store: the same `Store` contract as SQLite, over a server that several OpenMnT
- * nodes share. The session rules are the shared ones (../session-rules.ts); this file answers
- * their row operations with SQL, awaiting each answer inside the batch's transaction.
+ * nodes share. The session rules are the shared ones (../session-rules.ts); a group commit answers
+ * their row operations from a plan of the rows it can touch, read and written back in a few
+ * round trips (write-plan.ts).
  *
  * What several writers at once change:
  * - Two nodes must not both find no session for one endpoint and both insert one: a write batch
@@ -453,8 +454,28 @@ export class PostgresStore implements Store {
     }
   }
 
+  /**
+   * One query per table read through a server-side cursor, `pageSize` rows a fetch: the next rows
+   * are fetched only when the consumer (a response with backpressure) asks for them, so memory
+   * stays flat however long the list, and the list is one snapshot rather than pages read at
+   * different moments. The cursor holds one of the pool's connections while the list streams.
+   */
   async *listSessionPages(query: SessionQuery, pageSize: number): AsyncIterable<SessionSummary[]> {
-    for await (const rows of this.#pages(query, Math.max(1, Math.floor(pageSize)), SUMMARY_COLUMNS)) yield rows as unknown as SessionSummary[];
+    const size = Math.max(1, Math.floor(pageSize));
+    let remaining = query.limit ?? Number.POSITIVE_INFINITY;
+    for (const table of tablesFor(query.scope ?? 'active')) {
+      if (remaining <= 0) break;
+      const { where, params } = conditions([['calling_station_id = ?', query.mac], ...filterConditions(query, PG_FILTERS), ['id > ?', query.afterId]]);
+      const limit = Number.isFinite(remaining) ? ` LIMIT ${remaining}` : '';
+      try {
+        for await (const rows of this.#open().unsafe(`SELECT ${SUMMARY_COLUMNS} FROM ${table}${where} ORDER BY id${limit}`, params as never[]).cursor(size)) {
+          remaining -= rows.length;
+          yield rows as unknown as SessionSummary[];
+        }
+      } catch (cause) {
+        throw pgFailure('listing sessions', cause);
+      }
+    }
   }
 
   async *iterateSessions(query: SessionQuery): AsyncIterable<Session> {
