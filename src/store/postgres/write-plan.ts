@@ -31,6 +31,7 @@ import {
   AUTH_UPDATE_COLUMNS,
   applyBatch,
   emptyWriteResult,
+  endpointKeys,
   type RowOp,
   type RuleOptions,
 } from '../session-rules.js';
@@ -214,11 +215,7 @@ export class WritePlan {
     let since = Number.POSITIVE_INFINITY;
     let accounting = 0;
     let auth = 0;
-    const lockKeys = new Set<string>();
-    const endpoint = (nas: string, mac: string) => {
-      lockKeys.add(`${nas}|${mac}`);
-      endpoints.set(endpointKey(nas, mac), [nas, mac]);
-    };
+    const endpoint = (nas: string, mac: string) => endpoints.set(endpointKey(nas, mac), [nas, mac]);
     for (const batch of batches) {
       for (const w of batch.accounting ?? []) {
         accounting++;
@@ -229,11 +226,7 @@ export class WritePlan {
         }
         const change = w.change;
         if (change === null) continue;
-        // As endpointKeys() (session-rules.ts): an Accounting-On/Off's key is its NAS alone.
-        if (change.kind === 'nas-reset') {
-          lockKeys.add(`${change.nasIp}|`);
-          continue;
-        }
+        if (change.kind === 'nas-reset') continue;
         endpoint(change.identity.nasIp, change.identity.callingStationId);
         if (change.fields.auditSessionId) audits.add(change.fields.auditSessionId);
       }
@@ -248,7 +241,9 @@ export class WritePlan {
     const q = (sql: string, params: unknown[]) => tx.unsafe(sql, params as never[]);
     // Issued together, without awaiting one another: the driver writes them out at once.
     const pending: Promise<unknown>[] = [];
-    if (lockKeys.size > 0) pending.push(q(LOCK_ENDPOINTS, [[...lockKeys].sort()]));
+    // One advisory lock per endpoint, taken in the order of their hashes (see store.ts).
+    const lockKeys = [...new Set(batches.flatMap((b) => endpointKeys(b)))];
+    if (lockKeys.length > 0) pending.push(q(LOCK_ENDPOINTS, [lockKeys]));
     const eps = [...endpoints.values()];
     const byEndpoint = eps.length > 0 ? q(SESSIONS_BY_ENDPOINT, [eps.map((e) => e[0]), eps.map((e) => e[1])]) : Promise.resolve([]);
     const byAudit = audits.size > 0 ? q(SESSIONS_BY_AUDIT, [[...audits]]) : Promise.resolve([]);
