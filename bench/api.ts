@@ -24,13 +24,12 @@
  * Environment: SESSIONS, SESSIONS_MAX (0 skips the second size), CONNECTIONS (16), DURATION (10 s),
  * RATE (1,000/s), PROBE_SECONDS (5), SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
  */
-import { request, Agent } from 'node:https';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
 import { AdminDirectory } from '../src/http/index.js';
 import { FLOOR_ENV } from '../src/http/floor.js';
 import { fillStore } from './lib/fill.js';
 import { fmt, ms } from './lib/load.js';
+import { apiReady, bodySize, cannon, mntClient, stream, type Streamed } from './lib/mnt-http.js';
 import { pacedProbe } from './lib/paced.js';
 import { startChild, startOpenMnt, tempDir, type Child, type OpenMnt } from './lib/processes.js';
 import { macFor } from './lib/traffic.js';
@@ -48,7 +47,7 @@ const NODE_ARGS = (process.env.SERVER_NODE_ARGS ?? '').split(' ').filter((a) => 
 const SECRET = 'testing123';
 const USER = 'bench';
 const PASSWORD = 'Bench-Pass-2026';
-const AUTH = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
+const client = mntClient(USER, PASSWORD);
 const FORMATS = [
   ['XML', 'application/xml'],
   ['JSON', 'application/json'],
@@ -57,57 +56,15 @@ type Accept = (typeof FORMATS)[number][1];
 
 const dir = tempDir('openmnt-api-bench-');
 const dbPath = join(dir.path, 'openmnt.db');
-const agent = new Agent({ keepAlive: true, rejectUnauthorized: false });
 const x = (ratio: number) => `${ratio.toFixed(2)}×`;
-
-interface Streamed {
-  bytes: number;
-  /** activeSession elements (XML) or objects (JSON) counted in the body. */
-  sessions: number;
-  status: number;
-  seconds: number;
-  growthMiB: number;
-}
-
-/** GETs `path` on `port` and reads the body to its end, counting `marker` across chunk boundaries. */
-async function stream(port: number, path: string, accept: string, marker: string, rssOf?: () => number): Promise<Streamed> {
-  const needle = Buffer.from(marker);
-  const before = rssOf?.() ?? 0;
-  let peak = before;
-  const sampler = rssOf === undefined ? undefined : setInterval(() => (peak = Math.max(peak, rssOf())), 50);
-  const t0 = performance.now();
-  try {
-    const got = await new Promise<Omit<Streamed, 'seconds' | 'growthMiB'>>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path, agent, headers: { authorization: AUTH, accept } }, (res) => {
-        let bytes = 0;
-        let sessions = 0;
-        let tail: Buffer = Buffer.alloc(0);
-        res.on('data', (chunk: Buffer) => {
-          bytes += chunk.length;
-          // The marker may straddle two chunks: look from the last few bytes of the one before.
-          const text = tail.length === 0 ? chunk : Buffer.concat([tail, chunk]);
-          for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + needle.length)) sessions++;
-          tail = text.subarray(Math.max(0, text.length - needle.length + 1));
-        });
-        res.on('end', () => resolve({ bytes, sessions, status: res.statusCode ?? 0 }));
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.end();
-    });
-    return { ...got, seconds: (performance.now() - t0) / 1000, growthMiB: (peak - before) / MiB };
-  } finally {
-    if (sampler !== undefined) clearInterval(sampler);
-  }
-}
 
 const ACTIVE_LIST = '/admin/API/mnt/Session/ActiveList';
 const markerOf = (accept: Accept) => (accept === 'application/xml' ? '</activeSession>' : '"calling_station_id":');
 
 /** The list in one format, then the floor streaming as many bytes; prints both and their ratio. */
 async function listBesideFloor(server: OpenMnt, floorPort: number, size: number, label: string, accept: Accept): Promise<Streamed> {
-  const list = await stream(server.apiPort, ACTIVE_LIST, accept, markerOf(accept), () => server.memory().rss);
-  const floor = await stream(floorPort, `/stream/${list.bytes}`, accept, markerOf(accept));
+  const list = await stream(client, server.apiPort, ACTIVE_LIST, accept, markerOf(accept), () => server.memory().rss);
+  const floor = await stream(client, floorPort, `/stream/${list.bytes}`, accept, markerOf(accept));
   const ratio = list.seconds / floor.seconds;
   const ok = list.status === 200 && list.sessions === size;
   console.log(
@@ -118,46 +75,11 @@ async function listBesideFloor(server: OpenMnt, floorPort: number, size: number,
   return list;
 }
 
-/** One answer's body size (what the floor answers beside it). */
-function bodySize(port: number, path: string, accept: string): Promise<{ status: number; bytes: number }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent, headers: { authorization: AUTH, accept } }, (res) => {
-      let bytes = 0;
-      res.on('data', (chunk: Buffer) => (bytes += chunk.length));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-interface Cannon {
-  perSecond: number;
-  p50: number;
-  p99: number;
-  ok: number;
-  other: number;
-  errors: number;
-}
-
-async function cannon(port: number, accept: string, path: (n: number) => string): Promise<Cannon> {
-  let n = 0;
-  const result = await autocannon({
-    url: `https://127.0.0.1:${port}`,
-    connections: CONNECTIONS,
-    duration: DURATION,
-    headers: { authorization: AUTH, accept },
-    requests: [{ setupRequest: (req: { path?: string }) => ({ ...req, path: path(++n) }) }],
-  });
-  return { perSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, ok: result['2xx'], other: result.non2xx, errors: result.errors };
-}
-
 /** A call under autocannon beside the floor route answering the same number of bytes. */
 async function callBesideFloor(server: OpenMnt, name: string, label: string, accept: Accept, path: (n: number) => string): Promise<void> {
-  const { bytes } = await bodySize(server.apiPort, path(0), accept);
-  const call = await cannon(server.apiPort, accept, path);
-  const floor = await cannon(server.apiPort, accept, () => `/bench-floor/${bytes}`);
+  const { bytes } = await bodySize(client, server.apiPort, path(0), accept);
+  const call = await cannon(client, server.apiPort, accept, path, CONNECTIONS, DURATION);
+  const floor = await cannon(client, server.apiPort, accept, () => `/bench-floor/${bytes}`, CONNECTIONS, DURATION);
   const rate = floor.perSecond / call.perSecond;
   const p99 = call.p99 / Math.max(floor.p99, 1);
   const ok = call.other === 0 && call.errors === 0 && call.ok > 0;
@@ -173,26 +95,14 @@ function probe(server: OpenMnt, first: number): ReturnType<typeof pacedProbe> {
   return pacedProbe({ port: server.ports.accounting, secret: SECRET, first, count: RATE * PROBE_SECONDS, eventTime: Math.floor(Date.now() / 1000), rate: RATE, sockets: 40, drainMs: 5000 });
 }
 
-/** The node answers RADIUS before its API listens: wait for the API too. */
-async function apiReady(server: OpenMnt): Promise<void> {
-  for (let tries = 0; ; tries++) {
-    try {
-      if ((await bodySize(server.apiPort, '/health', 'application/json')).status === 200) return;
-    } catch (error) {
-      if (tries > 600) throw error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 async function startNode(): Promise<OpenMnt> {
   const node = await startOpenMnt({ env: { OPENMNT_STORE__PATH: dbPath, [FLOOR_ENV]: '1' }, dir: dir.path, nodeArgs: NODE_ARGS });
-  await apiReady(node);
+  await apiReady(client, node.apiPort);
   // Untimed: the password check (scrypt, then remembered), and a first stretch of the list and of
   // the lookups so the figures are of a running node, not of its JIT warming up.
   for (const [, accept] of FORMATS) {
-    await stream(node.apiPort, `${ACTIVE_LIST}?page=1&size=${WARM_UP}`, accept, markerOf(accept));
-    for (let i = 0; i < 200; i++) await bodySize(node.apiPort, `/admin/API/mnt/Session/MACAddress/${macFor(i)}`, accept);
+    await stream(client, node.apiPort, `${ACTIVE_LIST}?page=1&size=${WARM_UP}`, accept, markerOf(accept));
+    for (let i = 0; i < 200; i++) await bodySize(client, node.apiPort, `/admin/API/mnt/Session/MACAddress/${macFor(i)}`, accept);
   }
   return node;
 }
@@ -251,7 +161,7 @@ try {
   await server.stop('SIGTERM');
   server = null;
 } finally {
-  agent.destroy();
+  client.agent.destroy();
   await floor?.child.stop('SIGKILL');
   await server?.stop('SIGKILL');
   dir.remove();

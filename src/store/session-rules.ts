@@ -6,8 +6,8 @@
  * operations the rules ask for.
  *
  * The rules are generators that yield one `RowOp` at a time and receive its answer: the SQLite
- * engine answers synchronously inside its transaction, the PostgreSQL engine awaits each answer
- * from the server, and the rule is written once for both (the shape of FreeRADIUS's rlm_sql:
+ * engine answers synchronously inside its transaction, the PostgreSQL engine from the rows of the
+ * batch it read beforehand (postgres/write-plan.ts), and the rule is written once for both (the shape of FreeRADIUS's rlm_sql:
  * queries above, one driver per engine below).
  */
 import { SESSION_COLUMNS } from './schema.js';

@@ -4,9 +4,12 @@
  * and what only PostgreSQL has (schema versions in the database, several writers at once).
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import postgres from 'postgres';
-import { PG_SCHEMA_VERSION, startStore, type Store } from '../../src/store/index.js';
+import { PG_SCHEMA_VERSION, openPostgresStore, openSqliteStore, startStore, type AccountingWrite, type AuthWrite, type Session, type Store } from '../../src/store/index.js';
 import { createTestDatabase, needPostgres, type TestDatabase } from '../helpers/postgres.js';
 import { acct, auth, storeContract } from './contract.js';
 
@@ -40,6 +43,70 @@ for (const thread of [false, true]) {
 }
 
 describe('PostgreSQL only', { skip }, () => {
+  test('one group commit holding many writes of the same sessions ends as SQLite ends applying them one at a time', async () => {
+    // The PostgreSQL engine answers the rules from a plan of the whole group (write-plan.ts): a
+    // session started, updated and stopped in one group, an accept adopted by accounting, an
+    // Accounting-On between writes of its NAS, a session begun again with the identity of one the
+    // group closed. SQLite applies the same rules statement by statement: the oracle.
+    const nas2 = '10.0.0.2';
+    const on: AccountingWrite = {
+      record: { ...acct('start', 'x', 'x').record, nasIp: nas2, statusType: 'Accounting-On', acctSessionId: null, callingStationId: null },
+      change: { kind: 'nas-reset', nasIp: nas2, at: Date.now() },
+    };
+    const writes: (AccountingWrite | AuthWrite)[] = [
+      auth('GC:00:00:00:00:0A', true, { auditSessionId: 'GC-A' }),
+      acct('start', 'gc-1', 'GC:00:00:00:00:0A', { auditSessionId: 'GC-A', userName: 'alice' }),
+      acct('interim', 'gc-1', 'GC:00:00:00:00:0A', { inputOctets: 100, framedIp: '172.16.0.10' }),
+      acct('start', 'gc-2', 'GC:00:00:00:00:0B'),
+      acct('interim', 'gc-2', 'GC:00:00:00:00:0B', { inputOctets: 5 }),
+      acct('stop', 'gc-2', 'GC:00:00:00:00:0B', { inputOctets: 9, terminateCause: 'User-Request' }),
+      acct('stop', 'gc-3', 'GC:00:00:00:00:0C', { inputOctets: 1 }),
+      acct('start', 'gc-4', 'GC:00:00:00:00:0D', {}, nas2),
+      on,
+      acct('start', 'gc-5', 'GC:00:00:00:00:0E', {}, nas2),
+      auth('GC:00:00:00:00:0B', true, { vlan: '20' }),
+      acct('stop', 'gc-1', 'GC:00:00:00:00:0A', { inputOctets: 200 }),
+      acct('start', 'gc-1', 'GC:00:00:00:00:0A', { auditSessionId: 'GC-A2' }),
+      auth('GC:00:00:00:00:0A', true, { vlan: '30' }),
+      auth('GC:00:00:00:00:0F', false),
+    ];
+    const batches = writes.map((w) => ('change' in w ? { accounting: [w] } : { auth: [w] }));
+    const dir = mkdtempSync(join(tmpdir(), 'openmnt-gc-'));
+    const sqlite = openSqliteStore({ path: join(dir, 'oracle.db') });
+    const pg = await openPostgresStore({ url: (await fresh()).url, poolSize: 2 });
+    try {
+      let sqliteOpened = 0;
+      let sqliteClosed = 0;
+      for (const batch of batches) {
+        const r = await sqlite.write(batch);
+        sqliteOpened += r.sessionsOpened;
+        sqliteClosed += r.sessionsClosed;
+      }
+      const outcomes = await pg.writeBatches(batches);
+      for (const o of outcomes) assert.ok(!(o instanceof Error), String(o));
+      const results = outcomes as Exclude<(typeof outcomes)[number], Error>[];
+      assert.equal(results.reduce((n, r) => n + r.sessionsOpened, 0), sqliteOpened, 'sessions opened');
+      assert.equal(results.reduce((n, r) => n + r.sessionsClosed, 0), sqliteClosed, 'sessions closed');
+      const view = async (store: Store) => {
+        const all: Partial<Session>[] = [];
+        for await (const s of store.iterateSessions({ scope: 'all' })) {
+          const { id: _id, server: _server, ...rest } = s;
+          all.push(Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== null && v !== undefined)));
+        }
+        return all.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+      };
+      assert.deepEqual(await view(pg), await view(sqlite));
+      assert.equal(await pg.countActive(), await sqlite.countActive(), 'ActiveCount');
+      assert.equal((await pg.stats()).accountingRecords, (await sqlite.stats()).accountingRecords);
+      assert.equal((await pg.stats()).authRecords, (await sqlite.stats()).authRecords);
+    } finally {
+      await sqlite.close();
+      await pg.close();
+      rmSync(dir, { recursive: true, force: true });
+      await dropAll();
+    }
+  });
+
   test('a database migrated by a newer OpenMnT is refused with STORE_SCHEMA_NEWER, untouched, also by the writing thread', async () => {
     const db = await fresh();
     const store = await startStore({ driver: 'postgres', path: '', url: db.url });

@@ -1,7 +1,8 @@
 /**
  * The PostgreSQL store: the same `Store` contract as SQLite, over a server that several OpenMnT
- * nodes share. The session rules are the shared ones (../session-rules.ts); this file answers
- * their row operations with SQL, awaiting each answer inside the batch's transaction.
+ * nodes share. The session rules are the shared ones (../session-rules.ts); a group commit answers
+ * their row operations from a plan of the rows it can touch, read and written back in a few
+ * round trips (write-plan.ts).
  *
  * What several writers at once change:
  * - Two nodes must not both find no session for one endpoint and both insert one: a write batch
@@ -21,16 +22,9 @@ import { sessionEventOf, type LoggedEvent } from '../sqlite/events.js';
 import { ACCOUNTING_COLUMNS, AUTH_COLUMNS, COA_AUDIT_COLUMNS, SESSION_COLUMNS, paramsBuilder, rowMapper, type Column } from '../schema.js';
 import {
   ASSIGNABLE,
-  AUTH_UPDATE_COLUMNS,
   CLUSTER_DUPLICATE_WINDOW_MS,
-  CURRENT_ROW_COLUMNS,
-  applyBatch,
   assigns,
-  emptyWriteResult,
-  endpointKeys,
   type Assignments,
-  type Rule,
-  type RowOp,
   type RuleOptions,
 } from '../session-rules.js';
 import { EVENT_FIELDS } from '../sqlite/events.js';
@@ -38,6 +32,7 @@ import { connectPostgres, isRetryable, pgFailure, type PgConnectOptions } from '
 import { PgJobTables } from './jobs.js';
 import { migratePostgres } from './migrations.js';
 import { PgPolicyTables } from './policy.js';
+import { WritePlan } from './write-plan.js';
 import { ACTIVITY_KEEP_MS } from '../sqlite/console.js';
 import type {
   AccountingRecord,
@@ -59,8 +54,6 @@ import type {
   ConfigAuditRecord,
   EndpointLocation,
   EventLogBounds,
-  NewAccountingRecord,
-  NewAuthRecord,
   NewCoaAuditRecord,
   NewCoaJob,
   NewCoaJobResult,
@@ -102,15 +95,9 @@ const toAuth = rowMapper(AUTH_COLUMNS);
 const toCoaAudit = rowMapper(COA_AUDIT_COLUMNS);
 
 const withoutId = <T>(cols: readonly Column<T>[]): Column<T>[] => cols.filter((c) => c.key !== 'id');
-const INSERT_COLUMNS = withoutId(SESSION_COLUMNS);
-const ACCOUNTING_INSERT_COLUMNS = withoutId(ACCOUNTING_COLUMNS);
-const AUTH_INSERT_COLUMNS = withoutId(AUTH_COLUMNS);
 const COA_AUDIT_INSERT_COLUMNS = withoutId(COA_AUDIT_COLUMNS);
 type ParamsOf<T> = (value: T, over?: Partial<T>) => unknown[];
-const accountingParams = paramsBuilder(ACCOUNTING_INSERT_COLUMNS, 'native') as ParamsOf<NewAccountingRecord>;
-const authParams = paramsBuilder(AUTH_INSERT_COLUMNS, 'native') as ParamsOf<NewAuthRecord>;
 const coaAuditParams = paramsBuilder(COA_AUDIT_INSERT_COLUMNS, 'native') as ParamsOf<NewCoaAuditRecord>;
-const sessionParams = paramsBuilder(INSERT_COLUMNS, 'native') as ParamsOf<Partial<Session>>;
 
 const PAGE = 1000;
 const PRUNE_CHUNK = 5000;
@@ -200,6 +187,10 @@ class TransactionNotes {
   note(type: SessionEventType, id: number): void {
     this.noted.push({ type, id });
   }
+  /** The ids noted before they were known (a write plan's new sessions) replaced by the drawn ones. */
+  renumber(idOf: (id: number) => number): void {
+    for (const n of this.noted) n.id = idOf(n.id);
+  }
   /** Several `updated` of one session become one; a session closed in the transaction gets no `updated`. */
   events(): Noted[] {
     const closed = new Set<number>();
@@ -258,17 +249,31 @@ export class PostgresStore implements Store {
     return this.#sql;
   }
 
-  /** Runs `work` in a transaction, again (a few times) when PostgreSQL says that may succeed. */
-  async #transaction<T>(what: string, work: (tx: TransactionSql, notes: TransactionNotes) => Promise<T>): Promise<{ value: T; events: LoggedEvent[] }> {
+  /**
+   * Runs `work` in a transaction, again (a few times) when PostgreSQL says that may succeed. Its
+   * last statements (the active count and the events, see #finish) are issued after `work`,
+   * unless `work` issues them itself (`finishes`: it returns them with its value).
+   */
+  async #transaction<T>(what: string, work: (tx: TransactionSql, notes: TransactionNotes) => Promise<T>): Promise<{ value: T; events: LoggedEvent[] }>;
+  async #transaction<T>(
+    what: string,
+    work: (tx: TransactionSql, notes: TransactionNotes) => Promise<{ value: T; events: LoggedEvent[] }>,
+    finishes: true,
+  ): Promise<{ value: T; events: LoggedEvent[] }>;
+  async #transaction<T>(what: string, work: (tx: TransactionSql, notes: TransactionNotes) => Promise<unknown>, finishes = false): Promise<{ value: T; events: LoggedEvent[] }> {
     const sql = this.#open();
     for (let attempt = 1; ; attempt++) {
       const notes = new TransactionNotes();
       let events: LoggedEvent[] = [];
       try {
         const value = (await sql.begin(async (tx) => {
-          const value = await work(tx, notes);
-          events = await this.#finish(tx, notes, value);
-          return value;
+          const done = await work(tx, notes);
+          if (finishes) {
+            events = (done as { events: LoggedEvent[] }).events;
+            return (done as { value: T }).value;
+          }
+          events = await this.#finish(tx, notes, done);
+          return done;
         })) as T;
         return { value, events };
       } catch (cause) {
@@ -280,25 +285,28 @@ export class PostgresStore implements Store {
 
   /**
    * The last statements of a transaction that changed sessions: the active count, then the events
-   * (their ids taken under the counter row's lock, which is held until COMMIT).
+   * (their ids taken under the counter row's lock, which is held until COMMIT). Both are issued at
+   * once (pipelined), so a caller may issue them along with its own last statements.
    */
-  async #finish(tx: TransactionSql, notes: TransactionNotes, value: unknown): Promise<LoggedEvent[]> {
+  #finish(tx: TransactionSql, notes: TransactionNotes, value: unknown): Promise<LoggedEvent[]> {
     const delta = activeDelta(value);
     const events = this.#options.sessionEvents === false ? [] : notes.events();
     // Nothing to count and no event to order (a batch of records only): the counter row's lock,
     // which every node's writes queue for, is not taken.
-    if ((delta ?? 0) === 0 && events.length === 0) return [];
-    await tx.unsafe('UPDATE store_counters SET active_sessions = active_sessions + $1 WHERE id = 1', [delta ?? 0]);
-    if (events.length === 0) return [];
+    if ((delta ?? 0) === 0 && events.length === 0) return Promise.resolve([]);
+    const counted = tx.unsafe('UPDATE store_counters SET active_sessions = active_sessions + $1 WHERE id = 1', [delta ?? 0]);
+    if (events.length === 0) return counted.then(() => []);
     const at = Date.now();
-    const rows = await tx.unsafe(INSERT_EVENTS, [at, events.map((e) => e.type), events.map((e) => e.id)]);
-    const logged = rows.map((r) => ({ id: r.id as number, type: r.type as SessionEventType, at, json: r.session as string })).sort((a, b) => a.id - b.id);
-    this.#sinceEventPrune += logged.length;
-    if (this.#sinceEventPrune >= EVENT_PRUNE_EVERY && logged.length > 0) {
-      this.#sinceEventPrune = 0;
-      await tx.unsafe('DELETE FROM session_events WHERE id <= $1', [logged[logged.length - 1]!.id - (this.#options.eventLogSize ?? DEFAULT_EVENT_LOG_SIZE)]);
-    }
-    return logged;
+    const inserted = tx.unsafe(INSERT_EVENTS, [at, events.map((e) => e.type), events.map((e) => e.id)]);
+    return Promise.all([counted, inserted]).then(async ([, rows]) => {
+      const logged = rows.map((r) => ({ id: r.id as number, type: r.type as SessionEventType, at, json: r.session as string })).sort((a, b) => a.id - b.id);
+      this.#sinceEventPrune += logged.length;
+      if (this.#sinceEventPrune >= EVENT_PRUNE_EVERY && logged.length > 0) {
+        this.#sinceEventPrune = 0;
+        await tx.unsafe('DELETE FROM session_events WHERE id <= $1', [logged[logged.length - 1]!.id - (this.#options.eventLogSize ?? DEFAULT_EVENT_LOG_SIZE)]);
+      }
+      return logged;
+    });
   }
 
   #publish(events: LoggedEvent[]): void {
@@ -341,23 +349,21 @@ export class PostgresStore implements Store {
    */
   async writeBatches(batches: readonly WriteBatch[]): Promise<(WriteResult | OpenMntError)[]> {
     try {
-      const { value, events } = await this.#transaction('write', async (tx, notes) => {
-        const keys = [...new Set(batches.flatMap((b) => endpointKeys(b)))];
-        // One advisory lock per endpoint, taken in the order of their hashes: see the file's comment.
-        if (keys.length > 0) {
-          await tx.unsafe(
-            'SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY h) AS s',
-            [keys],
-          );
-        }
-        const results: WriteResult[] = [];
-        for (const batch of batches) {
-          const result = emptyWriteResult();
-          await this.#run(tx, notes, applyBatch(batch, result, this.#rules));
-          results.push(result);
-        }
-        return results;
-      });
+      const { value, events } = await this.#transaction(
+        'write',
+        async (tx, notes) => {
+          // The rules answered from a plan of the whole group, in a few round trips (write-plan.ts).
+          const plan = new WritePlan(tx, notes, this.#rules);
+          let finished: Promise<LoggedEvent[]> = Promise.resolve([]);
+          const results = await plan.run(batches, (results) => {
+            notes.renumber((id) => plan.idOf(id));
+            finished = this.#finish(tx, notes, results);
+            return [finished];
+          });
+          return { value: results, events: await finished };
+        },
+        true,
+      );
       this.#publish(events);
       return value;
     } catch (error) {
@@ -367,67 +373,6 @@ export class PostgresStore implements Store {
         return outcomes;
       }
       return [error instanceof OpenMntError ? error : pgFailure('write', error)];
-    }
-  }
-
-  /** Runs a session rule, answering each row operation from the server in turn. */
-  async #run(tx: TransactionSql, notes: TransactionNotes, rule: Rule): Promise<void> {
-    for (let step = rule.next(); !step.done; step = rule.next(await this.#op(tx, notes, step.value)));
-  }
-
-  async #op(tx: TransactionSql, notes: TransactionNotes, o: RowOp): Promise<unknown> {
-    const one = async (sql: string, params: unknown[]) => (await tx.unsafe(sql, params as never[]))[0] as Row | undefined;
-    switch (o.op) {
-      case 'latestRecord': {
-        // Records of one endpoint are written under its advisory lock: the largest id is the newest.
-        const row = await one(
-          'SELECT id, duplicate_key FROM accounting_records WHERE nas_ip = $1 AND acct_session_id = $2 AND calling_station_id IS NOT DISTINCT FROM $3 AND received_at >= $4 ORDER BY id DESC LIMIT 1',
-          [o.nasIp, o.acctSessionId, o.callingStationId, o.since],
-        );
-        return row === undefined ? undefined : { id: row.id as number, duplicateKey: (row.duplicate_key as string | null) ?? null };
-      }
-      case 'insertAccounting':
-        return (await one(ACCOUNTING_INSERT, [...accountingParams(o.record), o.duplicateKey]))!.id;
-      case 'insertAuth':
-        return (await one(AUTH_INSERT, authParams(o.record)))!.id;
-      case 'currentByIdentity':
-        return one(`SELECT ${CURRENT_ROW_COLUMNS} FROM sessions_active WHERE ${IDENTITY}`, identityParams(o.identity));
-      case 'currentById':
-        return one(`SELECT ${CURRENT_ROW_COLUMNS} FROM sessions_active WHERE id = $1`, [o.id]);
-      case 'authenticatedByAudit':
-        return (await one("SELECT id FROM sessions_active WHERE audit_session_id = $1 AND nas_ip = $2 AND acct_session_id = '' LIMIT 1", [o.auditSessionId, o.nasIp]))?.id;
-      case 'idByIdentity':
-        return (await one(`SELECT id FROM sessions_active WHERE ${IDENTITY}`, identityParams(o.identity)))?.id;
-      case 'latestByAudit':
-        return (await one('SELECT id FROM sessions_active WHERE audit_session_id = $1 ORDER BY updated_at DESC, id DESC LIMIT 1', [o.auditSessionId]))?.id;
-      case 'latestByNasAndMac':
-        return (await one('SELECT id FROM sessions_active WHERE nas_ip = $1 AND calling_station_id = $2 ORDER BY updated_at DESC, id DESC LIMIT 1', [o.nasIp, o.callingStationId]))
-          ?.id;
-      case 'insertSession': {
-        const id = (await one(SESSION_INSERT, sessionParams(o.fields, o.own)))!.id as number;
-        notes.note(o.event, id);
-        return id;
-      }
-      case 'update':
-        await tx.unsafe(updateSql(o.assigned), [...o.assigned.values, o.id] as never[]);
-        notes.note(o.event, o.id);
-        return undefined;
-      case 'close': {
-        const move = moveSql('id = ?', o.assigned.mask);
-        for (const r of await tx.unsafe(move.sql, moveParams(move, o.at, o.reason, o.id, o.assigned))) notes.note('closed', r.id as number);
-        return undefined;
-      }
-      case 'closeWhere': {
-        const [where, value] = 'nasIp' in o.where ? ['nas_ip = ?', o.where.nasIp] : ['id = ?', o.where.id];
-        const move = moveSql(where);
-        const moved = await tx.unsafe(move.sql, moveParams(move, o.at, o.reason, value));
-        for (const r of moved) notes.note('closed', r.id as number);
-        return moved.length;
-      }
-      case 'updateAuth':
-        await tx.unsafe(AUTH_UPDATE, [o.at, ...o.values, o.id] as never[]);
-        notes.note('updated', o.id);
-        return undefined;
     }
   }
 
@@ -509,8 +454,28 @@ export class PostgresStore implements Store {
     }
   }
 
+  /**
+   * One query per table read through a server-side cursor, `pageSize` rows a fetch: the next rows
+   * are fetched only when the consumer (a response with backpressure) asks for them, so memory
+   * stays flat however long the list, and the list is one snapshot rather than pages read at
+   * different moments. The cursor holds one of the pool's connections while the list streams.
+   */
   async *listSessionPages(query: SessionQuery, pageSize: number): AsyncIterable<SessionSummary[]> {
-    for await (const rows of this.#pages(query, Math.max(1, Math.floor(pageSize)), SUMMARY_COLUMNS)) yield rows as unknown as SessionSummary[];
+    const size = Math.max(1, Math.floor(pageSize));
+    let remaining = query.limit ?? Number.POSITIVE_INFINITY;
+    for (const table of tablesFor(query.scope ?? 'active')) {
+      if (remaining <= 0) break;
+      const { where, params } = conditions([['calling_station_id = ?', query.mac], ...filterConditions(query, PG_FILTERS), ['id > ?', query.afterId]]);
+      const limit = Number.isFinite(remaining) ? ` LIMIT ${remaining}` : '';
+      try {
+        for await (const rows of this.#open().unsafe(`SELECT ${SUMMARY_COLUMNS} FROM ${table}${where} ORDER BY id${limit}`, params as never[]).cursor(size)) {
+          remaining -= rows.length;
+          yield rows as unknown as SessionSummary[];
+        }
+      } catch (cause) {
+        throw pgFailure('listing sessions', cause);
+      }
+    }
   }
 
   async *iterateSessions(query: SessionQuery): AsyncIterable<Session> {
@@ -788,26 +753,7 @@ function activeDelta(value: unknown): number | null {
   return touched ? delta : null;
 }
 
-const IDENTITY = 'nas_ip = $1 AND acct_session_id = $2 AND calling_station_id = $3';
-const identityParams = (i: { nasIp: string; acctSessionId: string; callingStationId: string }) => [i.nasIp, i.acctSessionId, i.callingStationId];
-/** The record and its duplicate key (see session-rules.ts accountingDuplicateKey). */
-const ACCOUNTING_INSERT = insertSql('accounting_records', [...ACCOUNTING_INSERT_COLUMNS, { key: 'duplicateKey' as never, name: 'duplicate_key', kind: 'text' }]);
-const AUTH_INSERT = insertSql('auth_records', AUTH_INSERT_COLUMNS);
 const COA_AUDIT_INSERT = insertSql('coa_audit', COA_AUDIT_INSERT_COLUMNS);
-const SESSION_INSERT = insertSql('sessions_active', INSERT_COLUMNS);
-const AUTH_UPDATE = `UPDATE sessions_active SET updated_at = $1, ${AUTH_UPDATE_COLUMNS.map((c, i) => `${c} = COALESCE($${i + 2}, ${c})`).join(', ')} WHERE id = $${AUTH_UPDATE_COLUMNS.length + 2}`;
-
-/** The UPDATE that assigns exactly the columns of the mask (the text is the driver's prepared-statement key). */
-const updates = new Map<number, string>();
-function updateSql(assigned: Assignments): string {
-  let sql = updates.get(assigned.mask);
-  if (sql === undefined) {
-    const set = assigned.indexes.map((i, k) => `${ASSIGNABLE[i]!.name} = $${k + 1}`);
-    sql = `UPDATE sessions_active SET ${set.join(', ')} WHERE id = $${set.length + 1}`;
-    updates.set(assigned.mask, sql);
-  }
-  return sql;
-}
 
 const PG_FILTERS = { authzPolicyPrefix: "starts_with(authz_policy || ' >> ', ?::text || ' >> ')", lastChange: 'GREATEST(updated_at, COALESCE(closed_at, 0))' };
 
