@@ -70,7 +70,7 @@ export class PostgresEngine implements DcEngine {
     }
     // The role's sessions are read-only by default, so "read-write" would refuse every server: the
     // primary, where the scope rows are written (a standby could lag behind them).
-    const reader = connectPostgres({ ...o.store, poolSize: o.concurrency, applicationName: 'openmnt-dataconnect-query', username: o.role, password: o.password, targetSessionAttrs: 'primary', textTimestamps: true });
+    const reader = connectPostgres({ ...o.store, poolSize: o.concurrency, applicationName: 'openmnt-dataconnect-query', username: o.role, password: o.password, targetSessionAttrs: 'primary', textTimestamps: true, prepare: false });
     return new PostgresEngine(o, owner, reader);
   }
 
@@ -96,7 +96,7 @@ export class PostgresEngine implements DcEngine {
         pid = Number(row!.pid);
         // Committed before the query's statement starts, so its snapshot sees it.
         await this.#owner.unsafe(
-          'INSERT INTO dataconnect.query_scope (pid, node_name, version, groups) VALUES ($1, $2, $3, $4) ON CONFLICT (pid) DO UPDATE SET node_name = excluded.node_name, version = excluded.version, groups = excluded.groups',
+          'INSERT INTO dataconnect.query_scope (pid, node_name, version, groups) VALUES ($1, $2, $3, CAST(CAST($4 AS text) AS jsonb)) ON CONFLICT (pid) DO UPDATE SET node_name = excluded.node_name, version = excluded.version, groups = excluded.groups',
           [pid, this.#o.nodeName, this.#o.version, request.groups === null ? null : JSON.stringify(request.groups)],
         );
         const result = await tx.savepoint((sp) => this.#statement(sp, request.maxRows, statement, tables, timeoutMs)).catch((error: unknown) => ({ error }));
@@ -117,7 +117,12 @@ export class PostgresEngine implements DcEngine {
   }
 
   async #statement(sp: TransactionSql, maxRows: number, statement: string, tables: string[], timeoutMs: number): Promise<QueryResult> {
-    // The extended protocol: one statement, never several; not kept as a prepared statement.
+    // The extended protocol: one statement, never several. The server parses and describes it
+    // first: one that returns no rows (SET, RESET ROLE, COPY, COMMIT, DROP…) is not run at all.
+    const described = (await sp.unsafe(statement, [], { prepare: false, simple: false } as { prepare: boolean }).describe()) as unknown as { columns?: unknown[] | null };
+    if (described.columns === undefined || described.columns === null || described.columns.length === 0) {
+      throw new OpenMntError('DC_READ_ONLY', 'the database reports that the statement returns no rows (SET, RESET, COPY, DROP, a write without RETURNING, transaction control…): only queries are run');
+    }
     const query = sp.unsafe(statement, [], { prepare: false, simple: false } as { prepare: boolean }).values();
     // The server's statement_timeout stops it; this only covers a server that did not.
     const backstop = setTimeout(() => void query.cancel(), timeoutMs + CANCEL_GRACE_MS);
@@ -139,12 +144,7 @@ export class PostgresEngine implements DcEngine {
         }
         if (truncated) break;
       }
-      columns ??= (query as unknown as { columns?: { name: string }[] }).columns;
-      const result = query as unknown as { command?: string; statement?: { columns?: { name: string }[] } };
-      columns ??= result.statement?.columns;
-      if (columns === undefined || columns.length === 0) {
-        throw new OpenMntError('DC_READ_ONLY', `the statement returns no rows (${result.command ?? 'not a query'}): only queries are run, and what it did was rolled back`);
-      }
+      columns ??= (query as unknown as { statement?: { columns?: { name: string }[] } }).statement?.columns ?? (described.columns as { name: string }[]);
       return { columns: columns.map((c) => ({ name: oracleName(c.name), type: columnType(oracleName(c.name), tables) })), rows, truncated, translated: statement };
     } finally {
       clearTimeout(backstop);
@@ -209,9 +209,16 @@ function pgError(error: unknown, timeoutMs: number): OpenMntError {
     case '57014': // query_canceled: the statement_timeout (or the node's own cancel)
       return new OpenMntError('DC_TIMEOUT', `the query ran longer than ${timeoutMs / 1000} s and was stopped; narrow it (a time bound, FETCH FIRST n ROWS ONLY)`);
     case '25006': // read_only_sql_transaction
+    case '25001': // active_sql_transaction: "transaction read-write mode must be set before any query"
       return new OpenMntError('DC_READ_ONLY', `the database refused a write: ${message} (DataConnect is read-only)`);
     case '42501': // insufficient_privilege
       return new OpenMntError('DC_READ_ONLY', `the database refused it: ${message} (DataConnect may read the views only)`);
+    case '55000': // object_not_in_prerequisite_state: the views cannot be written through
+      if (/cannot (insert into|update|delete from) view/.test(message)) return new OpenMntError('DC_READ_ONLY', `the database refused a write: ${message} (DataConnect is read-only)`);
+      return new OpenMntError('DC_SQL_ERROR', message);
+    case '0A000': // feature_not_supported, as a write inside a function that may not write
+      if (/is not allowed in a non-volatile function/.test(message)) return new OpenMntError('DC_READ_ONLY', `the database refused a write: ${message} (DataConnect is read-only)`);
+      return new OpenMntError('DC_SQL_ERROR', message);
     case 'UNSAFE_TRANSACTION':
       return new OpenMntError('DC_READ_ONLY', 'transaction control is not a query: only queries are run');
     case 'ECONNREFUSED':

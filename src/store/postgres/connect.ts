@@ -34,6 +34,8 @@ export interface PgConnectOptions {
   password?: string;
   /** Dates and timestamps as the server's text, not Date objects (which read a zoneless timestamp in the process's zone). */
   textTimestamps?: boolean;
+  /** false: no named prepared statements (statements that are each run once, as DataConnect's). */
+  prepare?: boolean;
   /** Which server of several to take, when the URL does not say (default read-write). */
   targetSessionAttrs?: 'read-write' | 'primary';
 }
@@ -94,7 +96,7 @@ export function connectPostgres(options: PgConnectOptions): Sql {
     ssl: sslOption(options.tls),
     connect_timeout: options.connectTimeoutSeconds ?? 10,
     // Named prepared statements, made once per connection for each SQL text.
-    prepare: true,
+    prepare: options.prepare ?? true,
     onnotice: () => undefined,
     connection: { application_name: options.applicationName ?? 'openmnt' },
     ...(query.has('target_session_attrs') ? {} : { target_session_attrs: options.targetSessionAttrs ?? ('read-write' as const) }),
