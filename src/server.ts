@@ -174,6 +174,7 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
   // store has none); on PostgreSQL connections as its read-only role, to views it makes at start.
   const failureReasons = failureCatalogue(config).map((r) => ({ code: `${r.id} ${r.title}`, cause: r.cause }));
   const dcLogger = logger.child({ part: 'dataconnect' });
+  // A failure here leaves the node without DataConnect (the route answers 503), not without RADIUS.
   const dcEngine =
     config.store.driver === 'postgres'
       ? await PostgresEngine.start({
@@ -187,13 +188,16 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
           concurrency: DC_DEFAULTS.concurrency,
           maxWaiting: DC_DEFAULTS.maxWaiting,
           logger: dcLogger,
+        }).catch((error: unknown) => {
+          dcLogger.error({ err: error }, 'DataConnect could not make its views or connect as its role: it is off on this node');
+          return null;
         })
       : undefined;
   const dataconnect =
-    dcEngine === undefined && config.store.path === ':memory:'
+    dcEngine === null || (dcEngine === undefined && config.store.path === ':memory:')
       ? undefined
       : new DataConnect({
-          engine: dcEngine,
+          engine: dcEngine ?? undefined,
           path: config.store.path,
           nodeName: server,
           version: VERSION,

@@ -189,8 +189,9 @@ export async function setupPostgresDataConnect(sql: Sql, o: PostgresDataConnectS
       await tx.unsafe(`INSERT INTO dataconnect.failure_codes (code, cause) VALUES ${o.failureReasons.map((r) => `(${quote(r.code)}, ${quote(r.cause)})`).join(', ')} ON CONFLICT (code) DO NOTHING`);
     }
     await tx.unsafe('INSERT INTO dataconnect.node (id, node_name, version) VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET node_name = excluded.node_name, version = excluded.version', [o.nodeName, o.version]);
-    // A scope row this node left behind (it stopped mid-query) would narrow a later connection of that pid.
-    await tx.unsafe('DELETE FROM dataconnect.query_scope WHERE node_name = $1', [o.nodeName]);
+    // A scope row a node left behind (it stopped mid-query) would narrow a later connection of that
+    // pid: rows of backends that are gone go (a running query's backend is alive, so its row stays).
+    await tx.unsafe('DELETE FROM dataconnect.query_scope s WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = s.pid)');
 
     let roleExists = (await tx.unsafe('SELECT 1 FROM pg_roles WHERE rolname = $1', [role])).length > 0;
     try {
