@@ -74,6 +74,57 @@ describe('the dataconnect schema on PostgreSQL', { skip }, () => {
   });
 });
 
+describe('the dataconnect schema when the store user may not make roles', { skip }, () => {
+  const owner = `dc_o_${randomBytes(4).toString('hex')}`;
+  const missing = `dc_m_${randomBytes(4).toString('hex')}`;
+  const name = `openmnt_t_dco_${randomBytes(4).toString('hex')}`;
+  let url = '';
+  before(async () => {
+    const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => undefined });
+    try {
+      await admin.unsafe(`CREATE ROLE ${owner} LOGIN NOCREATEROLE NOSUPERUSER`);
+      await admin.unsafe(`CREATE DATABASE ${name} OWNER ${owner}`);
+    } finally {
+      await admin.end();
+    }
+    const u = new URL(ADMIN_URL);
+    u.username = owner;
+    u.pathname = `/${name}`;
+    url = u.toString();
+  });
+  after(async () => {
+    const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => undefined });
+    try {
+      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.unsafe(`DROP ROLE IF EXISTS ${owner}`);
+    } finally {
+      await admin.end();
+    }
+  });
+
+  test('the views are made, the log names the statements for a DBA, and a query answers UNAVAILABLE', async () => {
+    await (await startStore({ driver: 'postgres', path: '', url })).close();
+    const warnings: { statements?: string[]; msg?: string }[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line) as { statements?: string[] }) });
+    const engine = await PostgresEngine.start({ store: { url }, role: missing, password: '', nodeName: 'n1', version: 'test', failureReasons: [], maxTimeoutMs: 30_000, concurrency: 1, maxWaiting: 1, logger: log });
+    try {
+      assert.equal(warnings.length, 1, JSON.stringify(warnings));
+      assert.match(warnings[0]!.msg ?? '', /may not create the DataConnect role: run these as a superuser/);
+      assert.equal(warnings[0]!.statements?.[0], `CREATE ROLE ${missing} LOGIN PASSWORD '…'`);
+      await assert.rejects(engine.run({ sql: 'SELECT 1 FROM DUAL', maxRows: 1, groups: null }, 5000), (e: Error & { code?: string }) => e.code === 'UNAVAILABLE' && /as its role/.test(e.message));
+    } finally {
+      await engine.close();
+    }
+    const sql = postgres(url, { max: 1, onnotice: () => undefined });
+    try {
+      const [views] = await sql.unsafe("SELECT count(*)::int AS n FROM pg_views WHERE schemaname = 'dataconnect'");
+      assert.equal(views!.n, VIEWS.length);
+    } finally {
+      await sql.end();
+    }
+  });
+});
+
 test('the PostgreSQL dialect target: native dates, exact division, LIMIT ALL, subqueries named', () => {
   const pg = (text: string) => translate(text, POSTGRES_TARGET).sql;
   assert.equal(pg('SELECT 1 x FROM DUAL WHERE TIMESTAMP_TIMEZONE > SYSDATE - 1/24'), "SELECT 1 X FROM DUAL WHERE TIMESTAMP_TIMEZONE > (now() + (-(1 * 1.0 / 24)) * interval '1 day')");
