@@ -73,6 +73,8 @@ async function postgresStore(): Promise<{ env: Record<string, string>; drop(): P
 
 const agent = new Agent({ keepAlive: true, rejectUnauthorized: false, maxSockets: 2 });
 const eventTime = Math.floor(Date.now() / 1000);
+/** with / without in per cent; n/a when nothing was answered without (a stalled store). */
+const ratio = (withRate: number, without: number) => (without > 0 ? `${((withRate / without) * 100).toFixed(1)} %` : 'n/a');
 
 function query(server: OpenMnt, sql: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -145,7 +147,7 @@ async function runEngine(engine: Engine): Promise<EngineRun> {
     console.log(`accounting ingest (Interim-Update) on ${engine}, one run, side by side:`);
     console.log(`  without a query:                 ${fmt(without.perSecond)} requests/s, ${describe(without)}`);
     console.log(`  with a heavy query beside it:    ${fmt(withQuery.perSecond)} requests/s, ${describe(withQuery)}`);
-    console.log(`  ratio: ${((withQuery.perSecond / without.perSecond) * 100).toFixed(1)} % (queries meanwhile: ${outcomes.ok} answered, ${outcomes.stopped} runaways stopped at ${QUERY_TIMEOUT} s, ${outcomes.other} other)`);
+    console.log(`  ratio: ${ratio(withQuery.perSecond, without.perSecond)} (queries meanwhile: ${outcomes.ok} answered, ${outcomes.stopped} runaways stopped at ${QUERY_TIMEOUT} s, ${outcomes.other} other)`);
     console.log(`  lost: ${without.lost} and ${withQuery.lost}`);
     console.log('');
     return { engine, without, withQuery, heavyAloneS, outcomes };
@@ -170,7 +172,7 @@ async function main(): Promise<void> {
   console.log('  engine     without a query   with a heavy query   ratio   heavy query alone   queries answered / runaways stopped');
   for (const r of runs) {
     console.log(
-      `  ${r.engine.padEnd(9)}  ${fmt(r.without.perSecond).padStart(15)}   ${fmt(r.withQuery.perSecond).padStart(18)}   ${((r.withQuery.perSecond / r.without.perSecond) * 100).toFixed(1).padStart(4)} %   ${r.heavyAloneS.toFixed(2).padStart(15)} s   ${r.outcomes.ok} / ${r.outcomes.stopped}`,
+      `  ${r.engine.padEnd(9)}  ${fmt(r.without.perSecond).padStart(15)}   ${fmt(r.withQuery.perSecond).padStart(18)}   ${ratio(r.withQuery.perSecond, r.without.perSecond).padStart(7)}   ${r.heavyAloneS.toFixed(2).padStart(15)} s   ${r.outcomes.ok} / ${r.outcomes.stopped}`,
     );
   }
 }

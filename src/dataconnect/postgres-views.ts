@@ -40,7 +40,8 @@ export const POSTGRES_SQL: ViewSql = {
   isTrue: (column) => column,
   nodeName: `coalesce((SELECT q.node_name FROM (${SCOPE_ROW}) q), (SELECT n.node_name FROM dataconnect.node n), 'openmnt')`,
   nodeVersion: `coalesce((SELECT q.version FROM (${SCOPE_ROW}) q), (SELECT n.version FROM dataconnect.node n))`,
-  nowMs: '(EXTRACT(EPOCH FROM now()) * 1000)',
+  // bigint, as the columns it is compared with (a numeric would keep their indexes out of use).
+  nowMs: 'CAST(EXTRACT(EPOCH FROM now()) * 1000 AS bigint)',
   scopeAll: `NOT EXISTS (SELECT 1 FROM (${SCOPE_ROW}) q WHERE q.groups IS NOT NULL)`,
   scopeGroups: `SELECT jsonb_array_elements_text(q.groups) FROM (${SCOPE_ROW}) q`,
   distinct: (a, b) => `${a} IS DISTINCT FROM ${b}`,
