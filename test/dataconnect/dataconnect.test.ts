@@ -495,7 +495,12 @@ describe(`DataConnect over a node filled by radclient (${engine})`, { skip: skip
     // A wrong password on the API: one failed login on record.
     const res = await fetch(`http://127.0.0.1:${server.api.port}/api/v1/dc/query`, { method: 'POST', headers: { authorization: basic(ADMINS['helpdesk-admin'], 'wrong-password') }, body: '{}' });
     assert.equal(res.status, 401);
-    const logins = await rows(`SELECT ADMIN_NAME, INTERFACE, EVENT, IP_ADDRESS FROM ADMINISTRATOR_LOGINS WHERE EVENT = 'failed'`, 'super-admin');
+    // The record is written after the 401 is answered (pipeline.ts does not wait for it): wait until it
+    // is there, bounded by the runner's timeout rather than a clock here.
+    let logins: unknown[][] = [];
+    while ((logins = await rows(`SELECT ADMIN_NAME, INTERFACE, EVENT, IP_ADDRESS FROM ADMINISTRATOR_LOGINS WHERE EVENT = 'failed'`, 'super-admin')).length === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     assert.deepEqual(logins, [[ADMINS['helpdesk-admin'], 'api', 'failed', '127.0.0.1']]);
     // Both logs follow the retention like the other records.
     const pruned = await server.store.prune(Date.now() + 1);
