@@ -194,13 +194,25 @@ export async function setupPostgresDataConnect(sql: Sql, o: PostgresDataConnectS
     // pid: rows of backends that are gone go (a running query's backend is alive, so its row stays).
     await tx.unsafe('DELETE FROM dataconnect.query_scope s WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = s.pid)');
 
-    let roleExists = (await tx.unsafe('SELECT 1 FROM pg_roles WHERE rolname = $1', [role])).length > 0;
+    let roleExists = false;
     try {
-      await tx.savepoint(async (sp) => {
-        if (!roleExists) await sp.unsafe(`CREATE ROLE ${role} LOGIN`);
-        for (const s of postgresRoleSettings(role, o.statementTimeoutMs)) await sp.unsafe(s);
-      });
-      roleExists = true;
+      // Roles belong to the whole cluster, and the lock above to this database: a node of another
+      // database may make or alter the same role at the same moment. Its win is taken as ours.
+      for (let attempt = 1; ; attempt++) {
+        roleExists = (await tx.unsafe('SELECT 1 FROM pg_roles WHERE rolname = $1', [role])).length > 0;
+        try {
+          await tx.savepoint(async (sp) => {
+            if (!roleExists) await sp.unsafe(`CREATE ROLE ${role} LOGIN`);
+            for (const s of postgresRoleSettings(role, o.statementTimeoutMs)) await sp.unsafe(s);
+          });
+          roleExists = true;
+          break;
+        } catch (error) {
+          const code = (error as { code?: string }).code;
+          // duplicate_object, unique_violation, "tuple concurrently updated" (XX000)
+          if (attempt >= 3 || !['42710', '23505', 'XX000'].includes(code ?? '')) throw error;
+        }
+      }
     } catch (error) {
       const code = (error as { code?: string }).code;
       if (code !== '42501') throw error;

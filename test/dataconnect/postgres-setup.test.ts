@@ -125,6 +125,35 @@ describe('the dataconnect schema when the store user may not make roles', { skip
   });
 });
 
+describe('one role for several databases of a cluster', { skip }, () => {
+  const shared = `dc_r_${randomBytes(4).toString('hex')}`;
+  const dbs: TestDatabase[] = [];
+  after(async () => {
+    for (const d of dbs) await d.drop();
+    const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => undefined });
+    await admin.unsafe(`DROP ROLE IF EXISTS ${shared}`).finally(() => admin.end());
+  });
+
+  test('nodes of two databases making the same role at once both get it, with its grants in each', async () => {
+    for (let k = 0; k < 2; k++) {
+      const d = await createTestDatabase();
+      dbs.push(d);
+      await (await startStore({ driver: 'postgres', path: '', url: d.url })).close();
+    }
+    const conns = dbs.map((d) => postgres(d.url, { max: 1, onnotice: () => undefined }));
+    try {
+      const results = await Promise.all(conns.map((c) => setupPostgresDataConnect(c, { ...setup, role: shared })));
+      assert.deepEqual(results, [{ roleExists: true }, { roleExists: true }]);
+      for (const c of conns) {
+        const [grants] = await c.unsafe("SELECT count(*)::int AS n FROM information_schema.role_table_grants WHERE grantee = $1 AND privilege_type = 'SELECT'", [shared]);
+        assert.equal(grants!.n, VIEWS.length);
+      }
+    } finally {
+      await Promise.all(conns.map((c) => c.end()));
+    }
+  });
+});
+
 test('the PostgreSQL dialect target: native dates, exact division, LIMIT ALL, subqueries named', () => {
   const pg = (text: string) => translate(text, POSTGRES_TARGET).sql;
   assert.equal(pg('SELECT 1 x FROM DUAL WHERE TIMESTAMP_TIMEZONE > SYSDATE - 1/24'), "SELECT 1 X FROM DUAL WHERE TIMESTAMP_TIMEZONE > (now() + (-(1 * 1.0 / 24)) * interval '1 day')");
