@@ -174,10 +174,11 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
   // store has none); on PostgreSQL connections as its read-only role, to views it makes at start.
   const failureReasons = failureCatalogue(config).map((r) => ({ code: `${r.id} ${r.title}`, cause: r.cause }));
   const dcLogger = logger.child({ part: 'dataconnect' });
-  // A failure here leaves the node without DataConnect (the route answers 503), not without RADIUS.
+  // On PostgreSQL the views are made in the background (the start does not wait on other nodes'
+  // turn under the lock); a failure there leaves DataConnect answering 503, the node running.
   const dcEngine =
     config.store.driver === 'postgres'
-      ? await PostgresEngine.start({
+      ? PostgresEngine.open({
           store: { url: config.store.url, tls: config.store.tls, connectTimeoutSeconds: config.store.connectTimeoutSeconds },
           role: config.store.dataconnect.role,
           password: config.store.dataconnect.password,
@@ -188,16 +189,13 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
           concurrency: DC_DEFAULTS.concurrency,
           maxWaiting: DC_DEFAULTS.maxWaiting,
           logger: dcLogger,
-        }).catch((error: unknown) => {
-          dcLogger.error({ err: error }, 'DataConnect could not make its views or connect as its role: it is off on this node');
-          return null;
         })
       : undefined;
   const dataconnect =
-    dcEngine === null || (dcEngine === undefined && config.store.path === ':memory:')
+    dcEngine === undefined && config.store.path === ':memory:'
       ? undefined
       : new DataConnect({
-          engine: dcEngine ?? undefined,
+          engine: dcEngine,
           path: config.store.path,
           nodeName: server,
           version: VERSION,

@@ -53,30 +53,51 @@ export class PostgresEngine implements DcEngine {
   readonly #waiting: (() => void)[] = [];
   #closed = false;
 
-  private constructor(o: PostgresEngineOptions, owner: Sql, reader: Sql) {
-    this.#o = o;
-    this.#owner = owner;
-    this.#reader = reader;
-  }
+  /** The schema, views and role made (or the reason they could not be). */
+  readonly #ready: Promise<void>;
+  #failure: Error | null = null;
 
-  /** Makes (or updates) the schema, the views and the role, then opens the role's connections. */
-  static async start(o: PostgresEngineOptions): Promise<PostgresEngine> {
-    const owner = connectPostgres({ ...o.store, poolSize: 1, applicationName: 'openmnt-dataconnect' });
-    try {
-      await setupPostgresDataConnect(owner, { role: o.role, statementTimeoutMs: o.maxTimeoutMs, nodeName: o.nodeName, version: o.version, failureReasons: o.failureReasons, logger: o.logger });
-    } catch (error) {
-      await owner.end({ timeout: 1 });
-      throw error;
-    }
+  private constructor(o: PostgresEngineOptions) {
+    this.#o = o;
+    this.#owner = connectPostgres({ ...o.store, poolSize: 1, applicationName: 'openmnt-dataconnect' });
     // The role's sessions are read-only by default, so "read-write" would refuse every server: the
     // primary, where the scope rows are written (a standby could lag behind them).
-    const reader = connectPostgres({ ...o.store, poolSize: o.concurrency, applicationName: 'openmnt-dataconnect-query', username: o.role, password: o.password, targetSessionAttrs: 'primary', textTimestamps: true, prepare: false });
-    return new PostgresEngine(o, owner, reader);
+    this.#reader = connectPostgres({ ...o.store, poolSize: o.concurrency, applicationName: 'openmnt-dataconnect-query', username: o.role, password: o.password, targetSessionAttrs: 'primary', textTimestamps: true, prepare: false });
+    this.#ready = setupPostgresDataConnect(this.#owner, { role: o.role, statementTimeoutMs: o.maxTimeoutMs, nodeName: o.nodeName, version: o.version, failureReasons: o.failureReasons, logger: o.logger }).then(
+      () => undefined,
+      (error: unknown) => {
+        this.#failure = error as Error;
+        if (!this.#closed) o.logger.error({ err: error }, 'DataConnect could not make its views and role: queries are answered 503');
+      },
+    );
+  }
+
+  /**
+   * Opens the engine and makes (or updates) the schema, the views and the role in the background:
+   * a node's start does not wait on it (several nodes take turns under the migrations' lock), and
+   * a query waits until it is done.
+   */
+  static open(o: PostgresEngineOptions): PostgresEngine {
+    return new PostgresEngine(o);
+  }
+
+  /** Opens the engine once its schema is made; throws what stopped it (tests, tools). */
+  static async start(o: PostgresEngineOptions): Promise<PostgresEngine> {
+    const engine = new PostgresEngine(o);
+    await engine.#ready;
+    if (engine.#failure !== null) {
+      const failure = engine.#failure;
+      await engine.close();
+      throw failure;
+    }
+    return engine;
   }
 
   async run(request: QueryRequest, timeoutMs: number): Promise<QueryResult> {
     const translation = translate(request.sql, POSTGRES_TARGET);
     assertViewsOnly(translation, TABLE_FUNCTIONS);
+    await this.#ready;
+    if (this.#failure !== null) throw new OpenMntError('UNAVAILABLE', `DataConnect could not make its views on PostgreSQL: ${this.#failure.message}`);
     await this.#acquire();
     try {
       return await this.#transaction(request, translation.sql, translation.tables, timeoutMs);
@@ -170,6 +191,7 @@ export class PostgresEngine implements DcEngine {
 
   async close(): Promise<void> {
     this.#closed = true;
+    await this.#ready;
     await this.#reader.end({ timeout: 1 });
     await this.#owner.end({ timeout: 1 });
   }

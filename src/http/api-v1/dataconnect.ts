@@ -49,7 +49,7 @@ export function dataConnectRoutes(dc: DataConnect | undefined): Route[] {
           body: DC_MAX_BODY,
           readsBody: true,
           handler: async (ctx) => {
-            if (dc === undefined) throw new HttpError(503, 'UNAVAILABLE', 'DataConnect is not running on this node (it needs the store in a file, or on PostgreSQL its views and role: see the log)');
+            if (dc === undefined) throw new HttpError(503, 'UNAVAILABLE', 'DataConnect is not running on this node (it needs the store in a file)');
             const request = parseBody(await readJson(ctx.req, DC_MAX_BODY), dc);
             const answer = await dc.query(ctx.admin, request.sql, { ...request, source: ctx.req.socket.remoteAddress ?? null });
             sendJson(ctx.res, 200, { columns: answer.columns, rows: answer.rows, rowCount: answer.rows.length, truncated: answer.truncated, durationMs: answer.durationMs }, { 'Cache-Control': 'no-store' });
