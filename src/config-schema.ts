@@ -229,6 +229,12 @@ const SECTIONS = {
       keyFile: z.string({ error: 'a file path' }),
     }).meta({ description: 'PostgreSQL: encryption of the connection; verify-full checks the server certificate and name against caFile' }),
     connectTimeoutSeconds: atLeast(1),
+    dataconnect: mapping({
+      role: z
+        .string({ error: 'a role name' })
+        .regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: 'a role name: lower-case letters, digits and _' }),
+      password: z.string({ error: 'a password' }),
+    }).meta({ description: 'PostgreSQL: the read-only role DataConnect queries and reporting tools log in as, and its password (empty for trust or certificate authentication)' }),
     synchronous: oneOf(['full', 'normal'], 'full or normal').meta({ description: 'full fsyncs every group commit; normal survives a process crash but not power loss' }),
     cacheSizeMiB: atLeast(1),
     walMaxMiB: atLeast(1),

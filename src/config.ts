@@ -93,6 +93,8 @@ export interface StoreConfig {
   tls: { mode: 'disable' | 'prefer' | 'require' | 'verify-full'; caFile: string; certFile: string; keyFile: string };
   /** PostgreSQL: how long a connection attempt to one host may take. */
   connectTimeoutSeconds: number;
+  /** PostgreSQL: the read-only role DataConnect queries (and reporting tools) log in as, and its password ('' for trust or certificate authentication). */
+  dataconnect: { role: string; password: string };
   /** `full` fsyncs every group commit; `normal` survives a process crash but not power loss. */
   synchronous: 'full' | 'normal';
   cacheSizeMiB: number;
@@ -335,6 +337,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
       poolSize: 10,
       tls: { mode: 'prefer', caFile: '', certFile: '', keyFile: '' },
       connectTimeoutSeconds: 10,
+      dataconnect: { role: 'dataconnect', password: '' },
       synchronous: 'full',
       cacheSizeMiB: 64,
       walMaxMiB: 16,

@@ -24,7 +24,8 @@ export { nasClients } from './radius-thread/index.js';
 import { EventBus } from './events/bus.js';
 import { SessionWebhooks } from './events/webhooks.js';
 import { PxGridService } from './http/pxgrid/service.js';
-import { DataConnect } from './dataconnect/service.js';
+import { DC_DEFAULTS, DataConnect } from './dataconnect/service.js';
+import { PostgresEngine } from './dataconnect/postgres-engine.js';
 import { failureCatalogue } from './http/mnt/routes.js';
 
 const FREE_SPACE_CHECK_MS = 30_000;
@@ -169,15 +170,39 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     },
   }).start();
   started.push(() => activity.close());
-  // DataConnect reads the store's file through a connection of its own (an in-memory store has none).
-  const dataconnect = config.store.path === ':memory:' ? undefined : new DataConnect({
-    path: config.store.path,
-    nodeName: server,
-    version: VERSION,
-    failureReasons: failureCatalogue(config).map((r) => ({ code: `${r.id} ${r.title}`, cause: r.cause })),
-    logger: logger.child({ part: 'dataconnect' }),
-    audit: (record) => store.recordDcQuery(record),
-  });
+  // DataConnect: on SQLite a read-only connection of its own to the store's file (an in-memory
+  // store has none); on PostgreSQL connections as its read-only role, to views it makes at start.
+  const failureReasons = failureCatalogue(config).map((r) => ({ code: `${r.id} ${r.title}`, cause: r.cause }));
+  const dcLogger = logger.child({ part: 'dataconnect' });
+  // On PostgreSQL the views are made in the background (the start does not wait on other nodes'
+  // turn under the lock); a failure there leaves DataConnect answering 503, the node running.
+  const dcEngine =
+    config.store.driver === 'postgres'
+      ? PostgresEngine.open({
+          store: { url: config.store.url, tls: config.store.tls, connectTimeoutSeconds: config.store.connectTimeoutSeconds },
+          role: config.store.dataconnect.role,
+          password: config.store.dataconnect.password,
+          nodeName: server,
+          version: VERSION,
+          failureReasons,
+          maxTimeoutMs: DC_DEFAULTS.maxTimeoutMs,
+          concurrency: DC_DEFAULTS.concurrency,
+          maxWaiting: DC_DEFAULTS.maxWaiting,
+          logger: dcLogger,
+        })
+      : undefined;
+  const dataconnect =
+    dcEngine === undefined && config.store.path === ':memory:'
+      ? undefined
+      : new DataConnect({
+          engine: dcEngine,
+          path: config.store.path,
+          nodeName: server,
+          version: VERSION,
+          failureReasons,
+          logger: dcLogger,
+          audit: (record) => store.recordDcQuery(record),
+        });
   if (dataconnect !== undefined) started.push(() => dataconnect.close());
   const figures = ingestFigures(metrics, () => radius.snapshot(true));
   registerRadiusMetrics(metrics, figures, store);

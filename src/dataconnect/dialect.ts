@@ -123,6 +123,10 @@ export interface DialectTarget {
   dateColumns: ReadonlySet<string>;
   /** `a / b` computed exactly (never an integer division). */
   divide: string;
+  /** The LIMIT of an OFFSET without FETCH FIRST (SQLite: -1; PostgreSQL: ALL). */
+  noLimit?: string;
+  /** Give a subquery in FROM an alias when it has none (Oracle and SQLite need none; PostgreSQL before 16 does). */
+  aliasSubqueries?: boolean;
 }
 
 const NOW_WORDS = new Set(['SYSDATE', 'SYSTIMESTAMP', 'CURRENT_DATE', 'CURRENT_TIMESTAMP', 'LOCALTIMESTAMP']);
@@ -162,6 +166,7 @@ class Translator {
   readonly #t: Token[];
   readonly #target: DialectTarget;
   #i = 0;
+  #aliases = 0;
   readonly tables: string[] = [];
   readonly ctes: string[] = [];
 
@@ -284,7 +289,11 @@ class Translator {
         expectTable = false;
         if (t.kind === 'op' && t.text === '(') {
           this.#i++;
+          const query = ['SELECT', 'WITH', 'VALUES'].includes(word(this.#peek()));
           out += space + this.#parensFromInside(true);
+          const next = this.#peek();
+          const aliased = next !== undefined && (next.kind === 'qident' || (next.kind === 'ident' && !CLAUSE_WORDS.has(word(next))) || word(next) === 'AS');
+          if (query && !aliased && this.#target.aliasSubqueries) out += ` DC_FROM_${++this.#aliases}`;
           continue;
         }
         if ((t.kind === 'ident' || t.kind === 'qident') && !['SELECT', 'WITH', 'VALUES'].includes(w)) {
@@ -337,7 +346,7 @@ class Translator {
       out += space + this.#expression();
     }
     if (limit !== null || offset !== null) {
-      out = `${out.trimEnd()} LIMIT ${limit ?? '-1'}${offset !== null ? ` OFFSET ${offset}` : ''}`;
+      out = `${out.trimEnd()} LIMIT ${limit ?? this.#target.noLimit ?? '-1'}${offset !== null ? ` OFFSET ${offset}` : ''}`;
     }
     if (top && selectStart >= 0) {
       const end = selectEnd >= 0 ? selectEnd : out.length;

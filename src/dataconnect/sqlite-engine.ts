@@ -18,7 +18,8 @@ import { OpenMntError } from '../errors.js';
 import { translate, type DialectTarget } from './dialect.js';
 import { registerFunctions, type QueryState } from './sqlite-functions.js';
 import { sqliteViewStatements } from './sqlite-views.js';
-import { DATE_COLUMNS, VIEWS, VIEW_NAMES } from './views.js';
+import { assertViewsOnly, columnType, type QueryRequest, type QueryResult } from './engine.js';
+import { DATE_COLUMNS } from './views.js';
 
 export const SQLITE_TARGET: DialectTarget = {
   now: 'DC_SYSDATE()',
@@ -43,45 +44,7 @@ export interface EngineInfo {
   heapLimitBytes: number;
 }
 
-export interface QueryRequest {
-  sql: string;
-  /** At most this many rows; one more is read to tell that there were more. */
-  maxRows: number;
-  /** Null: every row; a list: a delegated admin's endpoint groups. */
-  groups: string[] | null;
-}
-
-export interface QueryColumn {
-  name: string;
-  /** The view column's type when the column is one by name, else null. */
-  type: string | null;
-}
-
-export interface QueryResult {
-  columns: QueryColumn[];
-  rows: unknown[][];
-  truncated: boolean;
-  /** The statement as the engine ran it. */
-  translated: string;
-}
-
-const VIEW_TYPES = new Map(VIEWS.map((v) => [v.name, new Map(v.columns.map((c) => [c.name, c.type] as const))]));
-/** Column names of one type in every view that has them (SYSLOG_MESSAGE_CODE is not: NUMBER and VARCHAR2). */
-const UNAMBIGUOUS_TYPES = (() => {
-  const types = new Map<string, Set<string>>();
-  for (const v of VIEWS) for (const c of v.columns) types.set(c.name, (types.get(c.name) ?? new Set()).add(c.type));
-  return new Map([...types].filter(([, t]) => t.size === 1).map(([name, t]) => [name, [...t][0]!]));
-})();
-
-/** A result column's type: from the views the statement reads, in order, else by its name alone. */
-function columnType(name: string, views: readonly string[]): string | null {
-  const upper = name.toUpperCase();
-  for (const v of views) {
-    const type = VIEW_TYPES.get(v)?.get(upper);
-    if (type !== undefined) return type;
-  }
-  return UNAMBIGUOUS_TYPES.get(upper) ?? null;
-}
+export type { QueryColumn, QueryRequest, QueryResult } from './engine.js';
 
 export class SqliteDataConnect {
   readonly #db: Database.Database;
@@ -122,12 +85,7 @@ export class SqliteDataConnect {
     if (first !== 'SELECT' && first !== 'WITH' && first !== 'VALUES') {
       throw new OpenMntError('DC_UNSUPPORTED', `${first ?? 'this statement'} is not a query: use SELECT (or WITH … SELECT)`);
     }
-    const own = new Set(translation.ctes);
-    for (const table of translation.tables) {
-      if (!VIEW_NAMES.has(table) && !own.has(table) && !TABLE_FUNCTIONS.has(table)) {
-        throw new OpenMntError('DC_NOT_A_VIEW', `${table.replace(/\(\)$/, '')} is not a DataConnect view; the views are ${[...VIEW_NAMES].join(', ')}`);
-      }
-    }
+    assertViewsOnly(translation, TABLE_FUNCTIONS);
     this.#state.nowMs = Date.now();
     this.#state.groups = request.groups;
     const columns = statement.columns().map((c) => ({ name: c.name, type: columnType(c.name, translation.tables) }));

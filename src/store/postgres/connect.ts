@@ -29,6 +29,15 @@ export interface PgConnectOptions {
   connectTimeoutSeconds?: number;
   /** Shown in pg_stat_activity. */
   applicationName?: string;
+  /** Another user than the URL's (DataConnect's read-only role), and its password. */
+  username?: string;
+  password?: string;
+  /** Dates and timestamps as the server's text, not Date objects (which read a zoneless timestamp in the process's zone). */
+  textTimestamps?: boolean;
+  /** false: no named prepared statements (statements that are each run once, as DataConnect's). */
+  prepare?: boolean;
+  /** Which server of several to take, when the URL does not say (default read-write). */
+  targetSessionAttrs?: 'read-write' | 'primary';
 }
 
 /** int8 (bigint, count(*)) as a JavaScript number: epoch milliseconds and ids stay far below 2^53. */
@@ -37,6 +46,14 @@ const BIGINT_AS_NUMBER = {
   from: [20],
   serialize: (x: unknown) => String(x),
   parse: (x: string) => Number(x),
+};
+
+/** date, timestamp and timestamptz as the server prints them. */
+const TIMESTAMPS_AS_TEXT = {
+  to: 1184,
+  from: [1082, 1114, 1184],
+  serialize: (x: unknown) => String(x),
+  parse: (x: string) => x,
 };
 
 function readPem(file: string | undefined, what: string): string | undefined {
@@ -73,16 +90,18 @@ export function connectPostgres(options: PgConnectOptions): Sql {
     throw new OpenMntError('CONFIG_INVALID', `store.url must be a postgres:// URL, not ${redactedUrl(url)}`);
   }
   const query = url.includes('?') ? new URLSearchParams(url.slice(url.indexOf('?') + 1)) : new URLSearchParams();
-  return postgres(url, {
+  // Another user: the URL's credentials are not sent for it (its password may be empty: trust, cert).
+  return postgres(options.username === undefined ? url : url.replace(/\/\/[^/@]*@/, '//'), {
     max: options.poolSize ?? 10,
     ssl: sslOption(options.tls),
     connect_timeout: options.connectTimeoutSeconds ?? 10,
     // Named prepared statements, made once per connection for each SQL text.
-    prepare: true,
+    prepare: options.prepare ?? true,
     onnotice: () => undefined,
     connection: { application_name: options.applicationName ?? 'openmnt' },
-    ...(query.has('target_session_attrs') ? {} : { target_session_attrs: 'read-write' as const }),
-    types: { bigint: BIGINT_AS_NUMBER },
+    ...(query.has('target_session_attrs') ? {} : { target_session_attrs: options.targetSessionAttrs ?? ('read-write' as const) }),
+    types: { bigint: BIGINT_AS_NUMBER, ...(options.textTimestamps ? { timestamps: TIMESTAMPS_AS_TEXT } : {}) },
+    ...(options.username === undefined ? {} : { username: options.username, password: options.password ?? '' }),
   });
 }
 
