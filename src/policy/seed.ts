@@ -61,13 +61,28 @@ export const FILE_SEED_KEY = 'file';
  * import) are left alone, and so are the file's objects it did not change, however the API has
  * changed them since.
  */
+/**
+ * Whether two stored values are the same data, whatever the order of their objects' keys:
+ * PostgreSQL's JSONB gives keys back in an order of its own, and a comparison of texts took every
+ * object of the file for changed at each start (an audited "update" with nothing updated).
+ */
+export function sameData(a: unknown, b: unknown): boolean {
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) : v,
+  );
+}
+
 export function seedChanges(previous: readonly SeedObject[], next: readonly SeedObject[], exists: (kind: PolicyKind, key: string) => boolean): { kind: PolicyKind; key: string; data: unknown }[] {
   const before = new Map(previous.map((o) => [`${o.kind}\u0000${o.key}`, o]));
   const after = new Map(next.map((o) => [`${o.kind}\u0000${o.key}`, o]));
   const out: { kind: PolicyKind; key: string; data: unknown }[] = [];
   for (const [id, o] of after) {
     const old = before.get(id);
-    if (old === undefined || JSON.stringify(old.data) !== JSON.stringify(o.data)) out.push({ kind: o.kind, key: o.key, data: o.data });
+    if (old === undefined || !sameData(old.data, o.data)) out.push({ kind: o.kind, key: o.key, data: o.data });
   }
   for (const [id, o] of before) {
     if (!after.has(id) && exists(o.kind, o.key)) out.push({ kind: o.kind, key: o.key, data: null });

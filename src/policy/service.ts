@@ -17,7 +17,7 @@ import { OpenMntError, isOpenMntError } from '../errors.js';
 import type { NewConfigAuditRecord, PolicyWriteOp, Store } from '../store/index.js';
 import { compilePolicy, type CompiledPolicy } from './compile.js';
 import { DEFAULT_SETTINGS, POLICY_KINDS, SETTINGS_KEY, masked, validateSnapshot, type PolicyKind, type PolicySettings, type PolicySnapshot, type Versioned } from './model.js';
-import { FILE_SEED_KEY, FILE_SEED_KIND, seedChanges, type SeedObject } from './seed.js';
+import { FILE_SEED_KEY, FILE_SEED_KIND, sameData, seedChanges, type SeedObject } from './seed.js';
 
 /** One object to create, replace or (data null) delete. */
 export interface PolicyChange {
@@ -129,7 +129,7 @@ export class PolicyService {
     const stored = this.#maps.get(FILE_SEED_KIND)?.get(FILE_SEED_KEY);
     const previous = (stored?.data as SeedObject[] | undefined) ?? [];
     const changes = seedChanges(previous, seed, (kind, key) => this.get(kind, key) !== undefined);
-    if (changes.length === 0 && stored !== undefined && JSON.stringify(previous) === JSON.stringify(seed)) return 0;
+    if (changes.length === 0 && stored !== undefined && sameData(previous, seed)) return 0;
     await this.apply([...changes, { kind: FILE_SEED_KIND, key: FILE_SEED_KEY, data: seed }], { admin: 'configuration file', source });
     if (changes.length > 0) this.#o.logger.info({ changed: changes.map((c) => `${c.kind}/${c.key}`), source }, 'configuration file policy changes applied');
     return changes.length;

@@ -60,7 +60,9 @@ export function startNodeProcess(env: Record<string, string>, args: string[] = [
     let serving = false;
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => reject(new Error('node did not start in 30 s')), 30_000);
+    // A deadline against a node that never comes up, not a measure: three nodes starting at once
+    // on a busy pair of cores took more than 30 s.
+    const timer = setTimeout(() => reject(new Error(`node did not start in 120 s: ${stderr}`)), 120_000);
     child.once('exit', (code) => reject(new Error(`node exited early with ${code}: ${stderr}`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (!line.startsWith('{')) return;

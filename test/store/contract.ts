@@ -115,6 +115,22 @@ export function storeContract(name: string, open: ContractEngine): void {
         assert.equal(closed?.terminateCause, 'User-Request');
       });
 
+      test('each change is a session event in the log, in commit order, carrying the session as that change left it (new sessions too)', async () => {
+        const before = (await store.eventBounds()).last;
+        await store.write({ accounting: [acct('start', 'e1', 'AA:00:00:00:00:41', { userName: 'erin' }), acct('start', 'e2', 'AA:00:00:00:00:42')] });
+        await store.write({ accounting: [acct('interim', 'e1', 'AA:00:00:00:00:41', { inputOctets: 10 })] });
+        await store.write({ accounting: [acct('stop', 'e1', 'AA:00:00:00:00:41', { terminateCause: 'User-Request' })] });
+        const events = await store.readEvents(before, 100);
+        assert.deepEqual(
+          events.map((e) => `${e.type} ${e.session.callingStationId}`),
+          ['started AA:00:00:00:00:41', 'started AA:00:00:00:00:42', 'updated AA:00:00:00:00:41', 'closed AA:00:00:00:00:41'],
+        );
+        assert.ok(events.every((e, i) => i === 0 || e.id > events[i - 1]!.id), 'ids grow');
+        assert.equal(events[0]!.session.userName, 'erin');
+        assert.equal(events[2]!.session.inputOctets, 10);
+        assert.equal(events[3]!.session.state, 'closed');
+      });
+
       test('a Stop closes with its final values in one step; unchanged values and the auth fields stay', async () => {
         await store.write({ accounting: [acct('start', 'f1', 'AA:00:00:00:00:21', { userName: 'carol', framedIp: '10.1.0.21', nasPort: 7, inputOctets: 1 })] });
         const started = await store.findLatestSession({ mac: 'AA:00:00:00:00:21' });

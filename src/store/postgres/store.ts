@@ -294,10 +294,11 @@ export class PostgresStore implements Store {
     // Nothing to count and no event to order (a batch of records only): the counter row's lock,
     // which every node's writes queue for, is not taken.
     if ((delta ?? 0) === 0 && events.length === 0) return Promise.resolve([]);
-    const counted = tx.unsafe('UPDATE store_counters SET active_sessions = active_sessions + $1 WHERE id = 1', [delta ?? 0]);
+    // execute(): sent now, after what the caller issued before (the driver is lazy otherwise).
+    const counted = tx.unsafe('UPDATE store_counters SET active_sessions = active_sessions + $1 WHERE id = 1', [delta ?? 0]).execute();
     if (events.length === 0) return counted.then(() => []);
     const at = Date.now();
-    const inserted = tx.unsafe(INSERT_EVENTS, [at, events.map((e) => e.type), events.map((e) => e.id)]);
+    const inserted = tx.unsafe(INSERT_EVENTS, [at, events.map((e) => e.type), events.map((e) => e.id)]).execute();
     return Promise.all([counted, inserted]).then(async ([, rows]) => {
       const logged = rows.map((r) => ({ id: r.id as number, type: r.type as SessionEventType, at, json: r.session as string })).sort((a, b) => a.id - b.id);
       this.#sinceEventPrune += logged.length;

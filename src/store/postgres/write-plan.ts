@@ -238,7 +238,9 @@ export class WritePlan {
       }
     }
     const tx = this.#tx;
-    const q = (sql: string, params: unknown[]) => tx.unsafe(sql, params as never[]);
+    // The driver sends a query only once something asks for its result; execute() asks at once,
+    // so the statements go out (and run) in the order they are written here.
+    const q = (sql: string, params: unknown[]) => tx.unsafe(sql, params as never[]).execute();
     // Issued together, without awaiting one another: the driver writes them out at once.
     const pending: Promise<unknown>[] = [];
     // One advisory lock per endpoint, taken in the order of their hashes (see store.ts).
@@ -479,7 +481,8 @@ export class WritePlan {
       else if (row.assigned !== null) updatedStored.push(row);
     }
     const tx = this.#tx;
-    const q = (sql: string, params: unknown[]) => tx.unsafe(sql, params as never[]);
+    // Sent as written (see #read): the rows must be in before the events' statement reads them.
+    const q = (sql: string, params: unknown[]) => tx.unsafe(sql, params as never[]).execute();
     const assignedColumns = (rows: PlanRow[]) => ASSIGNED_COLUMNS.map((name) => rows.map((row) => row.assigned?.get(name) ?? null));
     const out: Promise<unknown>[] = [];
     if (this.#accountingRows.length > 0) out.push(q(ACCOUNTING_INSERT_MANY, columnsOf(this.#accountingRows, ACCOUNTING_INSERT_COLUMNS.length + 2)));
