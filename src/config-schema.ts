@@ -240,6 +240,7 @@ const SECTIONS = {
     walMaxMiB: atLeast(1),
     minFreeMiB: atLeast(0),
     eventLogSize: atLeast(100).meta({ description: 'Session events kept in the store: how far back a stream consumer can resume' }),
+    migrate: oneOf(['auto', 'manual'], 'auto or manual').meta({ description: 'auto: a node brings the schema to its version at start; manual: it refuses an older schema until openmnt db migrate is run' }),
     thread: bool(),
   }),
   // The proxy section keeps its own parser (src/proxy/parse.ts), whose messages already name the

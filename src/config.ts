@@ -106,6 +106,10 @@ export interface StoreConfig {
   minFreeMiB: number;
   /** Session events kept in the store's bounded log: how far back a consumer can resume. */
   eventLogSize: number;
+  /** `auto`: the node brings the database's schema to its own version at start (the first of
+   * several nodes to take the lock does it). `manual`: a node refuses to start on an older schema
+   * and says to run `openmnt db migrate`, so an upgrade's migration happens when the operator says. */
+  migrate: 'auto' | 'manual';
   /** Run SQLite on a worker thread, so RADIUS handling and the database each get a core. */
   thread: boolean;
 }
@@ -343,6 +347,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
       walMaxMiB: 16,
       minFreeMiB: 1024,
       eventLogSize: 100_000,
+      migrate: 'auto',
       thread: true,
     },
     proxy: emptyProxyConfig(),

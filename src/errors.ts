@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'STORE_FAILED'
   | 'STORE_CLOSED'
   | 'STORE_SCHEMA_NEWER' // the database was migrated by a newer OpenMnT than this one
+  | 'STORE_SCHEMA_OLDER' // store.migrate: manual and the schema is behind: `openmnt db migrate` first
   // domain arguments (MAC, IP, numbers) and lookups
   | 'INVALID_ARGUMENT'
   | 'NOT_FOUND'

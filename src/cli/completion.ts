@@ -36,8 +36,14 @@ function valueKind(option: Option): { choices: readonly string[] } | 'file' | 't
   return /FILE/.test(option.flags) ? 'file' : 'text';
 }
 
+/** `coa bulk`, `db status`, …: the paths of subcommands, which take the place of their parent's. */
+function subcommandPaths(all: Entry[]): string[] {
+  return all.filter((e) => e.path.includes(' ')).map((e) => e.path);
+}
+
 function bash(program: Command): string {
   const all = entries(program);
+  const nested = subcommandPaths(all).map((p) => `'${p}'`).join('|');
   const top = program.commands.flatMap((c) => [c.name(), ...c.aliases()]);
   const cases = all
     .map((e) => {
@@ -66,7 +72,8 @@ _openmnt() {
       -*) ;;
       *)
         if [[ -z "$cmd" ]]; then cmd="\${COMP_WORDS[i]}"
-        elif [[ $i -eq 2 && "$cmd" == coa && "\${COMP_WORDS[i]}" == bulk ]]; then cmd='coa bulk'
+        elif [[ $i -eq 2 ]]; then
+          case "$cmd \${COMP_WORDS[i]}" in ${nested}) cmd="$cmd \${COMP_WORDS[i]}" ;; esac
         fi ;;
     esac
   done
@@ -94,6 +101,7 @@ function zshText(text: string): string {
 
 function zsh(program: Command): string {
   const all = entries(program);
+  const nested = subcommandPaths(all).map((p) => `'${p}'`).join('|');
   const top = program.commands.flatMap((c) => [c.name(), ...c.aliases()].map((n) => `    '${n}:${zshText(c.summary())}'`));
   const spec = (o: Option) => {
     const kind = valueKind(o);
@@ -122,7 +130,9 @@ ${top.join('\n')}
     return
   fi
   local cmd="$words[2]"
-  if [[ "$cmd" == coa && "$words[3]" == bulk && CURRENT -gt 3 ]]; then cmd='coa bulk'; fi
+  if (( CURRENT > 3 )); then
+    case "$cmd $words[3]" in (${nested}) cmd="$cmd $words[3]" ;; esac
+  fi
   case "$cmd" in
 ${cases}
     (help) _describe -t commands 'openmnt command' commands ;;

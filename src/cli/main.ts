@@ -24,6 +24,7 @@ export async function main(argv: string[]): Promise<number> {
     client: async (command, values) => (await import('./commands.js')).runClientCommand(command, values),
     policy: async (command, argv) => (await import('./policy.js')).runPolicyCommand(command, argv),
     dc: async (argv) => (await import('./dc.js')).runDcCommand(argv),
+    db: async (sub, options) => (await import('./db.js')).runDbCommand(sub, options),
   });
 }
 
@@ -51,7 +52,9 @@ async function serve(configFile: string | undefined): Promise<number> {
     running = await startServer(config, logger);
   } catch (error) {
     // One line that says what to fix, never a stack: the parts that did start are closed again.
-    process.stderr.write(`openmnt serve: ${error instanceof Error ? error.message : String(error)}\n`);
+    // A schema this release must not touch carries its stable code, for scripts and searches.
+    const code = isOpenMntError(error) && error.code.startsWith('STORE_SCHEMA_') ? ` (${error.code})` : '';
+    process.stderr.write(`openmnt serve: ${error instanceof Error ? error.message : String(error)}${code}\n`);
     return 1;
   }
   process.stderr.write(`\nMnT API: ${running.api.url}  (e.g. curl -k -u USER:PASS ${running.api.url}Session/ActiveCount)\n`);

@@ -4,7 +4,7 @@
  */
 import type { Command, Option } from 'commander';
 import { VERSION } from '../version.js';
-import { CLIENT_COMMAND_NAMES, commandTable, ownOptions, sharedOptions } from './program.js';
+import { CLIENT_COMMAND_NAMES, NODE_COMMAND_NAMES, commandTable, ownOptions, sharedOptions } from './program.js';
 
 /** Text as roff prints it: backslashes and hyphens escaped, no line starting as a request. */
 function roff(text: string): string {
@@ -37,7 +37,7 @@ function commandSection(path: string, c: Command): string {
 
 export function manPage(program: Command = commandTable()): string {
   const find = (path: string) => path.split(' ').reduce<Command>((c, n) => c.commands.find((x) => x.name() === n)!, program);
-  const node = ['serve', 'admin', 'check-config', 'config-schema', 'completion'];
+  const node = NODE_COMMAND_NAMES;
   const shared = sharedOptions(find('count'));
   return `.\\" Generated from the command table (src/cli/program.ts) by: npm run man. Do not edit.
 .TH OPENMNT 1 "" "OpenMnT ${VERSION}" "User Commands"

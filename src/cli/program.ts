@@ -22,6 +22,8 @@ export interface Actions {
   policy(command: string, argv: string[]): Promise<number>;
   /** `openmnt dc query "SQL"`: its words parsed in dc.ts. */
   dc?(argv: string[]): Promise<number>;
+  /** `openmnt db status|migrate`: the schema of the configured database. */
+  db?(sub: 'status' | 'migrate', options: { config?: string }): Promise<number>;
 }
 
 /** Commander with our words for a refused option: which command, what it does take, and a suggestion. */
@@ -65,6 +67,9 @@ function addClientOptions(command: Command): Command {
   command.addHelpText('after', `\nExit codes: 0 done (CoA acknowledged), 1 failed (CoA refused or unanswered, connection error),\n  2 usage error, 3 authentication or permission refused, 4 not found (no such session)\n`);
   return command;
 }
+
+/** The commands that run on a node's machine with its configuration, in the order the help lists them. */
+export const NODE_COMMAND_NAMES = ['serve', 'admin', 'check-config', 'config-schema', 'db status', 'db migrate', 'completion'] as const;
 
 /** The commands that speak HTTP to an MnT node, in the order the help lists them. */
 export const CLIENT_COMMAND_NAMES = ['version', 'count', 'sessions', 'session', 'auth-status', 'acct-status', 'failure-reasons', 'delete', 'audit', 'coa', 'coa bulk'] as const;
@@ -138,6 +143,37 @@ export function buildProgram(actions: Actions, result: { code: number }): Comman
     .addArgument(new Argument('<SHELL>', 'bash or zsh').choices(['bash', 'zsh']))
     .action(async (shell: string) => {
       result.code = await actions.completion(shell);
+    });
+
+  const db = program
+    .command('db')
+    .usage('status|migrate [--config FILE]')
+    .summary('the database schema: its version, and migrating it (openmnt db --help)')
+    .description('The schema of the database the configuration names (SQLite or PostgreSQL).')
+    .action(() => {
+      // `openmnt db` alone is a mistake a script should see: its help, and a usage error.
+      process.stderr.write(db.helpInformation());
+      result.code = EXIT.usage;
+    });
+  db.command('status')
+    .usage('[--config FILE]')
+    .summary("the schema version the database holds, the one this OpenMnT expects, and whether it is behind or newer")
+    .description(
+      "Print the schema version the database holds, the version this OpenMnT expects, and whether migrations are pending. Changes nothing. Exit 0 current or behind, 1 when the database is newer than this OpenMnT (STORE_SCHEMA_NEWER) or cannot be read, 2 when the configuration is invalid.",
+    )
+    .option('-c, --config <FILE>', 'the node\'s configuration (default as for serve)')
+    .action(async (options: { config?: string }) => {
+      result.code = (await actions.db?.('status', options)) ?? 0;
+    });
+  db.command('migrate')
+    .usage('[--config FILE]')
+    .summary('apply the pending migrations and print the versions before and after')
+    .description(
+      'Apply the migrations this OpenMnT has and the database lacks, in one transaction (PostgreSQL: under the advisory lock starting nodes take, so it is safe beside them), and print the versions before and after. Refuses a database migrated by a newer OpenMnT (STORE_SCHEMA_NEWER), changing nothing. Needed before the nodes start when store.migrate is manual. Exit 0 migrated or already current, 1 failed, 2 invalid configuration.',
+    )
+    .option('-c, --config <FILE>', 'the node\'s configuration (default as for serve)')
+    .action(async (options: { config?: string }) => {
+      result.code = (await actions.db?.('migrate', options)) ?? 0;
     });
 
   // The runtime policy's commands parse their own words (an action, a subject, ATTRIBUTE=VALUE
@@ -354,7 +390,7 @@ export function overview(program: Command): string {
     const usage = c.usage().replace(/\s*\[options\]$/, '');
     return line(`  openmnt ${path}${usage === '' ? '' : ` ${usage}`}`, c.summary());
   };
-  const node = ['serve', 'admin', 'check-config', 'config-schema', 'completion'].map(entry);
+  const node = NODE_COMMAND_NAMES.map(entry);
   return `openmnt — open Monitoring-and-Troubleshooting node for RADIUS sessions
 
 Usage
@@ -362,7 +398,7 @@ ${node.join('\n')}
 ${line('  openmnt help [COMMAND]', 'this text, or a command\'s own help (also openmnt COMMAND --help)')}
 ${line('  openmnt --version', "OpenMnT's version")}
 
-Options of serve
+Options of serve (and of check-config, db status, db migrate)
   -c, --config FILE   YAML configuration (default: $OPENMNT_CONFIG, else ./openmnt.yaml if
                       present, else built-in defaults with a demo NAS 127.0.0.1 / testing123)
 

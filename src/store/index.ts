@@ -37,6 +37,9 @@ export interface StoreOptions {
   walMaxMiB?: number;
   /** Session events the log keeps for consumers to resume from. */
   eventLogSize?: number;
+  /** `auto` (the default): a node brings the schema to its own version at start; `manual`: it
+   * refuses to start on an older one, which `openmnt db migrate` then brings forward. */
+  migrate?: 'auto' | 'manual';
   /** Run SQLite on worker threads, one writing and one reading (what `openmnt serve` does). */
   thread?: boolean;
   /** With `thread`, for tests: see WorkerStoreOptions. */
@@ -70,14 +73,14 @@ export function startThreadedStore(options: StoreOptions): Promise<ThreadedStore
 
 /** Only what PostgreSQL takes (the store section holds SQLite's settings too). */
 function postgresOptions(options: StoreOptions): PostgresStoreOptions {
-  const { url, poolSize, tls, connectTimeoutSeconds, eventLogSize } = options;
+  const { url, poolSize, tls, connectTimeoutSeconds, eventLogSize, migrate } = options;
   if (url === undefined || url === '') throw new OpenMntError('CONFIG_INVALID', 'store.url must be set with store.driver: postgres');
-  return { url, poolSize, tls, connectTimeoutSeconds, eventLogSize };
+  return { url, poolSize, tls, connectTimeoutSeconds, eventLogSize, ...(migrate === 'manual' ? { migrate } : {}) };
 }
 
 /** Only what SQLite takes: the configuration's store section holds more (e.g. store.minFreeMiB),
  * and whatever is passed here is copied to the store thread. */
 function sqliteOptions(options: StoreOptions): SqliteStoreOptions {
-  const { path, synchronous, cacheSizeMiB, walMaxMiB, eventLogSize } = options;
-  return { path, synchronous, cacheSizeMiB, walMaxMiB, eventLogSize };
+  const { path, synchronous, cacheSizeMiB, walMaxMiB, eventLogSize, migrate } = options;
+  return { path, synchronous, cacheSizeMiB, walMaxMiB, eventLogSize, ...(migrate === 'manual' ? { migrate } : {}) };
 }

@@ -57,9 +57,10 @@ export class StoreChannel {
   /** Fails what waits and whatever is called later: the thread behind the channel is gone. */
   fail(error: Error): void {
     if (this.#closed || this.#failure !== null) return;
-    // A code the thread's error carried across (a schema newer than this release) stays the code.
+    // A code the thread's error carried across (a schema newer than this release, or one behind it
+    // that store.migrate: manual leaves to the operator) stays the code.
     const carried = (error as { code?: unknown }).code;
-    const code: ErrorCode = carried === 'STORE_SCHEMA_NEWER' ? carried : 'STORE_FAILED';
+    const code: ErrorCode = carried === 'STORE_SCHEMA_NEWER' || carried === 'STORE_SCHEMA_OLDER' ? carried : 'STORE_FAILED';
     this.#failure = new OpenMntError(code, `store ${this.#role} thread failed: ${error.message}`, { cause: error });
     for (const p of this.#pending.values()) p.reject(this.#failure);
     this.#pending.clear();

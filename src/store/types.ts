@@ -503,6 +503,15 @@ export interface StoreStats {
   authRecords: number;
 }
 
+/** Which database server a node is on, as /health shows it. */
+export interface DatabaseServer {
+  /** `host:port` as the server sees its end of the connection. */
+  address: string;
+  /** true only on a standby (a node never writes there: its URL asks for a read-write server). */
+  inRecovery: boolean;
+  schemaVersion: number;
+}
+
 export interface Store {
   /** Applies accounting and authentication writes in one durable transaction, in order.
    * Resolves only once the transaction is committed. */
@@ -624,6 +633,10 @@ export interface Store {
   configAudit(query: ConfigAuditQuery): Promise<ConfigAuditRecord[]>;
 
   stats(): Promise<StoreStats>;
+
+  /** PostgreSQL: the server a read reaches now (after a failover, the promoted one) and the
+   * schema version it holds, for /health. Absent for SQLite (its file is the node's own). */
+  databaseServer?(): Promise<DatabaseServer>;
 
   /**
    * Session events with id above `afterId`, oldest first, at most `limit`: how a consumer that

@@ -80,7 +80,7 @@ test('openmnt --help lists every client command and the new spellings', async ()
   for (const s of ['auth-logs', 'session C8:5B:76:C6:59:62', 'openmnt completion bash|zsh', 'openmnt --version', 'openmnt config-schema']) assert.ok(r.stdout.includes(s), s);
 });
 
-const COMMANDS = ['serve', 'admin', 'check-config', 'config-schema', 'completion', 'version', 'count', 'sessions', 'session', 'auth-status', 'auth-logs', 'acct-status', 'failure-reasons', 'delete', 'audit', 'coa'];
+const COMMANDS = ['serve', 'admin', 'check-config', 'config-schema', 'db', 'completion', 'version', 'count', 'sessions', 'session', 'auth-status', 'auth-logs', 'acct-status', 'failure-reasons', 'delete', 'audit', 'coa'];
 
 test('bash completion: valid bash (bash -n), names every command, completes options and values', async () => {
   const r = await cli(['completion', 'bash']);
@@ -95,6 +95,8 @@ test('bash completion: valid bash (bash -n), names every command, completes opti
   assert.equal(await complete('openmnt', 'sess'), 'sessions session');
   assert.equal(await complete('openmnt', 'sessions', '--n'), '--nas');
   assert.equal(await complete('openmnt', 'coa', 'bulk', '--ra'), '--rate');
+  assert.equal(await complete('openmnt', 'db', ''), '--help status migrate');
+  assert.equal(await complete('openmnt', 'db', 'migrate', '--c'), '--config');
   assert.equal(await complete('openmnt', 'coa', '--action', ''), 'reauth disconnect bounce shutdown');
   assert.equal(await complete('openmnt', 'count', '--format', 'j'), 'json');
 });

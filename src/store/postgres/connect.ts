@@ -1,8 +1,13 @@
 /**
  * Connecting to PostgreSQL with the `postgres` driver: the URL may name several hosts
  * (`postgres://db1,db2:5433/openmnt`), tried in order; unless the URL says otherwise only a
- * server that accepts writes is taken (`target_session_attrs=read-write`), so after a standby is
+ * server that is not a standby is taken (`target_session_attrs=primary`), so after a standby is
  * promoted the next connection finds the new primary by itself.
+ *
+ * Why not `read-write`: this driver decides it from `default_transaction_read_only` alone, which
+ * a hot standby of PostgreSQL 14 or newer reports as off, so it would take the standby and every
+ * write there would fail, even after the old primary came back. `primary` looks at
+ * `in_hot_standby`, the setting that tells a standby (the failover test found this).
  */
 import { readFileSync } from 'node:fs';
 import postgres, { type Sql } from 'postgres';
@@ -36,7 +41,7 @@ export interface PgConnectOptions {
   textTimestamps?: boolean;
   /** false: no named prepared statements (statements that are each run once, as DataConnect's). */
   prepare?: boolean;
-  /** Which server of several to take, when the URL does not say (default read-write). */
+  /** Which server of several to take, when the URL does not say (default primary: see above). */
   targetSessionAttrs?: 'read-write' | 'primary';
 }
 
@@ -99,7 +104,7 @@ export function connectPostgres(options: PgConnectOptions): Sql {
     prepare: options.prepare ?? true,
     onnotice: () => undefined,
     connection: { application_name: options.applicationName ?? 'openmnt' },
-    ...(query.has('target_session_attrs') ? {} : { target_session_attrs: options.targetSessionAttrs ?? ('read-write' as const) }),
+    ...(query.has('target_session_attrs') ? {} : { target_session_attrs: options.targetSessionAttrs ?? ('primary' as const) }),
     types: { bigint: BIGINT_AS_NUMBER, ...(options.textTimestamps ? { timestamps: TIMESTAMPS_AS_TEXT } : {}) },
     ...(options.username === undefined ? {} : { username: options.username, password: options.password ?? '' }),
   });

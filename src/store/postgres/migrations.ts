@@ -11,6 +11,7 @@
  */
 import type { Sql, TransactionSql } from 'postgres';
 import { OpenMntError } from '../../errors.js';
+import { schemaOlder } from '../schema-refusal.js';
 import { ACCOUNTING_COLUMNS, AUTH_COLUMNS, COA_AUDIT_COLUMNS, SESSION_COLUMNS, type Column } from '../schema.js';
 
 /**
@@ -224,3 +225,20 @@ export async function migratePostgres(sql: Sql, target = PG_SCHEMA_VERSION): Pro
     return current;
   }) as Promise<number>;
 }
+
+/**
+ * For `store.migrate: manual`: the schema must already be this build's, never changed here. A
+ * newer one is refused as when migrating (STORE_SCHEMA_NEWER); an older one (or none) with
+ * STORE_SCHEMA_OLDER, which tells the operator to run `openmnt db migrate`.
+ */
+export async function requireCurrentPostgres(sql: Sql): Promise<void> {
+  const current = await schemaVersion(sql);
+  if (current > PG_SCHEMA_VERSION) {
+    throw new OpenMntError(
+      'STORE_SCHEMA_NEWER',
+      `database schema version ${current} is newer than this OpenMnT knows (${PG_SCHEMA_VERSION}): upgrade this node to the release the others run`,
+    );
+  }
+  if (current < PG_SCHEMA_VERSION) throw schemaOlder(current, PG_SCHEMA_VERSION);
+}
+

@@ -30,7 +30,7 @@ import {
 import { EVENT_FIELDS } from '../sqlite/events.js';
 import { connectPostgres, isRetryable, pgFailure, type PgConnectOptions } from './connect.js';
 import { PgJobTables } from './jobs.js';
-import { migratePostgres } from './migrations.js';
+import { migratePostgres, requireCurrentPostgres } from './migrations.js';
 import { PgPolicyTables } from './policy.js';
 import { WritePlan } from './write-plan.js';
 import { ACTIVITY_KEEP_MS } from '../sqlite/console.js';
@@ -81,8 +81,9 @@ export interface PostgresStoreOptions extends PgConnectOptions {
   eventLogSize?: number;
   /** false: write no session events (measurements only). */
   sessionEvents?: boolean;
-  /** false: the schema is not migrated by this connection (it must be current already). */
-  migrate?: boolean;
+  /** false: the schema is not migrated by this connection (it must be current already);
+   * 'manual' (store.migrate): not migrated, and refused unless it is this build's. */
+  migrate?: boolean | 'manual';
   /** How far back a retransmitted Accounting-Request is recognised (0: not at all); see RuleOptions. */
   duplicateWindowMs?: number;
 }
@@ -230,7 +231,8 @@ export class PostgresStore implements Store {
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     const sql = connectPostgres(options);
     try {
-      if (options.migrate !== false) await migratePostgres(sql);
+      if (options.migrate === 'manual') await requireCurrentPostgres(sql);
+      else if (options.migrate !== false) await migratePostgres(sql);
       else await sql.unsafe('SELECT 1');
     } catch (cause) {
       await sql.end({ timeout: 1 }).catch(() => undefined);

@@ -8,13 +8,13 @@
 import type { MessagePort } from 'node:worker_threads';
 import { StoreThread } from '../thread-channel.js';
 import { ClusterEventFeed } from './event-feed.js';
-import type { Store } from '../types.js';
+import type { DatabaseServer, Store } from '../types.js';
 import { openPostgresStore, type PostgresStore, type PostgresStoreOptions } from './store.js';
 
 /** Connections of the writing thread: one per port in a transaction, and one for probes. */
 const WRITER_POOL = 3;
 
-type Delegated = Omit<Store, 'write' | 'probe' | 'onEvents' | 'close'>;
+type Delegated = Omit<Store, 'write' | 'probe' | 'onEvents' | 'close' | 'databaseServer'>;
 
 export class PgThreadedStore implements Store {
   readonly #writer: StoreThread;
@@ -112,4 +112,12 @@ export class PgThreadedStore implements Store {
   stats: Delegated['stats'] = () => this.#store().stats();
   readEvents: Delegated['readEvents'] = (afterId, limit) => this.#store().readEvents(afterId, limit);
   eventBounds: Delegated['eventBounds'] = () => this.#store().eventBounds();
+
+  /** One read over the pool: which server answers it, and the schema it holds. */
+  async databaseServer(): Promise<DatabaseServer> {
+    const [row] = await this.#store().sql.unsafe(
+      "SELECT host(inet_server_addr()) || ':' || inet_server_port() AS address, pg_is_in_recovery() AS recovery, (SELECT version FROM openmnt_schema WHERE id = 1) AS version",
+    );
+    return { address: String(row?.address ?? ''), inRecovery: row?.recovery === true, schemaVersion: Number(row?.version ?? 0) };
+  }
 }

@@ -4,6 +4,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import { OpenMntError } from '../../errors.js';
+import { schemaOlder } from '../schema-refusal.js';
 import { createPolicyTables } from './policy.js';
 import { createActivityTable } from './console.js';
 import { ACCOUNTING_COLUMNS, AUTH_COLUMNS, COA_AUDIT_COLUMNS, SESSION_COLUMNS, createTableSql } from '../schema.js';
@@ -158,4 +159,15 @@ export function migrate(db: Database, target = SCHEMA_VERSION): void {
     for (let v = current; v < target; v++) MIGRATIONS[v]!(db);
     db.pragma(`user_version = ${target}`);
   })();
+}
+
+/**
+ * For `store.migrate: manual`: the schema must already be this build's. A newer one is refused
+ * with STORE_SCHEMA_NEWER, an older one (or a new, empty file) with STORE_SCHEMA_OLDER, which tells
+ * the operator to run `openmnt db migrate`.
+ */
+export function requireCurrent(db: Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) migrate(db); // refuses with STORE_SCHEMA_NEWER, the same words
+  if (current < SCHEMA_VERSION) throw schemaOlder(current, SCHEMA_VERSION);
 }

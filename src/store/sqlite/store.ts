@@ -20,7 +20,7 @@ import {
   type Rule,
   type RowOp,
 } from '../session-rules.js';
-import { migrate } from './migrations.js';
+import { migrate, requireCurrent } from './migrations.js';
 import { SqliteEventLog, sessionEventOf, type LoggedEvent } from './events.js';
 import { SqliteJobTables } from './jobs.js';
 import { SqliteConsoleQueries } from './console.js';
@@ -89,6 +89,9 @@ export interface SqliteStoreOptions {
   /** false: write no session events (only for measuring what producing them costs; bench/events.ts). */
   sessionEvents?: boolean;
   readonly?: boolean;
+  /** store.migrate: `auto` (the default) brings the schema to this build's at open; `manual`
+   * refuses a schema behind it (`openmnt db migrate` then). */
+  migrate?: 'auto' | 'manual';
 }
 
 /** The default of `walMaxMiB` (store.walMaxMiB in the configuration). */
@@ -140,7 +143,8 @@ export class SqliteStore implements Store {
       const pageSize = db.pragma('page_size', { simple: true }) as number;
       db.pragma(`wal_autocheckpoint = ${Math.max(1, Math.floor(walBytes / pageSize))}`);
       db.pragma(`journal_size_limit = ${walBytes}`);
-      migrate(db);
+      if (options.migrate === 'manual') requireCurrent(db);
+      else migrate(db);
     }
     db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
     db.pragma(`cache_size = -${(options.cacheSizeMiB ?? 64) * 1024}`);

@@ -1,0 +1,177 @@
+/**
+ * Promotion of the synchronous standby while two nodes ingest accounting: PostgreSQL servers of
+ * the test's own (test/helpers/pg-cluster.ts), a primary whose commits wait for the standby
+ * (`synchronous_standby_names` naming it, `synchronous_commit = on`, as the README gives them) and
+ * nodes whose URL names both hosts. The primary is killed with SIGKILL while radclient NAS stream
+ * Starts to both nodes; the nodes stop acknowledging and say so in /health; the standby is
+ * promoted; the nodes find it by themselves (nothing restarted, nothing reconfigured) and /health
+ * names the new server; the NAS send again what they were not answered for. On the promoted
+ * server every acknowledged record is there, each request once, no session duplicated, the
+ * active count exact. Every step waits on a condition, never on a sleep.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import postgres from 'postgres';
+import { sendUntilAcked, streamAccounting, type AcctPacket } from '../helpers/nas-stream.js';
+import { startNodeProcess, type NodeProcess } from '../helpers/node-process.js';
+import { postgresBin, startPrimary, startStandby, type PgCluster } from '../helpers/pg-cluster.js';
+import { needTool } from '../helpers/tools.js';
+
+const skip =
+  (postgresBin() === null ? needTool('initdb (PostgreSQL server)', 'postgresql') : needTool('psql', 'postgresql-client')) ||
+  needTool('radclient', 'freeradius-utils') ||
+  needTool('stdbuf', 'coreutils');
+const SECRET = 'testing123';
+/** Sessions each node's NAS starts. */
+const PER_NAS = 300;
+
+const mac = (i: number) => `0F:00:00:00:${(i >> 8).toString(16).padStart(2, '0').toUpperCase()}:${(i & 255).toString(16).padStart(2, '0').toUpperCase()}`;
+
+function packet(status: 'Start' | 'Interim-Update', i: number): AcctPacket {
+  return {
+    key: `${status}:p-${i}`,
+    text: `Acct-Status-Type = ${status}, Acct-Session-Id = "p-${i}", Calling-Station-Id = "${mac(i)}", NAS-IP-Address = 10.73.0.${1 + Math.floor(i / PER_NAS)}${status === 'Start' ? '' : ', Acct-Session-Time = 60'}`,
+  };
+}
+
+interface Health {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+function health(node: NodeProcess): Promise<Health> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${new URL(node.api!.url).origin}/health`, { rejectUnauthorized: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Polls `check` until it returns a value; fails after a generous two minutes. */
+async function eventually<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
+  for (let i = 0; i < 1200; i++) {
+    const value = await check();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`never happened: ${what}`);
+}
+
+describe('promotion of the synchronous standby during ingest', { skip, timeout: 600_000 }, () => {
+  let primary: PgCluster;
+  let standby: PgCluster;
+  let dir: string;
+  let nodes: NodeProcess[] = [];
+
+  before(async () => {
+    primary = await startPrimary({ synchronousStandby: 'standby1' });
+    standby = await startStandby(primary, 'standby1');
+    await eventually('the standby streams as the synchronous one', async () =>
+      primary.psql("SELECT sync_state FROM pg_stat_replication WHERE application_name = 'standby1'") === 'sync' ? true : undefined,
+    );
+    primary.psql('CREATE DATABASE openmnt');
+    dir = mkdtempSync(join(tmpdir(), 'openmnt-pg-promotion-'));
+    const url = `postgres://postgres@127.0.0.1:${primary.port},127.0.0.1:${standby.port}/openmnt`;
+    const env = (name: string) => ({
+      OPENMNT_NODE__NAME: name,
+      OPENMNT_STORE__DRIVER: 'postgres',
+      OPENMNT_STORE__URL: url,
+      OPENMNT_STORE__POOL_SIZE: '3',
+      OPENMNT_STORE__CONNECT_TIMEOUT_SECONDS: '2',
+      OPENMNT_API__ADMINS_FILE: join(dir, `admins-${name}.json`),
+      OPENMNT_API__TLS__DIR: join(dir, `tls-${name}`),
+      OPENMNT_PXGRID__ACCOUNTS_FILE: join(dir, `pxgrid-${name}.json`),
+    });
+    // One after the other: each start makes its TLS pair, and the machine may be busy.
+    for (const name of ['node-a', 'node-b']) nodes.push(await startNodeProcess(env(name), [], { api: true }));
+  });
+
+  after(async () => {
+    for (const node of nodes) await node.stop();
+    nodes = [];
+    standby?.remove();
+    primary?.remove();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the nodes resume on the promoted standby by themselves; nothing acknowledged is lost, nothing kept twice; /health shows the outage and the new server', async (t) => {
+    for (const node of nodes) {
+      const h = await health(node);
+      assert.equal(h.status, 200);
+      assert.equal(h.body.storeServer, `127.0.0.1:${primary.port}`, 'reading from the primary');
+      assert.equal(typeof h.body.storeSchemaVersion, 'number');
+    }
+    const starts = nodes.map((_, n) => Array.from({ length: PER_NAS }, (_, k) => packet('Start', n * PER_NAS + k)));
+    const acknowledged = new Set<string>();
+    const keep = (keys: Iterable<string>) => {
+      for (const k of keys) acknowledged.add(k);
+    };
+
+    // Both NAS stream their Starts; once each node has answered a part, the primary dies.
+    const streams = nodes.map((node, n) => streamAccounting(node.ports.accounting, SECRET, starts[n]!, { parallel: 2, tries: 1, timeoutSeconds: 2 }));
+    await Promise.all(streams.map((s) => s.ackedAtLeast(30)));
+    primary.kill();
+
+    // The outage as each node reports it: 503, no server answering a read, writes not committing
+    // (failing, or stalled while the driver waits for a host that is a primary).
+    for (const node of nodes) {
+      const down = await eventually('/health answers 503 with no server', async () => {
+        const h = await health(node);
+        return h.status === 503 && h.body.storeServer === null ? h : undefined;
+      });
+      assert.notEqual(down.body.writes, 'ok');
+      assert.equal(down.body.storeReadable, false);
+      assert.equal(down.body.storeServer, null);
+      t.diagnostic(`during the outage: ${JSON.stringify({ status: down.status, store: down.body.store, storeReadable: down.body.storeReadable, storeServer: down.body.storeServer, writes: down.body.writes, lastWriteFailure: down.body.lastWriteFailure })}`);
+    }
+    // The NAS give up on what was not answered (they will send it again).
+    for (const s of streams) keep(await s.stop());
+    const unanswered = starts.map((packets) => packets.filter((p) => !acknowledged.has(p.key)));
+    t.diagnostic(`acknowledged before the promotion: ${acknowledged.size} of ${2 * PER_NAS}`);
+
+    standby.promote();
+    assert.equal(standby.inRecovery(), false);
+    // Nothing is restarted or reconfigured: each node finds the promoted server in its URL.
+    for (const node of nodes) {
+      const up = await eventually('/health answers 200 again', async () => {
+        const h = await health(node);
+        return h.status === 200 && h.body.writes === 'ok' ? h : undefined;
+      });
+      assert.equal(up.body.storeServer, `127.0.0.1:${standby.port}`, 'now on the promoted server');
+      assert.equal(up.body.storeReadable, true);
+    }
+
+    // The NAS send again what they were not answered for (a retransmission: Acct-Delay-Time raised).
+    for (const [n, node] of nodes.entries()) {
+      keep(await sendUntilAcked(node.ports.accounting, SECRET, unanswered[n]!.map((p) => ({ key: p.key, text: `${p.text}, Acct-Delay-Time = 10` }))));
+    }
+    // And the sessions go on, each NAS now on the other node.
+    const interims = nodes.map((_, n) => Array.from({ length: PER_NAS }, (_, k) => packet('Interim-Update', n * PER_NAS + k)));
+    for (const [n, node] of nodes.entries()) keep(await sendUntilAcked(node.ports.accounting, SECRET, interims[1 - n]!));
+    assert.equal(acknowledged.size, 4 * PER_NAS, 'every request acknowledged in the end');
+
+    const sql = postgres(`postgres://postgres@127.0.0.1:${standby.port}/openmnt`, { max: 1, onnotice: () => undefined });
+    try {
+      const rows = await sql.unsafe<{ key: string; n: number }[]>("SELECT status_type || ':' || acct_session_id AS key, count(*)::int AS n FROM accounting_records GROUP BY 1");
+      const stored = new Map(rows.map((r) => [r.key, r.n]));
+      assert.deepEqual([...acknowledged].filter((k) => !stored.has(k)), [], 'every acknowledged record is on the promoted server');
+      assert.deepEqual([...stored].filter(([, n]) => n > 1), [], 'no request kept twice');
+      assert.equal(stored.size, acknowledged.size);
+      const [counts] = await sql.unsafe<{ sessions: number; active: number; counter: number }[]>(
+        'SELECT (SELECT count(*) FROM sessions_active)::int + (SELECT count(*) FROM sessions_closed)::int AS sessions, (SELECT count(*) FROM sessions_active)::int AS active, (SELECT active_sessions FROM store_counters)::int AS counter',
+      );
+      assert.deepEqual(counts, { sessions: 2 * PER_NAS, active: 2 * PER_NAS, counter: 2 * PER_NAS }, 'one session per endpoint; the count exact');
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+  });
+});
