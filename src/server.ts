@@ -4,6 +4,7 @@
  * Each part is built from the configuration and handed what it needs; nothing else wires parts
  * together.
  */
+import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
@@ -152,8 +153,11 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
   });
   started.push(() => coa.close());
   coaEngine = coa;
-  const jobs = new JobRunner({ coa, store, config: config.coa, logger: logger.child({ part: 'coa-jobs' }) });
+  // Several nodes on one database: jobs are leased to the node running them (coa/jobs.ts).
+  const jobCluster = store.cluster === undefined ? undefined : { leases: store.cluster.jobLeases, owner: `${server}/${randomUUID().slice(0, 8)}`, leaseMs: config.coa.jobLeaseSeconds * 1000 };
+  const jobs = new JobRunner({ coa, store, config: config.coa, logger: logger.child({ part: 'coa-jobs' }), ...(jobCluster === undefined ? {} : { cluster: jobCluster }) });
   await jobs.markInterrupted();
+  jobs.startLeases();
   const admins = AdminDirectory.open(config.api.adminsFile, { cost: config.api.passwordHashCost });
   const initialAdmin = await admins.ensureInitialAdmin();
   const guard = new LoginGuard(config.api.lockout);

@@ -170,6 +170,25 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX admin_logins_at ON admin_logins (at);
     `);
   },
+  async (tx) => {
+    // Bulk CoA jobs owned by one node at a time (leases.ts): the owner and its lease (epoch ms of
+    // the database's clock), a cancel asked for on another node, what a resume needs (the
+    // verification wait and the selected targets, kept until the job ends), and the lookup of a
+    // target's result by MAC. A running job without owner was saved before leases existed.
+    await tx.unsafe(`
+      ALTER TABLE coa_jobs ADD COLUMN owner TEXT, ADD COLUMN lease_until BIGINT,
+        ADD COLUMN cancel_requested BOOLEAN NOT NULL DEFAULT false, ADD COLUMN verify_timeout_ms BIGINT;
+      CREATE INDEX coa_jobs_lease ON coa_jobs (lease_until) WHERE state = 'running';
+      CREATE TABLE coa_job_targets (
+        job_seq BIGINT NOT NULL,
+        pos INTEGER NOT NULL,
+        mac TEXT NOT NULL,
+        nas_ip TEXT NOT NULL,
+        PRIMARY KEY (job_seq, pos)
+      );
+      CREATE INDEX coa_job_results_mac ON coa_job_results (job_seq, mac);
+    `);
+  },
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

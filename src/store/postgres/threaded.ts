@@ -8,21 +8,25 @@
 import type { MessagePort } from 'node:worker_threads';
 import { StoreThread } from '../thread-channel.js';
 import type { Store } from '../types.js';
+import type { ClusterStore } from '../cluster.js';
 import { openPostgresStore, type PostgresStore, type PostgresStoreOptions } from './store.js';
 
 /** Connections of the writing thread: one per port in a transaction, and one for probes. */
 const WRITER_POOL = 3;
 
-type Delegated = Omit<Store, 'write' | 'probe' | 'onEvents' | 'close'>;
+type Delegated = Omit<Store, 'write' | 'probe' | 'onEvents' | 'close' | 'cluster'>;
 
 export class PgThreadedStore implements Store {
   readonly #writer: StoreThread;
   readonly #reads: PostgresStore;
   #closed = false;
+  /** Over the reading pool: small statements of the main thread's parts (job leases…). */
+  readonly cluster: ClusterStore;
 
   private constructor(writer: StoreThread, reads: PostgresStore) {
     this.#writer = writer;
     this.#reads = reads;
+    this.cluster = reads.cluster;
   }
 
   /** Starts the writing thread (which migrates the schema), then the pool of this thread. */
