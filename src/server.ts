@@ -83,7 +83,15 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
   const store = await startThreadedStore(config.store);
   started.push(() => store.close());
   const events = await new EventBus(store, logger.child({ part: 'events' })).start();
-  const sessionWebhooks = new SessionWebhooks({ receivers: config.events.webhooks, maxAttempts: config.events.webhookMaxAttempts, logger: logger.child({ part: 'session-webhooks' }) }).attach(events);
+  // This run of this node, as the state several nodes share names its owner (job leases, outbox).
+  const nodeRun = `${config.node.name}/${randomUUID().slice(0, 8)}`;
+  const webhookOutbox = store.cluster === undefined ? undefined : { outbox: store.cluster.webhookOutbox, owner: nodeRun };
+  const sessionWebhooks = new SessionWebhooks({
+    receivers: config.events.webhooks,
+    maxAttempts: config.events.webhookMaxAttempts,
+    logger: logger.child({ part: 'session-webhooks' }),
+    ...(webhookOutbox === undefined ? {} : { outbox: webhookOutbox }),
+  }).attach(events);
   started.push(() => sessionWebhooks.close());
   // SQLite's file is this node's to watch (modes, free space); a PostgreSQL server's disk is not.
   const localFile = config.store.driver === 'sqlite' ? config.store.path : '';
@@ -150,11 +158,12 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     store,
     logger: logger.child({ part: 'coa' }),
     onOutcome: (action, outcome) => coaOutcomes.inc({ action, outcome }),
+    ...(webhookOutbox === undefined ? {} : { webhookOutbox }),
   });
   started.push(() => coa.close());
   coaEngine = coa;
   // Several nodes on one database: jobs are leased to the node running them (coa/jobs.ts).
-  const jobCluster = store.cluster === undefined ? undefined : { leases: store.cluster.jobLeases, owner: `${server}/${randomUUID().slice(0, 8)}`, leaseMs: config.coa.jobLeaseSeconds * 1000 };
+  const jobCluster = store.cluster === undefined ? undefined : { leases: store.cluster.jobLeases, owner: nodeRun, leaseMs: config.coa.jobLeaseSeconds * 1000 };
   const jobs = new JobRunner({ coa, store, config: config.coa, logger: logger.child({ part: 'coa-jobs' }), ...(jobCluster === undefined ? {} : { cluster: jobCluster }) });
   await jobs.markInterrupted();
   jobs.startLeases();

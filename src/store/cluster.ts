@@ -63,7 +63,46 @@ export interface JobLeases {
   interruptUnowned(at: number): Promise<number>;
 }
 
+/** A webhook message as the outbox keeps it until it is delivered or given up. */
+export interface OutboxMessage {
+  id: number;
+  /** The `webhook-id` receivers see: the same on every attempt, whichever node makes it. */
+  messageId: string;
+  /** Which configured receiver it is for (see coa/webhooks.ts receiverKey). */
+  receiver: string;
+  url: string;
+  type: string;
+  body: string;
+  /** Attempts made, this one included. */
+  attempts: number;
+}
+
+export type NewOutboxMessage = Omit<OutboxMessage, 'id' | 'attempts'>;
+
+/**
+ * Webhook messages of all the nodes, each attempted by one node at a time: an attempt holds a
+ * lease on its message; a message whose attempt failed waits for its next time and is then taken
+ * by whichever node looks first; a message whose node died is taken once the lease runs out.
+ */
+export interface WebhookOutbox {
+  /** Keeps new messages, their first attempt leased to `owner` at once; answers their ids in order. */
+  add(owner: string, leaseMs: number, messages: readonly NewOutboxMessage[]): Promise<number[]>;
+
+  /** Leases up to `limit` messages for `receivers` that are due and not under an attempt; counts the attempt. */
+  claim(owner: string, receivers: readonly string[], limit: number, leaseMs: number): Promise<OutboxMessage[]>;
+
+  /** Delivered, failed for good, or its receiver is gone: the message leaves the outbox. */
+  remove(owner: string, id: number): Promise<void>;
+
+  /** The attempt failed: the message is due again in `delayMs`, for any node. */
+  retryLater(owner: string, id: number, delayMs: number): Promise<void>;
+
+  /** Messages kept for `receivers` (tests, drain). */
+  count(receivers: readonly string[]): Promise<number>;
+}
+
 /** State the nodes of a cluster share through their database. */
 export interface ClusterStore {
   readonly jobLeases: JobLeases;
+  readonly webhookOutbox: WebhookOutbox;
 }

@@ -171,7 +171,7 @@ const MIGRATIONS: readonly Migration[] = [
     `);
   },
   async (tx) => {
-    // Bulk CoA jobs owned by one node at a time (leases.ts): the owner and its lease (epoch ms of
+    // State that several nodes share. Bulk CoA jobs owned by one node at a time (leases.ts): the owner and its lease (epoch ms of
     // the database's clock), a cancel asked for on another node, what a resume needs (the
     // verification wait and the selected targets, kept until the job ends), and the lookup of a
     // target's result by MAC. A running job without owner was saved before leases existed.
@@ -187,6 +187,23 @@ const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (job_seq, pos)
       );
       CREATE INDEX coa_job_results_mac ON coa_job_results (job_seq, mac);
+
+      -- Webhook messages of every node until delivered or given up (outbox.ts): each attempted by
+      -- one node at a time, so each event is delivered once per cluster, whichever node published it.
+      CREATE TABLE webhook_outbox (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        message_id TEXT NOT NULL,
+        receiver TEXT NOT NULL,
+        url TEXT NOT NULL,
+        type TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_at BIGINT NOT NULL,
+        owner TEXT,
+        lease_until BIGINT
+      );
+      CREATE INDEX webhook_outbox_due ON webhook_outbox (receiver, next_at, id);
     `);
   },
 ];
