@@ -169,7 +169,8 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
   jobs.startLeases();
   const admins = AdminDirectory.open(config.api.adminsFile, { cost: config.api.passwordHashCost });
   const initialAdmin = await admins.ensureInitialAdmin();
-  const guard = new LoginGuard(config.api.lockout);
+  // Several nodes: failed sign-ins counted across them (http/guard.ts).
+  const guard = new LoginGuard({ ...config.api.lockout, ...(store.cluster === undefined ? {} : { shared: { failures: store.cluster.loginFailures, node: nodeRun } }) });
   const pxgrid = config.pxgrid.enabled ? new PxGridService({ config, store, bus: events, guard, metrics, logger: logger.child({ part: 'pxgrid' }) }) : undefined;
   if (pxgrid !== undefined) started.push(async () => pxgrid.close());
   // The dashboard's 24-hour charts: a sample a minute (sessions/activity.ts).

@@ -101,8 +101,27 @@ export interface WebhookOutbox {
   count(receivers: readonly string[]): Promise<number>;
 }
 
+/**
+ * Failed sign-ins per source address, counted across the nodes (http/guard.ts keeps its own
+ * count of a node's attempts and adds the others' from here). Times are the database's clock.
+ */
+export interface LoginFailures {
+  /** The failures of `source` other nodes recorded within `windowMs`, and how long it stays locked out (0: not). */
+  state(source: string, node: string, windowMs: number): Promise<{ others: number; lockedForMs: number }>;
+
+  /** Records a failure of `node`; answers the failures other nodes recorded within `windowMs`. */
+  failed(source: string, account: string, node: string, windowMs: number): Promise<number>;
+
+  /** Locks `source` out for `lockMs` on every node (a longer lock already on record stays); its failures are cleared. */
+  lock(source: string, lockMs: number): Promise<void>;
+
+  /** A sign-in succeeded: the source's failures against that account are forgotten, on every node. */
+  forget(source: string, account: string): Promise<void>;
+}
+
 /** State the nodes of a cluster share through their database. */
 export interface ClusterStore {
   readonly jobLeases: JobLeases;
   readonly webhookOutbox: WebhookOutbox;
+  readonly loginFailures: LoginFailures;
 }

@@ -204,6 +204,19 @@ const MIGRATIONS: readonly Migration[] = [
         lease_until BIGINT
       );
       CREATE INDEX webhook_outbox_due ON webhook_outbox (receiver, next_at, id);
+
+      -- Failed sign-ins per source address and the sources locked out, counted across the nodes
+      -- (logins.ts, http/guard.ts).
+      CREATE TABLE login_failures (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        source TEXT NOT NULL,
+        account TEXT NOT NULL,
+        node TEXT NOT NULL,
+        at BIGINT NOT NULL
+      );
+      CREATE INDEX login_failures_source ON login_failures (source, at);
+      CREATE INDEX login_failures_at ON login_failures (at);
+      CREATE TABLE login_locks (source TEXT PRIMARY KEY, locked_until BIGINT NOT NULL);
     `);
   },
 ];

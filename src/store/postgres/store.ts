@@ -38,6 +38,7 @@ import { connectPostgres, isRetryable, pgFailure, type PgConnectOptions } from '
 import { PgJobTables } from './jobs.js';
 import { PgJobLeases } from './leases.js';
 import { PgWebhookOutbox } from './outbox.js';
+import { PgLoginFailures } from './logins.js';
 import type { ClusterStore } from '../cluster.js';
 import { migratePostgres } from './migrations.js';
 import { PgPolicyTables } from './policy.js';
@@ -238,7 +239,7 @@ export class PostgresStore implements Store {
     this.#rules = { duplicateWindowMs: options.duplicateWindowMs ?? CLUSTER_DUPLICATE_WINDOW_MS };
     this.#jobs = new PgJobTables(sql);
     this.#policy = new PgPolicyTables(sql);
-    this.cluster = { jobLeases: new PgJobLeases(sql), webhookOutbox: new PgWebhookOutbox(sql) };
+    this.cluster = { jobLeases: new PgJobLeases(sql), webhookOutbox: new PgWebhookOutbox(sql), loginFailures: new PgLoginFailures(sql) };
   }
 
   /** Connects, migrates the schema (unless told not to) and checks that the server answers. */
