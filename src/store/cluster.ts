@@ -119,9 +119,20 @@ export interface LoginFailures {
   forget(source: string, account: string): Promise<void>;
 }
 
+/** Word of a policy change committed by any node. */
+export interface PolicyChanges {
+  /**
+   * Calls `listener` after each committed policy change (of any node, this one included), and
+   * once more whenever the listening connection is made again (a change may have been missed
+   * meanwhile). Resolves, once listening, with what stops it.
+   */
+  listen(listener: () => void): Promise<() => Promise<void>>;
+}
+
 /** State the nodes of a cluster share through their database. */
 export interface ClusterStore {
   readonly jobLeases: JobLeases;
   readonly webhookOutbox: WebhookOutbox;
   readonly loginFailures: LoginFailures;
+  readonly policyChanges: PolicyChanges;
 }

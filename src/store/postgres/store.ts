@@ -41,7 +41,7 @@ import { PgWebhookOutbox } from './outbox.js';
 import { PgLoginFailures } from './logins.js';
 import type { ClusterStore } from '../cluster.js';
 import { migratePostgres } from './migrations.js';
-import { PgPolicyTables } from './policy.js';
+import { PgPolicyChanges, PgPolicyTables } from './policy.js';
 import { ACTIVITY_KEEP_MS } from '../sqlite/console.js';
 import type {
   AccountingRecord,
@@ -239,7 +239,7 @@ export class PostgresStore implements Store {
     this.#rules = { duplicateWindowMs: options.duplicateWindowMs ?? CLUSTER_DUPLICATE_WINDOW_MS };
     this.#jobs = new PgJobTables(sql);
     this.#policy = new PgPolicyTables(sql);
-    this.cluster = { jobLeases: new PgJobLeases(sql), webhookOutbox: new PgWebhookOutbox(sql), loginFailures: new PgLoginFailures(sql) };
+    this.cluster = { jobLeases: new PgJobLeases(sql), webhookOutbox: new PgWebhookOutbox(sql), loginFailures: new PgLoginFailures(sql), policyChanges: new PgPolicyChanges(sql) };
   }
 
   /** Connects, migrates the schema (unless told not to) and checks that the server answers. */
