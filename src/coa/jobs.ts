@@ -356,18 +356,18 @@ export class JobRunner {
     this.#o.logger.warn({ job: running.job.id, why }, 'CoA job given up on this node');
   }
 
-  /** Takes over jobs whose lease ran out, one at a time while there are. */
+  /**
+   * Takes over one job whose lease ran out, if there is one: one per look, so that the jobs of a
+   * node that died spread over the nodes that look.
+   */
   async #claim(): Promise<void> {
     const cluster = this.#o.cluster!;
     if (this.#claiming || this.#closed) return;
     this.#claiming = true;
     try {
-      while (!this.#closed) {
-        const { claimed, interrupted } = await cluster.leases.claimExpired(cluster.owner, cluster.leaseMs, cluster.resumeWithinMs ?? RESUME_WITHIN_MS);
-        if (interrupted > 0) this.#o.logger.warn({ jobs: interrupted }, 'CoA jobs left without a node for too long are marked interrupted, not resumed');
-        if (claimed === null) return;
-        await this.#resume(claimed.record, claimed.verifyTimeoutMs, claimed.cancelRequested, claimed.previousOwner);
-      }
+      const { claimed, interrupted } = await cluster.leases.claimExpired(cluster.owner, cluster.leaseMs, cluster.resumeWithinMs ?? RESUME_WITHIN_MS);
+      if (interrupted > 0) this.#o.logger.warn({ jobs: interrupted }, 'CoA jobs left without a node for too long are marked interrupted, not resumed');
+      if (claimed !== null && !this.#closed) await this.#resume(claimed.record, claimed.verifyTimeoutMs, claimed.cancelRequested, claimed.previousOwner);
     } catch (err) {
       this.#o.logger.error({ err }, 'looking for CoA jobs to take over failed');
     } finally {
