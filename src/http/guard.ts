@@ -23,8 +23,8 @@
  * for the others. So failures spread over the nodes lock the source out on all of them. The
  * per-account slowdown stays each node's own. Calls a node lets in on credentials it verified
  * moments ago read the shared state at most once a second per source (an API client making
- * thousands of calls a second costs one read a second). While the database does not answer, each
- * node counts alone.
+ * thousands of calls a second costs one read a second), every time for a source with failures on
+ * record here. While the database does not answer, each node counts alone.
  */
 import type { LoginFailures } from '../store/index.js';
 
@@ -95,7 +95,11 @@ export class LoginGuard {
     if (shared === undefined) return;
     const now = this.#o.now();
     const last = this.#refreshed.get(source);
-    if (last !== undefined && now - last < maxAgeMs) return;
+    // A source with failures on record here is read every time: a lock-out decided elsewhere
+    // since must hold here at once. Only a source this node has nothing against may wait.
+    const suspect = this.#sources.get(source);
+    const quiet = suspect === undefined || (suspect.failures.length === 0 && suspect.others === 0);
+    if (quiet && last !== undefined && now - last < maxAgeMs) return;
     this.#refreshed.delete(source);
     if (this.#refreshed.size >= this.#o.maxSources) this.#refreshed.delete(this.#refreshed.keys().next().value!);
     this.#refreshed.set(source, now);
