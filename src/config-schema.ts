@@ -148,6 +148,7 @@ const SECTIONS = {
     {
       ...positiveFields(['initialTimeoutMs', 'maxTimeoutMs', 'maxAttempts', 'maxTotalMs', 'sockets', 'perNasInFlight', 'globalInFlight', 'webhookMaxAttempts'] as const),
       ...positiveFields(['perNasPerSecond', 'globalPerSecond'] as const, 0),
+      jobLeaseSeconds: atLeast(1).meta({ description: 'Several nodes on PostgreSQL: how long a running bulk job stays with its node without a renewal before another node resumes it' }),
       webhooks: list(
         mapping({
           url: text().regex(/^https?:\/\//, { error: 'an http:// or https:// URL' }),

@@ -210,6 +210,11 @@ export interface CoaConfig {
   globalPerSecond: number;
   webhooks: WebhookConfig[];
   webhookMaxAttempts: number;
+  /**
+   * Several nodes on PostgreSQL: a running bulk job is leased to its node for this long and renewed
+   * a few times within it; once a lease runs out (the node died) another node resumes the job.
+   */
+  jobLeaseSeconds: number;
 }
 
 export interface Config {
@@ -314,6 +319,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): Config {
       globalPerSecond: 0,
       webhooks: [],
       webhookMaxAttempts: 8,
+      jobLeaseSeconds: 15,
     },
     events: { maxQueuedEvents: 10_000, keepAliveSeconds: 15, webhooks: [], webhookMaxAttempts: 8 },
     pxgrid: { enabled: true, accountsFile: join(data, 'pxgrid-accounts.json'), autoApprove: false, accountCreate: true, heartBeatMs: 10_000, clientCaFile: '' },

@@ -4,6 +4,7 @@
  * Each part is built from the configuration and handed what it needs; nothing else wires parts
  * together.
  */
+import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
@@ -83,7 +84,19 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
   const store = await startThreadedStore(config.store);
   started.push(() => store.close());
   const events = await new EventBus(store, logger.child({ part: 'events' })).start();
-  const sessionWebhooks = new SessionWebhooks({ receivers: config.events.webhooks, maxAttempts: config.events.webhookMaxAttempts, logger: logger.child({ part: 'session-webhooks' }) }).attach(events);
+  // This run of this node, as the state several nodes share names its owner (job leases, outbox).
+  const nodeRun = `${config.node.name}/${randomUUID().slice(0, 8)}`;
+  const webhookOutbox = store.cluster === undefined ? undefined : { outbox: store.cluster.webhookOutbox, owner: nodeRun };
+  const sessionWebhooks = new SessionWebhooks({
+    receivers: config.events.webhooks,
+    maxAttempts: config.events.webhookMaxAttempts,
+    logger: logger.child({ part: 'session-webhooks' }),
+    ...(webhookOutbox === undefined ? {} : { outbox: webhookOutbox }),
+  });
+  // Several nodes: every node's bus carries the whole cluster's events, so each node hands the
+  // shared outbox only those of its own writes, and each event is published once.
+  if (webhookOutbox !== undefined && store.onOwnEvents !== undefined) store.onOwnEvents((e) => sessionWebhooks.deliver(e));
+  else sessionWebhooks.attach(events);
   started.push(() => sessionWebhooks.close());
   // SQLite's file is this node's to watch (modes, free space); a PostgreSQL server's disk is not.
   const localFile = config.store.driver === 'sqlite' ? config.store.path : '';
@@ -150,14 +163,19 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     store,
     logger: logger.child({ part: 'coa' }),
     onOutcome: (action, outcome) => coaOutcomes.inc({ action, outcome }),
+    ...(webhookOutbox === undefined ? {} : { webhookOutbox }),
   });
   started.push(() => coa.close());
   coaEngine = coa;
-  const jobs = new JobRunner({ coa, store, config: config.coa, logger: logger.child({ part: 'coa-jobs' }) });
+  // Several nodes on one database: jobs are leased to the node running them (coa/jobs.ts).
+  const jobCluster = store.cluster === undefined ? undefined : { leases: store.cluster.jobLeases, owner: nodeRun, leaseMs: config.coa.jobLeaseSeconds * 1000 };
+  const jobs = new JobRunner({ coa, store, config: config.coa, logger: logger.child({ part: 'coa-jobs' }), ...(jobCluster === undefined ? {} : { cluster: jobCluster }) });
   await jobs.markInterrupted();
+  jobs.startLeases();
   const admins = AdminDirectory.open(config.api.adminsFile, { cost: config.api.passwordHashCost });
   const initialAdmin = await admins.ensureInitialAdmin();
-  const guard = new LoginGuard(config.api.lockout);
+  // Several nodes: failed sign-ins counted across them (http/guard.ts).
+  const guard = new LoginGuard({ ...config.api.lockout, ...(store.cluster === undefined ? {} : { shared: { failures: store.cluster.loginFailures, node: nodeRun } }) });
   const pxgrid = config.pxgrid.enabled ? new PxGridService({ config, store, bus: events, guard, metrics, logger: logger.child({ part: 'pxgrid' }) }) : undefined;
   if (pxgrid !== undefined) started.push(async () => pxgrid.close());
   // The dashboard's 24-hour charts: a sample a minute (sessions/activity.ts).

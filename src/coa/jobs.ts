@@ -12,17 +12,31 @@
  * job of 100,000 endpoints does not grow; a finished job is read back from the store, and its
  * results a page at a time. Retention prunes finished jobs with the rest of the history.
  *
- * A job that was running when its node stopped is not resumed but marked `interrupted`: its
- * endpoints not yet started were held only in memory, the sessions it selected may have changed
- * or ended since, and a reauth or port bounce replayed hours later, unasked, on thousands of
- * endpoints is worse than none. What it did up to its last batch is kept; to finish the work an
- * admin starts a new job with the same selector.
+ * One node (SQLite): a job that was running when its node stopped is not resumed but marked
+ * `interrupted`: its endpoints not yet started were held only in memory, the sessions it selected
+ * may have changed or ended since, and a reauth or port bounce replayed hours later, unasked, on
+ * thousands of endpoints is worse than none. What it did up to its last batch is kept; to finish
+ * the work an admin starts a new job with the same selector.
+ *
+ * Several nodes (PostgreSQL, `store.cluster`): the job and the targets it selected are saved
+ * together, and the job is leased to the node that runs it, which renews the lease a few times
+ * within `coa.jobLeaseSeconds`. Another node that finds a lease expired takes the job over and
+ * resumes it from its recorded results: a target with a result is never sent again. A target in
+ * flight, or whose result was not yet written (up to FLUSH_AFTER_MS), when its node died is sent
+ * again by the node that resumes. A node that stops gracefully writes what it has and releases
+ * its leases, so another node resumes at once: with other nodes running, an operator restarting
+ * one (an upgrade, a reboot) expects the job to go on, not to find it half done. The rule above
+ * still holds where it matters: a job whose lease ran out more than RESUME_WITHIN_MS ago (every
+ * node was down) is marked `interrupted`, not replayed late. A node that has not managed to renew
+ * its leases for a whole lease (its database unreachable) stops its jobs' sending, since another
+ * node may be resuming them; and each write of results checks, in its transaction, that the node
+ * still holds the job, so a node taken over records nothing more.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CoaConfig } from '../config.js';
 import { OpenMntError, isOpenMntError } from '../errors.js';
-import type { CoaJobRecord, CoaJobResultRecord, CoaJobUpdate, NewCoaJobResult, SessionQuery, Store } from '../store/index.js';
+import type { CoaJobRecord, CoaJobResultRecord, CoaJobUpdate, JobLeases, NewCoaJobResult, SessionQuery, Store } from '../store/index.js';
 import type { CoaAction, CoaOutcome, CoaService } from './types.js';
 
 export interface JobSelector {
@@ -70,7 +84,7 @@ export interface JobResult {
   verified?: boolean;
 }
 
-/** `interrupted`: it was running when the node stopped (see above). */
+/** `interrupted`: it was running when its node stopped and no node resumed it (see above). */
 export type JobState = 'running' | 'done' | 'cancelled' | 'interrupted';
 
 /** A selector as a job's summary shows it: a MAC list by its length (it may hold 100,000). */
@@ -129,14 +143,31 @@ export const JOB_RESULT_LIMIT = { default: 1000, max: 10_000 } as const;
 const FLUSH_SIZE = 500;
 const FLUSH_AFTER_MS = 250;
 
+/** A job whose lease ran out longer ago than this is not resumed but marked interrupted. */
+const RESUME_WITHIN_MS = 10 * 60_000;
+/** Renewals per lease: a renewal or two may fail (a slow database) before the lease runs out. */
+const RENEWALS_PER_LEASE = 3;
+
+/** Where jobs are leased, when several nodes share the store. */
+export interface JobCluster {
+  leases: JobLeases;
+  /** This run of this node (a restarted node is another owner). */
+  owner: string;
+  leaseMs: number;
+  /** Tests shorten it. */
+  resumeWithinMs?: number;
+}
+
 /** What memory holds of a running job. */
 interface RunningJob {
   /** The summary, updated as endpoints complete. */
   job: Job;
   started: number;
   cancel: boolean;
-  /** The node is stopping: start nothing more, record nothing more, save as interrupted. */
+  /** The node is stopping: start nothing more, record nothing more, save as interrupted (or release it). */
   halt: boolean;
+  /** Another node holds the job now: nothing more of this node's is written. */
+  lost: boolean;
   /** Results recorded and not yet handed to the store. */
   buffer: NewCoaJobResult[];
   flushTimer: NodeJS.Timeout | null;
@@ -203,14 +234,29 @@ function toResultRecord(r: JobResult): NewCoaJobResult {
 /** Sessions per page when a selector (not a MAC list) is streamed. */
 const SELECT_PAGE = 2000;
 
+export interface JobRunnerOptions {
+  coa: CoaService;
+  store: Store;
+  config: CoaConfig;
+  logger: Logger;
+  /** Set when several nodes share the store: jobs are leased, resumed by another node (see above). */
+  cluster?: JobCluster;
+}
+
 export class JobRunner {
   readonly #running = new Map<string, RunningJob>();
-  readonly #o: { coa: CoaService; store: Store; config: CoaConfig; logger: Logger };
+  readonly #o: JobRunnerOptions;
   #closed = false;
   /** Results that could not be written (the store failed): logged, and counted here. */
   #unsaved = 0;
+  #renewTimer: NodeJS.Timeout | null = null;
+  #claimTimer: NodeJS.Timeout | null = null;
+  /** When the leases were last renewed (performance.now()), or first held. */
+  #renewedAt = performance.now();
+  #renewing = false;
+  #claiming = false;
 
-  constructor(options: { coa: CoaService; store: Store; config: CoaConfig; logger: Logger }) {
+  constructor(options: JobRunnerOptions) {
     this.#o = options;
   }
 
@@ -249,9 +295,114 @@ export class JobRunner {
    * earlier run of the node and is marked interrupted. Returns how many.
    */
   async markInterrupted(): Promise<number> {
-    const n = await this.#o.store.interruptJobs(Date.now());
+    const cluster = this.#o.cluster;
+    // Several nodes: the running jobs of the others are theirs (they are resumed when a lease runs
+    // out); only a job no node owns (saved before leases existed) cannot be resumed.
+    const n = cluster === undefined ? await this.#o.store.interruptJobs(Date.now()) : await cluster.leases.interruptUnowned(Date.now());
     if (n > 0) this.#o.logger.warn({ jobs: n }, 'CoA jobs that were running when the node stopped are marked interrupted, not resumed');
     return n;
+  }
+
+  /**
+   * Several nodes: starts renewing this node's leases and looking for jobs whose lease ran out
+   * (once now, then twice a lease). Nothing to do with one node.
+   */
+  startLeases(): void {
+    const cluster = this.#o.cluster;
+    if (cluster === undefined || this.#closed || this.#renewTimer !== null) return;
+    this.#renewedAt = performance.now();
+    this.#renewTimer = setInterval(() => void this.#renew(), Math.max(50, Math.floor(cluster.leaseMs / RENEWALS_PER_LEASE)));
+    this.#claimTimer = setInterval(() => void this.#claim(), Math.max(50, Math.floor(cluster.leaseMs / 2)));
+    void this.#claim();
+  }
+
+  /** Extends the leases of the jobs running here; stops those another node has taken over. */
+  async #renew(): Promise<void> {
+    const cluster = this.#o.cluster!;
+    if (this.#renewing || this.#closed) return;
+    this.#renewing = true;
+    const asked = performance.now();
+    const mine = [...this.#running.values()].filter((r) => r.job.state === 'running' && !r.lost && !r.halt);
+    try {
+      if (mine.length === 0) {
+        this.#renewedAt = asked;
+        return;
+      }
+      const { held, cancelRequested } = await cluster.leases.renew(cluster.owner, mine.map((r) => r.job.id), cluster.leaseMs);
+      this.#renewedAt = asked;
+      const kept = new Set(held);
+      for (const id of cancelRequested) {
+        const r = this.#running.get(id);
+        if (r !== undefined) r.cancel = true;
+      }
+      for (const r of mine) if (!kept.has(r.job.id)) this.#lose(r, 'another node holds the job now');
+    } catch (err) {
+      this.#o.logger.error({ err }, 'CoA job leases could not be renewed');
+      // A whole lease without a renewal: another node may be resuming these jobs by now.
+      if (performance.now() - this.#renewedAt >= cluster.leaseMs) {
+        for (const r of mine) this.#lose(r, 'its lease could not be renewed for a whole lease');
+      }
+    } finally {
+      this.#renewing = false;
+    }
+  }
+
+  /** Stops a job here without writing anything more of it: another node goes on with it. */
+  #lose(running: RunningJob, why: string): void {
+    if (running.lost) return;
+    running.lost = true;
+    running.halt = true;
+    running.stop();
+    this.#o.logger.warn({ job: running.job.id, why }, 'CoA job given up on this node');
+  }
+
+  /**
+   * Takes over one job whose lease ran out, if there is one: one per look, so that the jobs of a
+   * node that died spread over the nodes that look.
+   */
+  async #claim(): Promise<void> {
+    const cluster = this.#o.cluster!;
+    if (this.#claiming || this.#closed) return;
+    this.#claiming = true;
+    try {
+      const { claimed, interrupted } = await cluster.leases.claimExpired(cluster.owner, cluster.leaseMs, cluster.resumeWithinMs ?? RESUME_WITHIN_MS);
+      if (interrupted > 0) this.#o.logger.warn({ jobs: interrupted }, 'CoA jobs left without a node for too long are marked interrupted, not resumed');
+      if (claimed !== null && !this.#closed) await this.#resume(claimed.record, claimed.verifyTimeoutMs, claimed.cancelRequested, claimed.previousOwner);
+    } catch (err) {
+      this.#o.logger.error({ err }, 'looking for CoA jobs to take over failed');
+    } finally {
+      this.#claiming = false;
+    }
+  }
+
+  /** Runs a job taken over from another node: the targets without a result, counts as recorded. */
+  async #resume(record: CoaJobRecord, verifyTimeoutMs: number | null, cancel: boolean, from: string | null): Promise<void> {
+    const pending = await this.#o.cluster!.leases.pending(record.id);
+    const job = fromRecord(record);
+    // As recorded: the results kept and the targets left make the whole (they are written together).
+    job.total = job.completed + pending.length;
+    const running = this.#runningOf(job);
+    running.cancel = cancel;
+    // The duration counts from the job's creation, whichever node ran it.
+    running.started = performance.now() - (Date.now() - record.createdAt);
+    this.#running.set(job.id, running);
+    this.#o.logger.info({ job: job.id, from, completed: job.completed, pending: pending.length }, 'CoA job taken over from another node');
+    running.ended = this.#run(running, pending, verifyTimeoutMs);
+  }
+
+  #runningOf(job: Job): RunningJob {
+    return {
+      job,
+      started: performance.now(),
+      cancel: false,
+      halt: false,
+      lost: false,
+      buffer: [],
+      flushTimer: null,
+      writing: Promise.resolve(),
+      stop: () => undefined,
+      ended: Promise.resolve(),
+    };
   }
 
   /** Starts a job in the background and returns its summary at once (progress is read with `get`). */
@@ -281,18 +432,10 @@ export class JobRunner {
       finishedAt: null,
       durationMs: null,
     };
-    await this.#o.store.saveJob({ ...job, createdAt, finishedAt: null });
-    const running: RunningJob = {
-      job,
-      started: performance.now(),
-      cancel: false,
-      halt: false,
-      buffer: [],
-      flushTimer: null,
-      writing: Promise.resolve(),
-      stop: () => undefined,
-      ended: Promise.resolve(),
-    };
+    const cluster = this.#o.cluster;
+    if (cluster === undefined) await this.#o.store.saveJob({ ...job, createdAt, finishedAt: null });
+    else await cluster.leases.create({ ...job, createdAt, finishedAt: null }, targets, spec.verifyTimeoutMs ?? null, cluster.owner, cluster.leaseMs);
+    const running = this.#runningOf(job);
     this.#running.set(job.id, running);
     this.#o.logger.info({ job: job.id, admin, action: spec.action, total: job.total, pacing }, 'CoA job started');
     running.ended = this.#run(running, targets, spec.verifyTimeoutMs ?? null);
@@ -324,17 +467,27 @@ export class JobRunner {
     const limit = query.limit ?? JOB_RESULT_LIMIT.default;
     const running = this.#running.get(id);
     // What a running job has recorded so far is written first, so the page shows it.
+    let elsewhere = false;
     if (running !== undefined) await this.#flush(running);
-    else if ((await this.#o.store.getJob(id)) === null) throw new OpenMntError('NOT_FOUND', `no CoA job ${id}`);
+    else {
+      const record = await this.#o.store.getJob(id);
+      if (record === null) throw new OpenMntError('NOT_FOUND', `no CoA job ${id}`);
+      // Running on another node: more follows.
+      elsewhere = record.state === 'running';
+    }
     const records = await this.#o.store.jobResults({ jobId: id, outcome: query.outcome, afterId: query.after, limit });
     const last = records.length > 0 ? records[records.length - 1]!.id : (query.after ?? 0);
-    return { results: records.map(fromResultRecord), next: running !== undefined || records.length === limit ? last : null };
+    return { results: records.map(fromResultRecord), next: running !== undefined || elsewhere || records.length === limit ? last : null };
   }
 
   /** Cancels a running job (endpoints not yet started are skipped); an ended job is answered as it is. */
   async cancel(id: string): Promise<Job> {
     const running = this.#running.get(id);
-    if (running === undefined) return this.get(id);
+    if (running === undefined) {
+      // Running on another node: it cancels at its next renewal.
+      if (this.#o.cluster !== undefined) await this.#o.cluster.leases.requestCancel(id);
+      return this.get(id);
+    }
     running.cancel = true;
     return view(running.job);
   }
@@ -353,12 +506,16 @@ export class JobRunner {
   }
 
   /**
-   * For shutdown: running jobs start nothing more and are saved as interrupted with what they
-   * have recorded; CoAs already sent are not waited for (their audit records still tell). New
+   * For shutdown: running jobs start nothing more and are saved with what they have recorded, as
+   * interrupted (one node) or released for another node to resume (several); CoAs already sent
+   * are not waited for (their audit records still tell; a resuming node sends them again). New
    * jobs are refused from now on.
    */
   async close(): Promise<void> {
     this.#closed = true;
+    if (this.#renewTimer !== null) clearInterval(this.#renewTimer);
+    if (this.#claimTimer !== null) clearInterval(this.#claimTimer);
+    this.#renewTimer = this.#claimTimer = null;
     const running = [...this.#running.values()];
     for (const r of running) {
       r.halt = true;
@@ -372,19 +529,31 @@ export class JobRunner {
    * in one write, after the job's earlier writes. Resolves with whether it was saved; a failed
    * write is logged and its results counted as unsaved, never thrown into the job.
    */
-  #flush(running: RunningJob, final?: CoaJobUpdate): Promise<boolean> {
+  #flush(running: RunningJob, final?: CoaJobUpdate, release = false): Promise<boolean> {
     if (running.flushTimer !== null) {
       clearTimeout(running.flushTimer);
       running.flushTimer = null;
     }
     const { job } = running;
     const results = running.buffer;
-    if (results.length === 0 && final === undefined) return running.writing.then(() => true);
+    if (results.length === 0 && final === undefined && !release) return running.writing.then(() => true);
     running.buffer = [];
     const update: CoaJobUpdate = { completed: job.completed, counts: { ...job.counts }, ...final };
+    const cluster = this.#o.cluster;
+    const append = async (): Promise<boolean> => {
+      // Another node holds the job: what this node did since is not recorded (it resumes from the store).
+      if (running.lost) return false;
+      if (cluster === undefined) {
+        await this.#o.store.appendJobResults(job.id, results, update);
+        return true;
+      }
+      const held = await cluster.leases.append(cluster.owner, job.id, results, update, release);
+      if (!held) this.#lose(running, 'another node holds the job now');
+      return held;
+    };
     const saved = running.writing.then(() =>
-      this.#o.store.appendJobResults(job.id, results, update).then(
-        () => true,
+      append().then(
+        (held) => held,
         (err: unknown) => {
           this.#unsaved += results.length;
           this.#o.logger.error({ err, job: job.id, results: results.length }, 'CoA job results could not be saved');
@@ -478,6 +647,19 @@ export class JobRunner {
       pump();
     });
 
+    if (running.lost) {
+      // Another node goes on with it; its summary is the store's from now on.
+      if (running.flushTimer !== null) clearTimeout(running.flushTimer);
+      this.#running.delete(job.id);
+      return;
+    }
+    if (running.halt && job.completed < job.total && this.#o.cluster !== undefined) {
+      // The node stops: what is recorded is written and the lease released, so another node resumes.
+      const released = await this.#flush(running, undefined, true);
+      this.#running.delete(job.id);
+      this.#o.logger.info({ job: job.id, completed: job.completed, total: job.total, released }, 'CoA job released for another node to resume');
+      return;
+    }
     const finishedAt = Date.now();
     job.state = running.halt && job.completed < job.total ? 'interrupted' : running.cancel ? 'cancelled' : 'done';
     job.finishedAt = new Date(finishedAt).toISOString();
@@ -485,7 +667,7 @@ export class JobRunner {
     const saved = await this.#flush(running, { state: job.state, finishedAt, durationMs: job.durationMs });
     // Once saved, the store answers for the job; unsaved, memory keeps its summary (not its
     // results) so that it is not reported running for ever.
-    if (saved) this.#running.delete(job.id);
+    if (saved || running.lost) this.#running.delete(job.id);
     this.#o.logger.info({ job: job.id, state: job.state, counts: job.counts, durationMs: job.durationMs, saved }, 'CoA job ended');
   }
 

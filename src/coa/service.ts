@@ -13,7 +13,7 @@ import type { NasClientTable } from '../radius-server/index.js';
 import type { NewCoaAuditRecord, Session, Store } from '../store/index.js';
 import { recipeFor } from './recipes.js';
 import { CoaSender } from './sender.js';
-import { WebhookDispatcher } from './webhooks.js';
+import { WebhookDispatcher, type SharedOutbox } from './webhooks.js';
 import type { CoaRequest, CoaResult, CoaService, CoaVerification, SessionSnapshot } from './types.js';
 
 export interface CoaEngineOptions {
@@ -23,6 +23,8 @@ export interface CoaEngineOptions {
   logger: Logger;
   /** Overrides of the webhook retry timing (tests). */
   webhookTiming?: { baseDelayMs: number; maxDelayMs: number };
+  /** Several nodes: audit webhooks go through the shared outbox (coa/webhooks.ts). */
+  webhookOutbox?: SharedOutbox;
   /** Told every audited outcome (for counters). */
   onOutcome?: (action: string, outcome: string) => void;
 }
@@ -39,7 +41,13 @@ export class CoaEngine implements CoaService {
       policy: { initialTimeoutMs: c.initialTimeoutMs, maxTimeoutMs: c.maxTimeoutMs, maxAttempts: c.maxAttempts, maxTotalMs: c.maxTotalMs },
       sockets: c.sockets,
     });
-    this.webhooks = new WebhookDispatcher({ receivers: c.webhooks, maxAttempts: c.webhookMaxAttempts, logger: options.logger, ...options.webhookTiming });
+    this.webhooks = new WebhookDispatcher({
+      receivers: c.webhooks,
+      maxAttempts: c.webhookMaxAttempts,
+      logger: options.logger,
+      ...options.webhookTiming,
+      ...(options.webhookOutbox === undefined ? {} : { outbox: { ...options.webhookOutbox, channel: 'coa' } }),
+    });
   }
 
   async send(request: CoaRequest): Promise<CoaResult> {

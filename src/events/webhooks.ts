@@ -5,10 +5,11 @@
  * 410 disables the receiver, a bounded queue. One dispatcher per receiver, so a receiver that is
  * down fills only its own queue. The body is `{"type": "session.<type>", "timestamp", "data"}`
  * with `data` the event as the stream shows it; its `id` orders events, since retries may deliver
- * them out of order.
+ * them out of order. A node hands on the events of its own writes only, so with several nodes on
+ * one database each event is published once, and the shared outbox delivers it once.
  */
 import type { Logger } from 'pino';
-import { WebhookDispatcher, type WebhookDelivery } from '../coa/webhooks.js';
+import { WebhookDispatcher, type SharedOutbox, type WebhookDelivery } from '../coa/webhooks.js';
 import type { SessionWebhookConfig } from '../config.js';
 import type { SessionEvent, SessionEventType } from '../store/index.js';
 import type { EventBus, EventSink } from './bus.js';
@@ -21,6 +22,8 @@ export interface SessionWebhookOptions {
   logger: Logger;
   /** First retry delay (tests shorten it). */
   baseDelayMs?: number;
+  /** Several nodes: each event a node wrote goes through the shared outbox, delivered once by the cluster. */
+  outbox?: SharedOutbox;
 }
 
 export class SessionWebhooks implements EventSink {
@@ -35,6 +38,7 @@ export class SessionWebhooks implements EventSink {
         maxAttempts: options.maxAttempts,
         logger: options.logger,
         ...(options.baseDelayMs === undefined ? {} : { baseDelayMs: options.baseDelayMs }),
+        ...(options.outbox === undefined ? {} : { outbox: { ...options.outbox, channel: 'session' } }),
       }),
     }));
   }

@@ -176,6 +176,8 @@ export function createApiHandler(deps: ApiDependencies, options: ApiHandlerOptio
     // refused with 429. A locked-out source stays locked out, even with the right password.
     const recent = admins.verifiedRecently(name, password);
     if (recent !== null) {
+      // Several nodes: a lock-out another node decided holds here too (read at most once a second).
+      await guard.refresh(source, 1000);
       const verdict = guard.check(source);
       if (verdict.allowed) {
         guard.proven(source, name);
@@ -185,6 +187,8 @@ export function createApiHandler(deps: ApiDependencies, options: ApiHandlerOptio
       throw lockedOut(source, verdict.retryAfterSeconds);
     }
     const known = admins.has(name);
+    // Several nodes: the source's failures and lock-out as the others recorded them.
+    await guard.refresh(source);
     const started = guard.begin(source, known ? credentials.name : null);
     if (!started.allowed) {
       loginFailures.inc({ outcome: 'locked-out' });

@@ -10,7 +10,9 @@
  * the running policy as they were. Changes run one at a time.
  *
  * Another node sharing the store (or a change written by another process) is noticed by polling
- * the revision once a second, which is how a change takes effect everywhere within a second.
+ * the revision once a second, which is how a change takes effect everywhere within a second. On
+ * an engine that announces changes (PostgreSQL's LISTEN / NOTIFY, `store.cluster`), a committed
+ * change is read at once on every node; the poll stays, for a notification lost with a connection.
  */
 import type { Logger } from 'pino';
 import { OpenMntError, isOpenMntError } from '../errors.js';
@@ -76,6 +78,7 @@ export class PolicyService {
   #compiled: CompiledPolicy;
   #queue: Promise<unknown> = Promise.resolve();
   #poll: NodeJS.Timeout | null = null;
+  #unlisten: (() => Promise<void>) | null = null;
 
   private constructor(options: PolicyServiceOptions, maps: KindMaps, revision: number) {
     this.#o = options;
@@ -113,9 +116,16 @@ export class PolicyService {
       // changes were not taken (e.g. it removes a group that endpoints made through the API use).
       options.logger.warn({ reason: (error as Error).message }, 'the configuration file\'s policy changes were not applied; the stored policy is used');
     });
+    const changes = options.store.cluster?.policyChanges;
+    if (changes !== undefined) {
+      service.#unlisten = await changes.listen(() => void service.#refresh('notification')).catch((error: unknown) => {
+        options.logger.warn({ err: error }, 'policy changes are not announced to this node; it reads the revision once a second');
+        return null;
+      });
+    }
     const pollMs = options.pollMs ?? 1000;
     if (pollMs > 0) {
-      service.#poll = setInterval(() => void service.#refresh(), pollMs);
+      service.#poll = setInterval(() => void service.#refresh('poll'), pollMs);
       service.#poll.unref();
     }
     return service;
@@ -229,7 +239,7 @@ export class PolicyService {
   }
 
   /** Reloads when the store holds a newer revision than ours (written by another node). */
-  async #refresh(): Promise<void> {
+  async #refresh(via: 'poll' | 'notification'): Promise<void> {
     try {
       const revision = await this.#o.store.policyRevision();
       if (revision <= this.#revision) return;
@@ -241,7 +251,7 @@ export class PolicyService {
         this.#snapshot = null;
         this.#compiled = compilePolicy(this.snapshot());
         await this.#o.onPolicy?.(this.snapshot(), this.#compiled);
-        this.#o.logger.info({ revision: rows.revision }, 'policy changed in the store: reloaded');
+        this.#o.logger.info({ revision: rows.revision, via }, 'policy changed in the store: reloaded');
       }).catch((error: unknown) => this.#o.logger.warn({ err: error }, 'policy reload failed; the running policy stays')));
     } catch {
       // A store that cannot answer now is reported by /health; the running policy stays.
@@ -251,6 +261,8 @@ export class PolicyService {
   close(): void {
     if (this.#poll !== null) clearInterval(this.#poll);
     this.#poll = null;
+    void this.#unlisten?.().catch(() => undefined);
+    this.#unlisten = null;
   }
 }
 

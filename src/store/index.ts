@@ -7,6 +7,7 @@ import { openPostgresStore, type PostgresStoreOptions } from './postgres/store.j
 import { PgThreadedStore } from './postgres/threaded.js';
 
 export type * from './types.js';
+export type * from './cluster.js';
 export { DEFAULT_WAL_MAX_MIB, SqliteStore, openSqliteStore, type SqliteStoreOptions } from './sqlite/store.js';
 export { WRITE_FAILURE_REASONS, engineCodeOf, sqliteCodeOf, writeFailureReason, type WriteFailureReason } from './failure.js';
 export { FreeSpaceWatch, type FreeSpace } from './free-space.js';

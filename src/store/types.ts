@@ -6,6 +6,7 @@
  * Times are Unix epoch milliseconds (numbers) throughout. MAC addresses arrive already normalised
  * (`AA:BB:CC:DD:EE:FF`) by the sessions layer; the store never interprets them.
  */
+import type { ClusterStore } from './cluster.js';
 
 /** Where a session stands. `authenticated`: an Access-Accept was seen, no accounting yet. */
 export type SessionState = 'authenticated' | 'started' | 'closed';
@@ -406,8 +407,8 @@ export interface CoaAuditQuery {
 }
 
 /**
- * Where a bulk CoA job stands. `interrupted`: it was running when its node stopped; it is not
- * resumed (see coa/jobs.ts).
+ * Where a bulk CoA job stands. `interrupted`: it was running when its node stopped and no node
+ * resumed it (see coa/jobs.ts).
  */
 export type CoaJobState = 'running' | 'done' | 'cancelled' | 'interrupted';
 
@@ -653,7 +654,20 @@ export interface Store {
    */
   onEvents(listener: (events: SessionEvent[]) => void): void;
 
+  /**
+   * Several nodes: the events of this node's own writes only (`onEvents` carries every node's).
+   * What must happen once per cluster for each event (a session webhook's message in the shared
+   * outbox) is done by the node that wrote it. Absent where the two are the same (SQLite).
+   */
+  onOwnEvents?(listener: (events: SessionEvent[]) => void): void;
+
   close(): Promise<void>;
+
+  /**
+   * State the nodes sharing this database hold in common (job leases…): present only on an engine
+   * several nodes share (PostgreSQL); absent, each part keeps its state in its own process.
+   */
+  readonly cluster?: ClusterStore;
 }
 
 /** One DataConnect query as its audit log keeps it. */

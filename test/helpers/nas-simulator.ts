@@ -26,6 +26,8 @@ export interface Received {
   at: number;
   /** Request Authenticator and Message-Authenticator verified with the NAS's secret. */
   authentic: boolean;
+  /** The sender's address and port (tells apart the nodes of a cluster). */
+  from: { address: string; port: number };
 }
 
 export class NasSimulator {
@@ -65,7 +67,7 @@ export class NasSimulator {
   #onRequest(raw: Buffer, from: { address: string; port: number }): void {
     const packet = decodePacket(raw);
     const authentic = verifyRequestAuthenticator(raw, this.secret) && verifyMessageAuthenticator(raw, this.secret) !== false;
-    this.received.push({ raw: Buffer.from(raw), packet, at: performance.now(), authentic });
+    this.received.push({ raw: Buffer.from(raw), packet, at: performance.now(), authentic, from: { address: from.address, port: from.port } });
     for (let i = this.#waiters.length - 1; i >= 0; i--) {
       if (this.received.length >= this.#waiters[i]!.count) this.#waiters.splice(i, 1)[0]!.resolve();
     }

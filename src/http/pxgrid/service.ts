@@ -203,6 +203,7 @@ export class PxGridService {
       throw new HttpError(401, 'UNAUTHENTICATED', 'pxGrid calls need HTTP Basic credentials: nodeName and password (or access secret)');
     }
     const known = this.accounts.get(credentials.name) !== null;
+    await guard.refresh(source);
     const started = guard.begin(source, known ? `pxgrid:${credentials.name}` : null);
     if (!started.allowed) throw lockedOut(source, started.retryAfterSeconds);
     const { attempt } = started;

@@ -56,6 +56,29 @@ export class PgJobTables {
     await tx.unsafe(sql, [...keys.map((k) => update[k]), seq] as never[]);
   }
 
+  /** Inside the caller's transaction: a page of results of the job `seq`, in their order. */
+  static async insertResults(t: Sql, seq: number, results: readonly NewCoaJobResult[]): Promise<void> {
+    if (results.length === 0) return;
+    // One statement for the whole page of results: arrays, one per column, unnested.
+    await t.unsafe(
+      'INSERT INTO coa_job_results (job_seq, mac, nas_ip, outcome, error_cause, error_cause_text, attempts, rtt_ms, detail, verified) ' +
+        'SELECT $1, a, b, c, d, e, f, g, h, i::boolean FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int[], $8::float8[], $9::text[], $10::text[]) WITH ORDINALITY AS r(a, b, c, d, e, f, g, h, i, ord) ORDER BY ord',
+      [
+        seq,
+        results.map((r) => r.mac),
+        results.map((r) => r.nasIp),
+        results.map((r) => r.outcome),
+        results.map((r) => r.errorCause),
+        results.map((r) => r.errorCauseText),
+        results.map((r) => r.attempts),
+        results.map((r) => r.rttMs),
+        results.map((r) => r.detail),
+        // As text: the driver would declare a list of booleans a single boolean.
+        results.map((r) => (r.verified === null ? null : r.verified ? 't' : 'f')),
+      ] as never[],
+    );
+  }
+
   async update(id: string, update: CoaJobUpdate): Promise<void> {
     await this.#run('updating a CoA job', () =>
       this.#sql.begin(async (tx) => {
@@ -69,26 +92,7 @@ export class PgJobTables {
       this.#sql.begin(async (tx) => {
         const t = tx as unknown as Sql;
         const seq = await PgJobTables.seq(t, id);
-        if (results.length > 0) {
-          // One statement for the whole page of results: arrays, one per column, unnested.
-          await t.unsafe(
-            'INSERT INTO coa_job_results (job_seq, mac, nas_ip, outcome, error_cause, error_cause_text, attempts, rtt_ms, detail, verified) ' +
-              'SELECT $1, a, b, c, d, e, f, g, h, i::boolean FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int[], $8::float8[], $9::text[], $10::text[]) WITH ORDINALITY AS r(a, b, c, d, e, f, g, h, i, ord) ORDER BY ord',
-            [
-              seq,
-              results.map((r) => r.mac),
-              results.map((r) => r.nasIp),
-              results.map((r) => r.outcome),
-              results.map((r) => r.errorCause),
-              results.map((r) => r.errorCauseText),
-              results.map((r) => r.attempts),
-              results.map((r) => r.rttMs),
-              results.map((r) => r.detail),
-              // As text: the driver would declare a list of booleans a single boolean.
-              results.map((r) => (r.verified === null ? null : r.verified ? 't' : 'f')),
-            ] as never[],
-          );
-        }
+        await PgJobTables.insertResults(t, seq, results);
         await PgJobTables.applyUpdate(t, seq, update);
       }),
     );
@@ -156,6 +160,8 @@ export class PgJobTables {
             results += n;
             if (n < PRUNE_CHUNK) break;
           }
+          // The targets of a job that ended without its owner (interrupted), kept for a resume.
+          await this.#sql.unsafe('DELETE FROM coa_job_targets WHERE job_seq = $1', [seq]);
           jobs += (await this.#sql.unsafe('DELETE FROM coa_jobs WHERE seq = $1 RETURNING 1', [seq])).length;
         }
         if (seqs.length < 100) return { jobs, results };

@@ -175,6 +175,55 @@ const MIGRATIONS: readonly Migration[] = [
     `);
   },
   async (tx) => {
+    // State that several nodes share. Bulk CoA jobs owned by one node at a time (leases.ts): the owner and its lease (epoch ms of
+    // the database's clock), a cancel asked for on another node, what a resume needs (the
+    // verification wait and the selected targets, kept until the job ends), and the lookup of a
+    // target's result by MAC. A running job without owner was saved before leases existed.
+    await tx.unsafe(`
+      ALTER TABLE coa_jobs ADD COLUMN owner TEXT, ADD COLUMN lease_until BIGINT,
+        ADD COLUMN cancel_requested BOOLEAN NOT NULL DEFAULT false, ADD COLUMN verify_timeout_ms BIGINT;
+      CREATE INDEX coa_jobs_lease ON coa_jobs (lease_until) WHERE state = 'running';
+      CREATE TABLE coa_job_targets (
+        job_seq BIGINT NOT NULL,
+        pos INTEGER NOT NULL,
+        mac TEXT NOT NULL,
+        nas_ip TEXT NOT NULL,
+        PRIMARY KEY (job_seq, pos)
+      );
+      CREATE INDEX coa_job_results_mac ON coa_job_results (job_seq, mac);
+
+      -- Webhook messages of every node until delivered or given up (outbox.ts): each attempted by
+      -- one node at a time, so each event is delivered once per cluster, whichever node published it.
+      CREATE TABLE webhook_outbox (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        message_id TEXT NOT NULL,
+        receiver TEXT NOT NULL,
+        url TEXT NOT NULL,
+        type TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_at BIGINT NOT NULL,
+        owner TEXT,
+        lease_until BIGINT
+      );
+      CREATE INDEX webhook_outbox_due ON webhook_outbox (receiver, next_at, id);
+
+      -- Failed sign-ins per source address and the sources locked out, counted across the nodes
+      -- (logins.ts, http/guard.ts).
+      CREATE TABLE login_failures (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        source TEXT NOT NULL,
+        account TEXT NOT NULL,
+        node TEXT NOT NULL,
+        at BIGINT NOT NULL
+      );
+      CREATE INDEX login_failures_source ON login_failures (source, at);
+      CREATE INDEX login_failures_at ON login_failures (at);
+      CREATE TABLE login_locks (source TEXT PRIMARY KEY, locked_until BIGINT NOT NULL);
+    `);
+  },
+  async (tx) => {
     // Every node follows the shared session-event log live (event-feed.ts): a statement that adds
     // events notifies them, and PostgreSQL delivers the notification once that transaction commits.
     await tx.unsafe(`

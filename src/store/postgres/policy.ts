@@ -7,9 +7,32 @@ import type { Sql } from 'postgres';
 import { OpenMntError } from '../../errors.js';
 import { pgFailure } from './connect.js';
 import { CONFIG_AUDIT_COLUMNS, configAuditOf } from '../rows.js';
+import type { PolicyChanges } from '../cluster.js';
 import type { ConfigAuditQuery, ConfigAuditRecord, NewConfigAuditRecord, PolicyRows, PolicyWriteOp, PolicyWriteResult } from '../types.js';
 
 const PRUNE_CHUNK = 5000;
+
+/** The channel a committed policy change is announced on (LISTEN / NOTIFY). */
+export const POLICY_CHANNEL = 'openmnt_policy';
+
+/** Word of policy changes: LISTEN on a connection of its own, which the driver makes again after a loss. */
+export class PgPolicyChanges implements PolicyChanges {
+  readonly #sql: Sql;
+
+  constructor(sql: Sql) {
+    this.#sql = sql;
+  }
+
+  async listen(listener: () => void): Promise<() => Promise<void>> {
+    try {
+      // The second callback runs on each (re)connection: what changed while not listening is read then.
+      const { unlisten } = await this.#sql.listen(POLICY_CHANNEL, () => listener(), () => listener());
+      return unlisten;
+    } catch (cause) {
+      throw pgFailure('listening for policy changes', cause);
+    }
+  }
+}
 
 export class PgPolicyTables {
   readonly #sql: Sql;
@@ -49,6 +72,8 @@ export class PgPolicyTables {
       return (await this.#sql.begin(async (tx) => {
         const [rev] = await tx.unsafe('UPDATE policy_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision');
         const revision = rev!.revision as number;
+        // Sent to the listening nodes at COMMIT, not before, and not at all on a rollback.
+        await tx.unsafe('SELECT pg_notify($1, $2)', [POLICY_CHANNEL, String(revision)]);
         const versions: number[] = [];
         for (const op of ops) {
           const [row] = await tx.unsafe('SELECT version FROM policy_objects WHERE kind = $1 AND key = $2', [op.kind, op.key]);

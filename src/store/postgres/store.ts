@@ -30,8 +30,12 @@ import {
 import { EVENT_FIELDS } from '../sqlite/events.js';
 import { connectPostgres, isRetryable, pgFailure, type PgConnectOptions } from './connect.js';
 import { PgJobTables } from './jobs.js';
+import { PgJobLeases } from './leases.js';
+import { PgWebhookOutbox } from './outbox.js';
+import { PgLoginFailures } from './logins.js';
+import type { ClusterStore } from '../cluster.js';
 import { migratePostgres, requireCurrentPostgres } from './migrations.js';
-import { PgPolicyTables } from './policy.js';
+import { PgPolicyChanges, PgPolicyTables } from './policy.js';
 import { WritePlan } from './write-plan.js';
 import { ACTIVITY_KEEP_MS } from '../sqlite/console.js';
 import type {
@@ -218,6 +222,8 @@ export class PostgresStore implements Store {
   #onEvents: ((events: LoggedEvent[]) => void) | null = null;
   #sinceEventPrune = 0;
   readonly #rules: RuleOptions;
+  /** What the nodes on this database share (../cluster.ts). */
+  readonly cluster: ClusterStore;
 
   private constructor(sql: Sql, options: PostgresStoreOptions) {
     this.#sql = sql;
@@ -225,6 +231,7 @@ export class PostgresStore implements Store {
     this.#rules = { duplicateWindowMs: options.duplicateWindowMs ?? CLUSTER_DUPLICATE_WINDOW_MS };
     this.#jobs = new PgJobTables(sql);
     this.#policy = new PgPolicyTables(sql);
+    this.cluster = { jobLeases: new PgJobLeases(sql), webhookOutbox: new PgWebhookOutbox(sql), loginFailures: new PgLoginFailures(sql), policyChanges: new PgPolicyChanges(sql) };
   }
 
   /** Connects, migrates the schema (unless told not to) and checks that the server answers. */

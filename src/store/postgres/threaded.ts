@@ -8,23 +8,29 @@
 import type { MessagePort } from 'node:worker_threads';
 import { StoreThread } from '../thread-channel.js';
 import { ClusterEventFeed } from './event-feed.js';
-import type { DatabaseServer, Store } from '../types.js';
+import type { DatabaseServer, SessionEvent, Store } from '../types.js';
+import type { ClusterStore } from '../cluster.js';
 import { openPostgresStore, type PostgresStore, type PostgresStoreOptions } from './store.js';
 
 /** Connections of the writing thread: one per port in a transaction, and one for probes. */
 const WRITER_POOL = 3;
 
-type Delegated = Omit<Store, 'write' | 'probe' | 'onEvents' | 'close' | 'databaseServer'>;
+type Delegated = Omit<Store, 'write' | 'probe' | 'onEvents' | 'onOwnEvents' | 'close' | 'databaseServer' | 'cluster'>;
 
 export class PgThreadedStore implements Store {
   readonly #writer: StoreThread;
   readonly #reads: PostgresStore;
   #feed: ClusterEventFeed | null = null;
+  /** Listeners to the events of this node's own writes (the feed's wake among them). */
+  readonly #own: ((events: SessionEvent[]) => void)[] = [];
   #closed = false;
+  /** Over the reading pool: small statements of the main thread's parts (job leases…). */
+  readonly cluster: ClusterStore;
 
   private constructor(writer: StoreThread, reads: PostgresStore) {
     this.#writer = writer;
     this.#reads = reads;
+    this.cluster = reads.cluster;
   }
 
   /** Starts the writing thread (which migrates the schema), then the pool of this thread. */
@@ -57,11 +63,23 @@ export class PgThreadedStore implements Store {
     // Live events are the cluster's, read from the shared log (event-feed.ts). This node's own
     // commits (on the writing thread, or here: an admin's delete, the stale sweep) only say when
     // to read it, sooner than the database's notification would.
-    this.#feed ??= new ClusterEventFeed({ sql: this.#reads.sql });
+    if (this.#feed === null) {
+      const feed = new ClusterEventFeed({ sql: this.#reads.sql });
+      this.#feed = feed;
+      this.onOwnEvents(() => feed.wake());
+    }
     this.#feed.onEvents(listener);
-    const wake = () => this.#feed?.wake();
-    this.#writer.onEvents(wake);
-    this.#reads.onEvents(wake);
+  }
+
+  onOwnEvents(listener: (events: SessionEvent[]) => void): void {
+    if (this.#own.length === 0) {
+      const relay = (events: SessionEvent[]) => {
+        for (const l of this.#own) l(events);
+      };
+      this.#writer.onEvents(relay);
+      this.#reads.onEvents(relay);
+    }
+    this.#own.push(listener);
   }
 
   async close(): Promise<void> {
