@@ -30,6 +30,8 @@ const POLL_MS = 1000;
 
 export interface ClusterEventFeedOptions {
   sql: Sql;
+  /** The feed ends `sql` when it closes. */
+  ownsSql?: boolean;
   logger?: Logger;
   pollMs?: number;
 }
@@ -121,5 +123,6 @@ export class ClusterEventFeed {
     if (this.#poll !== null) clearInterval(this.#poll);
     await this.ready.catch(() => undefined);
     await this.#unlisten?.().catch(() => undefined);
+    if (this.#o.ownsSql === true) await this.#o.sql.end({ timeout: 2 }).catch(() => undefined);
   }
 }

@@ -10,6 +10,7 @@ import { StoreThread } from '../thread-channel.js';
 import { ClusterEventFeed } from './event-feed.js';
 import type { DatabaseServer, SessionEvent, Store } from '../types.js';
 import type { ClusterStore } from '../cluster.js';
+import { connectPostgres } from './connect.js';
 import { openPostgresStore, type PostgresStore, type PostgresStoreOptions } from './store.js';
 
 /** Connections of the writing thread: one per port in a transaction, and one for probes. */
@@ -27,9 +28,12 @@ export class PgThreadedStore implements Store {
   /** Over the reading pool: small statements of the main thread's parts (job leases…). */
   readonly cluster: ClusterStore;
 
-  private constructor(writer: StoreThread, reads: PostgresStore) {
+  readonly #options: PostgresStoreOptions;
+
+  private constructor(writer: StoreThread, reads: PostgresStore, options: PostgresStoreOptions) {
     this.#writer = writer;
     this.#reads = reads;
+    this.#options = options;
     this.cluster = reads.cluster;
   }
 
@@ -39,7 +43,7 @@ export class PgThreadedStore implements Store {
     try {
       await writer.call('ping');
       const reads = await openPostgresStore({ ...options, migrate: false });
-      return new PgThreadedStore(writer, reads);
+      return new PgThreadedStore(writer, reads, options);
     } catch (error) {
       await writer.close();
       throw error;
@@ -64,7 +68,10 @@ export class PgThreadedStore implements Store {
     // commits (on the writing thread, or here: an admin's delete, the stale sweep) only say when
     // to read it, sooner than the database's notification would.
     if (this.#feed === null) {
-      const feed = new ClusterEventFeed({ sql: this.#reads.sql });
+      // Connections of its own: the driver keeps one listening connection per pool and, when it
+      // is cut, listens again on every channel at once, which with the policy's channel beside
+      // this one wrote to a closed socket and brought the node down (seen with the database cut).
+      const feed = new ClusterEventFeed({ sql: connectPostgres({ ...this.#options, poolSize: 1, applicationName: 'openmnt-events' }), ownsSql: true });
       this.#feed = feed;
       this.onOwnEvents(() => feed.wake());
     }
