@@ -7,6 +7,8 @@
 FROM node:20-bookworm AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
+# npm ci runs it after install: the postgres driver's closed-connection guard (see the script).
+COPY scripts/patch-postgres-driver.mjs ./scripts/
 RUN npm ci --no-fund --no-audit
 COPY tsconfig.json ./
 COPY src ./src

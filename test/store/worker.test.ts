@@ -10,6 +10,10 @@ test('the store test suite passes against the worker-thread store', () => {
     encoding: 'utf8',
   });
   assert.equal(run.status, 0, run.stdout.slice(-3000));
-  assert.match(run.stdout, /# pass 25/);
-  assert.match(run.stdout, /# fail 0/);
+  // Every test of the contract ran there and passed (not a count written here, which went stale
+  // each time the contract grew).
+  const count = (name: string) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(run.stdout)?.[1] ?? -1);
+  assert.ok(count('tests') >= 26, `the whole contract ran (${count('tests')} tests)`);
+  assert.equal(count('pass'), count('tests'));
+  assert.equal(count('fail'), 0);
 });
