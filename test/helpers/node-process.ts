@@ -1,5 +1,6 @@
 /** `openmnt serve` as a real child process, for durability tests and benchmarks. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request as httpsRequest } from 'node:https';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -95,4 +96,28 @@ export function startNodeProcess(env: Record<string, string>, args: string[] = [
       }
     });
   });
+}
+
+/** A node's `/health` over its API (HTTPS, the node's self-signed certificate): status and body. */
+export function nodeHealth(node: NodeProcess): Promise<{ status: number; body: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(`${new URL(node.api!.url).origin}/health`, { rejectUnauthorized: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Polls `check` every 100 ms until it returns a value (not undefined); fails after `seconds`, a generous bound. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, seconds = 60): Promise<T> {
+  for (let i = 0; i < seconds * 10; i++) {
+    const value = await check();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`never happened within ${seconds} s: ${what}`);
 }

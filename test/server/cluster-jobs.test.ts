@@ -9,7 +9,6 @@
  * (SIGSTOP), so no takeover can race the reading; they are let go (SIGCONT) right after.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import type { Job } from '../../src/coa/index.js';
 import { openPostgresStore, type AccountingWrite, type PostgresStore } from '../../src/store/index.js';
 import { NasSimulator } from '../helpers/nas-simulator.js';
 import { callNode, waitFor } from '../helpers/node-api.js';
+import { addClusterAdmin, clusterNodeEnv } from '../helpers/cluster.js';
 import { startNodeProcess, type NodeProcess } from '../helpers/node-process.js';
 import { createTestDatabase, needPostgres, type TestDatabase } from '../helpers/postgres.js';
 
@@ -81,21 +81,8 @@ describe('bulk CoA jobs on several nodes (leases)', { skip }, () => {
         '',
       ].join('\n'),
     );
-    env = (name: string) => ({
-      OPENMNT_NODE__NAME: name,
-      OPENMNT_STORE__DRIVER: 'postgres',
-      OPENMNT_STORE__URL: db.url,
-      OPENMNT_STORE__POOL_SIZE: '3',
-      OPENMNT_API__ADMINS_FILE: join(dir, 'admins.json'),
-      OPENMNT_API__TLS__DIR: join(dir, `tls-${name}`),
-      OPENMNT_PXGRID__ACCOUNTS_FILE: join(dir, `pxgrid-${name}.json`),
-    });
-    const add = spawnSync(process.execPath, ['bin/openmnt.js', 'admin', 'add', ADMIN.name, '--role', 'mnt-admin'], {
-      input: `${ADMIN.password}\n`,
-      encoding: 'utf8',
-      env: { ...process.env, OPENMNT_CONFIG: '', OPENMNT_API__ADMINS_FILE: join(dir, 'admins.json'), OPENMNT_API__PASSWORD_HASH_COST: '14' },
-    });
-    assert.equal(add.status, 0, add.stderr);
+    env = (name: string) => clusterNodeEnv(dir, db.url, name);
+    addClusterAdmin(dir, ADMIN.name, 'mnt-admin', ADMIN.password);
     nodes = await Promise.all(['node-a', 'node-b', 'node-c'].map((name) => startNodeProcess(env(name), ['--config', config], { api: true })));
     store = await openPostgresStore({ url: db.url, poolSize: 2, migrate: false });
   });

@@ -10,7 +10,6 @@
  * (the node has answered part of its stream), never after a sleep.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -18,6 +17,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openPostgresStore, type PostgresStore } from '../../src/store/index.js';
 import { sendUntilAcked, streamAccounting, type AcctPacket } from '../helpers/nas-stream.js';
+import { addClusterAdmin, clusterNodeEnv } from '../helpers/cluster.js';
 import { startNodeProcess, type NodeProcess } from '../helpers/node-process.js';
 import { createTestDatabase, needPostgres, type TestDatabase } from '../helpers/postgres.js';
 import { needTool } from '../helpers/tools.js';
@@ -71,22 +71,8 @@ describe('kill -9 of one node of three during accounting ingest, its NAS failing
   before(async () => {
     db = await createTestDatabase();
     dir = mkdtempSync(join(tmpdir(), 'openmnt-cluster-kill-'));
-    const add = spawnSync(process.execPath, ['bin/openmnt.js', 'admin', 'add', 'ops', '--role', 'mnt-admin'], {
-      input: `${PASSWORD}\n`,
-      encoding: 'utf8',
-      env: { ...process.env, OPENMNT_CONFIG: '', OPENMNT_API__ADMINS_FILE: join(dir, 'admins.json'), OPENMNT_API__PASSWORD_HASH_COST: '14' },
-    });
-    assert.equal(add.status, 0, add.stderr);
-    const env = (name: string) => ({
-      OPENMNT_NODE__NAME: name,
-      OPENMNT_STORE__DRIVER: 'postgres',
-      OPENMNT_STORE__URL: db.url,
-      OPENMNT_STORE__POOL_SIZE: '3',
-      OPENMNT_API__ADMINS_FILE: join(dir, 'admins.json'),
-      OPENMNT_API__TLS__DIR: join(dir, `tls-${name}`),
-      OPENMNT_PXGRID__ACCOUNTS_FILE: join(dir, `pxgrid-${name}.json`),
-    });
-    nodes = await Promise.all(['node-a', 'node-b', 'node-c'].map((name) => startNodeProcess(env(name), [], { api: true })));
+    addClusterAdmin(dir, 'ops', 'mnt-admin', PASSWORD);
+    nodes = await Promise.all(['node-a', 'node-b', 'node-c'].map((name) => startNodeProcess(clusterNodeEnv(dir, db.url, name), [], { api: true })));
     store = await openPostgresStore({ url: db.url, poolSize: 2, migrate: false });
   });
 

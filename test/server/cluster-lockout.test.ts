@@ -5,13 +5,13 @@
  * database, not for a time.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openPostgresStore, type PostgresStore } from '../../src/store/index.js';
 import { callNode, waitFor } from '../helpers/node-api.js';
+import { addClusterAdmin, clusterNodeEnv } from '../helpers/cluster.js';
 import { startNodeProcess, type NodeProcess } from '../helpers/node-process.js';
 import { createTestDatabase, needPostgres, type TestDatabase } from '../helpers/postgres.js';
 
@@ -29,26 +29,15 @@ describe('login lock-out shared by two nodes on one PostgreSQL', { skip }, () =>
   before(async () => {
     db = await createTestDatabase();
     dir = mkdtempSync(join(tmpdir(), 'openmnt-cluster-lockout-'));
-    const add = spawnSync(process.execPath, ['bin/openmnt.js', 'admin', 'add', ADMIN.name, '--role', 'mnt-admin'], {
-      input: `${ADMIN.password}\n`,
-      encoding: 'utf8',
-      env: { ...process.env, OPENMNT_CONFIG: '', OPENMNT_API__ADMINS_FILE: join(dir, 'admins.json'), OPENMNT_API__PASSWORD_HASH_COST: '14' },
-    });
-    assert.equal(add.status, 0, add.stderr);
-    const env = (name: string) => ({
-      OPENMNT_NODE__NAME: name,
-      OPENMNT_STORE__DRIVER: 'postgres',
-      OPENMNT_STORE__URL: db.url,
-      OPENMNT_STORE__POOL_SIZE: '3',
-      OPENMNT_API__ADMINS_FILE: join(dir, 'admins.json'),
-      OPENMNT_API__TLS__DIR: join(dir, `tls-${name}`),
-      OPENMNT_PXGRID__ACCOUNTS_FILE: join(dir, `pxgrid-${name}.json`),
-      // No slowing down: the test counts failures, it does not wait them out.
-      OPENMNT_API__LOCKOUT__SLOW_AFTER: '100',
-      OPENMNT_API__LOCKOUT__MAX_FAILURES: String(MAX_FAILURES),
-      OPENMNT_API__LOCKOUT__WINDOW_SECONDS: '600',
-      OPENMNT_API__LOCKOUT__LOCK_SECONDS: '900',
-    });
+    addClusterAdmin(dir, ADMIN.name, 'mnt-admin', ADMIN.password);
+    const env = (name: string) =>
+      clusterNodeEnv(dir, db.url, name, {
+        // No slowing down: the test counts failures, it does not wait them out.
+        OPENMNT_API__LOCKOUT__SLOW_AFTER: '100',
+        OPENMNT_API__LOCKOUT__MAX_FAILURES: String(MAX_FAILURES),
+        OPENMNT_API__LOCKOUT__WINDOW_SECONDS: '600',
+        OPENMNT_API__LOCKOUT__LOCK_SECONDS: '900',
+      });
     nodes = await Promise.all(['node-a', 'node-b'].map((name) => startNodeProcess(env(name), [], { api: true })));
     store = await openPostgresStore({ url: db.url, poolSize: 2, migrate: false });
   });

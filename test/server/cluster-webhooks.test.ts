@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openPostgresStore, type PostgresStore } from '../../src/store/index.js';
 import { waitFor } from '../helpers/node-api.js';
+import { clusterNodeEnv } from '../helpers/cluster.js';
 import { startNodeProcess, type NodeProcess } from '../helpers/node-process.js';
 import { createTestDatabase, needPostgres, type TestDatabase } from '../helpers/postgres.js';
 import { radclient } from '../helpers/radclient.js';
@@ -40,16 +41,7 @@ describe('session webhooks from two nodes on one PostgreSQL (shared outbox)', { 
     receiver = await new WebhookReceiver(HOOK_SECRET).start();
     const config = join(dir, 'openmnt.yaml');
     writeFileSync(config, ['events:', '  webhookMaxAttempts: 50', '  webhooks:', `    - { url: "${receiver.url}", secret: "${HOOK_SECRET}", types: [started] }`, ''].join('\n'));
-    const env = (name: string) => ({
-      OPENMNT_NODE__NAME: name,
-      OPENMNT_STORE__DRIVER: 'postgres',
-      OPENMNT_STORE__URL: db.url,
-      OPENMNT_STORE__POOL_SIZE: '3',
-      OPENMNT_API__ADMINS_FILE: join(dir, `admins-${name}.json`),
-      OPENMNT_API__TLS__DIR: join(dir, `tls-${name}`),
-      OPENMNT_PXGRID__ACCOUNTS_FILE: join(dir, `pxgrid-${name}.json`),
-    });
-    nodes = await Promise.all(['node-a', 'node-b'].map((name) => startNodeProcess(env(name), ['--config', config])));
+    nodes = await Promise.all(['node-a', 'node-b'].map((name) => startNodeProcess(clusterNodeEnv(dir, db.url, name), ['--config', config])));
     store = await openPostgresStore({ url: db.url, poolSize: 2, migrate: false });
   });
 

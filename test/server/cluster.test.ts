@@ -7,13 +7,13 @@
  * (Acct-Delay-Time raised) must not have it applied twice.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openPostgresStore, type PostgresStore } from '../../src/store/index.js';
+import { addClusterAdmin, clusterNodeEnv } from '../helpers/cluster.js';
 import { startNodeProcess, type NodeProcess } from '../helpers/node-process.js';
 import { createTestDatabase, needPostgres, type TestDatabase } from '../helpers/postgres.js';
 import { mab, radclient } from '../helpers/radclient.js';
@@ -75,24 +75,9 @@ describe('three nodes on one PostgreSQL', { skip }, () => {
   before(async () => {
     db = await createTestDatabase();
     dir = mkdtempSync(join(tmpdir(), 'openmnt-cluster-'));
-    const env = (name: string) => ({
-      OPENMNT_NODE__NAME: name,
-      OPENMNT_STORE__DRIVER: 'postgres',
-      OPENMNT_STORE__URL: db.url,
-      OPENMNT_STORE__POOL_SIZE: '3',
-      // Admin accounts are still one file per node (issue #15, state to move): here one file they share.
-      OPENMNT_API__ADMINS_FILE: join(dir, 'admins.json'),
-      OPENMNT_API__TLS__DIR: join(dir, `tls-${name}`),
-      OPENMNT_PXGRID__ACCOUNTS_FILE: join(dir, `pxgrid-${name}.json`),
-    });
-    for (const [name, role] of [['ops', 'mnt-admin'], ['root', 'super-admin']]) {
-      const add = spawnSync(process.execPath, ['bin/openmnt.js', 'admin', 'add', name!, '--role', role!], {
-        input: `${PASSWORD}\n`,
-        encoding: 'utf8',
-        env: { ...process.env, OPENMNT_CONFIG: '', OPENMNT_API__ADMINS_FILE: join(dir, 'admins.json'), OPENMNT_API__PASSWORD_HASH_COST: '14' },
-      });
-      assert.equal(add.status, 0, add.stderr);
-    }
+    const env = (name: string) => clusterNodeEnv(dir, db.url, name);
+    addClusterAdmin(dir, 'ops', 'mnt-admin', PASSWORD);
+    addClusterAdmin(dir, 'root', 'super-admin', PASSWORD);
     // All at once, as a service manager starts them: one migrates the schema and seeds the policy
     // (the others wait for the migration lock, then find both).
     nodes = await Promise.all(['node-a', 'node-b', 'node-c'].map((name) => startNodeProcess(env(name), [], { api: true })));

@@ -7,13 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Code, encodePacket } from '../../src/radius/index.js';
 import { openPostgresStore, type PostgresStore } from '../../src/store/index.js';
-import { startNodeProcess, type NodeProcess } from '../helpers/node-process.js';
+import { eventually as eventuallyWithin, nodeHealth as health, startNodeProcess, type NodeProcess } from '../helpers/node-process.js';
 import { ADMIN_URL, createTestDatabase, needPostgres, type TestDatabase } from '../helpers/postgres.js';
 import { tcpCut, type TcpCut } from '../helpers/tcp-cut.js';
 import { UdpClient } from '../helpers/udp-client.js';
@@ -39,28 +38,10 @@ function start(session: string, mac = MAC): Buffer {
   );
 }
 
-function health(node: NodeProcess): Promise<{ status: number; body: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${new URL(node.api!.url).origin}/health`, { rejectUnauthorized: false }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
-/** Polls `check` until it returns a value (not undefined); fails after a generous minute. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 600; i++) {
-    const value = await check();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`never happened: ${what}`);
-}
+
+/** Polls until a value comes, within a generous bound. */
+const eventually = <T>(what: string, check: () => Promise<T | undefined>) => eventuallyWithin(what, check);
 
 describe('PostgreSQL out of reach', { skip }, () => {
   let db: TestDatabase;

@@ -11,13 +11,12 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import postgres from 'postgres';
 import { sendUntilAcked, streamAccounting, type AcctPacket } from '../helpers/nas-stream.js';
-import { startNodeProcess, type NodeProcess } from '../helpers/node-process.js';
+import { eventually as eventuallyWithin, nodeHealth as health, startNodeProcess, type NodeProcess } from '../helpers/node-process.js';
 import { postgresBin, startPrimary, startStandby, type PgCluster } from '../helpers/pg-cluster.js';
 import { needTool } from '../helpers/tools.js';
 
@@ -38,33 +37,11 @@ function packet(status: 'Start' | 'Interim-Update', i: number): AcctPacket {
   };
 }
 
-interface Health {
-  status: number;
-  body: Record<string, unknown>;
-}
 
-function health(node: NodeProcess): Promise<Health> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${new URL(node.api!.url).origin}/health`, { rejectUnauthorized: false }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
-/** Polls `check` until it returns a value; fails after a generous two minutes. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 1200; i++) {
-    const value = await check();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`never happened: ${what}`);
-}
+
+/** Polls until a value comes, within a generous bound (two minutes: a promotion takes its time). */
+const eventually = <T>(what: string, check: () => Promise<T | undefined>) => eventuallyWithin(what, check, 120);
 
 describe('promotion of the synchronous standby during ingest', { skip, timeout: 600_000 }, () => {
   let primary: PgCluster;
