@@ -119,6 +119,18 @@ export function pgFailure(what: string, cause: unknown): OpenMntError {
   return new OpenMntError('STORE_FAILED', `${what} failed: ${e?.message ?? String(cause)}`, { cause: named });
 }
 
+/** Runs `work`; a failure comes out as pgFailure names it (an OpenMntError as it is). */
+export async function pgAttempt<T>(what: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (cause) {
+    throw pgFailure(what, cause);
+  }
+}
+
+/** The database's clock in epoch milliseconds: the one every node reads a lease or a due time with. */
+export const PG_NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
+
 /** SQLSTATEs after which the same transaction, run again, can succeed. */
 export function isRetryable(cause: unknown): boolean {
   const code = (cause as { code?: unknown })?.code;

@@ -4,7 +4,7 @@
  */
 import type { Sql } from 'postgres';
 import { OpenMntError } from '../../errors.js';
-import { pgFailure } from './connect.js';
+import { pgAttempt, pgFailure } from './connect.js';
 import { JOB_COLUMNS, JOB_RESULT_COLUMNS, JOB_UPDATABLE, jobOf } from '../rows.js';
 import type { CoaJobQuery, CoaJobRecord, CoaJobResultQuery, CoaJobResultRecord, CoaJobUpdate, NewCoaJob, NewCoaJobResult } from '../types.js';
 
@@ -22,13 +22,6 @@ export class PgJobTables {
     this.#sql = sql;
   }
 
-  async #run<T>(what: string, work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (cause) {
-      throw pgFailure(what, cause);
-    }
-  }
 
   async save(job: NewCoaJob): Promise<void> {
     try {
@@ -80,7 +73,7 @@ export class PgJobTables {
   }
 
   async update(id: string, update: CoaJobUpdate): Promise<void> {
-    await this.#run('updating a CoA job', () =>
+    await pgAttempt('updating a CoA job', () =>
       this.#sql.begin(async (tx) => {
         await PgJobTables.applyUpdate(tx as unknown as Sql, await PgJobTables.seq(tx as unknown as Sql, id), update);
       }),
@@ -88,7 +81,7 @@ export class PgJobTables {
   }
 
   async append(id: string, results: readonly NewCoaJobResult[], update: CoaJobUpdate): Promise<void> {
-    await this.#run('saving CoA job results', () =>
+    await pgAttempt('saving CoA job results', () =>
       this.#sql.begin(async (tx) => {
         const t = tx as unknown as Sql;
         const seq = await PgJobTables.seq(t, id);
@@ -99,7 +92,7 @@ export class PgJobTables {
   }
 
   async get(id: string): Promise<CoaJobRecord | null> {
-    const [row] = await this.#run('reading a CoA job', () => this.#sql.unsafe(`SELECT ${JOB_COLUMNS} FROM coa_jobs WHERE id = $1`, [id]));
+    const [row] = await pgAttempt('reading a CoA job', () => this.#sql.unsafe(`SELECT ${JOB_COLUMNS} FROM coa_jobs WHERE id = $1`, [id]));
     return row === undefined ? null : toJob(row);
   }
 
@@ -116,7 +109,7 @@ export class PgJobTables {
     }
     params.push(query.limit);
     const sql = `SELECT ${JOB_COLUMNS} FROM coa_jobs${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT $${params.length}`;
-    const rows = await this.#run('listing CoA jobs', () => this.#sql.unsafe(sql, params as never[]));
+    const rows = await pgAttempt('listing CoA jobs', () => this.#sql.unsafe(sql, params as never[]));
     return rows.map(toJob);
   }
 
@@ -124,7 +117,7 @@ export class PgJobTables {
     const outcome = query.outcome === undefined ? '' : ' AND r.outcome = $4';
     const sql = `SELECT ${JOB_RESULT_COLUMNS.replace(/(^|, )([a-z_]+)/g, '$1r.$2')} FROM coa_job_results r JOIN coa_jobs j ON j.seq = r.job_seq WHERE j.id = $1 AND r.id > $2${outcome} ORDER BY r.id LIMIT $3`;
     const params = [query.jobId, query.afterId ?? 0, query.limit, ...(query.outcome === undefined ? [] : [query.outcome])];
-    const rows = await this.#run('reading CoA job results', () => this.#sql.unsafe(sql, params as never[]));
+    const rows = await pgAttempt('reading CoA job results', () => this.#sql.unsafe(sql, params as never[]));
     return rows.map((r) => ({
       id: r.id as number,
       jobId: query.jobId,
@@ -141,7 +134,7 @@ export class PgJobTables {
   }
 
   async interrupt(at: number): Promise<number> {
-    const rows = await this.#run('marking CoA jobs interrupted', () =>
+    const rows = await pgAttempt('marking CoA jobs interrupted', () =>
       this.#sql.unsafe("UPDATE coa_jobs SET state = 'interrupted', finished_at = $1 WHERE state = 'running' RETURNING seq", [at]),
     );
     return rows.length;
@@ -149,7 +142,7 @@ export class PgJobTables {
 
   /** Jobs finished before `olderThan`, each one's results first and the job row last (as sqlite/jobs.ts). */
   async prune(olderThan: number): Promise<{ jobs: number; results: number }> {
-    return this.#run('pruning CoA jobs', async () => {
+    return pgAttempt('pruning CoA jobs', async () => {
       let jobs = 0;
       let results = 0;
       for (;;) {

@@ -13,11 +13,9 @@ import { OpenMntError } from '../../errors.js';
 import type { ClaimedJob, JobLeases, LeasedJobTarget } from '../cluster.js';
 import { JOB_COLUMNS, jobOf } from '../rows.js';
 import type { CoaJobUpdate, NewCoaJob, NewCoaJobResult } from '../types.js';
-import { pgFailure } from './connect.js';
+import { pgAttempt, PG_NOW_MS } from './connect.js';
 import { PgJobTables } from './jobs.js';
 
-/** The database's clock in epoch milliseconds: the one every node reads a lease with. */
-const NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
 
 /** Targets per INSERT when a job is saved (a job may select 100,000). */
 const TARGET_CHUNK = 10_000;
@@ -29,24 +27,16 @@ export class PgJobLeases implements JobLeases {
     this.#sql = sql;
   }
 
-  async #run<T>(what: string, work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (cause) {
-      if (cause instanceof OpenMntError) throw cause;
-      throw pgFailure(what, cause);
-    }
-  }
 
   async create(job: NewCoaJob, targets: readonly LeasedJobTarget[], verifyTimeoutMs: number | null, owner: string, leaseMs: number): Promise<void> {
-    await this.#run('saving a CoA job', () =>
+    await pgAttempt('saving a CoA job', () =>
       this.#sql.begin(async (tx) => {
         const t = tx as unknown as Sql;
         let seq: number;
         try {
           const [row] = await t.unsafe(
             'INSERT INTO coa_jobs (id, state, admin, action, selector, pacing, total, completed, counts, created_at, finished_at, duration_ms, owner, lease_until, verify_timeout_ms) ' +
-              `VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, ${NOW_MS} + $14, $15) RETURNING seq`,
+              `VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, ${PG_NOW_MS} + $14, $15) RETURNING seq`,
             [job.id, job.state, job.admin, job.action, job.selector, job.pacing, job.total, job.completed, job.counts, job.createdAt, job.finishedAt, job.durationMs, owner, leaseMs, verifyTimeoutMs] as never[],
           );
           seq = row!.seq as number;
@@ -67,9 +57,9 @@ export class PgJobLeases implements JobLeases {
 
   async renew(owner: string, ids: readonly string[], leaseMs: number): Promise<{ held: string[]; cancelRequested: string[] }> {
     if (ids.length === 0) return { held: [], cancelRequested: [] };
-    const rows = await this.#run('renewing CoA job leases', () =>
+    const rows = await pgAttempt('renewing CoA job leases', () =>
       this.#sql.unsafe(
-        `UPDATE coa_jobs SET lease_until = ${NOW_MS} + $1 WHERE owner = $2 AND state = 'running' AND id = ANY($3::text[]) RETURNING id, cancel_requested`,
+        `UPDATE coa_jobs SET lease_until = ${PG_NOW_MS} + $1 WHERE owner = $2 AND state = 'running' AND id = ANY($3::text[]) RETURNING id, cancel_requested`,
         [leaseMs, owner, ids] as never[],
       ),
     );
@@ -77,7 +67,7 @@ export class PgJobLeases implements JobLeases {
   }
 
   async append(owner: string, id: string, results: readonly NewCoaJobResult[], update: CoaJobUpdate, release = false): Promise<boolean> {
-    return this.#run('saving CoA job results', () =>
+    return pgAttempt('saving CoA job results', () =>
       this.#sql.begin(async (tx) => {
         const t = tx as unknown as Sql;
         const [row] = await t.unsafe("SELECT seq, owner, state FROM coa_jobs WHERE id = $1 FOR UPDATE", [id]);
@@ -92,7 +82,7 @@ export class PgJobLeases implements JobLeases {
           await t.unsafe('DELETE FROM coa_job_targets WHERE job_seq = $1', [seq]);
         } else if (release) {
           // Expired as of now: the next node to look takes it over.
-          await t.unsafe(`UPDATE coa_jobs SET lease_until = ${NOW_MS} WHERE seq = $1`, [seq]);
+          await t.unsafe(`UPDATE coa_jobs SET lease_until = ${PG_NOW_MS} WHERE seq = $1`, [seq]);
         }
         return true;
       }) as Promise<boolean>,
@@ -100,11 +90,11 @@ export class PgJobLeases implements JobLeases {
   }
 
   async claimExpired(owner: string, leaseMs: number, resumeWithinMs: number): Promise<{ claimed: ClaimedJob | null; interrupted: number }> {
-    return this.#run('taking over a CoA job', async () => {
+    return pgAttempt('taking over a CoA job', async () => {
       // Too long without an owner: not resumed (see coa/jobs.ts). Its targets are not needed any more.
       const [stale] = await this.#sql.unsafe(
-        `WITH gone AS (UPDATE coa_jobs SET state = 'interrupted', finished_at = ${NOW_MS}, lease_until = NULL
-           WHERE seq IN (SELECT seq FROM coa_jobs WHERE state = 'running' AND lease_until < ${NOW_MS} - $1 FOR UPDATE SKIP LOCKED) RETURNING seq),
+        `WITH gone AS (UPDATE coa_jobs SET state = 'interrupted', finished_at = ${PG_NOW_MS}, lease_until = NULL
+           WHERE seq IN (SELECT seq FROM coa_jobs WHERE state = 'running' AND lease_until < ${PG_NOW_MS} - $1 FOR UPDATE SKIP LOCKED) RETURNING seq),
          dropped AS (DELETE FROM coa_job_targets WHERE job_seq IN (SELECT seq FROM gone))
          SELECT COUNT(*)::int AS n FROM gone`,
         [resumeWithinMs],
@@ -113,8 +103,8 @@ export class PgJobLeases implements JobLeases {
       // One job at a time, the longest expired first: the other nodes take the next ones. SKIP
       // LOCKED: two nodes looking at once never wait for, nor take, the same row.
       const [row] = await this.#sql.unsafe(
-        `WITH expired AS (SELECT seq, owner FROM coa_jobs WHERE state = 'running' AND lease_until < ${NOW_MS} ORDER BY lease_until LIMIT 1 FOR UPDATE SKIP LOCKED)
-         UPDATE coa_jobs j SET owner = $1, lease_until = ${NOW_MS} + $2 FROM expired WHERE j.seq = expired.seq
+        `WITH expired AS (SELECT seq, owner FROM coa_jobs WHERE state = 'running' AND lease_until < ${PG_NOW_MS} ORDER BY lease_until LIMIT 1 FOR UPDATE SKIP LOCKED)
+         UPDATE coa_jobs j SET owner = $1, lease_until = ${PG_NOW_MS} + $2 FROM expired WHERE j.seq = expired.seq
          RETURNING ${JOB_COLUMNS.replace(/(^|, )([a-z_]+)/g, '$1j.$2')}, j.verify_timeout_ms AS "verifyTimeoutMs", j.cancel_requested AS "cancelRequested", expired.owner AS "previousOwner"`,
         [owner, leaseMs] as never[],
       );
@@ -132,7 +122,7 @@ export class PgJobLeases implements JobLeases {
   }
 
   async pending(id: string): Promise<LeasedJobTarget[]> {
-    const rows = await this.#run('reading a CoA job\'s targets', () =>
+    const rows = await pgAttempt('reading a CoA job\'s targets', () =>
       this.#sql.unsafe(
         'SELECT t.mac, t.nas_ip FROM coa_jobs j JOIN coa_job_targets t ON t.job_seq = j.seq WHERE j.id = $1 ' +
           'AND NOT EXISTS (SELECT 1 FROM coa_job_results r WHERE r.job_seq = t.job_seq AND r.mac = t.mac) ORDER BY t.pos',
@@ -143,14 +133,14 @@ export class PgJobLeases implements JobLeases {
   }
 
   async requestCancel(id: string): Promise<boolean> {
-    const rows = await this.#run('cancelling a CoA job', () =>
+    const rows = await pgAttempt('cancelling a CoA job', () =>
       this.#sql.unsafe("UPDATE coa_jobs SET cancel_requested = true WHERE id = $1 AND state = 'running' RETURNING 1 AS x", [id]),
     );
     return rows.length > 0;
   }
 
   async interruptUnowned(at: number): Promise<number> {
-    const rows = await this.#run('marking CoA jobs interrupted', () =>
+    const rows = await pgAttempt('marking CoA jobs interrupted', () =>
       this.#sql.unsafe("UPDATE coa_jobs SET state = 'interrupted', finished_at = $1 WHERE state = 'running' AND owner IS NULL RETURNING seq", [at]),
     );
     return rows.length;

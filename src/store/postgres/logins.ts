@@ -5,9 +5,8 @@
  */
 import type { Sql } from 'postgres';
 import type { LoginFailures } from '../cluster.js';
-import { pgFailure } from './connect.js';
+import { pgAttempt, PG_NOW_MS } from './connect.js';
 
-const NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
 /** Failures recorded between two sweeps of what is old. */
 const SWEEP_EVERY = 256;
 /** What is kept past the window before a sweep removes it (a window may be made longer by a reload). */
@@ -21,19 +20,12 @@ export class PgLoginFailures implements LoginFailures {
     this.#sql = sql;
   }
 
-  async #run<T>(what: string, work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (cause) {
-      throw pgFailure(what, cause);
-    }
-  }
 
   async state(source: string, node: string, windowMs: number): Promise<{ others: number; lockedForMs: number }> {
-    const [row] = await this.#run('reading sign-in failures', () =>
+    const [row] = await pgAttempt('reading sign-in failures', () =>
       this.#sql.unsafe(
-        `SELECT (SELECT COUNT(*)::int FROM login_failures WHERE source = $1 AND node <> $2 AND at > ${NOW_MS} - $3) AS others,
-                (SELECT GREATEST(0, MAX(locked_until) - ${NOW_MS}) FROM login_locks WHERE source = $1) AS locked`,
+        `SELECT (SELECT COUNT(*)::int FROM login_failures WHERE source = $1 AND node <> $2 AND at > ${PG_NOW_MS} - $3) AS others,
+                (SELECT GREATEST(0, MAX(locked_until) - ${PG_NOW_MS}) FROM login_locks WHERE source = $1) AS locked`,
         [source, node, windowMs] as never[],
       ),
     );
@@ -43,13 +35,13 @@ export class PgLoginFailures implements LoginFailures {
   async failed(source: string, account: string, node: string, windowMs: number): Promise<number> {
     if (++this.#sinceSweep >= SWEEP_EVERY) {
       this.#sinceSweep = 0;
-      await this.#run('sweeping sign-in failures', () => this.#sql.unsafe(`DELETE FROM login_failures WHERE at < ${NOW_MS} - $1`, [SWEEP_AFTER_MS] as never[]));
-      await this.#run('sweeping lock-outs', () => this.#sql.unsafe(`DELETE FROM login_locks WHERE locked_until < ${NOW_MS}`));
+      await pgAttempt('sweeping sign-in failures', () => this.#sql.unsafe(`DELETE FROM login_failures WHERE at < ${PG_NOW_MS} - $1`, [SWEEP_AFTER_MS] as never[]));
+      await pgAttempt('sweeping lock-outs', () => this.#sql.unsafe(`DELETE FROM login_locks WHERE locked_until < ${PG_NOW_MS}`));
     }
-    const [row] = await this.#run('recording a sign-in failure', () =>
+    const [row] = await pgAttempt('recording a sign-in failure', () =>
       this.#sql.unsafe(
-        `WITH kept AS (INSERT INTO login_failures (source, account, node, at) VALUES ($1, $2, $3, ${NOW_MS}) RETURNING 1)
-         SELECT COUNT(*)::int AS others FROM login_failures WHERE source = $1 AND node <> $3 AND at > ${NOW_MS} - $4`,
+        `WITH kept AS (INSERT INTO login_failures (source, account, node, at) VALUES ($1, $2, $3, ${PG_NOW_MS}) RETURNING 1)
+         SELECT COUNT(*)::int AS others FROM login_failures WHERE source = $1 AND node <> $3 AND at > ${PG_NOW_MS} - $4`,
         [source, account, node, windowMs] as never[],
       ),
     );
@@ -57,10 +49,10 @@ export class PgLoginFailures implements LoginFailures {
   }
 
   async lock(source: string, lockMs: number): Promise<void> {
-    await this.#run('locking a source out', () =>
+    await pgAttempt('locking a source out', () =>
       this.#sql.begin(async (tx) => {
         await tx.unsafe(
-          `INSERT INTO login_locks (source, locked_until) VALUES ($1, ${NOW_MS} + $2)
+          `INSERT INTO login_locks (source, locked_until) VALUES ($1, ${PG_NOW_MS} + $2)
            ON CONFLICT (source) DO UPDATE SET locked_until = GREATEST(login_locks.locked_until, excluded.locked_until)`,
           [source, lockMs] as never[],
         );
@@ -70,6 +62,6 @@ export class PgLoginFailures implements LoginFailures {
   }
 
   async forget(source: string, account: string): Promise<void> {
-    await this.#run('forgetting sign-in failures', () => this.#sql.unsafe('DELETE FROM login_failures WHERE source = $1 AND account = $2', [source, account]));
+    await pgAttempt('forgetting sign-in failures', () => this.#sql.unsafe('DELETE FROM login_failures WHERE source = $1 AND account = $2', [source, account]));
   }
 }

@@ -6,11 +6,9 @@
  * again by another node, with the same `webhook-id`, which is how receivers recognise a repeat.
  */
 import type { Sql } from 'postgres';
-import { OpenMntError } from '../../errors.js';
 import type { NewOutboxMessage, OutboxMessage, WebhookOutbox } from '../cluster.js';
-import { pgFailure } from './connect.js';
+import { pgAttempt, PG_NOW_MS } from './connect.js';
 
-const NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
 
 export class PgWebhookOutbox implements WebhookOutbox {
   readonly #sql: Sql;
@@ -19,21 +17,13 @@ export class PgWebhookOutbox implements WebhookOutbox {
     this.#sql = sql;
   }
 
-  async #run<T>(what: string, work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (cause) {
-      if (cause instanceof OpenMntError) throw cause;
-      throw pgFailure(what, cause);
-    }
-  }
 
   async add(owner: string, leaseMs: number, messages: readonly NewOutboxMessage[]): Promise<number[]> {
     if (messages.length === 0) return [];
-    const rows = await this.#run('keeping webhook messages', () =>
+    const rows = await pgAttempt('keeping webhook messages', () =>
       this.#sql.unsafe(
         'INSERT INTO webhook_outbox (message_id, receiver, url, type, body, created_at, attempts, next_at, owner, lease_until) ' +
-          `SELECT m, r, u, t, b, ${NOW_MS}, 1, ${NOW_MS}, $1, ${NOW_MS} + $2 FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) WITH ORDINALITY AS x(m, r, u, t, b, ord) ORDER BY ord RETURNING id`,
+          `SELECT m, r, u, t, b, ${PG_NOW_MS}, 1, ${PG_NOW_MS}, $1, ${PG_NOW_MS} + $2 FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) WITH ORDINALITY AS x(m, r, u, t, b, ord) ORDER BY ord RETURNING id`,
         [owner, leaseMs, messages.map((m) => m.messageId), messages.map((m) => m.receiver), messages.map((m) => m.url), messages.map((m) => m.type), messages.map((m) => m.body)] as never[],
       ),
     );
@@ -43,11 +33,11 @@ export class PgWebhookOutbox implements WebhookOutbox {
 
   async claim(owner: string, receivers: readonly string[], limit: number, leaseMs: number): Promise<OutboxMessage[]> {
     if (receivers.length === 0 || limit <= 0) return [];
-    const rows = await this.#run('taking webhook messages', () =>
+    const rows = await pgAttempt('taking webhook messages', () =>
       this.#sql.unsafe(
-        `UPDATE webhook_outbox o SET owner = $1, lease_until = ${NOW_MS} + $2, attempts = o.attempts + 1
-         WHERE o.id IN (SELECT id FROM webhook_outbox WHERE receiver = ANY($3::text[]) AND next_at <= ${NOW_MS}
-                          AND (lease_until IS NULL OR lease_until < ${NOW_MS}) ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
+        `UPDATE webhook_outbox o SET owner = $1, lease_until = ${PG_NOW_MS} + $2, attempts = o.attempts + 1
+         WHERE o.id IN (SELECT id FROM webhook_outbox WHERE receiver = ANY($3::text[]) AND next_at <= ${PG_NOW_MS}
+                          AND (lease_until IS NULL OR lease_until < ${PG_NOW_MS}) ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
          RETURNING o.id, o.message_id, o.receiver, o.url, o.type, o.body, o.attempts`,
         [owner, leaseMs, receivers, limit] as never[],
       ),
@@ -59,17 +49,17 @@ export class PgWebhookOutbox implements WebhookOutbox {
 
   async remove(owner: string, id: number): Promise<void> {
     // Only while this node's attempt holds it: a message another node took over is that node's.
-    await this.#run('removing a webhook message', () => this.#sql.unsafe('DELETE FROM webhook_outbox WHERE id = $1 AND owner = $2', [id, owner] as never[]));
+    await pgAttempt('removing a webhook message', () => this.#sql.unsafe('DELETE FROM webhook_outbox WHERE id = $1 AND owner = $2', [id, owner] as never[]));
   }
 
   async retryLater(owner: string, id: number, delayMs: number): Promise<void> {
-    await this.#run('deferring a webhook message', () =>
-      this.#sql.unsafe(`UPDATE webhook_outbox SET owner = NULL, lease_until = NULL, next_at = ${NOW_MS} + $1 WHERE id = $2 AND owner = $3`, [Math.round(delayMs), id, owner] as never[]),
+    await pgAttempt('deferring a webhook message', () =>
+      this.#sql.unsafe(`UPDATE webhook_outbox SET owner = NULL, lease_until = NULL, next_at = ${PG_NOW_MS} + $1 WHERE id = $2 AND owner = $3`, [Math.round(delayMs), id, owner] as never[]),
     );
   }
 
   async count(receivers: readonly string[]): Promise<number> {
-    const [row] = await this.#run('counting webhook messages', () =>
+    const [row] = await pgAttempt('counting webhook messages', () =>
       this.#sql.unsafe('SELECT COUNT(*)::int AS n FROM webhook_outbox WHERE receiver = ANY($1::text[])', [receivers] as never[]),
     );
     return Number(row?.n ?? 0);
