@@ -17,7 +17,9 @@ test('a transaction whose connection is cut fails with CONNECTION_CLOSED; nothin
   const relay = await tcpCut(Number(target.port || 5432), target.hostname);
   const url = new URL(ADMIN_URL);
   url.port = String(relay.port);
-  const sql = postgres(url.toString(), { max: 1, onnotice: () => undefined, connect_timeout: 2 });
+  let closed: () => void = () => undefined;
+  const connectionClosed = new Promise<void>((resolve) => (closed = resolve));
+  const sql = postgres(url.toString(), { max: 1, onnotice: () => undefined, connect_timeout: 2, onclose: () => closed() });
   const escaped: unknown[] = [];
   const onUncaught = (error: unknown) => escaped.push(error);
   process.on('uncaughtException', onUncaught);
@@ -26,16 +28,17 @@ test('a transaction whose connection is cut fails with CONNECTION_CLOSED; nothin
       .begin(async (tx) => {
         await tx.unsafe('SELECT 1');
         relay.cut();
-        // Let the reset reach the driver: the connection is closed before the next statement.
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        // The driver has seen its connection close before the next statement is written.
+        await connectionClosed;
         await tx.unsafe('SELECT 2');
       })
       .then(
         () => 'committed',
         (error: { code?: string }) => error.code ?? String(error),
       );
-    // Another turn of the loop or two, for a deferred write to run (and throw, unguarded).
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The driver defers small writes with setImmediate: two more turns of the loop run any (which,
+    // unguarded, throws there).
+    for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(escaped, [], 'no exception escaped the driver');
     assert.equal(outcome, 'CONNECTION_CLOSED');
   } finally {
