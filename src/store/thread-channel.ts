@@ -76,9 +76,15 @@ export class StoreChannel {
     this.#onEvents = listener;
   }
 
+  /** Why a call would be refused now (the store was closed, or its thread failed), or null. */
+  refusal(): Error | null {
+    if (this.#closed) return new OpenMntError('STORE_CLOSED', 'the store is closed');
+    return this.#failure;
+  }
+
   call<T>(method: string, ...args: unknown[]): Promise<T> {
-    if (this.#closed) return Promise.reject(new OpenMntError('STORE_CLOSED', 'the store is closed'));
-    if (this.#failure) return Promise.reject(this.#failure);
+    const refused = this.refusal();
+    if (refused !== null) return Promise.reject(refused);
     const id = this.#next++;
     return new Promise<T>((resolve, reject) => {
       this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
@@ -104,6 +110,10 @@ export class StoreThread {
 
   call<T>(method: string, ...args: unknown[]): Promise<T> {
     return this.#channel.call<T>(method, ...args);
+  }
+
+  refusal(): Error | null {
+    return this.#channel.refusal();
   }
 
   /** Receives the session events the thread posts after each commit that produced some. */

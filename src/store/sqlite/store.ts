@@ -31,7 +31,9 @@ import {
   COA_AUDIT_COLUMNS,
   SESSION_COLUMNS,
   paramsBuilder,
+  rawRowMapper,
   rowMapper,
+  selectList,
   type Column,
 } from '../schema.js';
 import type {
@@ -92,6 +94,12 @@ export interface SqliteStoreOptions {
   /** store.migrate: `auto` (the default) brings the schema to this build's at open; `manual`
    * refuses a schema behind it (`openmnt db migrate` then). */
   migrate?: 'auto' | 'manual';
+  /**
+   * Element 0 is kept equal to the count of active sessions after every commit that changes it,
+   * before the commit is answered: the writing thread shares it (a SharedArrayBuffer) with the
+   * thread that answers ActiveCount, which then reads it without a message (see WorkerStore).
+   */
+  activeCounter?: Int32Array;
 }
 
 /** The default of `walMaxMiB` (store.walMaxMiB in the configuration). */
@@ -100,6 +108,9 @@ export const DEFAULT_WAL_MAX_MIB = 16;
 type Row = Record<string, unknown>;
 
 const toSession = rowMapper(SESSION_COLUMNS);
+/** Session reads take rows as arrays (see rawRowMapper): the columns of SESSION_COLUMNS, in order. */
+const sessionOfRaw = rawRowMapper(SESSION_COLUMNS);
+const SESSION_SELECT = `SELECT ${selectList(SESSION_COLUMNS)}`;
 const toAccounting = rowMapper(ACCOUNTING_COLUMNS);
 const toAuth = rowMapper(AUTH_COLUMNS);
 const toCoaAudit = rowMapper(COA_AUDIT_COLUMNS);
@@ -113,7 +124,8 @@ const PRUNE_CHUNK = 5000;
 export class SqliteStore implements Store {
   readonly #db: Database.Database;
   #closed = false;
-  #active: number;
+  #active = 0;
+  readonly #activeCounter: Int32Array | undefined;
   readonly #s: ReturnType<typeof prepare>;
   readonly #queries = new Map<string, Statement>();
   readonly #updates = new Map<number, Statement>();
@@ -155,7 +167,14 @@ export class SqliteStore implements Store {
     this.#jobs = new SqliteJobTables(db);
     this.#policy = new SqlitePolicyTables(db);
     this.#console = new SqliteConsoleQueries(db);
-    this.#active = (db.prepare('SELECT COUNT(*) AS n FROM sessions_active').get() as { n: number }).n;
+    this.#activeCounter = options.activeCounter;
+    this.#countActive((db.prepare('SELECT COUNT(*) AS n FROM sessions_active').get() as { n: number }).n);
+  }
+
+  /** Sets the active-session count (and its shared copy, if any). */
+  #countActive(n: number): void {
+    this.#active = n;
+    if (this.#activeCounter !== undefined) Atomics.store(this.#activeCounter, 0, n);
   }
 
   #open(): Database.Database {
@@ -192,7 +211,9 @@ export class SqliteStore implements Store {
       if (batches.length > 1) return batches.map((batch) => this.writeBatches([batch])[0]!);
       return [new OpenMntError('STORE_FAILED', `write failed: ${(cause as Error).message}`, { cause })];
     }
-    for (const result of results) this.#active += result.sessionsOpened - result.sessionsClosed;
+    let active = this.#active;
+    for (const result of results) active += result.sessionsOpened - result.sessionsClosed;
+    this.#countActive(active);
     this.#publishEvents();
     return results;
   }
@@ -330,6 +351,17 @@ export class SqliteStore implements Store {
     return statement;
   }
 
+  /** A statement over session rows (`SELECT *` of #query) that reads them as arrays for sessionOfRaw. */
+  #sessionStatement(sql: string): Statement {
+    const raw = sql.replace('SELECT *', SESSION_SELECT);
+    let statement = this.#queries.get(raw);
+    if (statement === undefined) {
+      statement = this.#open().prepare(raw).raw(true);
+      this.#queries.set(raw, statement);
+    }
+    return statement;
+  }
+
   async findLatestSession(query: SessionQuery): Promise<Session | null> {
     const tables = tablesFor(query.scope ?? 'active');
     for (const table of tables) {
@@ -337,8 +369,8 @@ export class SqliteStore implements Store {
       // walking the whole updated_at index for a match; a literal LIMIT 1 lets SQLite keep just the
       // best row while sorting (a bound limit measured 2.4 times slower).
       const { sql, params } = this.#query(table, query, '+updated_at DESC', false);
-      const row = this.#statement(sql.replace(/LIMIT \?$/, 'LIMIT 1')).get(...params) as Row | undefined;
-      if (row) return toSession(row);
+      const row = this.#sessionStatement(sql.replace(/LIMIT \?$/, 'LIMIT 1')).get(...params) as unknown[] | undefined;
+      if (row) return sessionOfRaw(row);
     }
     return null;
   }
@@ -438,21 +470,22 @@ export class SqliteStore implements Store {
       let afterId = query.afterId ?? 0;
       while (remaining > 0) {
         const { sql, params } = this.#query(table, { ...query, afterId }, 'id', true);
-        const rows = this.#statement(sql).all(...params, Math.min(PAGE, remaining)) as Row[];
+        const rows = this.#sessionStatement(sql).all(...params, Math.min(PAGE, remaining)) as unknown[][];
         for (const row of rows) {
           remaining--;
-          yield toSession(row);
+          const session = sessionOfRaw(row);
+          afterId = session.id;
+          yield session;
         }
         if (rows.length < PAGE) break;
-        afterId = rows[rows.length - 1]!.id as number;
       }
     }
   }
 
   async getSession(id: number): Promise<Session | null> {
     for (const table of tablesFor('all')) {
-      const row = this.#statement(`SELECT * FROM ${table} WHERE id = ?`).get(id) as Row | undefined;
-      if (row) return toSession(row);
+      const row = this.#sessionStatement(`SELECT * FROM ${table} WHERE id = ?`).get(id) as unknown[] | undefined;
+      if (row) return sessionOfRaw(row);
     }
     return null;
   }
@@ -506,7 +539,7 @@ export class SqliteStore implements Store {
       this.#events?.discard();
       throw cause;
     }
-    this.#active -= closed;
+    this.#countActive(this.#active - closed);
     this.#publishEvents();
     return closed;
   }

@@ -72,13 +72,15 @@ export class WorkerStore implements Store {
   #reader: Promise<StoreThread> | null = null;
   /** A read-only connection on the calling thread, for lookups that touch a handful of rows. */
   #inline: SqliteStore | null = null;
+  /** The writing thread's count of active sessions (SqliteStoreOptions.activeCounter). */
+  readonly #activeCounter = new Int32Array(new SharedArrayBuffer(4));
   #closed = false;
   #nextCursor = 1;
 
   constructor(options: WorkerStoreOptions) {
     this.#options = options;
     const { holdReads: _hold, ...writer } = options;
-    this.#writer = new StoreThread(new URL('./worker-thread.js', import.meta.url), writer, 'writer');
+    this.#writer = new StoreThread(new URL('./worker-thread.js', import.meta.url), { ...writer, activeCounter: this.#activeCounter }, 'writer');
     this.#opened = this.#writer.call('countActive');
     // A failed open is reported by ready() or the first call; this copy must not go unhandled.
     this.#opened.catch(() => undefined);
@@ -123,8 +125,19 @@ export class WorkerStore implements Store {
   probe(at: number): Promise<void> {
     return this.#writer.call('probe', at);
   }
-  countActive(): Promise<number> {
-    return this.#writer.call('countActive');
+  /**
+   * Read from the count the writing thread keeps in shared memory: ActiveCount is an MnT call
+   * monitoring scripts poll, and a message to the writer and back cost it more than all the rest
+   * of its request. The writer stores the count after each commit and before answering it, so a
+   * count read after a write has resolved includes that write.
+   */
+  async countActive(): Promise<number> {
+    if (this.#closed) throw new OpenMntError('STORE_CLOSED', 'the store is closed');
+    await this.#opened;
+    // A writer that died answers no more: the count it left is not the directory's (/health).
+    const refused = this.#writer.refusal();
+    if (refused !== null) throw refused;
+    return Atomics.load(this.#activeCounter, 0);
   }
   /**
    * A lookup by MAC or by audit-session-id reads a few index entries and rows: a few microseconds,
