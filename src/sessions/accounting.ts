@@ -33,9 +33,9 @@ const STATUS = { start: 1, stop: 2, interim: 3, accountingOn: 7, accountingOff: 
  * rest of the conversion together. Decoded attributes carry the dictionary's spelling, which is
  * the spelling used below.
  */
-type FirstByName = Map<string, Attribute>;
+export type FirstByName = Map<string, Attribute>;
 
-function firstByName(attributes: readonly Attribute[]): FirstByName {
+export function firstByName(attributes: readonly Attribute[]): FirstByName {
   const first: FirstByName = new Map();
   for (const a of attributes) if (!first.has(a.name)) first.set(a.name, a);
   return first;
@@ -70,7 +70,7 @@ export function nasAddress(packet: RadiusPacket, sourceAddress: string): string 
   return addressOf(firstByName(packet.attributes), sourceAddress);
 }
 
-function addressOf(first: FirstByName, sourceAddress: string): string {
+export function addressOf(first: FirstByName, sourceAddress: string): string {
   return str(first, 'NAS-IP-Address') ?? str(first, 'NAS-IPv6-Address') ?? sourceAddress;
 }
 

@@ -294,8 +294,10 @@ export function* applyAuth(w: AuthWrite, result: WriteResult): Rule {
     const own = ownColumns(identity, 'authenticated', session.at, session.at, w.record.server, undefined, authId);
     yield { op: 'insertSession', fields, own, event: 'authenticated' };
   } else {
-    const values = { ...fields, authId } as Record<string, unknown>;
-    yield { op: 'updateAuth', id, at: session.at, values: AUTH_UPDATE_KEYS.map((k) => values[k] ?? null) };
+    // Read key by key rather than spread into a copy with authId (a copy of ~25 keys built through
+    // map transitions, per re-authentication).
+    const values = fields as Record<string, unknown>;
+    yield { op: 'updateAuth', id, at: session.at, values: AUTH_UPDATE_KEYS.map((k) => (k === 'authId' ? authId : (values[k] ?? null))) };
   }
 }
 
