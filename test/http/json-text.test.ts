@@ -1,21 +1,36 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { jsonObject, jsonText, type Field } from '../../src/http/mnt/views.js';
+import { activeSessionFields, activeSessionJson, jsonObject } from '../../src/http/mnt/views.js';
 
-// The streamed JSON list writes each session with jsonText; what a client parses must be what the
-// object route gave, byte for byte, whatever the values hold.
-test('jsonText writes exactly what JSON.stringify of the object writes, for values that need escaping and for those that do not', () => {
+// The streamed JSON list writes each session with activeSessionJson, straight from the session; what
+// a client parses must be what the fields of an activeSession give through JSON.stringify, byte for
+// byte, whatever the values hold, under both prefixes.
+test('activeSessionJson writes exactly what JSON.stringify of the activeSession fields writes, for values that need escaping and for those that do not', () => {
   const awkward = ['', 'plain', 'a"quote', 'back\\slash', 'tab\there', 'nl\n', '\u0000\u001f', 'ümlaut', 'line\u2028sep', 'lone\ud800', '😀', '<&>', "'", '/', '\u007f'];
-  const cases: Field[][] = [
-    [],
-    [['a', null], ['b', undefined]],
-    [['n', 0], ['f', 1.5], ['neg', -3], ['t', true], ['no', false], ['nan', Number.NaN], ['inf', Number.POSITIVE_INFINITY]],
-    awkward.map((v, i) => [`k${i}`, v] as Field),
-    [['user_name', 'jsmith'], ['calling_station_id', '00:11:22:33:44:55'], ['nas_ip_address', '10.0.0.1'], ['acct_session_id', undefined], ['server', 'node-1']],
+  const base = {
+    userName: 'jsmith',
+    callingStationId: '00:11:22:33:44:55',
+    nasIp: '10.0.0.1',
+    acctSessionId: '0000002A',
+    auditSessionId: '0A0000010000002A',
+    server: 'node-1',
+    framedIp: '172.16.0.9',
+    framedIpv6: null as string | null,
+  };
+  const sessions = [
+    base,
+    { ...base, userName: null, auditSessionId: null, framedIp: null, acctSessionId: '' },
+    { ...base, framedIpv6: '2001:db8::9' },
+    ...awkward.map((v) => ({ ...base, userName: v, acctSessionId: v, server: v, framedIpv6: v })),
   ];
-  for (const fields of cases) {
-    const text = jsonText(fields);
-    assert.equal(text, JSON.stringify(jsonObject(fields)));
-    assert.deepEqual(JSON.parse(text), JSON.parse(JSON.stringify(jsonObject(fields))));
+  let checked = 0;
+  for (const prefix of ['/admin/API/mnt/', '/ise/mnt/'] as const) {
+    for (const s of sessions) {
+      const expected = JSON.stringify(jsonObject(activeSessionFields(s, prefix)));
+      assert.equal(activeSessionJson(s, prefix), expected);
+      assert.deepEqual(JSON.parse(activeSessionJson(s, prefix)), JSON.parse(expected));
+      checked++;
+    }
   }
+  assert.equal(checked, 2 * sessions.length);
 });

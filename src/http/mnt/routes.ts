@@ -14,7 +14,6 @@ import { integerArgument, ipArgument, macArgument, type CallName, type ParsedCal
 import {
   acctStatusDocument,
   acctStatusFields,
-  activeSessionFields,
   authStatusDocument,
   authStatusFields,
   failureReasonsDocument,
@@ -258,7 +257,7 @@ export function mntRoutes(deps: ApiDependencies): Record<CallName, Handler> {
           continue;
         }
         if (written === count) break;
-        buffer += sessionListItem(format, activeSessionFields(session, call.prefix), written === 0);
+        buffer += sessionListItem(format, session, call.prefix, written === 0);
         written++;
         if (buffer.length >= CHUNK) {
           if (!(await write(res, buffer))) return;
