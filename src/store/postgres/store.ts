@@ -28,7 +28,7 @@ import {
   type RuleOptions,
 } from '../session-rules.js';
 import { EVENT_FIELDS } from '../sqlite/events.js';
-import { connectPostgres, isRetryable, pgFailure, type PgConnectOptions } from './connect.js';
+import { PREPARED, connectPostgres, isRetryable, pgFailure, type PgConnectOptions } from './connect.js';
 import { PgJobTables } from './jobs.js';
 import { PgJobLeases } from './leases.js';
 import { PgWebhookOutbox } from './outbox.js';
@@ -304,10 +304,10 @@ export class PostgresStore implements Store {
     // which every node's writes queue for, is not taken.
     if ((delta ?? 0) === 0 && events.length === 0) return Promise.resolve([]);
     // execute(): sent now, after what the caller issued before (the driver is lazy otherwise).
-    const counted = tx.unsafe('UPDATE store_counters SET active_sessions = active_sessions + $1 WHERE id = 1', [delta ?? 0]).execute();
+    const counted = tx.unsafe('UPDATE store_counters SET active_sessions = active_sessions + $1 WHERE id = 1', [delta ?? 0], PREPARED).execute();
     if (events.length === 0) return counted.then(() => []);
     const at = Date.now();
-    const inserted = tx.unsafe(INSERT_EVENTS, [at, events.map((e) => e.type), events.map((e) => e.id)]).execute();
+    const inserted = tx.unsafe(INSERT_EVENTS, [at, events.map((e) => e.type), events.map((e) => e.id)], PREPARED).execute();
     return Promise.all([counted, inserted]).then(async ([, rows]) => {
       const logged = rows.map((r) => ({ id: r.id as number, type: r.type as SessionEventType, at, json: r.session as string })).sort((a, b) => a.id - b.id);
       this.#sinceEventPrune += logged.length;
@@ -400,12 +400,11 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * A statement outside a transaction. Prepared by default (once per connection and SQL text, see
-   * connect.ts): the driver otherwise asks the server to parse and describe the text before every
-   * run, a second round trip, and the server plans it anew each time. The profile of
-   * Session/MACAddress found that path cost the server ~10× and this process ~2.5× the CPU of
-   * the prepared one. Texts that are not of a small fixed set (one per combination of an admin's
-   * optional filters) pass `prepare` false, so no connection keeps a statement per combination.
+   * A statement outside a transaction, prepared (connect.ts, PREPARED) unless `prepare` is false.
+   * The profile of Session/MACAddress found the unprepared path cost the server ~10× and this
+   * process ~2.5× the CPU of the prepared one. Texts that are not of a small fixed set (one per
+   * combination of an admin's optional filters) pass false, so no connection keeps a statement
+   * per combination.
    */
   async #read(what: string, sql: string, params: unknown[], prepare = true): Promise<Row[]> {
     try {
