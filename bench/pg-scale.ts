@@ -115,6 +115,12 @@ async function activeList(node: OpenMnt): Promise<void> {
   summary.push(line);
 }
 
+/**
+ * A backend that has gone idle sends its counters to the shared statistics within 10 s
+ * (PostgreSQL 15: PGSTAT_IDLE_INTERVAL), not at once: the commit count is read after that.
+ */
+const statsSettled = () => new Promise((resolve) => setTimeout(resolve, 10_500));
+
 /** Transactions the database committed: each statement outside a transaction is one. */
 async function commits(sql: postgres.Sql): Promise<number> {
   const [row] = await sql.unsafe('SELECT pg_stat_get_db_xact_commit(oid) AS n FROM pg_database WHERE datname = $1', [DB]);
@@ -122,8 +128,7 @@ async function commits(sql: postgres.Sql): Promise<number> {
 }
 
 async function macAddress(sql: postgres.Sql, node: OpenMnt): Promise<void> {
-  // The statistics a backend sends at most every second (PGSTAT_MIN_INTERVAL): read them settled.
-  await new Promise((resolve) => setTimeout(resolve, 1100));
+  await statsSettled();
   const commits0 = await commits(sql);
   const db0 = await backendCpu(sql);
   const macCpu0 = node.cpuSeconds();
@@ -131,7 +136,7 @@ async function macAddress(sql: postgres.Sql, node: OpenMnt): Promise<void> {
   const requests = Math.max(1, mac.ok + mac.other);
   const perRequestMs = ((node.cpuSeconds() - macCpu0) * 1000) / requests;
   const dbPerRequestMs = (cpuSince(db0, await backendCpu(sql)) * 1000) / requests;
-  await new Promise((resolve) => setTimeout(resolve, 1100));
+  await statsSettled();
   // Less the two statements of this bench's own reads in between (backendCpu, commits).
   const statements = (await commits(sql)) - commits0 - 2;
   const macOk = mac.other === 0 && mac.errors === 0 && mac.ok > 0;

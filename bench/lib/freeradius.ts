@@ -51,12 +51,7 @@ modules {
   }
 }
 server default {
-  listen {
-    type = acct
-    ipaddr = 127.0.0.1
-    port = ${o.port}
-    recv_buff = 4194304
-  }
+${acctListener(o.port)}
   accounting {
     detail
   }
@@ -106,6 +101,16 @@ thread pool {
   max_spare_servers = 10
   max_requests_per_server = 0
 }`;
+}
+
+/** The accounting listener of the generated configurations: 127.0.0.1, a 4 MiB receive buffer (see writeFreeRadiusConfig). */
+function acctListener(port: number): string {
+  return `  listen {
+    type = acct
+    ipaddr = 127.0.0.1
+    port = ${port}
+    recv_buff = 4194304
+  }`;
 }
 
 /** Checks the configuration (`freeradius -C`) and starts it in the foreground; resolves when ready. */
@@ -228,12 +233,7 @@ modules {
   }
 }
 server default {
-  listen {
-    type = acct
-    ipaddr = 127.0.0.1
-    port = ${o.port}
-    recv_buff = 4194304
-  }
+${acctListener(o.port)}
   preacct {
     acct_unique
   }
