@@ -19,18 +19,17 @@
  *
  * Environment: SESSIONS, INGEST (20,000), CONNECTIONS (16), DURATION (10 s), WINDOW (1024),
  * SOCKETS (8), PG_URL (an admin URL; default OPENMNT_TEST_PG_URL or postgres@127.0.0.1:5432),
- * PG_DB (the database made and dropped; default openmnt_bench_pg_scale), KEEP=yes (keep it).
+ * PG_DB (the database made and dropped; default openmnt_bench_pg_scale), KEEP=yes (keep it),
+ * PHASES (default `list,mac,ingest`: which of the measurements of steps 2 and 3 run),
+ * NODE_ARGS (node options of the nodes, space-separated: `--cpu-prof --cpu-prof-dir=/tmp/p`).
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import postgres from 'postgres';
-import { AdminDirectory } from '../src/http/index.js';
-import { Code } from '../src/radius/index.js';
 import { migratePostgres } from '../src/store/postgres/migrations.js';
-import { encodeAll, fmt, runLoad, type LoadResult } from './lib/load.js';
-import { apiReady, bodySize, cannon, mntClient, stream, MiB } from './lib/mnt-http.js';
-import { startOpenMnt, tempDir, type OpenMnt } from './lib/processes.js';
-import { accountingAttributes, macFor, type AcctPhase } from './lib/traffic.js';
+import { fmt } from './lib/load.js';
+import { bodySize, cannon, mntClient, stream, MiB } from './lib/mnt-http.js';
+import { ADMIN_URL, backendCpu as backendCpuOf, cores as coreCount, cpuSince, freshDatabase, ingestIntoNodes, startPgNode, type NodeIngest } from './lib/pg.js';
+import type { OpenMnt } from './lib/processes.js';
+import { macFor } from './lib/traffic.js';
 
 const SESSIONS = Number(process.env.SESSIONS ?? 2_000_000);
 const INGEST = Number(process.env.INGEST ?? 20_000);
@@ -38,20 +37,17 @@ const CONNECTIONS = Number(process.env.CONNECTIONS ?? 16);
 const DURATION = Number(process.env.DURATION ?? 10);
 const WINDOW = Number(process.env.WINDOW ?? 1024);
 const SOCKETS = Number(process.env.SOCKETS ?? 8);
-const ADMIN_URL = process.env.PG_URL ?? process.env.OPENMNT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DB = process.env.PG_DB ?? 'openmnt_bench_pg_scale';
 const KEEP = process.env.KEEP === 'yes';
 const SECRET = 'testing123';
 const USER = 'bench';
 const PASSWORD = 'Bench-Pass-2026';
 const FILL_CHUNK = 100_000;
+const PHASES = new Set((process.env.PHASES ?? 'list,mac,ingest').split(',').map((p) => p.trim()));
+const NODE_ARGS = (process.env.NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 
-if (!/^[a-z_][a-z0-9_]*$/.test(DB)) throw new Error(`PG_DB must be a plain lower-case name, not ${DB}`);
-const url = (() => {
-  const u = new URL(ADMIN_URL);
-  u.pathname = `/${DB}`;
-  return u.toString();
-})();
+const backendCpu = (sql: postgres.Sql) => backendCpuOf(sql, DB);
+const startNode = (name: string) => startPgNode({ url, name, client, user: USER, password: PASSWORD, nodeArgs: NODE_ARGS });
 const client = mntClient(USER, PASSWORD);
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
@@ -98,50 +94,18 @@ async function explain(sql: postgres.Sql, what: string, query: string, params: u
   console.log(`pg-scale: plan of ${what}:\n${rows.map((r) => `    ${r['QUERY PLAN'] as string}`).join('\n')}`);
 }
 
-/** CPU seconds of the database's backends (PostgreSQL on this machine: /proc). */
-async function backendCpu(sql: postgres.Sql): Promise<Map<number, number>> {
-  const pids = (await sql.unsafe('SELECT pid FROM pg_stat_activity WHERE datname = $1', [DB])).map((r) => r.pid as number);
-  const cpu = new Map<number, number>();
-  for (const pid of pids) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      cpu.set(pid, (Number(fields[11]) + Number(fields[12])) / 100);
-    } catch {
-      // gone
-    }
-  }
-  return cpu;
-}
-/** Jiffies of the whole machine from /proc/stat: busy (user, nice, system, irq, softirq, steal), iowait, all. */
-function machineCpu(): { busy: number; iowait: number; total: number } {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const [user, nice, system, idle, iowait, irq, softirq, steal] = f as [number, number, number, number, number, number, number, number];
-  const busy = user + nice + system + irq + softirq + steal;
-  return { busy, iowait, total: busy + idle + iowait };
-}
-const cpuSince = (before: Map<number, number>, after: Map<number, number>) => [...after].reduce((sum, [pid, s]) => sum + s - (before.get(pid) ?? 0), 0);
 
-async function startNode(name: string): Promise<OpenMnt> {
-  const dir = tempDir(`openmnt-pg-scale-${name}-`);
-  await AdminDirectory.open(join(dir.path, 'admins.json')).add(USER, PASSWORD, 'mnt-admin');
-  const node = await startOpenMnt({ env: { OPENMNT_STORE__DRIVER: 'postgres', OPENMNT_STORE__URL: url, OPENMNT_NODE__NAME: name }, dir: dir.path });
-  const stop = node.stop;
-  node.stop = async (...args) => {
-    try {
-      return await stop(...args);
-    } finally {
-      dir.remove();
-    }
-  };
-  await apiReady(client, node.apiPort);
-  return node;
-}
 
-async function reads(node: OpenMnt): Promise<void> {
+async function reads(sql: postgres.Sql, node: OpenMnt): Promise<void> {
   // Untimed: the password check (scrypt, then remembered) and the first lookups.
   await stream(client, node.apiPort, '/admin/API/mnt/Session/ActiveList?page=1&size=1000', 'application/xml', '</activeSession>');
   for (let i = 0; i < 200; i++) await bodySize(client, node.apiPort, `/admin/API/mnt/Session/MACAddress/${macFor(i)}`, 'application/xml');
 
+  if (PHASES.has('list')) await activeList(node);
+  if (PHASES.has('mac')) await macAddress(sql, node);
+}
+
+async function activeList(node: OpenMnt): Promise<void> {
   const list = await stream(client, node.apiPort, '/admin/API/mnt/Session/ActiveList', 'application/xml', '</activeSession>', () => node.memory().rss);
   const listOk = list.status === 200 && list.sessions === SESSIONS;
   const line =
@@ -149,84 +113,55 @@ async function reads(node: OpenMnt): Promise<void> {
     `server RSS growth ${fmt(list.growthMiB)} MiB — goal ≤ 15 s and ≤ 200 MB: ${verdict(listOk && list.seconds <= 15 && list.growthMiB <= 200)}${listOk ? '' : ' (the body is wrong)'}`;
   console.log(`pg-scale: ${line}`);
   summary.push(line);
+}
 
+/**
+ * A backend that has gone idle sends its counters to the shared statistics within 10 s
+ * (PostgreSQL 15: PGSTAT_IDLE_INTERVAL), not at once: the commit count is read after that.
+ */
+const statsSettled = () => new Promise((resolve) => setTimeout(resolve, 10_500));
+
+/** Transactions the database committed: each statement outside a transaction is one. */
+async function commits(sql: postgres.Sql): Promise<number> {
+  const [row] = await sql.unsafe('SELECT pg_stat_get_db_xact_commit(oid) AS n FROM pg_database WHERE datname = $1', [DB]);
+  return Number(row!.n);
+}
+
+async function macAddress(sql: postgres.Sql, node: OpenMnt): Promise<void> {
+  await statsSettled();
+  const commits0 = await commits(sql);
+  const db0 = await backendCpu(sql);
   const macCpu0 = node.cpuSeconds();
   const mac = await cannon(client, node.apiPort, 'application/xml', (n) => `/admin/API/mnt/Session/MACAddress/${macFor((Math.imul(n, 2654435761) >>> 0) % SESSIONS)}`, CONNECTIONS, DURATION);
-  const perRequestMs = ((node.cpuSeconds() - macCpu0) * 1000) / Math.max(1, mac.ok + mac.other);
+  const requests = Math.max(1, mac.ok + mac.other);
+  const perRequestMs = ((node.cpuSeconds() - macCpu0) * 1000) / requests;
+  const dbPerRequestMs = (cpuSince(db0, await backendCpu(sql)) * 1000) / requests;
+  await statsSettled();
+  // Less the two statements of this bench's own reads in between (backendCpu, commits).
+  const statements = (await commits(sql)) - commits0 - 2;
   const macOk = mac.other === 0 && mac.errors === 0 && mac.ok > 0;
   const macLine =
     `Session/MACAddress (random endpoints of ${fmt(SESSIONS)}), ${CONNECTIONS} keep-alive HTTPS connections, ${DURATION} s: ${fmt(mac.perSecond)} req/s, p50 ${mac.p50} ms, p99 ${mac.p99} ms ` +
-    `(${fmt(mac.ok)} answered 200, ${fmt(mac.other)} other, ${mac.errors} errors; node CPU ${perRequestMs.toFixed(2)} ms a request) — goal ≥ 5,000 req/s and p99 ≤ 10 ms: ${verdict(macOk && mac.perSecond >= 5000 && mac.p99 <= 10)}`;
+    `(${fmt(mac.ok)} answered 200, ${fmt(mac.other)} other, ${mac.errors} errors; CPU a request: node ${perRequestMs.toFixed(3)} ms, PostgreSQL backends ${dbPerRequestMs.toFixed(3)} ms; ${(statements / requests).toFixed(2)} statements a request) — goal ≥ 5,000 req/s and p99 ≤ 10 ms: ${verdict(macOk && mac.perSecond >= 5000 && mac.p99 <= 10)}`;
   console.log(`pg-scale: ${macLine}`);
   summary.push(macLine);
 }
 
-interface Ingest {
-  rate: number;
-  lost: number;
-  seconds: number;
-  nodeCores: number;
-  dbCores: number;
-  benchCores: number;
-  /** The whole machine (every process on it, ours or not) during the run: busy and iowait shares. */
-  machineBusy: number;
-  machineIowait: number;
-  verified: boolean;
-}
+const ingest = (sql: postgres.Sql, nodes: OpenMnt[], first: number): Promise<NodeIngest> =>
+  ingestIntoNodes({ sql, db: DB, nodes, first, count: INGEST, secret: SECRET, sockets: SOCKETS, window: WINDOW });
 
-/** INGEST sessions from `first`, × Start / Interim / Stop, spread over `nodes` (session i to node i mod n). */
-async function ingest(sql: postgres.Sql, nodes: OpenMnt[], first: number): Promise<Ingest> {
-  const eventTime = Math.floor(Date.now() / 1000);
-  const phases: AcctPhase[] = ['Start', 'Interim-Update', 'Stop'];
-  const perNode = nodes.map((_, k) => {
-    const sessions: number[] = [];
-    for (let i = first + k; i < first + INGEST; i += nodes.length) sessions.push(i);
-    return encodeAll(sessions.length * 3, Code.AccountingRequest, SECRET, (j) => accountingAttributes(sessions[j % sessions.length]!, phases[Math.floor(j / sessions.length)]!, eventTime));
-  });
-  const [before] = await sql.unsafe('SELECT (SELECT COUNT(*) FROM accounting_records) AS records, (SELECT COUNT(*) FROM sessions_closed) AS closed');
-  const db0 = await backendCpu(sql);
-  const node0 = nodes.map((n) => n.cpuSeconds());
-  const bench0 = process.cpuUsage();
-  const machine0 = machineCpu();
-  const t0 = performance.now();
-  const results: LoadResult[] = await Promise.all(
-    nodes.map((node, k) =>
-      runLoad({ port: node.ports.accounting, secret: SECRET, datagrams: perNode[k]!, sockets: SOCKETS, window: WINDOW, timeoutMs: 3000, retries: 5, deadlineMs: 15 * 60_000 }),
-    ),
-  );
-  const seconds = (performance.now() - t0) / 1000;
-  const bench = process.cpuUsage(bench0);
-  const machine1 = machineCpu();
-  const db = cpuSince(db0, await backendCpu(sql));
-  const nodeCpu = nodes.reduce((sum, n, k) => sum + n.cpuSeconds() - node0[k]!, 0);
-  const [after] = await sql.unsafe('SELECT (SELECT COUNT(*) FROM accounting_records) AS records, (SELECT COUNT(*) FROM sessions_closed) AS closed');
-  const answered = results.reduce((s, r) => s + r.answered, 0);
-  const lost = results.reduce((s, r) => s + r.lost, 0);
-  return {
-    rate: answered / seconds,
-    lost,
-    seconds,
-    nodeCores: nodeCpu / seconds,
-    dbCores: db / seconds,
-    benchCores: (bench.user + bench.system) / 1e6 / seconds,
-    machineBusy: (machine1.busy - machine0.busy) / (machine1.total - machine0.total),
-    machineIowait: (machine1.iowait - machine0.iowait) / (machine1.total - machine0.total),
-    verified: Number(after!.records) - Number(before!.records) === INGEST * 3 && Number(after!.closed) - Number(before!.closed) === INGEST,
-  };
-}
-
-const ingestLine = (label: string, r: Ingest) =>
+const ingestLine = (label: string, r: NodeIngest) =>
   `accounting ingest, ${label}: ${fmt(r.rate)} requests/s (${fmt(INGEST * 3)} requests in ${r.seconds.toFixed(1)} s, ${r.lost} lost, ` +
-  `${r.verified ? 'every record and session in the database' : 'RECORDS MISSING'}); CPU: node${label.startsWith('two') ? 's' : ''} ${r.nodeCores.toFixed(2)} cores, ` +
-  `PostgreSQL backends ${r.dbCores.toFixed(2)}, load generator ${r.benchCores.toFixed(2)} (of ${readdirSync('/sys/devices/system/cpu').filter((d) => /^cpu\d+$/.test(d)).length}); ` +
+  `${r.verified ? 'every record and session in the database' : 'RECORDS MISSING'}); CPU: node${label.startsWith('two') ? 's' : ''} ${r.serverCores.toFixed(2)} cores, ` +
+  `PostgreSQL backends ${r.dbCores.toFixed(2)}, load generator ${r.benchCores.toFixed(2)} (of ${coreCount()}); ` +
   `the whole machine ${(r.machineBusy * 100).toFixed(0)} % busy, ${(r.machineIowait * 100).toFixed(0)} % iowait`;
 
 const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => undefined });
 let sql: postgres.Sql | null = null;
+let url = '';
 const nodes: OpenMnt[] = [];
 try {
-  await admin.unsafe(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
-  await admin.unsafe(`CREATE DATABASE ${DB}`);
+  url = await freshDatabase(admin, DB);
   sql = postgres(url, { max: 1, onnotice: () => undefined });
   console.log(`pg-scale: ${fmt(SESSIONS)} active sessions in database ${DB}; ingest ${fmt(INGEST)} sessions × 3; shared machine: figures are indicative`);
   await fill(sql);
@@ -234,24 +169,8 @@ try {
   await explain(sql, 'Session/ActiveList', 'SELECT id, user_name, calling_station_id, nas_ip FROM sessions_active ORDER BY id', []);
 
   nodes.push(await startNode('pg-scale-a'));
-  await reads(nodes[0]!);
-
-  const one = await ingest(sql, nodes, SESSIONS);
-  console.log(`pg-scale: ${ingestLine('one node', one)}`);
-  nodes.push(await startNode('pg-scale-b'));
-  const two = await ingest(sql, nodes, SESSIONS + INGEST);
-  console.log(`pg-scale: ${ingestLine('two nodes', two)}`);
-  const ratio = two.rate / one.rate;
-  summary.push(ingestLine('one node', one), ingestLine('two nodes', two));
-  const cores = readdirSync('/sys/devices/system/cpu').filter((d) => /^cpu\d+$/.test(d)).length;
-  const ours = two.nodeCores + two.dbCores + two.benchCores;
-  summary.push(
-    `two nodes / one node: ${ratio.toFixed(2)}× — goal ≥ 1.6× unless the database is the bound: ${verdict(ratio >= 1.6)}` +
-      (ratio < 1.6
-        ? `; during the two-node run the nodes, PostgreSQL and the generator used ${ours.toFixed(2)} of ${cores} cores and the whole machine was ${(two.machineBusy * 100).toFixed(0)} % busy` +
-          (two.machineBusy >= 0.9 ? ' (the machine is the bound, not this code nor the database)' : '')
-        : ''),
-  );
+  await reads(sql, nodes[0]!);
+  if (PHASES.has('ingest')) await ingestPhases(sql);
   console.log('');
   for (const line of summary) console.log(`pg-scale: ${line}`);
 } finally {
@@ -260,4 +179,23 @@ try {
   await sql?.end({ timeout: 1 });
   if (!KEEP) await admin.unsafe(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`).catch(() => undefined);
   await admin.end({ timeout: 1 });
+}
+
+async function ingestPhases(sql: postgres.Sql): Promise<void> {
+  const one = await ingest(sql, nodes, SESSIONS);
+  console.log(`pg-scale: ${ingestLine('one node', one)}`);
+  nodes.push(await startNode('pg-scale-b'));
+  const two = await ingest(sql, nodes, SESSIONS + INGEST);
+  console.log(`pg-scale: ${ingestLine('two nodes', two)}`);
+  const ratio = two.rate / one.rate;
+  summary.push(ingestLine('one node', one), ingestLine('two nodes', two));
+  const cores = coreCount();
+  const ours = two.serverCores + two.dbCores + two.benchCores;
+  summary.push(
+    `two nodes / one node: ${ratio.toFixed(2)}× — goal ≥ 1.6× unless the database is the bound: ${verdict(ratio >= 1.6)}` +
+      (ratio < 1.6
+        ? `; during the two-node run the nodes, PostgreSQL and the generator used ${ours.toFixed(2)} of ${cores} cores and the whole machine was ${(two.machineBusy * 100).toFixed(0)} % busy` +
+          (two.machineBusy >= 0.9 ? ' (the machine is the bound, not this code nor the database)' : '')
+        : ''),
+  );
 }

@@ -110,6 +110,16 @@ export function connectPostgres(options: PgConnectOptions): Sql {
   });
 }
 
+/**
+ * The option that makes `unsafe()` use a named prepared statement (it does not by default, unlike
+ * the tagged template): without it the driver sends Parse + Describe and waits for the answer
+ * before Bind + Execute, so each statement costs two round trips and a parse and plan on the
+ * server, and statements issued together in a transaction go out one round trip after another
+ * instead of pipelined. For SQL texts of a small fixed set only: each connection keeps every text
+ * it prepared. (`prepare: false` on the pool, as DataConnect's, still wins.)
+ */
+export const PREPARED = { prepare: true } as const;
+
 /** Wraps a driver error as STORE_FAILED, its cause carrying `PG_` + SQLSTATE (or errno) for failure.ts. */
 export function pgFailure(what: string, cause: unknown): OpenMntError {
   if (cause instanceof OpenMntError) return cause;

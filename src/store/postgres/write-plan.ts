@@ -36,6 +36,7 @@ import {
   type RuleOptions,
 } from '../session-rules.js';
 import type { AccountingWrite, AuthWrite, CloseReason, NewAccountingRecord, NewAuthRecord, Session, SessionEventType, SessionState, WriteResult } from '../types.js';
+import { PREPARED } from './connect.js';
 
 export type PlanBatch = { accounting?: AccountingWrite[]; auth?: AuthWrite[] };
 
@@ -240,7 +241,7 @@ export class WritePlan {
     const tx = this.#tx;
     // The driver sends a query only once something asks for its result; execute() asks at once,
     // so the statements go out (and run) in the order they are written here.
-    const q = (sql: string, params: unknown[]) => tx.unsafe(sql, params as never[]).execute();
+    const q = (sql: string, params: unknown[]) => tx.unsafe(sql, params as never[], PREPARED).execute();
     // Issued together, without awaiting one another: the driver writes them out at once.
     const pending: Promise<unknown>[] = [];
     // One advisory lock per endpoint, taken in the order of their hashes (see store.ts).
@@ -444,7 +445,7 @@ export class WritePlan {
   /** Accounting-On/Off: what the plan holds is written out first, then the NAS's sessions move in one statement. */
   async #closeNas(nasIp: string, reason: CloseReason, at: number): Promise<number> {
     await this.#write(() => []);
-    const moved = await this.#tx.unsafe(NAS_MOVE, [at, reason, nasIp] as never[]);
+    const moved = await this.#tx.unsafe(NAS_MOVE, [at, reason, nasIp] as never[], PREPARED);
     for (const r of moved) this.#notes.note('closed', r.id as number);
     for (const row of [...this.#rows.values()]) {
       if (row.nas_ip !== nasIp) continue;
@@ -460,7 +461,7 @@ export class WritePlan {
     this.#touched = new Set();
     const fresh = touched.filter((row) => row.inserted !== null);
     if (fresh.length > 0) {
-      const drawn = (await this.#tx.unsafe(SESSION_IDS, [fresh.length] as never[])).map((r) => r.id as number).sort((a, b) => a - b);
+      const drawn = (await this.#tx.unsafe(SESSION_IDS, [fresh.length] as never[], PREPARED)).map((r) => r.id as number).sort((a, b) => a - b);
       fresh.forEach((row, i) => {
         const id = drawn[i]!;
         this.#drawn.set(row.id, id);
@@ -482,7 +483,7 @@ export class WritePlan {
     }
     const tx = this.#tx;
     // Sent as written (see #read): the rows must be in before the events' statement reads them.
-    const q = (sql: string, params: unknown[]) => tx.unsafe(sql, params as never[]).execute();
+    const q = (sql: string, params: unknown[]) => tx.unsafe(sql, params as never[], PREPARED).execute();
     const assignedColumns = (rows: PlanRow[]) => ASSIGNED_COLUMNS.map((name) => rows.map((row) => row.assigned?.get(name) ?? null));
     const out: Promise<unknown>[] = [];
     if (this.#accountingRows.length > 0) out.push(q(ACCOUNTING_INSERT_MANY, columnsOf(this.#accountingRows, ACCOUNTING_INSERT_COLUMNS.length + 2)));
