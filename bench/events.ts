@@ -12,7 +12,10 @@
  * 2. the same with 50 consumers connected (SUBSCRIBERS, half SSE streams, half pxGrid consumers
  *    subscribed like Cisco's Go sample), in a separate process; 1 and 2 alternate ROUNDS times and
  *    the medians are compared. The node runs on core 0 and everything else on the other cores
- *    (PIN=0 turns that off), and its CPU time per 1,000 events is printed beside each rate;
+ *    (PIN=0 turns that off), and its CPU time per 1,000 events is printed beside each rate, split
+ *    into user and system time and its main thread's share, with its write system calls and bytes
+ *    written per event (/proc/PID/io: SQLite's writes and the consumers' sockets) and, for rounds
+ *    with consumers, the events per batch handed to them (one socket write per consumer each);
  * 3. a steady 1,000 events/s (RATE) for DURATION seconds with the 50 consumers: how long from the
  *    commit to each consumer (SSE: the event's commit time `at`; pxGrid: the session's `timestamp`,
  *    the packet's receipt, so that figure also holds the group commit's wait).
@@ -138,13 +141,32 @@ async function main(): Promise<void> {
         consumers.send({ sse, pxgrid: SUBSCRIBERS - sse, apiPort: server.apiPort, admin: ADMIN, password: PASSWORD });
         await next<string>();
       }
-      const cpu = server.cpuSeconds();
+      const cpu = server.cpuSplit();
+      const threads = server.threadCpu();
+      const written = server.writes();
       const r = await load(server.ports.accounting, starts(first));
-      const cpuPer1000 = ((server.cpuSeconds() - cpu) * 1e6) / r.answered;
+      const cpuAfter = server.cpuSplit();
+      const writtenAfter = server.writes();
+      const per1000 = (seconds: number) => (seconds * 1e6) / r.answered;
+      const cpuPer1000 = per1000(cpuAfter.user + cpuAfter.system - cpu.user - cpu.system);
+      const mainThread = per1000((server.threadCpu().get(server.pid)?.seconds ?? 0) - (threads.get(server.pid)?.seconds ?? 0));
       first += SESSIONS;
       runs[kind].push({ rate: r.perSecond, cpuPer1000 });
       const name = kind === 'none' ? 'no consumer      ' : `${SUBSCRIBERS} consumers (${sse} SSE, ${SUBSCRIBERS - sse} pxGrid)`;
       console.log(`  round ${round + 1}, ${name}: ${fmt(r.perSecond)} events/s, node CPU ${cpuPer1000.toFixed(0)} ms per 1,000 (${describe(r)})`);
+      // Where the node's CPU went (in itself or in the kernel, on the main thread or the store's) and
+      // what it wrote: the consumers' share is the difference between the two kinds of round.
+      console.log(
+        `    user ${per1000(cpuAfter.user - cpu.user).toFixed(0)} + system ${per1000(cpuAfter.system - cpu.system).toFixed(0)} ms per 1,000, main thread ${mainThread.toFixed(0)};` +
+          ` ${((writtenAfter.calls - written.calls) / r.answered).toFixed(1)} write calls and ${fmt((writtenAfter.bytes - written.bytes) / r.answered)} bytes written per event`,
+      );
+      if (kind === 'with') {
+        // The size of the batches the bus handed over (one pxGrid message each): each is one write
+        // per consumer, so the fan-out's cost per event falls as they grow.
+        consumers!.send('report');
+        const got = await next<Report>();
+        console.log(`    ${(got.pxgrid.n / Math.max(1, got.received.pxgrid)).toFixed(1)} events per committed batch (pxGrid messages received so far)`);
+      }
       if (kind === 'with' && round < ROUNDS - 1) {
         consumers!.send('exit');
         consumers = null;

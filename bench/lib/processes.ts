@@ -71,16 +71,22 @@ export interface Child {
   memory(): { rss: number; peak: number };
   /** User + system CPU seconds the process has used so far (all its threads). */
   cpuSeconds(): number;
+  /** The same split: in the process itself (user) and in the kernel on its behalf (system). */
+  cpuSplit(): { user: number; system: number };
+  /** Write-type system calls (write, writev, pwrite…) and the bytes they wrote, so far (/proc/PID/io). */
+  writes(): { calls: number; bytes: number };
   /** CPU seconds per thread so far: tid → { name, seconds } (the main thread's tid is the pid). */
   threadCpu(): Map<number, { name: string; seconds: number }>;
 }
 
-/** utime + stime (seconds) and the command name from a /proc/.../stat line. */
-function parseStat(stat: string): { name: string; seconds: number } {
+/** utime + stime (seconds, and each alone) and the command name from a /proc/.../stat line. */
+function parseStat(stat: string): { name: string; seconds: number; user: number; system: number } {
   const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
   // Fields after the ")" of the command name; utime and stime are fields 14 and 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { name, seconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS };
+  const user = Number(fields[11]) / CLOCK_TICKS;
+  const system = Number(fields[12]) / CLOCK_TICKS;
+  return { name, seconds: user + system, user, system };
 }
 
 /**
@@ -159,6 +165,15 @@ export function startChild(command: string, args: string[], env: NodeJS.ProcessE
     },
     cpuSeconds() {
       return parseStat(readFileSync(`/proc/${child.pid}/stat`, 'utf8')).seconds;
+    },
+    cpuSplit() {
+      const { user, system } = parseStat(readFileSync(`/proc/${child.pid}/stat`, 'utf8'));
+      return { user, system };
+    },
+    writes() {
+      const io = readFileSync(`/proc/${child.pid}/io`, 'utf8');
+      const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1] ?? 0);
+      return { calls: field('syscw'), bytes: field('wchar') };
     },
     threadCpu() {
       const out = new Map<number, { name: string; seconds: number }>();

@@ -39,8 +39,14 @@ export class SseStream implements EventSink {
   readonly #o: SseOptions;
   #cursor: number;
   #mode: 'log' | 'live' = 'live';
-  /** Live events not yet written (live mode: waiting for drain; log mode: arrived while catching up). */
-  #queue: SessionEvent[] = [];
+  /**
+   * Live batches not yet written (live mode: waiting for drain; log mode: arrived while catching
+   * up), kept as the bus handed them so that a stream taking every event writes each one's shared
+   * bytes (sseBatch) instead of building text of its own.
+   */
+  #queue: (readonly SessionEvent[])[] = [];
+  /** Events in #queue. */
+  #queued = 0;
   /** Set in log mode when live events overflowed the queue: the log must be read once more. */
   #overflowed = false;
   #closed = false;
@@ -72,7 +78,7 @@ export class SseStream implements EventSink {
     res.write('retry: 2000\n\n');
     res.on('close', () => this.close());
     res.on('drain', () => this.#drained());
-    this.#unsubscribe = bus.subscribe(this);
+    this.#unsubscribe = bus.subscribe(this, { perTurn: true });
     this.#keepAlive = setInterval(() => {
       if (!res.writableNeedDrain) res.write(': keep-alive\n\n');
     }, this.#o.keepAliveMs);
@@ -84,23 +90,50 @@ export class SseStream implements EventSink {
     if (this.#closed) return;
     if (this.#mode === 'log') {
       if (this.#overflowed) return;
-      for (const e of events) this.#queue.push(e);
-      if (this.#queue.length > this.#o.maxQueued) {
-        this.#queue = [];
+      this.#enqueue(events);
+      if (this.#queued > this.#o.maxQueued) {
+        this.#clearQueue();
         this.#overflowed = true;
       }
       return;
     }
-    if (this.#o.res.writableNeedDrain || this.#queue.length > 0) {
-      for (const e of events) this.#queue.push(e);
-      if (this.#queue.length > this.#o.maxQueued) {
+    if (this.#o.res.writableNeedDrain || this.#queued > 0) {
+      this.#enqueue(events);
+      if (this.#queued > this.#o.maxQueued) {
         // Cut from the live feed: what it missed is in the log, read from its cursor once it drains.
-        this.#queue = [];
+        this.#clearQueue();
         this.#o.onCut?.();
         this.#catchUp();
       }
       return;
     }
+    this.#writeBatch(events);
+  }
+
+  #enqueue(events: readonly SessionEvent[]): void {
+    if (events.length === 0) return;
+    this.#queue.push(events);
+    this.#queued += events.length;
+  }
+
+  #clearQueue(): void {
+    this.#queue = [];
+    this.#queued = 0;
+  }
+
+  /** Takes the queued batches (to write them, or to drop them). */
+  #takeQueue(): (readonly SessionEvent[])[] {
+    const queued = this.#queue;
+    this.#clearQueue();
+    return queued;
+  }
+
+  /**
+   * One batch as the bus handed it: its shared bytes when this stream takes all of it, else the
+   * events past the cursor that match. Several writes in one tick leave in one system call: the
+   * HTTP response corks its socket until the next tick.
+   */
+  #writeBatch(events: readonly SessionEvent[]): void {
     if (this.#takesAll && events.length > 0 && events[0]!.id > this.#cursor) {
       this.#cursor = events[events.length - 1]!.id;
       this.#o.res.write(sseBatch(events));
@@ -120,10 +153,8 @@ export class SseStream implements EventSink {
   }
 
   #drained(): void {
-    if (this.#mode !== 'live' || this.#queue.length === 0) return;
-    const queued = this.#queue;
-    this.#queue = [];
-    this.#writeEvents(queued);
+    if (this.#mode !== 'live' || this.#queued === 0) return;
+    for (const batch of this.#takeQueue()) this.#writeBatch(batch);
   }
 
   /** Log mode until the log has nothing newer than the cursor; then the kept live events, and live. */
@@ -150,13 +181,11 @@ export class SseStream implements EventSink {
         if (this.#overflowed) {
           // Live events were dropped while reading: they are committed, so the log has them now.
           this.#overflowed = false;
-          this.#queue = [];
+          this.#clearQueue();
           continue;
         }
-        const kept = this.#queue;
-        this.#queue = [];
         this.#mode = 'live';
-        this.#writeEvents(kept);
+        for (const batch of this.#takeQueue()) this.#writeBatch(batch);
         return;
       }
     };
@@ -171,7 +200,7 @@ export class SseStream implements EventSink {
     this.#closed = true;
     this.#unsubscribe();
     if (this.#keepAlive !== null) clearInterval(this.#keepAlive);
-    this.#queue = [];
+    this.#clearQueue();
     if (!this.#o.res.writableEnded) this.#o.res.end();
     this.#finish();
   }

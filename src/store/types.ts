@@ -489,6 +489,11 @@ export interface SessionEvent {
   at: number;
   /** The session as the transaction left it: the fields of EVENT_FIELDS (store/sqlite/events.ts) that have a value. */
   session: Session;
+  /**
+   * The same session as the store wrote it to the log (JSON text, empty fields left out, times in
+   * epoch ms), when the event came from there: the stream sends it edited, without parsing it.
+   */
+  readonly sessionJson?: string;
 }
 
 /** The ids the bounded event log still holds (both 0 when it is empty). */

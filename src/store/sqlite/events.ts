@@ -45,6 +45,10 @@ class ParsedOnUse implements SessionEvent {
   get session(): Session {
     return (this.#session ??= JSON.parse(this.#json) as Session);
   }
+
+  get sessionJson(): string {
+    return this.#json;
+  }
 }
 
 export const sessionEventOf = (e: LoggedEvent): SessionEvent => new ParsedOnUse(e);
