@@ -197,7 +197,10 @@ describe('MnT CoA calls end to end', { skip }, () => {
       const before = cisco.received.length;
       const answer = await get(server, `/admin/API/mnt/${path}`, { method: 'PUT' });
       assert.equal(child(parseXml(answer.body), 'results')!.text, 'true', path);
-      assert.equal(cisco.received.length, before + 1, path);
+      // One request reached the NAS; on a busy machine it may have come twice, as a retransmission
+      // (the same Identifier and Request Authenticator), which is not a second request.
+      const requests = new Set(cisco.received.slice(before).map((r) => r.raw.subarray(0, 2).toString('hex') + r.raw.subarray(4, 20).toString('hex')));
+      assert.equal(requests.size, 1, path);
     }
     assert.deepEqual(ciscoAvPairs(last(cisco)).slice(1), ['subscriber:command=bounce-host-port']);
   });
