@@ -17,9 +17,6 @@ export class EventBus {
   readonly #store: Store;
   readonly #logger: Logger;
   readonly #sinks = new Set<EventSink>();
-  readonly #turnSinks = new Set<EventSink>();
-  /** Batches published in this turn of the loop, not yet handed to #turnSinks. */
-  #pending: (readonly SessionEvent[])[] = [];
   #lastId = 0;
   /** Events handed over since start. */
   published = 0;
@@ -43,38 +40,18 @@ export class EventBus {
   }
 
   get subscribers(): number {
-    return this.#sinks.size + this.#turnSinks.size;
+    return this.#sinks.size;
   }
 
   get store(): Store {
     return this.#store;
   }
 
-  /**
-   * Hands the batch to the sinks subscribed `perTurn` at the end of this turn of the event loop,
-   * merged with any others that arrive in it, and to the rest at once. The store's thread may post
-   * several commits while this thread is busy; each batch handed to a stream costs every consumer's
-   * socket one write, whose fixed cost in the kernel came to more than the rest of an event's
-   * delivery. Nothing waits past the current turn.
-   */
   publish(events: readonly SessionEvent[]): void {
     if (events.length === 0) return;
     this.#lastId = events[events.length - 1]!.id;
     this.published += events.length;
-    this.#deliver(this.#sinks, events);
-    if (this.#turnSinks.size === 0) return;
-    this.#pending.push(events);
-    if (this.#pending.length === 1) setImmediate(() => this.#handOver());
-  }
-
-  #handOver(): void {
-    const pending = this.#pending;
-    this.#pending = [];
-    this.#deliver(this.#turnSinks, pending.length === 1 ? pending[0]! : pending.flat());
-  }
-
-  #deliver(sinks: ReadonlySet<EventSink>, events: readonly SessionEvent[]): void {
-    for (const sink of sinks) {
+    for (const sink of this.#sinks) {
       try {
         sink.deliver(events);
       } catch (error) {
@@ -84,14 +61,8 @@ export class EventBus {
     }
   }
 
-  /**
-   * `perTurn`: the sink takes what was published in a turn of the event loop as one batch, at its
-   * end (consumers on sockets); without it each batch comes at once, before the write that made it
-   * is answered (webhooks, whose callers wait on that).
-   */
-  subscribe(sink: EventSink, options: { perTurn?: boolean } = {}): () => void {
-    const sinks = options.perTurn === true ? this.#turnSinks : this.#sinks;
-    sinks.add(sink);
-    return () => sinks.delete(sink);
+  subscribe(sink: EventSink): () => void {
+    this.#sinks.add(sink);
+    return () => this.#sinks.delete(sink);
   }
 }

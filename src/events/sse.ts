@@ -78,7 +78,7 @@ export class SseStream implements EventSink {
     res.write('retry: 2000\n\n');
     res.on('close', () => this.close());
     res.on('drain', () => this.#drained());
-    this.#unsubscribe = bus.subscribe(this, { perTurn: true });
+    this.#unsubscribe = bus.subscribe(this);
     this.#keepAlive = setInterval(() => {
       if (!res.writableNeedDrain) res.write(': keep-alive\n\n');
     }, this.#o.keepAliveMs);

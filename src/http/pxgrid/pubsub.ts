@@ -72,7 +72,7 @@ export class PxGridPubsub implements EventSink {
       skipped: metrics.counter('openmnt_pxgrid_messages_skipped_total', 'pxGrid topic messages not sent to a consumer whose socket was full (it sees a jump in sequence).'),
     };
     metrics.gauge('openmnt_pxgrid_subscribers', 'pxGrid consumers subscribed to the session topic.', () => this.subscribers);
-    this.#unsubscribe = options.bus.subscribe(this, { perTurn: true });
+    this.#unsubscribe = options.bus.subscribe(this);
   }
 
   /** An HTTP upgrade for the pubsub path: credentials checked first (401/403 before any WebSocket). */
