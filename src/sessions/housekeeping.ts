@@ -40,7 +40,8 @@ export class SessionHousekeeping {
     return this.#staleClosed;
   }
 
-  /** Starts the stale-session sweep, the retention prune and, where the store has them, the day partitions' upkeep (once now, then hourly). */
+  /** Starts the stale-session sweep, the retention prune and, where the store has them, the day
+   * partitions' upkeep (hourly; the node runs it once itself before it reports ready). */
   start(): void {
     const sweep = setInterval(() => void this.sweepStale().catch((err) => this.#o.logger.error({ err }, 'stale sweep failed')), this.#o.sweepIntervalSeconds * 1000);
     const prune = setInterval(() => void this.prune().catch((err) => this.#o.logger.error({ err }, 'retention prune failed')), this.#o.pruneIntervalMinutes * 60_000);
@@ -49,7 +50,6 @@ export class SessionHousekeeping {
     this.#timers.push(sweep, prune);
     if (this.#o.store.maintainPartitions !== undefined) {
       const upkeep = () => void this.maintainPartitions().catch((err) => this.#o.logger.error({ err }, 'partition upkeep failed'));
-      upkeep();
       const timer = setInterval(upkeep, PARTITION_UPKEEP_MS);
       timer.unref();
       this.#timers.push(timer);
