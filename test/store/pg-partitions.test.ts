@@ -8,28 +8,19 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import pino from 'pino';
 import postgres from 'postgres';
 import { setupPostgresDataConnect } from '../../src/dataconnect/postgres-views.js';
 import { migratePostgres, PARTITIONING_MIGRATION, PG_SCHEMA_VERSION } from '../../src/store/postgres/migrations.js';
 import { DAY_MS, DAYS_AHEAD, dayPartitionName, listPartitions, partitionSummary } from '../../src/store/postgres/partitions.js';
 import { startStore, type AccountingWrite, type AuthWrite, type Store } from '../../src/store/index.js';
-import { ADMIN_URL, createTestDatabase, needPostgres, type TestDatabase } from '../helpers/postgres.js';
+import { ADMIN_URL, needPostgres, testDatabases, type TestDatabase } from '../helpers/postgres.js';
 import { acct, auth } from './contract.js';
 
 const skip = await needPostgres();
 
-let made: TestDatabase[] = [];
-const fresh = async () => {
-  const db = await createTestDatabase();
-  made.push(db);
-  return db;
-};
-after(async () => {
-  for (const db of made) await db.drop().catch(() => undefined);
-  made = [];
-});
+const { fresh } = testDatabases();
 
 const connect = (db: TestDatabase, max = 2) => postgres(db.url, { max, onnotice: () => undefined });
 const open = (db: TestDatabase, thread = false): Promise<Store> => startStore({ driver: 'postgres', path: '', url: db.url, poolSize: 2, thread });
@@ -121,8 +112,8 @@ describe('PostgreSQL: records partitioned by day', { skip }, () => {
     } finally {
       await sql.end();
       const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => undefined });
+      // The database first: the role's grants are in it.
       await db.drop();
-      made = made.filter((m) => m !== db);
       await admin.unsafe(`DROP ROLE IF EXISTS ${role}`).finally(() => admin.end());
     }
   });
