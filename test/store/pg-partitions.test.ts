@@ -71,8 +71,12 @@ describe('PostgreSQL: records partitioned by day', { skip }, () => {
       const [seq] = await sql.unsafe("SELECT last_value FROM auth_records_id_seq");
       const rowsOf = async (table: string) => (await sql.unsafe(`SELECT id, received_at, calling_station_id FROM ${table} ORDER BY id`)).map((r) => `${r.id}:${r.received_at}:${r.calling_station_id}`);
       const before = { auth: await rowsOf('auth_records'), acct: await rowsOf('accounting_records') };
+      // An operator's report view, with options of its own.
+      await sql.unsafe('CREATE VIEW failed_auth WITH (security_barrier) AS SELECT a.id, a.calling_station_id FROM auth_records a WHERE NOT a.passed');
       const viewCount = async () => Number((await sql.unsafe('SELECT count(*) AS n FROM dataconnect.radius_authentications'))[0]!.n);
+      const failedCount = async () => Number((await sql.unsafe('SELECT count(*) AS n FROM failed_auth'))[0]!.n);
       assert.equal(await viewCount(), 8);
+      assert.equal(await failedCount(), 4);
 
       assert.equal(await migratePostgres(sql), PARTITIONING_MIGRATION - 1);
       assert.equal(PG_SCHEMA_VERSION, PARTITIONING_MIGRATION);
@@ -107,6 +111,9 @@ describe('PostgreSQL: records partitioned by day', { skip }, () => {
         await store.close();
       }
       assert.equal(await viewCount(), 9, 'the DataConnect view reads the partitioned table, new rows included');
+      assert.equal(await failedCount(), 5, "the operator's view too");
+      const [options] = await sql.unsafe("SELECT reloptions FROM pg_class WHERE oid = 'failed_auth'::regclass");
+      assert.deepEqual(options!.reloptions, ['security_barrier=true']);
       const grants = await sql.unsafe("SELECT 1 FROM information_schema.role_table_grants WHERE grantee = $1 AND table_name = 'radius_authentications' AND privilege_type = 'SELECT'", [role]);
       assert.equal(grants.length, 1, 'the role keeps its grant on the view');
     } finally {
@@ -115,6 +122,24 @@ describe('PostgreSQL: records partitioned by day', { skip }, () => {
       // The database first: the role's grants are in it.
       await db.drop();
       await admin.unsafe(`DROP ROLE IF EXISTS ${role}`).finally(() => admin.end());
+    }
+  });
+
+  test('a materialized view over the records stops the migration with its name, nothing changed', async () => {
+    const db = await fresh();
+    const sql = connect(db);
+    try {
+      await migratePostgres(sql, PARTITIONING_MIGRATION - 1);
+      await sql.unsafe('CREATE MATERIALIZED VIEW auth_per_mac AS SELECT calling_station_id, count(*) FROM auth_records GROUP BY 1');
+      await assert.rejects(migratePostgres(sql), (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'STORE_FAILED');
+        assert.match(error.message, /auth_per_mac \(materialized\) read them: drop it first and make it again after the migration/);
+        return true;
+      });
+      const [row] = await sql.unsafe("SELECT (SELECT version FROM openmnt_schema) AS version, (SELECT relkind FROM pg_class WHERE oid = 'auth_records'::regclass) AS kind");
+      assert.deepEqual([Number(row!.version), row!.kind], [PARTITIONING_MIGRATION - 1, 'r']);
+    } finally {
+      await sql.end();
     }
   });
 

@@ -263,13 +263,14 @@ const MIGRATIONS: readonly Migration[] = [
     // Views reading these tables (DataConnect's, an operator's reports) are bound to the table,
     // not its name: they would follow the old table into its new name. Their definitions are read
     // now and given again once the new tables carry the names (CREATE OR REPLACE keeps their
-    // grants and owners). A materialized view cannot be redefined in place: refused, untouched.
+    // grants and owners; their options are given again). A materialized view cannot be
+    // redefined in place: refused, untouched.
     const dependents = (await tx.unsafe(
-      `SELECT DISTINCT v.oid::regclass::text AS name, v.relkind, pg_get_viewdef(v.oid) AS definition
+      `SELECT DISTINCT v.oid::regclass::text AS name, v.relkind, pg_get_viewdef(v.oid) AS definition, array_to_string(v.reloptions, ', ') AS options
        FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class v ON v.oid = r.ev_class
        WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
          AND d.refobjid IN ('accounting_records'::regclass, 'auth_records'::regclass) AND v.oid <> d.refobjid`,
-    )) as unknown as { name: string; relkind: string; definition: string }[];
+    )) as unknown as { name: string; relkind: string; definition: string; options: string | null }[];
     const blocking = dependents.filter((v) => v.relkind !== 'v');
     if (blocking.length > 0) {
       throw new OpenMntError(
@@ -305,7 +306,7 @@ const MIGRATIONS: readonly Migration[] = [
       // here: a record is never refused for want of a partition.
       await tx.unsafe(`CREATE TABLE ${t}_default PARTITION OF ${t} DEFAULT`);
     }
-    for (const v of dependents) await tx.unsafe(`CREATE OR REPLACE VIEW ${v.name} AS ${v.definition}`);
+    for (const v of dependents) await tx.unsafe(`CREATE OR REPLACE VIEW ${v.name}${v.options ? ` WITH (${v.options})` : ''} AS ${v.definition}`);
     for (const { name: t } of tables) {
       const [kept] = await tx.unsafe(`SELECT EXISTS (SELECT 1 FROM ${t}_legacy) AS any`);
       if (kept?.any !== true) {
