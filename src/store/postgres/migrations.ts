@@ -286,25 +286,28 @@ const MIGRATIONS: readonly Migration[] = [
       const [position] = await tx.unsafe(
         `SELECT GREATEST((SELECT COALESCE(max(id), 0) FROM ${t}), COALESCE(pg_sequence_last_value(pg_get_serial_sequence('${t}', 'id')::regclass), 0)) AS last`,
       );
-      await tx.unsafe(`ALTER TABLE ${t} RENAME TO ${t}_legacy`);
-      for (const suffix of Object.keys(indexes)) await tx.unsafe(`ALTER INDEX ${t}_${suffix} RENAME TO ${t}_legacy_${suffix}`);
-      // PostgreSQL 15 has no identity column on a partitioned table: a sequence owned by the
-      // column instead (pg_get_serial_sequence, which the write path draws ids with, finds it).
-      await tx.unsafe(`ALTER TABLE ${t}_legacy ALTER COLUMN id DROP IDENTITY`);
-      await tx.unsafe(`ALTER TABLE ${t}_legacy DROP CONSTRAINT ${t}_pkey`);
-      await tx.unsafe(`CREATE TABLE ${t} (LIKE ${t}_legacy) PARTITION BY RANGE (received_at)`);
-      await tx.unsafe(`CREATE SEQUENCE ${t}_id_seq AS bigint OWNED BY ${t}.id`);
-      await tx.unsafe(`ALTER TABLE ${t} ALTER COLUMN id SET DEFAULT nextval('${t}_id_seq')`);
       const last = Number(position!.last);
-      await tx.unsafe(`SELECT setval('${t}_id_seq', ${Math.max(last, 1)}, ${last >= 1})`);
-      // A unique key of a partitioned table must hold the partition key. Nothing relies on id
-      // alone being unique in the database: ids come from the one sequence, and no statement
-      // conflicts on them (ON CONFLICT) or looks a record up by id alone.
-      await tx.unsafe(`ALTER TABLE ${t} ADD CONSTRAINT ${t}_pkey PRIMARY KEY (id, received_at)`);
-      for (const [suffix, columns] of Object.entries(indexes)) await tx.unsafe(`CREATE INDEX ${t}_${suffix} ON ${t} ${columns}`);
-      // Whatever falls outside the days made (a node's clock far off, days not made yet) lands
-      // here: a record is never refused for want of a partition.
-      await tx.unsafe(`CREATE TABLE ${t}_default PARTITION OF ${t} DEFAULT`);
+      // The statements of one table sent as one batch: one round trip instead of fifteen.
+      await tx.unsafe(`
+        ALTER TABLE ${t} RENAME TO ${t}_legacy;
+        ${Object.keys(indexes).map((suffix) => `ALTER INDEX ${t}_${suffix} RENAME TO ${t}_legacy_${suffix};`).join('\n')}
+        -- PostgreSQL 15 has no identity column on a partitioned table: a sequence owned by the
+        -- column instead (pg_get_serial_sequence, which the write path draws ids with, finds it).
+        ALTER TABLE ${t}_legacy ALTER COLUMN id DROP IDENTITY;
+        ALTER TABLE ${t}_legacy DROP CONSTRAINT ${t}_pkey;
+        CREATE TABLE ${t} (LIKE ${t}_legacy) PARTITION BY RANGE (received_at);
+        CREATE SEQUENCE ${t}_id_seq AS bigint OWNED BY ${t}.id;
+        ALTER TABLE ${t} ALTER COLUMN id SET DEFAULT nextval('${t}_id_seq');
+        SELECT setval('${t}_id_seq', ${Math.max(last, 1)}, ${last >= 1});
+        -- A unique key of a partitioned table must hold the partition key. Nothing relies on id
+        -- alone being unique in the database: ids come from the one sequence, and no statement
+        -- conflicts on them (ON CONFLICT) or looks a record up by id alone.
+        ALTER TABLE ${t} ADD CONSTRAINT ${t}_pkey PRIMARY KEY (id, received_at);
+        ${Object.entries(indexes).map(([suffix, columns]) => `CREATE INDEX ${t}_${suffix} ON ${t} ${columns};`).join('\n')}
+        -- Whatever falls outside the days made (a node's clock far off, days not made yet) lands
+        -- here: a record is never refused for want of a partition.
+        CREATE TABLE ${t}_default PARTITION OF ${t} DEFAULT;
+      `);
     }
     for (const v of dependents) await tx.unsafe(`CREATE OR REPLACE VIEW ${v.name}${v.options ? ` WITH (${v.options})` : ''} AS ${v.definition}`);
     for (const { name: t } of tables) {
