@@ -146,6 +146,10 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
     retentionDays: config.retention.days,
     pruneIntervalMinutes: config.retention.pruneIntervalMinutes,
   });
+  // The record tables' days (PostgreSQL) are made before the node reports ready, so its records
+  // land in their day from the start; a failure is logged, not fatal (records go to the default
+  // partition meanwhile, and the hourly round tries again).
+  await housekeeping.maintainPartitions().catch((err: unknown) => logger.error({ err }, 'partition upkeep failed'));
   housekeeping.start();
   started.push(async () => housekeeping.close());
   // The CoA engine's own copy of the NAS table (secrets, CoA ports, vendors), from the same policy.

@@ -48,6 +48,13 @@ export async function runDbCommand(sub: Sub, values: { config?: string | undefin
       ['this OpenMnT expects', expected],
       ['state', verdict],
       ['store.migrate', store.migrate],
+      // The record tables' day partitions (PostgreSQL): how far back and ahead they reach, and
+      // what fell outside every day (rows in default stay until retention deletes them).
+      ...(state.partitions ?? []).map((p): [string, string] => [
+        p.table,
+        `${p.days} day partition${p.days === 1 ? '' : 's'}${p.days > 0 ? ` (${p.oldestDay} to ${p.newestDay})` : ''}` +
+          `${p.legacyBefore === null ? '' : `, rows before ${p.legacyBefore} in the legacy partition`}, ${p.defaultRows} row${p.defaultRows === 1 ? '' : 's'} in default`,
+      ]),
     ]);
     if (version > expected) {
       process.stderr.write(`openmnt db status: database schema version ${version} is newer than this OpenMnT knows (${expected}): run the release that migrated it (STORE_SCHEMA_NEWER)\n`);

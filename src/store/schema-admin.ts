@@ -15,6 +15,8 @@ export interface SchemaState {
   version: number;
   /** The version this build migrates to. */
   expected: number;
+  /** PostgreSQL from the partitioning migration on: the record tables' partitions. */
+  partitions?: import('./postgres/partitions.js').PartitionSummary[];
 }
 
 export interface MigrationOutcome extends SchemaState {
@@ -28,7 +30,11 @@ type Settings = Pick<StoreOptions, 'driver' | 'path' | 'url' | 'tls' | 'connectT
 export async function schemaState(store: Settings): Promise<SchemaState> {
   if (store.driver === 'postgres') {
     const { PG_SCHEMA_VERSION, schemaVersion } = await import('./postgres/migrations.js');
-    return withPostgres(store, async (sql, where) => ({ driver: 'postgres', where, version: await schemaVersion(sql), expected: PG_SCHEMA_VERSION }));
+    const { partitionSummary } = await import('./postgres/partitions.js');
+    return withPostgres(store, async (sql, where) => {
+      const partitions = await partitionSummary(sql);
+      return { driver: 'postgres', where, version: await schemaVersion(sql), expected: PG_SCHEMA_VERSION, ...(partitions === null ? {} : { partitions }) };
+    });
   }
   const { SCHEMA_VERSION } = await import('./sqlite/migrations.js');
   const where = store.path;

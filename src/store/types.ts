@@ -302,6 +302,19 @@ export interface PruneResult {
   /** DataConnect query audit records and admin login records removed. */
   dcQueryAudit?: number;
   adminLogins?: number;
+  /** PostgreSQL: day partitions past the cut-off left for the next prune (a table's lock was not
+   * granted in time); absent when none. */
+  deferredPartitions?: string[];
+}
+
+/** What one round of partition upkeep did (PostgreSQL, see postgres/partitions.ts). */
+export interface PartitionUpkeep {
+  /** Day partitions made. */
+  created: string[];
+  /** Rows found in the default partition for a day made, moved into it. */
+  moved: number;
+  /** Days not made this round (a table's lock was not granted in time): the next round tries again. */
+  deferred: string[];
 }
 
 /** One stored policy object (see src/policy/model.ts for what `data` holds per kind). */
@@ -621,6 +634,13 @@ export interface Store {
 
   /** Deletes records, closed sessions and jobs finished before the cut-off (with their results). */
   prune(olderThan: number): Promise<PruneResult>;
+
+  /**
+   * PostgreSQL: makes sure the record tables have a partition for today and the next days (by
+   * `now`), so their retention can drop whole days. Every node runs it at start and hourly;
+   * nodes doing it at once take turns. Absent for SQLite (one table, pruned by DELETE).
+   */
+  maintainPartitions?(now: number): Promise<PartitionUpkeep>;
 
   /** The stored policy, every object (one consistent read). */
   loadPolicy(): Promise<PolicyRows>;

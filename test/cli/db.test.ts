@@ -22,6 +22,8 @@ const pgSkip = await needPostgres();
 /** One engine as the tests see it: its configuration, and its schema version set from outside. */
 interface Engine {
   expected: number;
+  /** The record tables are partitioned by day (db status shows them). */
+  partitioned: boolean;
   storeYaml(): string;
   /** The schema as an older release left it (version 1). */
   makeOlder(): Promise<void>;
@@ -101,8 +103,18 @@ function schemaSuite(name: string, skip: string | false, make: (dir: string) => 
       assert.equal(fields((await db('status')).stdout).state, 'current');
 
       // It starts (startNodeProcess resolves once the node serves; an early exit rejects).
+      const startDay = new Date().toISOString().slice(0, 10);
       const node = await startNodeProcess({}, ['--config', config]);
       await node.stop();
+      // PostgreSQL: the node made the record tables' coming days at start, and status shows them.
+      const after = fields((await db('status')).stdout);
+      if (engine.partitioned) {
+        // Today as the node saw it at start (the day may have turned since the test began).
+        const days = `(${startDay}|${new Date().toISOString().slice(0, 10)})`;
+        for (const table of ['accounting_records', 'auth_records']) {
+          assert.match(after[table] ?? '', new RegExp(`^8 day partitions \\(${days} to \\d{4}-\\d{2}-\\d{2}\\), 0 rows in default$`), JSON.stringify(after));
+        }
+      } else assert.equal(after.auth_records, undefined);
     });
 
     test('a database migrated by a newer OpenMnT: status and migrate exit 1 with STORE_SCHEMA_NEWER in one line, the version untouched; serve refuses it too', async () => {
@@ -146,6 +158,7 @@ schemaSuite('SQLite', false, async (dir) => {
   };
   return {
     expected: SCHEMA_VERSION,
+    partitioned: false,
     storeYaml: () => `store:\n  driver: sqlite\n  path: ${file}`,
     makeOlder: async () => withDb((d) => migrateSqlite(d, 1)),
     setVersion: async (v) => void withDb((d) => d.pragma(`user_version = ${v}`)),
@@ -159,6 +172,7 @@ schemaSuite('PostgreSQL', pgSkip, async () => {
   const sql = postgres(tdb.url, { max: 1, onnotice: () => undefined });
   return {
     expected: PG_SCHEMA_VERSION,
+    partitioned: true,
     storeYaml: () => `store:\n  driver: postgres\n  url: ${tdb.url}`,
     makeOlder: async () => void (await migratePostgres(sql, 1)),
     setVersion: async (v) => void (await sql.unsafe('UPDATE openmnt_schema SET version = $1', [v])),

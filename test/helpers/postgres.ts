@@ -6,6 +6,7 @@
  * (CI=true) they fail.
  */
 import { randomBytes } from 'node:crypto';
+import { after } from 'node:test';
 import postgres from 'postgres';
 
 export const ADMIN_URL = process.env.OPENMNT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -65,6 +66,28 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       } finally {
         await sql.end({ timeout: 1 });
       }
+    },
+  };
+}
+
+/**
+ * The databases of one test file: `fresh` makes one, `dropAll` drops those made so far, and
+ * whatever is left when the file ends is dropped then (a failed test leaves none behind).
+ */
+export function testDatabases(): { fresh(): Promise<TestDatabase>; dropAll(): Promise<void> } {
+  let made: TestDatabase[] = [];
+  after(async () => {
+    for (const db of made) await db.drop().catch(() => undefined);
+  });
+  return {
+    async fresh() {
+      const db = await createTestDatabase();
+      made.push(db);
+      return db;
+    },
+    async dropAll() {
+      for (const db of made) await db.drop();
+      made = [];
     },
   };
 }

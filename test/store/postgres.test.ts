@@ -7,27 +7,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import postgres from 'postgres';
 import { PG_SCHEMA_VERSION, openPostgresStore, openSqliteStore, startStore, type AccountingWrite, type AuthWrite, type Session, type Store } from '../../src/store/index.js';
-import { createTestDatabase, needPostgres, type TestDatabase } from '../helpers/postgres.js';
+import { needPostgres, testDatabases, type TestDatabase } from '../helpers/postgres.js';
 import { acct, auth, storeContract } from './contract.js';
 
 const skip = await needPostgres();
 
-let made: TestDatabase[] = [];
-const fresh = async () => {
-  const db = await createTestDatabase();
-  made.push(db);
-  return db;
-};
-const dropAll = async () => {
-  for (const db of made) await db.drop();
-  made = [];
-};
-after(async () => {
-  for (const db of made) await db.drop().catch(() => undefined);
-});
+const { fresh, dropAll } = testDatabases();
 
 for (const thread of [false, true]) {
   const open = (db: TestDatabase) => startStore({ driver: 'postgres', path: '', url: db.url, poolSize: 4, thread });

@@ -237,7 +237,96 @@ const MIGRATIONS: readonly Migration[] = [
         FOR EACH STATEMENT EXECUTE FUNCTION openmnt_notify_session_events();
     `);
   },
+  async (tx) => {
+    // Authentication and accounting records partitioned by UTC day of received_at, so that
+    // retention drops a day's table instead of deleting its rows one by one (partitions.ts makes
+    // the days and drops them). The tables stay where the code and reports look for them: a
+    // partitioned table of the same name, columns in the same order.
+    //
+    // The rows already kept are not copied: the old table becomes the partition of everything
+    // before the first day boundary (`…_legacy`). Copying would write every row again and build
+    // every index again, twice the disk while it runs; attaching reads the table once (to check
+    // the range) and builds one index, the primary key that now includes received_at. A table
+    // with no rows is dropped instead, so a new database has day partitions only.
+    //
+    // sessions_closed stays one table: a session is found in history by its id alone (reads, and
+    // the session-event statement of every write that closes one), which a table partitioned by
+    // closed_at could only answer by probing every partition; it holds one row per session, not
+    // one per packet, and its retention stays a chunked DELETE.
+    const tables = [
+      {
+        name: 'accounting_records',
+        indexes: { mac: '(calling_station_id, received_at)', time: '(received_at)', session: '(nas_ip, acct_session_id, received_at)' },
+      },
+      { name: 'auth_records', indexes: { mac: '(calling_station_id, received_at)', time: '(received_at)', user: '(user_name, received_at)' } },
+    ];
+    // Views reading these tables (DataConnect's, an operator's reports) are bound to the table,
+    // not its name: they would follow the old table into its new name. Their definitions are read
+    // now and given again once the new tables carry the names (CREATE OR REPLACE keeps their
+    // grants and owners; their options are given again). A materialized view cannot be
+    // redefined in place: refused, untouched.
+    const dependents = (await tx.unsafe(
+      `SELECT DISTINCT v.oid::regclass::text AS name, v.relkind, pg_get_viewdef(v.oid) AS definition, array_to_string(v.reloptions, ', ') AS options
+       FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class v ON v.oid = r.ev_class
+       WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
+         AND d.refobjid IN ('accounting_records'::regclass, 'auth_records'::regclass) AND v.oid <> d.refobjid`,
+    )) as unknown as { name: string; relkind: string; definition: string; options: string | null }[];
+    const blocking = dependents.filter((v) => v.relkind !== 'v');
+    if (blocking.length > 0) {
+      throw new OpenMntError(
+        'STORE_FAILED',
+        `migration ${PARTITIONING_MIGRATION} partitions accounting_records and auth_records, but ${blocking.map((v) => v.name).join(', ')} (materialized) read them: drop ${blocking.length === 1 ? 'it' : 'them'} first and make ${blocking.length === 1 ? 'it' : 'them'} again after the migration`,
+      );
+    }
+    // The database's clock, as every node reads it: the legacy partition ends where today ends.
+    const [clock] = await tx.unsafe('SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint / 86400000 * 86400000 + 86400000 AS boundary');
+    const boundary = Number(clock!.boundary);
+    for (const { name: t, indexes } of tables) {
+      // Ids go on from where the identity was: from its sequence, or the largest id if higher.
+      const [position] = await tx.unsafe(
+        `SELECT GREATEST((SELECT COALESCE(max(id), 0) FROM ${t}), COALESCE(pg_sequence_last_value(pg_get_serial_sequence('${t}', 'id')::regclass), 0)) AS last`,
+      );
+      const last = Number(position!.last);
+      // The statements of one table sent as one batch: one round trip instead of fifteen.
+      await tx.unsafe(`
+        ALTER TABLE ${t} RENAME TO ${t}_legacy;
+        ${Object.keys(indexes).map((suffix) => `ALTER INDEX ${t}_${suffix} RENAME TO ${t}_legacy_${suffix};`).join('\n')}
+        -- PostgreSQL 15 has no identity column on a partitioned table: a sequence owned by the
+        -- column instead (pg_get_serial_sequence, which the write path draws ids with, finds it).
+        ALTER TABLE ${t}_legacy ALTER COLUMN id DROP IDENTITY;
+        ALTER TABLE ${t}_legacy DROP CONSTRAINT ${t}_pkey;
+        CREATE TABLE ${t} (LIKE ${t}_legacy) PARTITION BY RANGE (received_at);
+        CREATE SEQUENCE ${t}_id_seq AS bigint OWNED BY ${t}.id;
+        ALTER TABLE ${t} ALTER COLUMN id SET DEFAULT nextval('${t}_id_seq');
+        SELECT setval('${t}_id_seq', ${Math.max(last, 1)}, ${last >= 1});
+        -- A unique key of a partitioned table must hold the partition key. Nothing relies on id
+        -- alone being unique in the database: ids come from the one sequence, and no statement
+        -- conflicts on them (ON CONFLICT) or looks a record up by id alone.
+        ALTER TABLE ${t} ADD CONSTRAINT ${t}_pkey PRIMARY KEY (id, received_at);
+        ${Object.entries(indexes).map(([suffix, columns]) => `CREATE INDEX ${t}_${suffix} ON ${t} ${columns};`).join('\n')}
+        -- Whatever falls outside the days made (a node's clock far off, days not made yet) lands
+        -- here: a record is never refused for want of a partition.
+        CREATE TABLE ${t}_default PARTITION OF ${t} DEFAULT;
+      `);
+    }
+    for (const v of dependents) await tx.unsafe(`CREATE OR REPLACE VIEW ${v.name}${v.options ? ` WITH (${v.options})` : ''} AS ${v.definition}`);
+    for (const { name: t } of tables) {
+      const [kept] = await tx.unsafe(`SELECT EXISTS (SELECT 1 FROM ${t}_legacy) AS any`);
+      if (kept?.any !== true) {
+        await tx.unsafe(`DROP TABLE ${t}_legacy`);
+        continue;
+      }
+      // A row stamped after today (a node's clock ahead) would overlap the days made later: it
+      // goes through the new table, to the default partition.
+      await tx.unsafe(`WITH moved AS (DELETE FROM ${t}_legacy WHERE received_at >= ${boundary} RETURNING *) INSERT INTO ${t} SELECT * FROM moved`);
+      // The old indexes match the new table's and are taken over as they are; the primary key is built.
+      await tx.unsafe(`ALTER TABLE ${t} ATTACH PARTITION ${t}_legacy FOR VALUES FROM (MINVALUE) TO (${boundary})`);
+    }
+  },
 ];
+
+/** The version whose migration partitions the record tables by day. */
+export const PARTITIONING_MIGRATION = 5;
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
 

@@ -37,6 +37,7 @@ import type { ClusterStore } from '../cluster.js';
 import { migratePostgres, requireCurrentPostgres } from './migrations.js';
 import { PgPolicyChanges, PgPolicyTables } from './policy.js';
 import { WritePlan } from './write-plan.js';
+import { ensureDayPartitions, pruneHistory } from './partitions.js';
 import { ACTIVITY_KEEP_MS } from '../sqlite/console.js';
 import type {
   AccountingRecord,
@@ -65,6 +66,7 @@ import type {
   PolicyRows,
   PolicyWriteOp,
   PolicyWriteResult,
+  PartitionUpkeep,
   PruneResult,
   Session,
   SessionEvent,
@@ -690,15 +692,33 @@ export class PostgresStore implements Store {
         if (rows.length < PRUNE_CHUNK) return total;
       }
     };
-    const accountingRecords = await chunked('accounting_records', 'received_at');
-    const authRecords = await chunked('auth_records', 'received_at');
+    // The record tables are partitioned by day: whole days go at once (partitions.ts).
+    const accounting = await pruneHistory(this.#open(), 'accounting_records', olderThan, (partition) => chunked(partition, 'received_at'));
+    const auth = await pruneHistory(this.#open(), 'auth_records', olderThan, (partition) => chunked(partition, 'received_at'));
+    const deferred = [...accounting.deferred, ...auth.deferred];
     const closedSessions = await chunked('sessions_closed', 'closed_at');
     const coaAudit = await chunked('coa_audit', 'at');
     const jobs = await this.#jobs.prune(olderThan);
     const configAudit = await this.#policy.prune(olderThan);
     const dcQueryAudit = await chunked('dc_query_audit', 'at');
     const adminLogins = await chunked('admin_logins', 'at');
-    return { accountingRecords, authRecords, closedSessions, coaAudit, coaJobs: jobs.jobs, coaJobResults: jobs.results, configAudit, dcQueryAudit, adminLogins };
+    return {
+      accountingRecords: accounting.removed,
+      authRecords: auth.removed,
+      closedSessions,
+      coaAudit,
+      coaJobs: jobs.jobs,
+      coaJobResults: jobs.results,
+      configAudit,
+      dcQueryAudit,
+      adminLogins,
+      ...(deferred.length > 0 ? { deferredPartitions: deferred } : {}),
+    };
+  }
+
+  /** Makes the coming days' partitions of the record tables (partitions.ts). */
+  async maintainPartitions(now: number): Promise<PartitionUpkeep> {
+    return ensureDayPartitions(this.#open(), now);
   }
 
   async loadPolicy(): Promise<PolicyRows> {

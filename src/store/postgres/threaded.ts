@@ -124,6 +124,7 @@ export class PgThreadedStore implements Store {
   jobResults: Delegated['jobResults'] = (q) => this.#store().jobResults(q);
   interruptJobs: Delegated['interruptJobs'] = (at) => this.#store().interruptJobs(at);
   prune: Delegated['prune'] = (olderThan) => this.#store().prune(olderThan);
+  maintainPartitions = (now: number) => this.#store().maintainPartitions(now);
   loadPolicy: Delegated['loadPolicy'] = () => this.#store().loadPolicy();
   policyRevision: Delegated['policyRevision'] = () => this.#store().policyRevision();
   writePolicy: Delegated['writePolicy'] = (ops, audit) => this.#store().writePolicy(ops, audit);
