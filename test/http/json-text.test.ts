@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { activeSessionFields, activeSessionJson, jsonObject } from '../../src/http/mnt/views.js';
+import { activeSessionFields, activeSessionJson, jsonObject, type Field } from '../../src/http/mnt/views.js';
 
 // The streamed JSON list writes each session with activeSessionJson, straight from the session; what
 // a client parses must be what the fields of an activeSession give through JSON.stringify, byte for
@@ -33,4 +33,24 @@ test('activeSessionJson writes exactly what JSON.stringify of the activeSession 
     }
   }
   assert.equal(checked, 2 * sessions.length);
+});
+
+// Whole answers (Session/MACAddress and the others) in JSON are written member by member too.
+test('fieldsDocument in JSON is what JSON.stringify of the attributes and fields objects writes', async () => {
+  const { fieldsDocument, sessionParameterFields } = await import('../../src/http/mnt/views.js');
+  const awkward = ['', 'a"quote', 'nl\n', '\u0000', 'ümlaut', 'lone\ud800', '😀'];
+  const cases: [Field[], Record<string, string | number>][] = [
+    [[], {}],
+    [[['a', null], ['b', undefined]], { version: 1 }],
+    [[['n', 0], ['t', true], ['no', false], ['nan', Number.NaN], ['s', 'x']], { requestType: 'reauth' }],
+    [awkward.map((v, i) => [`k${i}`, v] as Field), {}],
+    [[['dup', 'first'], ['other', 1], ['dup', 'last']], {}],
+    [[['requestType', 'field'], ['x', 1]], { requestType: 'attribute' }],
+  ];
+  for (const [fields, attributes] of cases) {
+    assert.equal(fieldsDocument('json', 'root', fields, attributes), JSON.stringify({ ...attributes, ...jsonObject(fields) }));
+  }
+  const session = { id: 1, state: 'started', userName: 'bob"', callingStationId: 'AA:BB:CC:DD:EE:FF', nasIp: '10.0.0.1', acctSessionId: '1', startedAt: 1_700_000_000_000, updatedAt: 1_700_000_000_500, authId: null } as unknown as Parameters<typeof sessionParameterFields>[0];
+  const fields = sessionParameterFields(session);
+  assert.equal(fieldsDocument('json', 'sessionParameters', fields), JSON.stringify(jsonObject(fields)));
 });
