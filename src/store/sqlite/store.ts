@@ -107,7 +107,6 @@ export const DEFAULT_WAL_MAX_MIB = 16;
 
 type Row = Record<string, unknown>;
 
-const toSession = rowMapper(SESSION_COLUMNS);
 /** Session reads take rows as arrays (see rawRowMapper): the columns of SESSION_COLUMNS, in order. */
 const sessionOfRaw = rawRowMapper(SESSION_COLUMNS);
 const SESSION_SELECT = `SELECT ${selectList(SESSION_COLUMNS)}`;
@@ -546,7 +545,7 @@ export class SqliteStore implements Store {
 
   async staleCandidates(before: number, limit: number): Promise<Session[]> {
     this.#open();
-    return (this.#s.stale.all(before, limit) as Row[]).map(toSession);
+    return (this.#sessionStatement('SELECT * FROM sessions_active WHERE updated_at < ? ORDER BY updated_at LIMIT ?').all(before, limit) as unknown[][]).map(sessionOfRaw);
   }
 
   /**
@@ -833,7 +832,6 @@ function prepare(db: Database.Database) {
     accountingByMac: db.prepare(
       'SELECT * FROM accounting_records WHERE calling_station_id = ? AND received_at >= ? ORDER BY received_at DESC, id DESC LIMIT ?',
     ),
-    stale: db.prepare('SELECT * FROM sessions_active WHERE updated_at < ? ORDER BY updated_at LIMIT ?'),
     probe: db.prepare('INSERT INTO store_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at'),
   };
 }
