@@ -101,9 +101,14 @@ describe('promotion of the synchronous standby during ingest', { skip, timeout: 
     // The outage as each node reports it: 503, no server answering a read, writes not committing
     // (failing, or stalled while the driver waits for a host that is a primary).
     for (const node of nodes) {
+      // What the node last said, for the failure message: the outage must show, whatever it says.
+      let last: unknown;
       const down = await eventually('/health answers 503 with no server', async () => {
         const h = await health(node);
+        last = { status: h.status, body: h.body };
         return h.status === 503 && h.body.storeServer === null ? h : undefined;
+      }).catch((error: Error) => {
+        throw new Error(`${error.message}; node ${nodes.indexOf(node) + 1} last answered ${JSON.stringify(last)}`);
       });
       assert.notEqual(down.body.writes, 'ok');
       assert.equal(down.body.storeReadable, false);
