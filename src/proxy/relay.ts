@@ -9,8 +9,10 @@
  * The Request Authenticator is the NAS's own on both legs. It is random and unique per request
  * (RFC 2865 §3), and keeping it leaves CHAP's challenge (RFC 2865 §5.3) and every salt valid.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { OpenMntError } from '../errors.js';
+import { ZERO16 } from '../radius/authenticator.js';
+import { hmacMd5, md5 } from '../radius/md5.js';
 
 const HEADER = 20;
 const MAX_PACKET = 4096;
@@ -71,8 +73,7 @@ function signMessageAuthenticator(packet: Buffer, authenticatorField: Buffer, se
   const value = packet.length - 16;
   if (packet[value - 2] !== MESSAGE_AUTHENTICATOR) bad('Message-Authenticator must be the last attribute here');
   packet.fill(0, value);
-  const mac = createHmac('md5', secret).update(packet.subarray(0, 4)).update(authenticatorField).update(packet.subarray(HEADER)).digest();
-  mac.copy(packet, value);
+  hmacMd5(secret).update(packet, 0, 4).update(authenticatorField).update(packet, HEADER).digestInto(packet, value);
 }
 
 /**
@@ -85,8 +86,8 @@ function rehidePassword(hidden: Buffer, from: Buffer, to: Buffer, authenticator:
   let previousIn = authenticator;
   let previousOut = authenticator;
   for (let i = 0; i < hidden.length; i += 16) {
-    const unmask = createHash('md5').update(from).update(previousIn).digest();
-    const mask = createHash('md5').update(to).update(previousOut).digest();
+    const unmask = md5().update(from).update(previousIn).digest();
+    const mask = md5().update(to).update(previousOut).digest();
     for (let j = 0; j < 16; j++) out[i + j] = hidden[i + j]! ^ unmask[j]! ^ mask[j]!;
     previousIn = hidden.subarray(i, i + 16);
     previousOut = out.subarray(i, i + 16);
@@ -105,8 +106,8 @@ function resalt(data: Buffer, salt: Buffer, from: Buffer, to: Buffer, authentica
   let previousIn: Buffer | null = null;
   let previousOut: Buffer | null = null;
   for (let i = 0; i < data.length; i += 16) {
-    const unmask = previousIn === null ? createHash('md5').update(from).update(authenticator).update(salt).digest() : createHash('md5').update(from).update(previousIn).digest();
-    const mask = previousOut === null ? createHash('md5').update(to).update(authenticator).update(salt).digest() : createHash('md5').update(to).update(previousOut).digest();
+    const unmask = previousIn === null ? md5().update(from).update(authenticator).update(salt).digest() : md5().update(from).update(previousIn).digest();
+    const mask = previousOut === null ? md5().update(to).update(authenticator).update(salt).digest() : md5().update(to).update(previousOut).digest();
     for (let j = 0; j < 16; j++) out[i + j] = data[i + j]! ^ unmask[j]! ^ mask[j]!;
     previousIn = data.subarray(i, i + 16);
     previousOut = out.subarray(i, i + 16);
@@ -145,7 +146,7 @@ export function requestForHome(datagram: Buffer, o: ToHome): Buffer {
   if (code === 4) {
     // RFC 2866 §3: an Accounting-Request's authenticator is MD5 over the packet and the secret.
     const packet = assemble(code, o.identifier, Buffer.alloc(16), attributes);
-    createHash('md5').update(packet).update(o.homeSecret).digest().copy(packet, 4);
+    md5().update(packet).update(o.homeSecret).digestInto(packet, 4);
     return packet;
   }
   attributes.push({ type: MESSAGE_AUTHENTICATOR, value: Buffer.alloc(16) });
@@ -179,13 +180,13 @@ export function replyForNas(reply: Buffer, o: ToNas): Buffer {
   const attributes = rawAttributes(reply);
   const length = reply.readUInt16BE(2);
   // RFC 2865 §3: Response Authenticator = MD5(Code + ID + Length + Request Authenticator + Attributes + Secret).
-  const expected = createHash('md5').update(reply.subarray(0, 4)).update(homeAuthenticator).update(reply.subarray(HEADER, length)).update(o.homeSecret).digest();
+  const expected = md5().update(reply, 0, 4).update(homeAuthenticator).update(reply, HEADER, length).update(o.homeSecret).digest();
   if (!timingSafeEqual(expected, reply.subarray(4, HEADER))) throw new OpenMntError('RADIUS_BAD_AUTHENTICATOR', 'the home server answer does not verify with its secret');
   const ma = attributes.filter((a) => a.type === MESSAGE_AUTHENTICATOR);
   if (ma.length > 1 || (ma.length === 1 && ma[0]!.value.length !== 16)) throw new OpenMntError('RADIUS_BAD_AUTHENTICATOR', 'the home server answer has a malformed Message-Authenticator');
   if (ma.length === 1) {
     const offset = ma[0]!.value.byteOffset - reply.byteOffset;
-    const mac = createHmac('md5', o.homeSecret).update(reply.subarray(0, 4)).update(homeAuthenticator).update(reply.subarray(HEADER, offset)).update(Buffer.alloc(16)).update(reply.subarray(offset + 16, length)).digest();
+    const mac = hmacMd5(o.homeSecret).update(reply, 0, 4).update(homeAuthenticator).update(reply, HEADER, offset).update(ZERO16).update(reply, offset + 16, length).digest();
     if (!timingSafeEqual(mac, ma[0]!.value)) throw new OpenMntError('RADIUS_BAD_AUTHENTICATOR', 'the home server answer has a wrong Message-Authenticator');
   }
   const same = o.homeSecret.equals(o.nasSecret);
@@ -204,7 +205,7 @@ export function replyForNas(reply: Buffer, o: ToNas): Buffer {
   if (accessAnswer) out.push({ type: MESSAGE_AUTHENTICATOR, value: Buffer.alloc(16) });
   const packet = assemble(code, o.identifier, o.requestAuthenticator, out);
   if (accessAnswer) signMessageAuthenticator(packet, o.requestAuthenticator, o.nasSecret);
-  createHash('md5').update(packet).update(o.nasSecret).digest().copy(packet, 4);
+  md5().update(packet).update(o.nasSecret).digestInto(packet, 4);
   return packet;
 }
 

@@ -3,9 +3,10 @@
  * Authenticators, and Message-Authenticator. Digests are fed the packet in pieces so that no
  * copy of the datagram is made to blank a field.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { authenticatorRule } from './dictionary.js';
 import { HEADER_LENGTH, checkHeader, fail } from './header.js';
+import { hmacMd5, md5 } from './md5.js';
 
 export type Secret = string | Buffer;
 
@@ -39,7 +40,7 @@ export function hideUserPassword(password: string | Buffer, secret: Secret, auth
   const key = secretBytes(secret);
   let previous = authenticator;
   for (let i = 0; i < out.length; i += 16) {
-    const mask = createHash('md5').update(key).update(previous).digest();
+    const mask = md5().update(key).update(previous).digest();
     for (let j = 0; j < 16; j++) out[i + j]! ^= mask[j]!;
     previous = out.subarray(i, i + 16);
   }
@@ -56,7 +57,7 @@ export function revealUserPassword(hidden: Buffer, secret: Secret, authenticator
   const plain = Buffer.alloc(hidden.length);
   let previous = authenticator;
   for (let i = 0; i < hidden.length; i += 16) {
-    const mask = createHash('md5').update(key).update(previous).digest();
+    const mask = md5().update(key).update(previous).digest();
     for (let j = 0; j < 16; j++) plain[i + j] = hidden[i + j]! ^ mask[j]!;
     previous = hidden.subarray(i, i + 16);
   }
@@ -67,12 +68,7 @@ export function revealUserPassword(hidden: Buffer, secret: Secret, authenticator
 
 /** MD5(Code + Identifier + Length + `authenticator` + Attributes + Secret) of buf[0, length). */
 export function packetDigest(buf: Buffer, length: number, authenticator: Buffer, secret: Buffer): Buffer {
-  return createHash('md5')
-    .update(buf.subarray(0, 4))
-    .update(authenticator)
-    .update(buf.subarray(HEADER_LENGTH, length))
-    .update(secret)
-    .digest();
+  return md5().update(buf, 0, 4).update(authenticator).update(buf, HEADER_LENGTH, length).update(secret).digest();
 }
 
 /**
@@ -105,13 +101,7 @@ export function verifyResponseAuthenticator(buf: Buffer, requestAuthenticator: B
  * `maValue` taken as zeros and the Authenticator field taken as `authenticator`.
  */
 export function messageAuthenticatorDigest(buf: Buffer, length: number, maValue: number, authenticator: Buffer, secret: Buffer): Buffer {
-  return createHmac('md5', secret)
-    .update(buf.subarray(0, 4))
-    .update(authenticator)
-    .update(buf.subarray(HEADER_LENGTH, maValue))
-    .update(ZERO16)
-    .update(buf.subarray(maValue + 16, length))
-    .digest();
+  return hmacMd5(secret).update(buf, 0, 4).update(authenticator).update(buf, HEADER_LENGTH, maValue).update(ZERO16).update(buf, maValue + 16, length).digest();
 }
 
 /**
