@@ -61,7 +61,8 @@ export class HomeServer {
   #deadSince = 0;
   #checkAnswers = 0;
   #checkTimer: NodeJS.Timeout | undefined;
-  readonly #spaces: IdSpace[] = [];
+  /** Sockets per leg, each connected to that port of the server (see #newSpace). */
+  readonly #spaces: Record<'auth' | 'accounting', IdSpace[]> = { auth: [], accounting: [] };
   readonly #logger: Logger;
   readonly #now: () => number;
   #closed = false;
@@ -86,7 +87,10 @@ export class HomeServer {
   }
 
   inFlight(): number {
-    return this.#spaces.reduce((n, s) => n + s.pending.size, 0);
+    let n = 0;
+    for (const space of this.#spaces.auth) n += space.pending.size;
+    for (const space of this.#spaces.accounting) n += space.pending.size;
+    return n;
   }
 
   snapshot(): HomeServerStats {
@@ -97,9 +101,13 @@ export class HomeServer {
    * Sends `build(identifier)` to the server's `port` and resolves with its answer (unchecked: the
    * caller verifies it with the request it sent), or rejects with PROXY_NO_HOME_SERVER on timeout.
    */
-  async exchange(kind: 'auth' | 'accounting', build: (identifier: number) => Buffer): Promise<Buffer> {
-    const port = kind === 'auth' ? this.config.authPort : this.config.accountingPort;
-    const space = await this.#space();
+  exchange(kind: 'auth' | 'accounting', build: (identifier: number) => Buffer): Promise<Buffer> {
+    // A socket with a free identifier nearly always exists: no promise to wait for one then.
+    const free = this.#spaces[kind].find((s) => s.pending.size < 256);
+    return free !== undefined ? this.#send(free, build) : this.#newSpace(kind).then((space) => this.#send(space, build));
+  }
+
+  #send(space: IdSpace, build: (identifier: number) => Buffer): Promise<Buffer> {
     const id = space.allocate()!;
     const datagram = build(id);
     this.stats.sent++;
@@ -111,7 +119,7 @@ export class HomeServer {
         reject(new OpenMntError('PROXY_NO_HOME_SERVER', `home server ${this.config.name} did not answer within ${this.config.responseTimeoutSeconds} s`));
       }, this.config.responseTimeoutSeconds * 1000);
       space.pending.set(id, { resolve, reject, timer });
-      space.socket.send(datagram, port, this.config.address);
+      space.socket.send(datagram);
     });
   }
 
@@ -129,33 +137,43 @@ export class HomeServer {
   close(): void {
     this.#closed = true;
     clearInterval(this.#checkTimer);
-    for (const space of this.#spaces) {
+    for (const space of [...this.#spaces.auth, ...this.#spaces.accounting]) {
       for (const p of space.pending.values()) {
         clearTimeout(p.timer);
         p.reject(new OpenMntError('PROXY_NO_HOME_SERVER', 'the proxy is closing'));
       }
       space.socket.close();
     }
-    this.#spaces.length = 0;
+    this.#spaces.auth.length = 0;
+    this.#spaces.accounting.length = 0;
   }
 
-  async #space(): Promise<IdSpace> {
-    const free = this.#spaces.find((s) => s.pending.size < 256);
-    if (free !== undefined) return free;
+  /**
+   * One more socket for a leg, connected to the server's port for it: the kernel then delivers only
+   * that address and port's datagrams to it, and a send needs no address (an unconnected send
+   * resolves its address on every call, even a literal one).
+   */
+  async #newSpace(kind: 'auth' | 'accounting'): Promise<IdSpace> {
+    const port = kind === 'auth' ? this.config.authPort : this.config.accountingPort;
     const socket = createSocket(isIPv6(this.config.address) ? 'udp6' : 'udp4');
     await new Promise<void>((resolve) => socket.bind(0, resolve));
+    await new Promise<void>((resolve) => socket.connect(port, this.config.address, resolve));
     const space = new IdSpace(socket);
-    socket.on('message', (answer, from) => {
-      // Only the server's own address and ports; anything else is not an answer to us.
-      if (from.address !== this.config.address || answer.length < 20) return;
+    socket.on('message', (answer) => {
+      if (answer.length < 20) return;
       const pending = space.pending.get(answer[1]!);
       if (pending === undefined) return;
       space.pending.delete(answer[1]!);
       clearTimeout(pending.timer);
       pending.resolve(answer);
     });
-    socket.on('error', (err) => this.#logger.warn({ err }, 'home server socket error'));
-    this.#spaces.push(space);
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      // A connected socket hears the ICMP port-unreachable of a server that is down, once per
+      // send: that server is already judged by its unanswered requests (timeouts, zombie, dead).
+      if (err.code === 'ECONNREFUSED') return;
+      this.#logger.warn({ err }, 'home server socket error');
+    });
+    this.#spaces[kind].push(space);
     return space;
   }
 
