@@ -5,13 +5,13 @@
  * in one run. Printed side by side: requests per second with 64 in flight, from the project's
  * generator and from radclient (`-p 64`), the answer latency p50 / p99, and the CPU each process
  * spent per 1,000 requests (what decides throughput when every process shares the same two cores).
- * The issue's goal is a throughput overhead of at most 20 % against straight; the reference proxy
- * shows what one more hop costs on this machine.
+ * The issue's goal is a throughput overhead of at most 20 % against straight, with radclient as
+ * the client; the reference proxy shows what one more hop costs on this machine.
  *
  *   npm run bench:proxy
  *   REQUESTS=20000 npm run bench:proxy
  *
- * Environment: REQUESTS (30,000), WINDOW (64), PROFILE (a directory: the node runs with --cpu-prof
+ * Environment: REQUESTS (30,000), WINDOW (64), RADCLIENT_ROUNDS (3), PROFILE (a directory: the node runs with --cpu-prof
  * into it, one profile per thread).
  */
 import { spawn } from 'node:child_process';
@@ -25,6 +25,7 @@ import { startOpenMnt, tempDir, threadCpuLine, type Child } from './lib/processe
 
 const REQUESTS = Number(process.env.REQUESTS ?? 30_000);
 const WINDOW = Number(process.env.WINDOW ?? 64);
+const RADCLIENT_ROUNDS = Number(process.env.RADCLIENT_ROUNDS ?? 3);
 const SECRET = 'testing123';
 const PASSWORD = 'bench-pass-1';
 
@@ -218,9 +219,20 @@ try {
   const file = join(dir.path, 'requests.txt');
   const radclientCount = Math.min(REQUESTS, 10_000);
   writeFileSync(file, Array.from({ length: radclientCount }, (_, i) => `User-Name = "${user(i)}", User-Password = "${PASSWORD}", NAS-IP-Address = 127.0.0.1\n`).join('\n'));
-  const radStraight = await radclientRate(homePort, file, radclientCount);
-  const radReference = await radclientRate(referencePort, file, radclientCount);
-  const radProxied = await radclientRate(openmnt.ports.auth, file, radclientCount);
+  // Short runs that share two cores swing by a fifth from one to the next: the three targets take
+  // turns, RADCLIENT_ROUNDS times, and the medians are compared.
+  const rounds: { straight: number; reference: number; proxied: number }[] = [];
+  for (let r = 0; r < RADCLIENT_ROUNDS; r++) {
+    rounds.push({
+      straight: await radclientRate(homePort, file, radclientCount),
+      reference: await radclientRate(referencePort, file, radclientCount),
+      proxied: await radclientRate(openmnt.ports.auth, file, radclientCount),
+    });
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  const radStraight = median(rounds.map((r) => r.straight));
+  const radReference = median(rounds.map((r) => r.reference));
+  const radProxied = median(rounds.map((r) => r.proxied));
 
   const accepted = (r: LoadResult) => r.replyCodes.get(Code.AccessAccept) ?? 0;
   const overhead = (a: number, b: number) => `${(((a - b) / a) * 100).toFixed(1)} %`;
@@ -234,8 +246,9 @@ try {
     [
       `proxy: ${fmt(REQUESTS)} PAP Access-Requests, ${WINDOW} in flight; FreeRADIUS ${version} as the home server (files + pap)`,
       row('', 'straight', 'via FreeRADIUS proxy', 'via OpenMnT'),
-      row('generator, requests/s', g(straight.result), g(viaReference.result), g(proxied.result), `   OpenMnT: ${overhead(straight.result.perSecond, proxied.result.perSecond)} below straight (goal ≤ 20 %: ${verdict(straight.result.perSecond, proxied.result.perSecond)}), ${overhead(viaReference.result.perSecond, proxied.result.perSecond)} below the reference proxy`),
-      row(`radclient -p ${WINDOW}, req/s`, fmt(radStraight), fmt(radReference), fmt(radProxied), `   OpenMnT: ${overhead(radStraight, radProxied)} below straight (${verdict(radStraight, radProxied)}), ${overhead(radReference, radProxied)} below the reference proxy`),
+      row(`radclient -p ${WINDOW}, req/s`, fmt(radStraight), fmt(radReference), fmt(radProxied), `   OpenMnT: ${overhead(radStraight, radProxied)} below straight (goal ≤ 20 %: ${verdict(radStraight, radProxied)}), ${overhead(radReference, radProxied)} below the reference proxy`),
+      row('  rounds (median above)', rounds.map((r) => fmt(r.straight)).join(' '), rounds.map((r) => fmt(r.reference)).join(' '), rounds.map((r) => fmt(r.proxied)).join(' ')),
+      row('generator, requests/s', g(straight.result), g(viaReference.result), g(proxied.result), `   OpenMnT: ${overhead(straight.result.perSecond, proxied.result.perSecond)} below straight, ${overhead(viaReference.result.perSecond, proxied.result.perSecond)} below the reference proxy`),
       row('latency p50', p(straight.result.latencyMs.p50), p(viaReference.result.latencyMs.p50), p(proxied.result.latencyMs.p50)),
       row('latency p99', p(straight.result.latencyMs.p99), p(viaReference.result.latencyMs.p99), p(proxied.result.latencyMs.p99), `   added by OpenMnT: ${ms(proxied.result.latencyMs.p99 - straight.result.latencyMs.p99)} ms; by the reference proxy: ${ms(viaReference.result.latencyMs.p99 - straight.result.latencyMs.p99)} ms`),
       row('accepted / lost', `${fmt(accepted(straight.result))} / ${fmt(straight.result.lost)}`, `${fmt(accepted(viaReference.result))} / ${fmt(viaReference.result.lost)}`, `${fmt(accepted(proxied.result))} / ${fmt(proxied.result.lost)}`),
@@ -246,6 +259,9 @@ try {
       `  OpenMnT's threads while proxying, in cores: ${proxied.threads}`,
       '  (through OpenMnT each final answer is also committed as an AuthStatus record and opens a session;',
       '   the FreeRADIUS proxy appends each answer to a detail file; all three processes and the generator share the machine\'s cores)',
+      '  (the goal is radclient\'s, as the issue names it. The generator costs the machine far less per request than radclient',
+      '   (straight, it reaches several times radclient\'s rate): it finds the home server\'s own ceiling, which any proxy sharing',
+      '   the same two cores cuts by more than half, as the reference proxy shows)',
     ].join('\n'),
   );
 } finally {
