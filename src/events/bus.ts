@@ -29,14 +29,18 @@ export class EventBus {
   /** Listens to the store; the newest id the log holds is where a new live subscriber starts. */
   async start(): Promise<this> {
     this.#store.onEvents((events) => this.publish(events));
+    this.#store.setEventDemand?.(this.#sinks.size);
     const bounds = await this.#store.eventBounds();
     this.#lastId = Math.max(this.#lastId, bounds.last);
     return this;
   }
 
-  /** The id of the newest event handed over (or in the log at start). */
+  /**
+   * The id of the newest committed event (or in the log at start): handed over, or, while nobody
+   * listened, only committed (Store.setEventDemand).
+   */
   get lastId(): number {
-    return this.#lastId;
+    return Math.max(this.#lastId, this.#store.lastCommittedEventId?.() ?? 0);
   }
 
   get subscribers(): number {
@@ -61,8 +65,13 @@ export class EventBus {
     }
   }
 
+  /** Read `lastId` after this, never before: events committed while nobody listened are skipped. */
   subscribe(sink: EventSink): () => void {
     this.#sinks.add(sink);
-    return () => this.#sinks.delete(sink);
+    this.#store.setEventDemand?.(this.#sinks.size);
+    return () => {
+      this.#sinks.delete(sink);
+      this.#store.setEventDemand?.(this.#sinks.size);
+    };
   }
 }

@@ -63,7 +63,9 @@ export class SseStream implements EventSink {
     this.#o = options;
     const f = options.filter;
     this.#takesAll = (f.types === undefined || f.types.length === 0) && f.nas === undefined && f.group === undefined && f.mac === undefined;
-    this.#cursor = options.cursor ?? options.bus.lastId;
+    // A live-only stream takes the bus's newest id once subscribed (start): read before, an event
+    // committed in between could be neither behind that cursor nor handed to this stream.
+    this.#cursor = options.cursor ?? 0;
     this.done = new Promise((resolve) => (this.#finish = resolve));
   }
 
@@ -79,6 +81,7 @@ export class SseStream implements EventSink {
     res.on('close', () => this.close());
     res.on('drain', () => this.#drained());
     this.#unsubscribe = bus.subscribe(this);
+    if (this.#o.cursor === null) this.#cursor = bus.lastId;
     this.#keepAlive = setInterval(() => {
       if (!res.writableNeedDrain) res.write(': keep-alive\n\n');
     }, this.#o.keepAliveMs);

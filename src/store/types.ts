@@ -680,6 +680,19 @@ export interface Store {
   onEvents(listener: (events: SessionEvent[]) => void): void;
 
   /**
+   * Whether anyone listens to `onEvents` now (the number of live subscribers). A store whose events
+   * cross threads may then skip handing them over while nobody listens; they are in the log
+   * either way. Absent: events are always handed over.
+   */
+  setEventDemand?(listeners: number): void;
+
+  /**
+   * The id of the newest committed event, handed over or not (see setEventDemand): where a new
+   * live subscriber starts. Absent: the last id handed over is that.
+   */
+  lastCommittedEventId?(): number;
+
+  /**
    * Several nodes: the events of this node's own writes only (`onEvents` carries every node's).
    * What must happen once per cluster for each event (a session webhook's message in the shared
    * outbox) is done by the node that wrote it. Absent where the two are the same (SQLite).

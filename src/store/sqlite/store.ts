@@ -100,6 +100,12 @@ export interface SqliteStoreOptions {
    * thread that answers ActiveCount, which then reads it without a message (see WorkerStore).
    */
   activeCounter?: Int32Array;
+  /**
+   * Shared with the thread that receives the events (see WorkerStore): `demand[0]` is how many
+   * listen; `lastId[0]` is kept equal to the newest committed event's id. With nobody listening,
+   * committed events are not handed to onLoggedEvents (they are in the log).
+   */
+  eventGate?: { demand: Int32Array; lastId: BigInt64Array };
 }
 
 /** The default of `walMaxMiB` (store.walMaxMiB in the configuration). */
@@ -125,6 +131,7 @@ export class SqliteStore implements Store {
   #closed = false;
   #active = 0;
   readonly #activeCounter: Int32Array | undefined;
+  readonly #eventGate: { demand: Int32Array; lastId: BigInt64Array } | undefined;
   readonly #s: ReturnType<typeof prepare>;
   readonly #queries = new Map<string, Statement>();
   readonly #updates = new Map<number, Statement>();
@@ -167,6 +174,7 @@ export class SqliteStore implements Store {
     this.#policy = new SqlitePolicyTables(db);
     this.#console = new SqliteConsoleQueries(db);
     this.#activeCounter = options.activeCounter;
+    this.#eventGate = options.eventGate;
     this.#countActive((db.prepare('SELECT COUNT(*) AS n FROM sessions_active').get() as { n: number }).n);
   }
 
@@ -708,6 +716,14 @@ export class SqliteStore implements Store {
   #publishEvents(): void {
     const events = this.#events?.committed();
     if (events === undefined || events.length === 0) return;
+    const gate = this.#eventGate;
+    if (gate !== undefined) {
+      // The id first, then the demand; the listener's side sets the demand, then reads the id
+      // (EventBus.subscribe). So when this reads no demand, a subscriber that arrives later reads
+      // this id or a newer one, and starts after these events, which nobody was there to see.
+      Atomics.store(gate.lastId, 0, BigInt(events[events.length - 1]!.id));
+      if (Atomics.load(gate.demand, 0) === 0) return;
+    }
     this.#onEvents?.(events);
   }
 
