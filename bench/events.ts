@@ -22,6 +22,7 @@
  *
  *   npm run bench:events
  *   SESSIONS=20000 SUBSCRIBERS=50 ROUNDS=3 RATE=1000 DURATION=10 SYNC=full PIN=0 npm run bench:events
+ *   PROFILE=/tmp/prof ROUNDS=1 npm run bench:events   # the node writes a CPU profile per thread there
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -108,6 +109,8 @@ async function main(): Promise<void> {
   await admins.add(ADMIN, PASSWORD, 'super-admin');
   const server = await startOpenMnt({
     dir: dir.path,
+    // PROFILE: a directory for the node's CPU profiles (one per thread; the main thread's is the fan-out).
+    ...(process.env.PROFILE === undefined ? {} : { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', process.env.PROFILE] }),
     env: {
       OPENMNT_STORE__PATH: join(dir.path, 'openmnt.db'),
       OPENMNT_STORE__SYNCHRONOUS: SYNC,
