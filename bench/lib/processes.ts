@@ -89,6 +89,11 @@ function parseStat(stat: string): { name: string; seconds: number; user: number;
   return { name, seconds: user + system, user, system };
 }
 
+/** CPU seconds (user + system) a process has used so far, by pid. */
+export function pidCpuSeconds(pid: number): number {
+  return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).seconds;
+}
+
 /**
  * Where a process's CPU went during a run, by thread, from two `threadCpu()` readings: the main
  * thread first, then the others grouped by name, busiest first (Node: `node` is a worker thread
