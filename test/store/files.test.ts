@@ -63,7 +63,7 @@ describe('file modes', () => {
 });
 
 describe('write-ahead log size', () => {
-  test('after 20,000 writes the -wal file has stayed within store.walMaxMiB (plus one transaction)', async () => {
+  test('after 20,000 writes the -wal file has stayed within four times store.walMaxMiB (plus one transaction)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'openmnt-wal-'));
     const db = join(dir, 'openmnt.db');
     const store = await startStore({ driver: 'sqlite', path: db, synchronous: 'normal', walMaxMiB: 1, thread: true });
@@ -76,8 +76,9 @@ describe('write-ahead log size', () => {
       }
       assert.equal((await store.stats()).accountingRecords, 20_000);
       // One batch of 100 Starts writes well under 1 MiB of pages; without the limit the WAL grew to
-      // 40 MiB before its first checkpoint and kept that size for good.
-      assert.ok(largest <= 2 * 2 ** 20, `the WAL reached ${largest} bytes`);
+      // 40 MiB before its first checkpoint and kept that size for good. The checkpointing thread
+      // copies it in the background; the writer copies the rest itself at four times the limit.
+      assert.ok(largest <= 5 * 2 ** 20, `the WAL reached ${largest} bytes`);
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

@@ -95,6 +95,12 @@ export interface SqliteStoreOptions {
    * refuses a schema behind it (`openmnt db migrate` then). */
   migrate?: 'auto' | 'manual';
   /**
+   * true: another connection copies the WAL into the database in the background (a checkpointing
+   * thread, see checkpointer-thread.ts), and this one checkpoints by itself only at four times
+   * walMaxMiB, as a bound. false (the default): SQLite's automatic checkpoint at walMaxMiB.
+   */
+  backgroundCheckpoints?: boolean;
+  /**
    * Element 0 is kept equal to the count of active sessions after every commit that changes it,
    * before the commit is answered: the writing thread shares it (a SharedArrayBuffer) with the
    * thread that answers ActiveCount, which then reads it without a message (see WorkerStore).
@@ -110,6 +116,10 @@ export interface SqliteStoreOptions {
 
 /** The default of `walMaxMiB` (store.walMaxMiB in the configuration). */
 export const DEFAULT_WAL_MAX_MIB = 16;
+/** With background checkpoints, the writer checkpoints by itself once the WAL holds this many times walMaxMiB. */
+export const BACKGROUND_CHECKPOINT_BOUND = 4;
+/** Milliseconds between the checkpointing thread's checkpoints. */
+export const CHECKPOINT_INTERVAL_MS = 200;
 
 type Row = Record<string, unknown>;
 
@@ -153,13 +163,15 @@ export class SqliteStore implements Store {
     const db = this.#db;
     if (!options.readonly) {
       db.pragma('journal_mode = WAL');
-      // The WAL is copied into the database (checkpointed) once it holds walMaxMiB, and its file is
-      // cut back to walMaxMiB when it is reused from the start: without a limit the file keeps the
-      // largest size it ever reached. Fewer checkpoints help ingest (each one stalls the commits
-      // behind it), but the WAL's disk space is taken for good, so the bound is the operator's.
+      // This connection copies the WAL into the database (checkpoints) once it holds walMaxMiB, or
+      // four times that when a checkpointing thread copies it in the background (then a commit
+      // rarely pays for a copy: each one stalls the commits behind it). Its file is cut back to
+      // walMaxMiB when it is reused from the start: without a limit the file keeps the largest size
+      // it ever reached, so the bound on its disk space is the operator's.
       const walBytes = (options.walMaxMiB ?? DEFAULT_WAL_MAX_MIB) * 2 ** 20;
       const pageSize = db.pragma('page_size', { simple: true }) as number;
-      db.pragma(`wal_autocheckpoint = ${Math.max(1, Math.floor(walBytes / pageSize))}`);
+      const walPages = Math.max(1, Math.floor(walBytes / pageSize));
+      db.pragma(`wal_autocheckpoint = ${options.backgroundCheckpoints === true ? BACKGROUND_CHECKPOINT_BOUND * walPages : walPages}`);
       db.pragma(`journal_size_limit = ${walBytes}`);
       if (options.migrate === 'manual') requireCurrent(db);
       else migrate(db);

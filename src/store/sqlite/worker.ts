@@ -9,7 +9,8 @@
 import type { MessagePort } from 'node:worker_threads';
 import { OpenMntError } from '../../errors.js';
 import type { CursorKind, Page } from '../cursors.js';
-import { MACS_PER_QUERY, distinctChunks, openSqliteStore, summariesOfJson, type SqliteStore, type SqliteStoreOptions } from './store.js';
+import type { CheckpointResult, CheckpointerData } from './checkpointer-thread.js';
+import { CHECKPOINT_INTERVAL_MS, MACS_PER_QUERY, distinctChunks, openSqliteStore, summariesOfJson, type SqliteStore, type SqliteStoreOptions } from './store.js';
 import { StoreThread } from '../thread-channel.js';
 import type {
   ConfigAuditQuery,
@@ -77,16 +78,32 @@ export class WorkerStore implements Store {
   readonly #eventGate = { demand: new Int32Array(new SharedArrayBuffer(4)).fill(1), lastId: new BigInt64Array(new SharedArrayBuffer(8)) };
   /** The writing thread's count of active sessions (SqliteStoreOptions.activeCounter). */
   readonly #activeCounter = new Int32Array(new SharedArrayBuffer(4));
+  /** The checkpointing thread (checkpointer-thread.ts), or null for an in-memory database. */
+  readonly #checkpointer: Promise<StoreThread | null>;
   #closed = false;
   #nextCursor = 1;
 
   constructor(options: WorkerStoreOptions) {
     this.#options = options;
     const { holdReads: _hold, ...writer } = options;
-    this.#writer = new StoreThread(new URL('./worker-thread.js', import.meta.url), { ...writer, activeCounter: this.#activeCounter, eventGate: this.#eventGate }, 'writer');
+    // On unless turned off (bench/commit-tail.ts compares both).
+    const background = options.path !== ':memory:' && options.readonly !== true && options.backgroundCheckpoints !== false;
+    this.#writer = new StoreThread(
+      new URL('./worker-thread.js', import.meta.url),
+      { ...writer, activeCounter: this.#activeCounter, backgroundCheckpoints: background, eventGate: this.#eventGate },
+      'writer',
+    );
     this.#opened = this.#writer.call('countActive');
     // A failed open is reported by ready() or the first call; this copy must not go unhandled.
     this.#opened.catch(() => undefined);
+    // Started once the writer has made the database a WAL file; an in-memory one has no WAL.
+    this.#checkpointer = background
+      ? this.#opened.then(() => {
+          const data: CheckpointerData = { path: options.path, synchronous: options.synchronous, intervalMs: CHECKPOINT_INTERVAL_MS };
+          return new StoreThread(new URL('./checkpointer-thread.js', import.meta.url), data, 'checkpointer');
+        })
+      : Promise.resolve(null);
+    this.#checkpointer.catch(() => undefined);
   }
 
   /** Resolves once both threads have opened the database (or rejects with why one could not). */
@@ -113,6 +130,12 @@ export class WorkerStore implements Store {
 
   async #read<T>(method: string, ...args: unknown[]): Promise<T> {
     return (await this.#reads()).call<T>(method, ...args);
+  }
+
+  /** Runs one background checkpoint now and says what it copied (tests); null without a checkpointer. */
+  async checkpointNow(): Promise<CheckpointResult | null> {
+    const checkpointer = await this.#checkpointer;
+    return checkpointer === null ? null : checkpointer.call<CheckpointResult>('checkpoint');
   }
 
   /**
@@ -329,6 +352,8 @@ export class WorkerStore implements Store {
     const reads = reader === null ? null : await reader.catch(() => null);
     if (reads !== null && reads !== this.#writer) await reads.close();
     await this.#inline?.close();
+    // Before the writer, whose close checkpoints the whole WAL and empties it.
+    await (await this.#checkpointer.catch(() => null))?.close();
     await this.#writer.close();
   }
 }

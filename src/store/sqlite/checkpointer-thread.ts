@@ -1,0 +1,74 @@
+/**
+ * The SQLite store's checkpointing thread. A WAL database copies its log into the main file
+ * (a checkpoint) and syncs that file before the log can be reused. Left to SQLite's automatic
+ * checkpoint, that work runs inside the COMMIT that crosses the threshold, on the writing thread:
+ * the commit, and every RADIUS answer and session event behind it, waits for a 16 MiB copy and an
+ * fsync (tens to hundreds of milliseconds on ordinary disks; bench/commit-tail.ts shows it).
+ *
+ * Here a connection of its own copies what has committed, often and in the background, with
+ * PASSIVE checkpoints: they take no lock a writer needs, so commits go on beside them. The log
+ * starts over from its beginning when the writer begins a transaction and finds it wholly copied.
+ * The writing connection keeps an automatic checkpoint only as a bound, at four times walMaxMiB,
+ * for when it never finds the log wholly copied (a writer that never pauses, or a long read that
+ * holds old pages): then, as before, one commit pays for the rest of the copy.
+ */
+import Database from 'better-sqlite3';
+import { parentPort, workerData } from 'node:worker_threads';
+import { READER_NICE, lowerThisThread } from '../../thread-priority.js';
+import { reply, type Call } from '../thread-protocol.js';
+
+export interface CheckpointerData {
+  path: string;
+  synchronous?: 'normal' | 'full';
+  /** Milliseconds between checkpoints. */
+  intervalMs: number;
+}
+
+/** What one PASSIVE checkpoint reported: frames in the log, frames copied to the database. */
+export interface CheckpointResult {
+  busy: number;
+  log: number;
+  checkpointed: number;
+}
+
+// Copying pages can wait behind RADIUS and the commits it waits for (thread-priority.ts).
+lowerThisThread(READER_NICE);
+const data = workerData as CheckpointerData;
+const db = new Database(data.path);
+// The checkpoint syncs the database file before the log may be reused; with synchronous = OFF it
+// would not, and a power loss could then lose what the reused log held.
+db.pragma(`synchronous = ${data.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+// Never wait: a checkpoint that finds another one running simply comes back next time.
+db.pragma('busy_timeout = 0');
+
+function checkpoint(): CheckpointResult {
+  const [result] = db.pragma('wal_checkpoint(PASSIVE)') as CheckpointResult[];
+  return result!;
+}
+
+const timer = setInterval(() => {
+  try {
+    checkpoint();
+  } catch {
+    // SQLITE_BUSY (another checkpoint) or a database being closed: the next turn tries again.
+  }
+}, data.intervalMs);
+
+// Spoken as a store thread (thread-channel.ts): `checkpoint` runs one now (tests), `close` ends it.
+parentPort!.on('message', (call: Call) => {
+  let outcome: unknown;
+  try {
+    if (call.method === 'close') {
+      clearInterval(timer);
+      db.close();
+      outcome = null;
+    } else if (call.method === 'checkpoint') {
+      outcome = checkpoint();
+    } else {
+      outcome = new Error(`no checkpointer method ${call.method}`);
+    }
+  } catch (error) {
+    outcome = error;
+  }
+  reply(parentPort!, call.id, outcome);
+});
