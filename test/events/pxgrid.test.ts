@@ -287,18 +287,22 @@ describe('pxGrid backpressure', SAFETY, () => {
       while ((await skipped()) === 0) {
         assert.ok(round < 400, 'no message was ever skipped although the consumer read nothing');
         await server.store.write({ accounting: Array.from({ length: 500 }, (_, i) => accountingStart(`p${round}-${i}`, '00:11:22:33:99:01')) });
+        // Handed to the pubsub now rather than at the bus's next fan-out (FAN_OUT_INTERVAL_MS).
+        server.events.flush();
         round++;
       }
       // RADIUS is answered while the consumer is stuck.
       const r = await radclient({ port: server.ports.accounting, secret: SECRET, kind: 'acct', packets: [start('live', '00-AA-BB-CC-99-02', '10.70.0.1')] });
       assert.equal(r.status, 0);
       (client.ws as unknown as { _socket: { resume(): void } })._socket.resume();
-      // Once the consumer drains, messages flow again. A write has been handed to the pubsub by the
-      // time it resolves, so each marker is either counted as skipped or on its way.
+      // Once the consumer drains, messages flow again. A write's events have reached the bus by the
+      // time it resolves, and the flush hands them to the pubsub, so each marker is either counted
+      // as skipped or on its way.
       for (let i = 0; ; i++) {
         const before = await skipped();
         const mac = `00:11:22:33:AA:${i.toString(16).padStart(2, '0').toUpperCase()}`;
         await server.store.write({ accounting: [accountingStart(`marker-${i}`, mac)] });
+        server.events.flush();
         if ((await skipped()) > before) continue;
         await client.until(() => client.messages().some((m) => m.sessions.some((s) => s.macAddress === mac)), `marker ${mac}`);
         break;
