@@ -76,6 +76,8 @@ export interface Cannon {
   ok: number;
   other: number;
   errors: number;
+  /** Every response counted, whatever its status (what CPU per request divides by). */
+  total: number;
 }
 
 /** `connections` keep-alive HTTPS connections for `seconds`, request n going to `path(n)`. */
@@ -88,7 +90,7 @@ export async function cannon(client: MntClient, port: number, accept: string, pa
     headers: { authorization: client.auth, accept },
     requests: [{ setupRequest: (req: { path?: string }) => ({ ...req, path: path(++n) }) }],
   });
-  return { perSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, ok: result['2xx'], other: result.non2xx, errors: result.errors };
+  return { perSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, ok: result['2xx'], other: result.non2xx, errors: result.errors, total: result['1xx'] + result['2xx'] + result['3xx'] + result['4xx'] + result['5xx'] };
 }
 
 /** The node answers RADIUS before its API listens: wait for the API too. */
