@@ -81,6 +81,34 @@ describe('SQLite files', () => {
     assert.equal(limited, 1500);
   });
 
+  test('findLatestSession reads every column exactly as getSession does (its row comes as JSON text built by SQLite)', async () => {
+    // The same awkward values as the list, in every kind of column a lookup answers with, and
+    // integers past 2^53 and negative ones.
+    const odd = ['a"b\\c', 'x\u0000y', 'tab\tnl\n', '\u0001\u001f\u007f', 'é 漢字 😀', '\u2028\u2029', '<&>\'', '\uFFFE\uFFFF', 'lone\uD800x', '', '12', 'null', '[1,2]'];
+    const batch: AccountingWrite[] = odd.map((text, i) =>
+      acct('start', `fl-${i}`, `DD:00:00:00:00:${i.toString(16).padStart(2, '0').toUpperCase()}`, {
+        userName: text,
+        auditSessionId: `audit-${text}`,
+        nasPortId: text,
+        otherAttributes: text,
+        acctClass: text,
+        inputOctets: 2 ** 53 + 1 + i,
+        outputOctets: i === 0 ? null : -i,
+        acctSessionTime: 2 ** 62,
+      }),
+    );
+    await store.write({ accounting: batch });
+    for (let i = 0; i < odd.length; i++) {
+      const found = await store.findLatestSession({ mac: `DD:00:00:00:00:${i.toString(16).padStart(2, '0').toUpperCase()}` });
+      assert.ok(found !== null, `session ${i} found`);
+      assert.deepEqual(found, await store.getSession(found.id), `session ${i} (${JSON.stringify(odd[i])}) the same both ways`);
+      if (!odd[i]!.includes('\uD800')) assert.equal(found.userName, odd[i]);
+      assert.equal(found.inputOctets, 2 ** 53 + 1 + i);
+    }
+    const byAudit = await store.findLatestSession({ auditSessionId: `audit-${odd[0]}` });
+    assert.equal(byAudit?.acctSessionId, 'fl-0');
+  });
+
   test('a database of a newer schema version than this OpenMnT knows is refused with STORE_SCHEMA_NEWER, untouched', async () => {
     await store.close();
     const file = join(dir, 'newer.db');
