@@ -127,6 +127,9 @@ export function activeSessionJson(s: Parameters<typeof activeSessionFields>[0], 
 /** `sessionParameters` of Session/MACAddress, UserName, IPAddress, EndPointIPAddress. */
 export function sessionParameterFields(s: Session): Field[] {
   const authenticated = s.authId !== null && s.authId !== undefined;
+  // Each timestamp is written twice (acs and acsview): formatted once.
+  const authAt = iso(s.authAt);
+  const acctAt = iso(s.acctAt);
   return [
     ['passed', true],
     ['failed', false],
@@ -146,20 +149,20 @@ export function sessionParameterFields(s: Session): Field[] {
     // reference's "Simplified CoA"); written when the NAS sent them.
     ['nas_port_id', s.nasPortId],
     ['nas_port_type', s.nasPortType],
-    ['auth_acs_timestamp', iso(s.authAt)],
+    ['auth_acs_timestamp', authAt],
     ['response', s.authResponse],
     ['audit_session_id', s.auditSessionId],
     ['posture_status', s.postureStatus],
     ['selected_azn_profiles', s.selectedAuthzProfile],
     ['service_type', s.serviceType],
     ['message_code', authenticated ? 5200 : undefined],
-    ['auth_acsview_timestamp', iso(s.authAt)],
+    ['auth_acsview_timestamp', authAt],
     ['auth_id', s.authId],
     ['identity_store', s.identityStore],
     ['other_attr_string', s.otherAttributes],
     ['acct_id', s.acctId],
-    ['acct_acs_timestamp', iso(s.acctAt)],
-    ['acct_acsview_timestamp', iso(s.acctAt)],
+    ['acct_acs_timestamp', acctAt],
+    ['acct_acsview_timestamp', acctAt],
     ['acct_session_id', s.acctSessionId === '' ? undefined : s.acctSessionId],
     ['acct_status_type', s.acctStatusType],
     ['acct_input_octets', s.inputOctets],
