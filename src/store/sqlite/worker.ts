@@ -360,6 +360,12 @@ export class WorkerStore implements Store {
 
 /** Only a MAC or only an audit-session-id (with any scope): answered from an index in a few rows. */
 function isPointLookup(query: SessionQuery): boolean {
-  const keys = Object.entries(query).filter(([key, value]) => value !== undefined && key !== 'scope').map(([key]) => key);
-  return keys.length === 1 && (keys[0] === 'mac' || keys[0] === 'auditSessionId');
+  // Asked on every MnT lookup: a loop over the keys instead of three arrays built to count them.
+  let given: string | null = null;
+  for (const key of Object.keys(query)) {
+    if (key === 'scope' || query[key as keyof SessionQuery] === undefined) continue;
+    if (given !== null) return false;
+    given = key;
+  }
+  return given === 'mac' || given === 'auditSessionId';
 }
