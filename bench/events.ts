@@ -3,7 +3,8 @@
  *
  * 0. the write path alone: the store's group commits of Start / Interim-Update / Stop with session
  *    events produced and without (`sessionEvents: false`), alternating, in this process: what
- *    producing events costs the writing thread (the issue allows 10 %);
+ *    producing events costs the writing thread (not the issue's comparison, which is of consumers
+ *    against none: with none the events are still produced, for the log; see 1 and 2);
  *
  * then against the real `openmnt serve` process:
  *
@@ -103,7 +104,7 @@ async function main(): Promise<void> {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
   console.log(`events: store write path (${fmt(3 * WRITE_PATH_SESSIONS)} accounting writes, 500 per commit, synchronous=${SYNC}, 3 rounds each, alternating):`);
   console.log(`  without session events: ${rates.without.map(fmt).join(', ')} writes/s; with: ${rates.with.map(fmt).join(', ')} writes/s`);
-  console.log(`  median with / without: ${((100 * median(rates.with)) / median(rates.without)).toFixed(1)} % (the issue allows no more than 10 % lower)`);
+  console.log(`  median with / without: ${((100 * median(rates.with)) / median(rates.without)).toFixed(1)} % (what the log costs the writing thread; the issue's 10 % is of consumers against none, below)`);
 
   const admins = AdminDirectory.open(join(dir.path, 'admins.json'), { cost: 14 });
   await admins.add(ADMIN, PASSWORD, 'super-admin');
