@@ -31,16 +31,18 @@ export class UdpClient {
   request(datagram: Buffer, port: number, timeoutMs = 1000, secret?: string): Promise<Buffer | null> {
     const id = datagram[1]!;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#waiting.delete(id);
-        resolve(null);
-      }, timeoutMs);
-      this.#waiting.set(id, (reply) => {
+      const waiter = (reply: Buffer) => {
         if (secret !== undefined && !verifyResponseAuthenticator(reply, datagram.subarray(4, 20), secret)) return false;
         clearTimeout(timer);
         resolve(reply);
         return true;
-      });
+      };
+      const timer = setTimeout(() => {
+        // Only this request's own waiter: a later request may have taken the identifier since.
+        if (this.#waiting.get(id) === waiter) this.#waiting.delete(id);
+        resolve(null);
+      }, timeoutMs);
+      this.#waiting.set(id, waiter);
       this.send(datagram, port);
     });
   }
