@@ -41,7 +41,7 @@ const SESSIONS = Number(process.env.SESSIONS ?? 20_000);
 const SUBSCRIBERS = Number(process.env.SUBSCRIBERS ?? 50);
 const RATE = Number(process.env.RATE ?? 1000);
 const DURATION = Number(process.env.DURATION ?? 10);
-const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const PIN = process.env.PIN !== '0';
 const SYNC = process.env.SYNC === 'full' ? 'full' : 'normal';
 const SECRET = 'testing123';
@@ -56,6 +56,17 @@ interface Report {
   received: { sse: number; pxgrid: number };
   sse: { n: number; p50: number; p99: number; max: number };
   pxgrid: { n: number; p50: number; p99: number; max: number };
+}
+
+/** The node's counts of consumers that fell behind, from /metrics (no credentials needed). */
+async function behind(apiPort: number): Promise<{ cuts: number; skipped: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${apiPort}/metrics`)).text();
+  const sum = (prefix: string) =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith(prefix))
+      .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  return { cuts: sum('openmnt_event_streams_cut_total'), skipped: sum('openmnt_pxgrid_messages_skipped_total') };
 }
 
 /** One accounting write for session i as the sessions layer hands it to the store. */
@@ -145,6 +156,7 @@ async function main(): Promise<void> {
         consumers.send({ sse, pxgrid: SUBSCRIBERS - sse, apiPort: server.apiPort, admin: ADMIN, password: PASSWORD });
         await next<string>();
       }
+      const fellBehind = await behind(server.apiPort);
       const cpu = server.cpuSplit();
       const threads = server.threadCpu();
       const written = server.writes();
@@ -165,6 +177,11 @@ async function main(): Promise<void> {
           ` ${((writtenAfter.calls - written.calls) / r.answered).toFixed(1)} write calls and ${fmt((writtenAfter.bytes - written.bytes) / r.answered)} bytes written per event`,
       );
       if (kind === 'with') {
+        // Consumers that could not keep up cost the node more: a cut SSE stream catches up from the
+        // log (reads on the node), a pxGrid consumer skips messages. Their process shares a core with
+        // the load generator here, where real consumers have machines of their own.
+        const after = await behind(server.apiPort);
+        console.log(`    consumers behind: ${after.cuts - fellBehind.cuts} SSE streams cut (caught up from the log), ${after.skipped - fellBehind.skipped} pxGrid messages skipped`);
         // The size of the batches the bus handed over (one pxGrid message each): each is one write
         // per consumer, so the fan-out's cost per event falls as they grow.
         consumers!.send('report');
