@@ -18,6 +18,7 @@ import { configChanges, liveConfig, type ConfigChanges } from './config-changes.
 import { RadiusThread, loadDictionaries } from './radius-thread/index.js';
 import { ingestFigures, registerProcessMetrics, registerRadiusMetrics, registerStoreMetrics } from './node-metrics.js';
 import type { OpenMntError } from './errors.js';
+import { API_NICE, lowerThisThread } from './thread-priority.js';
 import { PolicyService, seedFromConfig, type CompiledPolicy, type PolicySnapshot } from './policy/index.js';
 
 export { nasClients } from './radius-thread/index.js';
@@ -135,10 +136,9 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
   const radius = await RadiusThread.start(config, store.writerPort(), logger, policyService.snapshot());
   started.push(() => radius.close());
   const ports = radius.ports;
-  // The main thread keeps the ordinary priority: besides the API it fans session events out to
-  // firewalls and SIEMs, and at nice 5 it lost the cores often enough to put commit → consumer p99
-  // at 76–99 ms (30–42 ms without) while RADIUS answers under API load measured the same either
-  // way (bench:events, bench:radius-under-api). The reading and checkpointing threads stay lowered.
+  // From here on the main thread serves the API, CoA and jobs: it yields the cores to the RADIUS
+  // and writing threads when they are busy (both started above, so neither inherits this).
+  lowerThisThread(API_NICE);
   const housekeeping = new SessionHousekeeping({
     store,
     logger: logger.child({ part: 'sessions' }),

@@ -8,6 +8,8 @@
 import { readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 
+/** Nice of the main thread (the API, CoA and jobs). */
+export const API_NICE = 5;
 /** Nice of the store's reading thread (API reads and bulk-job selections). */
 export const READER_NICE = 10;
 

@@ -12,10 +12,13 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { TLS_CIPHERS } from '../../src/http/index.js';
+import { API_NICE, lowerThisThread } from '../../src/thread-priority.js';
 
 /** The size of the ActiveList's writes (routes.ts CHUNK). */
 const CHUNK = 64 * 1024;
 
+// The node's API thread runs at API_NICE (server.ts): the floor competes for the cores as it does.
+lowerThisThread(API_NICE);
 const [certFile, keyFile] = process.argv.slice(2);
 if (certFile === undefined || keyFile === undefined) {
   console.error('usage: https-floor CERT_FILE KEY_FILE');
