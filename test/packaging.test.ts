@@ -18,7 +18,7 @@ test('npm pack: the binary, the compiled sources, the example configuration, its
   const out = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { encoding: 'utf8' });
   assert.equal(out.status, 0, out.stderr);
   const files = (JSON.parse(out.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
-  for (const needed of ['bin/openmnt.js', 'dist/src/cli/main.js', 'dist/src/server.js', 'dist/src/store/sqlite/reader-thread.js', 'dist/ui/index.html', 'openmnt.example.yaml', 'openmnt.schema.json', 'man/openmnt.1', 'package.json', 'README.md']) {
+  for (const needed of ['bin/openmnt.js', 'dist/src/cli/main.js', 'dist/src/server.js', 'dist/src/store/sqlite/reader-thread.js', 'dist/src/store/sqlite/checkpointer-thread.js', 'dist/ui/index.html', 'openmnt.example.yaml', 'openmnt.schema.json', 'man/openmnt.1', 'package.json', 'README.md']) {
     assert.ok(files.includes(needed), `${needed} is packed`);
   }
   assert.ok(!files.some((f) => f.startsWith('dist/test/') || f.startsWith('dist/bench/') || f.startsWith('src/')), 'nothing but the build');
