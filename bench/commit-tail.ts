@@ -11,32 +11,15 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { WorkerStore, type AccountingWrite } from '../src/store/index.js';
+import { WorkerStore } from '../src/store/index.js';
 import { fmt } from './lib/load.js';
 import { tempDir } from './lib/processes.js';
+import { accountingWrite } from './lib/traffic.js';
 
 const SESSIONS = Number(process.env.SESSIONS ?? 100_000);
 const BATCH = Number(process.env.BATCH ?? 64);
 const ROUNDS = Number(process.env.ROUNDS ?? 2);
 const SYNC = process.env.SYNC === 'full' ? 'full' : 'normal';
-
-function write(i: number, kind: 'start' | 'interim', at: number): AccountingWrite {
-  const mac = `02:00:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}:01`.toUpperCase();
-  const nasIp = `10.100.${i % 250}.1`;
-  const counters = kind === 'start' ? {} : { inputOctets: i * 10, outputOctets: i * 20, inputPackets: i, outputPackets: i, acctSessionTime: 600 };
-  return {
-    record: {
-      receivedAt: at, nasIp, nasName: 'sw', statusType: kind === 'start' ? 'Start' : 'Interim-Update', acctSessionId: String(i), callingStationId: mac,
-      userName: `u${i}`, auditSessionId: `AUD${i}`, framedIp: `172.16.${(i >> 8) & 255}.${i & 255}`, sessionTime: null, inputOctets: null,
-      outputOctets: null, inputPackets: null, outputPackets: null, delayTime: 0, eventTimestamp: null, terminateCause: null, server: 'bench',
-      attributes: 'Acct-Status-Type=Start:!:NAS-Port-Type=Ethernet:!:Service-Type=Framed',
-    },
-    change: {
-      kind, identity: { nasIp, acctSessionId: String(i), callingStationId: mac }, at, startedAt: at,
-      fields: { acctAt: at, userName: `u${i}`, auditSessionId: `AUD${i}`, framedIp: `172.16.${(i >> 8) & 255}.${i & 255}`, nasPortId: 'GigabitEthernet1/0/1', nasPortType: 'Ethernet', ...counters },
-    },
-  };
-}
 
 interface Tail {
   rate: number;
@@ -57,7 +40,7 @@ async function run(background: boolean, round: number): Promise<Tail> {
   const started = performance.now();
   for (const kind of ['start', 'interim'] as const) {
     for (let from = 0; from < SESSIONS; from += BATCH) {
-      const batch = Array.from({ length: Math.min(BATCH, SESSIONS - from) }, (_, k) => write(from + k, kind, at));
+      const batch = Array.from({ length: Math.min(BATCH, SESSIONS - from) }, (_, k) => accountingWrite(from + k, kind, at));
       const t0 = performance.now();
       await store.write({ accounting: batch });
       durations.push(performance.now() - t0);

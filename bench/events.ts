@@ -31,12 +31,12 @@ import { availableParallelism, setPriority } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { AdminDirectory } from '../src/http/admins.js';
-import { openSqliteStore, type AccountingWrite } from '../src/store/index.js';
+import { openSqliteStore } from '../src/store/index.js';
 import { Code } from '../src/radius/index.js';
 import { describe, encodeAll, fmt, runLoad } from './lib/load.js';
 import type { PacedResult } from './lib/paced.js';
 import { pidCpuSeconds, startOpenMnt, tempDir } from './lib/processes.js';
-import { accountingAttributes } from './lib/traffic.js';
+import { accountingAttributes, accountingWrite } from './lib/traffic.js';
 
 const SESSIONS = Number(process.env.SESSIONS ?? 20_000);
 const SUBSCRIBERS = Number(process.env.SUBSCRIBERS ?? 50);
@@ -84,25 +84,6 @@ async function behind(apiPort: number): Promise<{ cuts: number; skipped: number 
   return { cuts: sum('openmnt_event_streams_cut_total'), skipped: sum('openmnt_pxgrid_messages_skipped_total') };
 }
 
-/** One accounting write for session i as the sessions layer hands it to the store. */
-function write(i: number, kind: 'start' | 'interim' | 'stop', at: number): AccountingWrite {
-  const mac = `02:00:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}:01`.toUpperCase();
-  const nasIp = `10.100.${i % 250}.1`;
-  const counters = kind === 'start' ? {} : { inputOctets: i * 10, outputOctets: i * 20, inputPackets: i, outputPackets: i, acctSessionTime: 600 };
-  return {
-    record: {
-      receivedAt: at, nasIp, nasName: 'sw', statusType: kind, acctSessionId: String(i), callingStationId: mac, userName: `u${i}`,
-      auditSessionId: `AUD${i}`, framedIp: `172.16.${(i >> 8) & 255}.${i & 255}`, sessionTime: null, inputOctets: null, outputOctets: null,
-      inputPackets: null, outputPackets: null, delayTime: 0, eventTimestamp: null, terminateCause: kind === 'stop' ? 'User-Request' : null,
-      server: 'bench', attributes: 'Acct-Status-Type=Start:!:NAS-Port-Type=Ethernet:!:Service-Type=Framed',
-    },
-    change: {
-      kind, identity: { nasIp, acctSessionId: String(i), callingStationId: mac }, at, startedAt: at,
-      fields: { acctAt: at, userName: `u${i}`, auditSessionId: `AUD${i}`, framedIp: `172.16.${(i >> 8) & 255}.${i & 255}`, nasPortId: 'GigabitEthernet1/0/1', nasPortType: 'Ethernet', ...counters },
-    },
-  };
-}
-
 /** Writes per second through the store's group commits, 500 per transaction, Start then Interim then Stop. */
 async function writePath(path: string, sessionEvents: boolean, sessions: number): Promise<number> {
   const store = openSqliteStore({ path, synchronous: SYNC, sessionEvents });
@@ -110,7 +91,7 @@ async function writePath(path: string, sessionEvents: boolean, sessions: number)
   const started = performance.now();
   for (const kind of ['start', 'interim', 'stop'] as const) {
     for (let from = 0; from < sessions; from += 500) {
-      store.writeBatches([{ accounting: Array.from({ length: 500 }, (_, k) => write(from + k, kind, at)) }]);
+      store.writeBatches([{ accounting: Array.from({ length: 500 }, (_, k) => accountingWrite(from + k, kind, at)) }]);
     }
   }
   const seconds = (performance.now() - started) / 1000;

@@ -3,6 +3,7 @@
  * sends them (IOS-XE 802.1X / MAB sessions), one distinct endpoint per session index.
  */
 import type { AttributeInput } from '../../src/radius/index.js';
+import type { AccountingWrite } from '../../src/store/index.js';
 
 export type AcctPhase = 'Start' | 'Interim-Update' | 'Stop';
 
@@ -90,4 +91,26 @@ export function mabAttributes(i: number): AttributeInput[] {
     { name: 'NAS-Port-Type', value: 'Ethernet' },
     { name: 'NAS-Port', value: 50100 + port },
   ];
+}
+
+/**
+ * One accounting write for session i as the sessions layer hands it to the store: for benchmarks
+ * that drive the store itself (its write path, its commits) rather than RADIUS.
+ */
+export function accountingWrite(i: number, kind: 'start' | 'interim' | 'stop', at: number): AccountingWrite {
+  const mac = `02:00:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}:01`.toUpperCase();
+  const nasIp = `10.100.${i % 250}.1`;
+  const counters = kind === 'start' ? {} : { inputOctets: i * 10, outputOctets: i * 20, inputPackets: i, outputPackets: i, acctSessionTime: 600 };
+  return {
+    record: {
+      receivedAt: at, nasIp, nasName: 'sw', statusType: kind, acctSessionId: String(i), callingStationId: mac, userName: `u${i}`,
+      auditSessionId: `AUD${i}`, framedIp: `172.16.${(i >> 8) & 255}.${i & 255}`, sessionTime: null, inputOctets: null, outputOctets: null,
+      inputPackets: null, outputPackets: null, delayTime: 0, eventTimestamp: null, terminateCause: kind === 'stop' ? 'User-Request' : null,
+      server: 'bench', attributes: 'Acct-Status-Type=Start:!:NAS-Port-Type=Ethernet:!:Service-Type=Framed',
+    },
+    change: {
+      kind, identity: { nasIp, acctSessionId: String(i), callingStationId: mac }, at, startedAt: at,
+      fields: { acctAt: at, userName: `u${i}`, auditSessionId: `AUD${i}`, framedIp: `172.16.${(i >> 8) & 255}.${i & 255}`, nasPortId: 'GigabitEthernet1/0/1', nasPortType: 'Ethernet', ...counters },
+    },
+  };
 }
