@@ -43,8 +43,10 @@ export class SessionWebhooks implements EventSink {
     }));
   }
 
+  /** Listens to the bus, when there is a receiver to hand events to: with none, nothing listens
+   * for this, and the store's writing thread need not hand its events over (Store.setEventDemand). */
   attach(bus: EventBus): this {
-    this.#unsubscribe = bus.subscribe(this);
+    if (this.#receivers.length > 0) this.#unsubscribe = bus.subscribe(this);
     return this;
   }
 

@@ -159,6 +159,19 @@ describe('pxGrid pubsub over WebSocket and STOMP', SAFETY, () => {
   });
   after(() => server.stop());
 
+  test('the node listens to session events only while a consumer is subscribed to the topic', async () => {
+    // With nobody listening the store's writing thread does not hand committed events over at all.
+    assert.equal(server.events.subscribers, 0, 'pxGrid on, no consumer: nothing listens to the bus');
+    const client = await RawStompClient.connect(consumer.wsUrl, pxBasic(consumer.nodeName, consumer.secret));
+    assert.equal(server.events.subscribers, 0, 'connected, not yet subscribed');
+    client.subscribeLikeGoSample(consumer.sessionTopic);
+    while (server.pxgrid!.pubsub.subscribers < 1) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(server.events.subscribers, 1);
+    client.close();
+    while (server.pxgrid!.pubsub.subscribers > 0) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(server.events.subscribers, 0, 'the last consumer left');
+  });
+
   test('as the Go sample: binary SUBSCRIBE without CONNECT; live messages from sequence 0 for sessions radclient opens and closes', async () => {
     const client = await RawStompClient.connect(consumer.wsUrl, pxBasic(consumer.nodeName, consumer.secret));
     client.subscribeLikeGoSample(consumer.sessionTopic);

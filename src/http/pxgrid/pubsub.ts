@@ -18,6 +18,9 @@
  *
  * Backpressure: a consumer whose socket holds more than `maxBufferedBytes` unsent skips messages
  * until it drains; the jump in `sequence` tells it of the gap.
+ *
+ * The service listens to the event bus only while a consumer is subscribed to the topic: with none,
+ * the store's writing thread does not hand its committed events over at all (Store.setEventDemand).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -56,7 +59,8 @@ export class PxGridPubsub implements EventSink {
   readonly #counters: { frameErrors: { inc(labels?: Record<string, string>): void }; skipped: { inc(labels?: Record<string, string>, by?: number): void } };
   /** The next message's `sequence`: 0 after every start. */
   #sequence = 0;
-  #unsubscribe: () => void;
+  /** Set while a consumer is subscribed to the topic (see #listen). */
+  #unsubscribe: (() => void) | null = null;
 
   constructor(options: PubsubOptions) {
     this.#o = options;
@@ -72,7 +76,16 @@ export class PxGridPubsub implements EventSink {
       skipped: metrics.counter('openmnt_pxgrid_messages_skipped_total', 'pxGrid topic messages not sent to a consumer whose socket was full (it sees a jump in sequence).'),
     };
     metrics.gauge('openmnt_pxgrid_subscribers', 'pxGrid consumers subscribed to the session topic.', () => this.subscribers);
-    this.#unsubscribe = options.bus.subscribe(this);
+  }
+
+  /** Listens to the bus while some consumer is subscribed to the topic, and only then. */
+  #listen(): void {
+    const wanted = this.subscribers > 0;
+    if (wanted && this.#unsubscribe === null) this.#unsubscribe = this.#o.bus.subscribe(this);
+    else if (!wanted && this.#unsubscribe !== null) {
+      this.#unsubscribe();
+      this.#unsubscribe = null;
+    }
   }
 
   /** An HTTP upgrade for the pubsub path: credentials checked first (401/403 before any WebSocket). */
@@ -101,11 +114,12 @@ export class PxGridPubsub implements EventSink {
   }
 
   #open(ws: WebSocket, account: PxGridAccount): void {
-    const session = new StompSession(ws, account, this.#o.config.pxgrid.heartBeatMs, this.#o.logger, (reason) => this.#counters.frameErrors.inc({ reason }));
+    const session = new StompSession(ws, account, this.#o.config.pxgrid.heartBeatMs, this.#o.logger, (reason) => this.#counters.frameErrors.inc({ reason }), () => this.#listen());
     this.#sessions.add(session);
     ws.on('close', () => {
       session.close();
       this.#sessions.delete(session);
+      this.#listen();
     });
   }
 
@@ -139,7 +153,8 @@ export class PxGridPubsub implements EventSink {
   }
 
   close(): void {
-    this.#unsubscribe();
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
     for (const s of this.#sessions) s.terminate();
     this.#wss.close();
   }
@@ -159,6 +174,8 @@ class StompSession {
   readonly #heartBeatMs: number;
   readonly #logger: Logger;
   readonly #onError: (reason: string) => void;
+  /** Told when the session's subscriptions to the topic change (or it closes). */
+  readonly #onSubscriptions: () => void;
   /** A CONNECT (or STOMP) frame was taken; a second one is an error. */
   #connectSeen = false;
   /** Subscription ids on the session topic (a client may subscribe more than once). */
@@ -169,12 +186,13 @@ class StompSession {
   #timers: NodeJS.Timeout[] = [];
   #closed = false;
 
-  constructor(ws: WebSocket, account: PxGridAccount, heartBeatMs: number, logger: Logger, onError: (reason: string) => void) {
+  constructor(ws: WebSocket, account: PxGridAccount, heartBeatMs: number, logger: Logger, onError: (reason: string) => void, onSubscriptions: () => void) {
     this.#ws = ws;
     this.#account = account;
     this.#heartBeatMs = heartBeatMs;
     this.#logger = logger;
     this.#onError = onError;
+    this.#onSubscriptions = onSubscriptions;
     ws.on('message', (data: Buffer, isBinary: boolean) => this.#received(data, isBinary));
     ws.on('ping', () => (this.#lastReceived = Date.now()));
     // A payload past maxPayload or a protocol violation: ws closes the socket itself; nothing to throw.
@@ -217,11 +235,13 @@ class StompSession {
           return false;
         }
         this.#subscriptions.add(id);
+        this.#onSubscriptions();
         this.#receipt(frame);
         return true;
       }
       case 'UNSUBSCRIBE':
         this.#subscriptions.delete(frame.headers.get('id') ?? '');
+        this.#onSubscriptions();
         this.#receipt(frame);
         return true;
       case 'ACK':
@@ -315,9 +335,11 @@ class StompSession {
   }
 
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
+    this.#onSubscriptions();
   }
 
   terminate(): void {
