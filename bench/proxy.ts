@@ -11,10 +11,18 @@
  *   npm run bench:proxy
  *   REQUESTS=20000 npm run bench:proxy
  *
+ * The radclient rounds run twice: first with every process free to use both cores (each hop's CPU
+ * then comes off the client's and the home server's), then with each hop on a core of its own as
+ * it would be on machines of their own: radclient and the home server on the last core, the proxy
+ * on the first (straight, the first core idles). On one core of their own the client and the home
+ * server are the same in all three paths, so what is left of the overhead is the hop's latency and
+ * whatever the proxy cannot do in time on its core.
+ *
  * Environment: REQUESTS (30,000), WINDOW (64), RADCLIENT_ROUNDS (3), PROFILE (a directory: the node runs with --cpu-prof
  * into it, one profile per thread).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Code } from '../src/radius/index.js';
@@ -138,11 +146,15 @@ server default {
 }
 
 
-/** radclient with `inFlight` requests outstanding over the packet file; requests per second. */
-function radclientRate(port: number, file: string, count: number): Promise<number> {
+/** Every thread of process `pid` on `cores` (taskset's list syntax). */
+const pin = (pid: number, cores: string) => execFileSync('taskset', ['-a', '-p', '-c', cores, String(pid)], { stdio: 'ignore' });
+
+/** radclient with `inFlight` requests outstanding over the packet file (on `cores` when given); requests per second. */
+function radclientRate(port: number, file: string, count: number, cores?: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn('radclient', ['-q', '-p', String(WINDOW), '-r', '3', '-t', '3', '-f', file, `127.0.0.1:${port}`, 'auth', SECRET], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const args = ['-q', '-p', String(WINDOW), '-r', '3', '-t', '3', '-f', file, `127.0.0.1:${port}`, 'auth', SECRET];
+    const child = cores === undefined ? spawn('radclient', args, { stdio: ['ignore', 'ignore', 'pipe'] }) : spawn('taskset', ['-c', cores, 'radclient', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
@@ -233,6 +245,35 @@ try {
   const radStraight = median(rounds.map((r) => r.straight));
   const radReference = median(rounds.map((r) => r.reference));
   const radProxied = median(rounds.map((r) => r.proxied));
+  // The same rounds with each hop on a core of its own (see the top of this file).
+  const cores = availableParallelism();
+  const split: typeof rounds = [];
+  if (cores >= 2) {
+    const clientCore = String(cores - 1);
+    const all = `0-${cores - 1}`;
+    pin(home.pid, clientCore);
+    pin(reference.pid, '0');
+    pin(openmnt.pid, '0');
+    try {
+      for (let r = 0; r < RADCLIENT_ROUNDS; r++) {
+        split.push({
+          straight: await radclientRate(homePort, file, radclientCount, clientCore),
+          reference: await radclientRate(referencePort, file, radclientCount, clientCore),
+          proxied: await radclientRate(openmnt.ports.auth, file, radclientCount, clientCore),
+        });
+      }
+    } finally {
+      for (const pid of [home.pid, reference.pid, openmnt.pid]) pin(pid, all);
+    }
+  }
+  const splitRow = () => {
+    if (split.length === 0) return ['  (one core: no round with each hop on a core of its own)'];
+    const [st, re, px] = [median(split.map((r) => r.straight)), median(split.map((r) => r.reference)), median(split.map((r) => r.proxied))];
+    return [
+      row(`  each hop on its own core`, fmt(st), fmt(re), fmt(px), `   OpenMnT: ${overhead(st, px)} below straight (goal ≤ 20 %: ${verdict(st, px)}); the FreeRADIUS proxy ${overhead(st, re)}`),
+      row('  rounds (median above)', split.map((r) => fmt(r.straight)).join(' '), split.map((r) => fmt(r.reference)).join(' '), split.map((r) => fmt(r.proxied)).join(' ')),
+    ];
+  };
 
   const accepted = (r: LoadResult) => r.replyCodes.get(Code.AccessAccept) ?? 0;
   const overhead = (a: number, b: number) => `${(((a - b) / a) * 100).toFixed(1)} %`;
@@ -248,6 +289,7 @@ try {
       row('', 'straight', 'via FreeRADIUS proxy', 'via OpenMnT'),
       row(`radclient -p ${WINDOW}, req/s`, fmt(radStraight), fmt(radReference), fmt(radProxied), `   OpenMnT: ${overhead(radStraight, radProxied)} below straight (goal ≤ 20 %: ${verdict(radStraight, radProxied)}), ${overhead(radReference, radProxied)} below the reference proxy`),
       row('  rounds (median above)', rounds.map((r) => fmt(r.straight)).join(' '), rounds.map((r) => fmt(r.reference)).join(' '), rounds.map((r) => fmt(r.proxied)).join(' ')),
+      ...splitRow(),
       row('generator, requests/s', g(straight.result), g(viaReference.result), g(proxied.result), `   OpenMnT: ${overhead(straight.result.perSecond, proxied.result.perSecond)} below straight, ${overhead(viaReference.result.perSecond, proxied.result.perSecond)} below the reference proxy`),
       row('latency p50', p(straight.result.latencyMs.p50), p(viaReference.result.latencyMs.p50), p(proxied.result.latencyMs.p50)),
       row('latency p99', p(straight.result.latencyMs.p99), p(viaReference.result.latencyMs.p99), p(proxied.result.latencyMs.p99), `   added by OpenMnT: ${ms(proxied.result.latencyMs.p99 - straight.result.latencyMs.p99)} ms; by the reference proxy: ${ms(viaReference.result.latencyMs.p99 - straight.result.latencyMs.p99)} ms`),
