@@ -110,11 +110,11 @@ async function activeList(sql: postgres.Sql, node: OpenMnt): Promise<void> {
   // with whatever else runs; what the node, its main thread and the database spend does not.
   const before = { node: node.cpuSeconds(), main: node.threadCpu().get(node.pid)?.seconds ?? 0, db: await backendCpu(sql), client: process.cpuUsage() };
   const list = await stream(client, node.apiPort, '/admin/API/mnt/Session/ActiveList', 'application/xml', '</activeSession>', () => node.memory().rss);
-  const client_ = process.cpuUsage(before.client);
+  const clientCpu = process.cpuUsage(before.client);
   const perSession = (seconds: number) => ((seconds * 1e6) / Math.max(1, list.sessions)).toFixed(1);
   const cpu =
     `CPU a session: node ${perSession(node.cpuSeconds() - before.node)} µs (main thread ${perSession((node.threadCpu().get(node.pid)?.seconds ?? 0) - before.main)}), ` +
-    `PostgreSQL ${perSession(cpuSince(before.db, await backendCpu(sql)))} µs, client ${perSession((client_.user + client_.system) / 1e6)} µs`;
+    `PostgreSQL ${perSession(cpuSince(before.db, await backendCpu(sql)))} µs, client ${perSession((clientCpu.user + clientCpu.system) / 1e6)} µs`;
   const listOk = list.status === 200 && list.sessions === SESSIONS;
   const line =
     `Session/ActiveList of ${fmt(SESSIONS)} sessions (XML, streamed): ${list.seconds.toFixed(1)} s, ${fmt(list.bytes / MiB)} MiB, ${fmt(list.sessions)} sessions in the body, ` +
