@@ -136,8 +136,9 @@ async function startParts(config: Config, logger: Logger, started: (() => Promis
   const radius = await RadiusThread.start(config, store.writerPort(), logger, policyService.snapshot());
   started.push(() => radius.close());
   const ports = radius.ports;
-  // From here on the main thread serves the API, CoA and jobs: it yields the cores to the RADIUS
-  // and writing threads when they are busy (both started above, so neither inherits this).
+  // From here on the main thread serves the API, CoA and jobs and fans session events out: it yields
+  // the cores to the RADIUS and writing threads when they are busy (both started above, so neither
+  // inherits this; threads started later lower themselves further or keep this).
   lowerThisThread(API_NICE);
   const housekeeping = new SessionHousekeeping({
     store,

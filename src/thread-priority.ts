@@ -8,9 +8,9 @@
 import { readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 
-/** Nice of the main thread (the API, CoA and jobs). */
+/** Nice of the main thread (the API, CoA and jobs, and the fan-out of session events to their consumers). */
 export const API_NICE = 5;
-/** Nice of the store's reading thread (API reads and bulk-job selections). */
+/** Nice of the store's reading thread (API reads and bulk-job selections) and of SQLite's checkpointing thread. */
 export const READER_NICE = 10;
 
 /** Lowers the calling thread's priority to `nice` (never raises it). Returns whether it did. */
