@@ -7,7 +7,9 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import Database from 'better-sqlite3';
 import { WorkerStore, openSqliteStore } from '../../src/store/index.js';
+import { CATCH_UP_INTERVAL_MS, CHECKPOINT_INTERVAL_MS, nextPassInMs, walFrames } from '../../src/store/sqlite/checkpoint-pace.js';
 import { starts } from '../helpers/session-writes.js';
 
 test('a second connection checkpoints what the writer committed; the WAL then starts over and every session is kept', async (t) => {
@@ -38,6 +40,68 @@ test('a second connection checkpoints what the writer committed; the WAL then st
   const reopened = openSqliteStore({ path });
   assert.equal(await reopened.countActive(), 6001, 'every session is in the database file after close');
   await reopened.close();
+});
+
+const MiB = 2 ** 20;
+
+/** Writes batches of Starts until the WAL file holds more than `bytes`; returns its size then. */
+async function growWal(store: WorkerStore, path: string, prefix: string, bytes: number): Promise<number> {
+  for (let batch = 0; (statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0) <= bytes; batch++) {
+    assert.ok(batch < 1000, 'the WAL grows with writes');
+    await store.write({ accounting: starts(`${prefix}-${batch}`, 200) });
+  }
+  return statSync(`${path}-wal`).size;
+}
+
+test('a WAL that starts over within its bound keeps its file size: no commit pays for cutting it back', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'openmnt-ckpt-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'directory.db');
+  const store = await new WorkerStore({ path, synchronous: 'normal', walMaxMiB: 1 }).ready();
+  t.after(() => store.close());
+  // Past walMaxMiB, below the four times of it at which the writer would checkpoint by itself.
+  const grown = await growWal(store, path, 'steady', 1.5 * MiB);
+  assert.ok(grown < 4 * MiB, `the WAL stayed below the writer's own checkpoint (${grown} bytes)`);
+
+  const copied = await store.checkpointNow();
+  assert.equal(copied?.checkpointed, copied?.log, 'every frame copied');
+  await store.write({ accounting: starts('steady-after', 1) });
+  const again = await store.checkpointNow();
+  assert.ok(again !== null && again.log < copied!.log, `the WAL started over: ${again?.log} frames after ${copied?.log}`);
+  // Cutting the file back to walMaxMiB here took the committing thread 56 ms of ftruncate on this
+  // machine; the file is left at the size the writes gave it.
+  assert.equal(statSync(`${path}-wal`).size, grown, 'the file was not cut back');
+});
+
+test('a WAL grown past twice its bound behind a long read is cut back to eight times walMaxMiB when it starts over', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'openmnt-ckpt-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'directory.db');
+  const store = await new WorkerStore({ path, synchronous: 'normal', walMaxMiB: 1 }).ready();
+  t.after(() => store.close());
+  // A read transaction holds the pages of its snapshot: no checkpoint may copy past it.
+  const reader = new Database(path, { readonly: true });
+  reader.prepare('BEGIN').run();
+  reader.prepare('SELECT COUNT(*) FROM sessions_active').get();
+  const grown = await growWal(store, path, 'held', 9 * MiB);
+  reader.prepare('COMMIT').run();
+  reader.close();
+
+  const copied = await store.checkpointNow();
+  assert.equal(copied?.checkpointed, copied?.log, 'with the read over, every frame is copied');
+  await store.write({ accounting: starts('held-after', 1) });
+  const size = statSync(`${path}-wal`).size;
+  assert.ok(size <= 8 * MiB && size < grown, `cut back from ${grown} to ${size} bytes`);
+  assert.equal(await store.countActive(), (await store.stats()).accountingRecords, 'every Start opened its session');
+});
+
+test('past walMaxMiB the WAL is not starting over by itself, and the passes come more often', () => {
+  const frames = walFrames(16, 4096);
+  assert.equal(frames, Math.floor((16 * MiB) / 4120), 'a frame is a page and its 24-byte header');
+  assert.equal(nextPassInMs(0, frames), CHECKPOINT_INTERVAL_MS);
+  assert.equal(nextPassInMs(frames, frames), CHECKPOINT_INTERVAL_MS);
+  assert.equal(nextPassInMs(frames + 1, frames), CATCH_UP_INTERVAL_MS);
+  assert.ok(CATCH_UP_INTERVAL_MS < CHECKPOINT_INTERVAL_MS);
 });
 
 test('an in-memory store has no checkpointing thread', async () => {

@@ -10,18 +10,20 @@
  * starts over from its beginning when the writer begins a transaction and finds it wholly copied.
  * The writing connection keeps an automatic checkpoint only as a bound, at four times walMaxMiB,
  * for when it never finds the log wholly copied (a writer that never pauses, or a long read that
- * holds old pages): then, as before, one commit pays for the rest of the copy.
+ * holds old pages): then one commit pays for the rest of the copy. How often the passes come, and
+ * why more often past walMaxMiB, is in checkpoint-pace.ts.
  */
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import { READER_NICE, lowerThisThread } from '../../thread-priority.js';
 import { reply, type Call } from '../thread-protocol.js';
+import { CHECKPOINT_INTERVAL_MS, nextPassInMs, walFrames } from './checkpoint-pace.js';
 
 export interface CheckpointerData {
   path: string;
   synchronous?: 'normal' | 'full';
-  /** Milliseconds between checkpoints. */
-  intervalMs: number;
+  /** The store's walMaxMiB: past it, the passes come more often (checkpoint-pace.ts). */
+  walMaxMiB: number;
 }
 
 /** What one PASSIVE checkpoint reported: frames in the log, frames copied to the database. */
@@ -46,20 +48,25 @@ function checkpoint(): CheckpointResult {
   return result!;
 }
 
-const timer = setInterval(() => {
+const walMaxFrames = walFrames(data.walMaxMiB, db.pragma('page_size', { simple: true }) as number);
+
+let timer: NodeJS.Timeout | null = setTimeout(function pass() {
+  let logFrames = 0;
   try {
-    checkpoint();
+    logFrames = checkpoint().log;
   } catch {
     // SQLITE_BUSY (another checkpoint) or a database being closed: the next turn tries again.
   }
-}, data.intervalMs);
+  timer = setTimeout(pass, nextPassInMs(logFrames, walMaxFrames));
+}, CHECKPOINT_INTERVAL_MS);
 
 // Spoken as a store thread (thread-channel.ts): `checkpoint` runs one now (tests), `close` ends it.
 parentPort!.on('message', (call: Call) => {
   let outcome: unknown;
   try {
     if (call.method === 'close') {
-      clearInterval(timer);
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
       db.close();
       outcome = null;
     } else if (call.method === 'checkpoint') {

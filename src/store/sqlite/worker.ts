@@ -10,7 +10,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { OpenMntError } from '../../errors.js';
 import type { CursorKind, Page } from '../cursors.js';
 import type { CheckpointResult, CheckpointerData } from './checkpointer-thread.js';
-import { CHECKPOINT_INTERVAL_MS, MACS_PER_QUERY, distinctChunks, openSqliteStore, summariesOfJson, type SqliteStore, type SqliteStoreOptions } from './store.js';
+import { DEFAULT_WAL_MAX_MIB, MACS_PER_QUERY, distinctChunks, openSqliteStore, summariesOfJson, type SqliteStore, type SqliteStoreOptions } from './store.js';
 import { StoreThread } from '../thread-channel.js';
 import type {
   ConfigAuditQuery,
@@ -99,7 +99,7 @@ export class WorkerStore implements Store {
     // Started once the writer has made the database a WAL file; an in-memory one has no WAL.
     this.#checkpointer = background
       ? this.#opened.then(() => {
-          const data: CheckpointerData = { path: options.path, synchronous: options.synchronous, intervalMs: CHECKPOINT_INTERVAL_MS };
+          const data: CheckpointerData = { path: options.path, synchronous: options.synchronous, walMaxMiB: options.walMaxMiB ?? DEFAULT_WAL_MAX_MIB };
           return new StoreThread(new URL('./checkpointer-thread.js', import.meta.url), data, 'checkpointer');
         })
       : Promise.resolve(null);
