@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
 import { WorkerStore, openSqliteStore } from '../../src/store/index.js';
 import { CATCH_UP_INTERVAL_MS, CHECKPOINT_INTERVAL_MS, nextPassInMs, walFrames } from '../../src/store/sqlite/checkpoint-pace.js';
@@ -44,6 +44,16 @@ test('a second connection checkpoints what the writer committed; the WAL then st
 
 const MiB = 2 ** 20;
 
+/** A threaded store in a directory of its own with walMaxMiB 1, closed and removed after the test. */
+async function storeWithSmallWal(t: TestContext): Promise<{ path: string; store: WorkerStore }> {
+  const dir = mkdtempSync(join(tmpdir(), 'openmnt-ckpt-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'directory.db');
+  const store = await new WorkerStore({ path, synchronous: 'normal', walMaxMiB: 1 }).ready();
+  t.after(() => store.close());
+  return { path, store };
+}
+
 /** Writes batches of Starts until the WAL file holds more than `bytes`; returns its size then. */
 async function growWal(store: WorkerStore, path: string, prefix: string, bytes: number): Promise<number> {
   for (let batch = 0; (statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0) <= bytes; batch++) {
@@ -54,11 +64,7 @@ async function growWal(store: WorkerStore, path: string, prefix: string, bytes: 
 }
 
 test('a WAL that starts over within its bound keeps its file size: no commit pays for cutting it back', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'openmnt-ckpt-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'directory.db');
-  const store = await new WorkerStore({ path, synchronous: 'normal', walMaxMiB: 1 }).ready();
-  t.after(() => store.close());
+  const { path, store } = await storeWithSmallWal(t);
   // Past walMaxMiB, below the four times of it at which the writer would checkpoint by itself.
   const grown = await growWal(store, path, 'steady', 1.5 * MiB);
   assert.ok(grown < 4 * MiB, `the WAL stayed below the writer's own checkpoint (${grown} bytes)`);
@@ -74,11 +80,7 @@ test('a WAL that starts over within its bound keeps its file size: no commit pay
 });
 
 test('a WAL grown past twice its bound behind a long read is cut back to eight times walMaxMiB when it starts over', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'openmnt-ckpt-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'directory.db');
-  const store = await new WorkerStore({ path, synchronous: 'normal', walMaxMiB: 1 }).ready();
-  t.after(() => store.close());
+  const { path, store } = await storeWithSmallWal(t);
   // A read transaction holds the pages of its snapshot: no checkpoint may copy past it.
   const reader = new Database(path, { readonly: true });
   reader.prepare('BEGIN').run();
