@@ -98,9 +98,10 @@ export interface StoreConfig {
   /** `full` fsyncs every group commit; `normal` survives a process crash but not power loss. */
   synchronous: 'full' | 'normal';
   cacheSizeMiB: number;
-  /** The write-ahead log's file is cut back to this size when it is reused. A thread of its own
-   * copies the WAL into the database in the background; under writes that never pause the WAL can
-   * grow to four times this before a commit copies the rest itself (see checkpointer-thread.ts). */
+  /** The write-ahead log's working size. A thread of its own copies the WAL into the database in
+   * the background, more often once the WAL is past this size; under writes that never pause it can
+   * grow to four times this before a commit copies the rest itself, and its file is cut back to
+   * eight times this when a long read let it grow further (see checkpoint-pace.ts). */
   walMaxMiB: number;
   /** Below this much free space on the database's file system the node warns (log, /metrics,
    * /health); 0 turns the warning off. */

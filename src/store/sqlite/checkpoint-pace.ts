@@ -11,19 +11,24 @@
  * walMaxMiB the passes come ten times as often, and little is left.
  */
 
-/** Milliseconds between passes while the WAL holds less than walMaxMiB. */
+/** Milliseconds between passes while the WAL holds less than walMaxMiB, or has reached the bound. */
 export const CHECKPOINT_INTERVAL_MS = 200;
 /** Milliseconds between passes while it holds more (it is not starting over by itself). */
 export const CATCH_UP_INTERVAL_MS = 20;
 /** With background checkpoints, the writer checkpoints by itself once the WAL holds this many times walMaxMiB. */
 export const BACKGROUND_CHECKPOINT_BOUND = 4;
 
-/** Frames of a WAL of `mib` MiB: each frame is one page and a 24-byte header. */
+/** Frames (pages) of a WAL of `mib` MiB, counted as SQLite's wal_autocheckpoint counts them. */
 export function walFrames(mib: number, pageSize: number): number {
-  return Math.floor((mib * 2 ** 20) / (pageSize + 24));
+  return Math.max(1, Math.floor((mib * 2 ** 20) / pageSize));
 }
 
-/** When the next pass is due, after one that found `logFrames` frames in the WAL. */
+/**
+ * When the next pass is due, after one that found `logFrames` frames in the WAL of a store whose
+ * walMaxMiB is `walMaxFrames` frames. At the bound the passes slow down again: the writer's own
+ * checkpoint is due there, and only one checkpoint may run at a time, so a pass at that moment
+ * would make the writer's fail (SQLITE_BUSY, no wait) and the WAL grow past the bound.
+ */
 export function nextPassInMs(logFrames: number, walMaxFrames: number): number {
-  return logFrames > walMaxFrames ? CATCH_UP_INTERVAL_MS : CHECKPOINT_INTERVAL_MS;
+  return logFrames > walMaxFrames && logFrames < BACKGROUND_CHECKPOINT_BOUND * walMaxFrames ? CATCH_UP_INTERVAL_MS : CHECKPOINT_INTERVAL_MS;
 }
