@@ -18,13 +18,13 @@
  *    written per event (/proc/PID/io: SQLite's writes and the consumers' sockets) and, for rounds
  *    with consumers, the events per batch handed to them (one socket write per consumer each);
  * 3. a steady 1,000 events/s (RATE) for DURATION seconds, first with no consumer (the
- *    Accounting-Response's wait for its commit alone), then with 50 new consumers: the answers' wait
- *    beside it, and how long from the commit to each consumer (SSE: the event's commit time `at`;
+ *    Accounting-Response's wait for its commit alone), then with 50 new consumers after WARMUP
+ *    seconds at that rate to warm them up: the answers' wait beside it, and how long from the commit to each consumer (SSE: the event's commit time `at`;
  *    pxGrid: the session's `timestamp`, the packet's receipt, so that figure also holds the group
  *    commit's wait).
  *
  *   npm run bench:events
- *   SESSIONS=20000 SUBSCRIBERS=50 ROUNDS=3 RATE=1000 DURATION=10 SYNC=full PIN=0 npm run bench:events
+ *   SESSIONS=20000 SUBSCRIBERS=50 ROUNDS=3 RATE=1000 DURATION=10 WARMUP=3 SYNC=full PIN=0 npm run bench:events
  *   PROFILE=/tmp/prof ROUNDS=1 npm run bench:events   # the node writes a CPU profile per thread there
  *   CONSUMER_NICE=10 npm run bench:events             # the consumers at nice 10 (default: the ordinary priority)
  */
@@ -44,6 +44,7 @@ const SESSIONS = Number(process.env.SESSIONS ?? 20_000);
 const SUBSCRIBERS = Number(process.env.SUBSCRIBERS ?? 50);
 const RATE = Number(process.env.RATE ?? 1000);
 const DURATION = Number(process.env.DURATION ?? 10);
+const WARMUP = Number(process.env.WARMUP ?? 3);
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const PIN = process.env.PIN !== '0';
 const CONSUMER_NICE = Number(process.env.CONSUMER_NICE ?? 0);
@@ -103,29 +104,39 @@ async function writePath(path: string, sessionEvents: boolean, sessions: number)
 
 const f = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
 
+/** RATE Starts a second for `seconds` from a thread of their own (paced-worker.ts), each timed to its Accounting-Response. */
+async function paced(server: OpenMnt, first: number, seconds: number, onStart: () => void = () => undefined): Promise<PacedResult> {
+  const worker = new Worker(new URL('./lib/paced-worker.js', import.meta.url), {
+    workerData: { port: server.ports.accounting, secret: SECRET, first, count: RATE * seconds, eventTime: EVENT_TIME, phase: 'Start', rate: RATE, sockets: 4, drainMs: 5000 },
+  });
+  await new Promise((resolve) => worker.once('message', resolve));
+  onStart();
+  worker.postMessage('go');
+  const result = await new Promise<PacedResult>((resolve) => worker.once('message', resolve));
+  await worker.terminate();
+  return result;
+}
+
 /**
- * RATE Starts a second for DURATION seconds from a thread of their own (paced-worker.ts), each
- * timed to its Accounting-Response; with the consumers' process when given (its figures start
- * from here), whose CPU is read beside the node's.
+ * DURATION seconds at RATE, sessions `first` on; with the consumers' process when given, whose CPU
+ * is read beside the node's. Its figures start after WARMUP seconds at the same rate, not counted:
+ * a consumer that has just started (its code not yet compiled) fell seconds behind in the first
+ * of them (commit → SSE up to 413 ms, then under 75), where firewalls and SIEMs run for months.
+ * Uses RATE × (WARMUP + DURATION) sessions.
  */
 async function steady(server: OpenMnt, first: number, consumers: ChildProcess | null): Promise<{ paced: PacedResult; busy: { node: number; consumers: number } }> {
   if (consumers !== null) {
+    await paced(server, first + RATE * DURATION, WARMUP);
     consumers.send('reset');
     await new Promise((resolve) => consumers.once('message', resolve));
   }
-  const worker = new Worker(new URL('./lib/paced-worker.js', import.meta.url), {
-    workerData: { port: server.ports.accounting, secret: SECRET, first, count: RATE * DURATION, eventTime: EVENT_TIME, phase: 'Start', rate: RATE, sockets: 4, drainMs: 5000 },
-  });
-  await new Promise((resolve) => worker.once('message', resolve));
   // The consumers run on one thread: when it is nearly always busy, their own queue, not the
   // node, sets their latencies.
   const consumersCpu = () => (consumers === null ? 0 : pidCpuSeconds(consumers.pid!));
-  const before = { consumers: consumersCpu(), node: server.cpuSeconds(), at: performance.now() };
-  worker.postMessage('go');
-  const paced = await new Promise<PacedResult>((resolve) => worker.once('message', resolve));
+  let before = { consumers: 0, node: 0, at: 0 };
+  const result = await paced(server, first, DURATION, () => (before = { consumers: consumersCpu(), node: server.cpuSeconds(), at: performance.now() }));
   const seconds = (performance.now() - before.at) / 1000;
-  await worker.terminate();
-  return { paced, busy: { node: (server.cpuSeconds() - before.node) / seconds, consumers: (consumersCpu() - before.consumers) / seconds } };
+  return { paced: result, busy: { node: (server.cpuSeconds() - before.node) / seconds, consumers: (consumersCpu() - before.consumers) / seconds } };
 }
 
 async function main(): Promise<void> {
@@ -242,7 +253,7 @@ async function main(): Promise<void> {
   // The commit path alone at the steady rate, then the same with the consumers: the difference is
   // what the fan-out adds to an answer's wait.
   const alone = await steady(server, first, null);
-  first += RATE * DURATION;
+  first += RATE * (WARMUP + DURATION);
   console.log(`  steady ${fmt(RATE)} events/s for ${DURATION} s, no consumer: ${fmt(alone.paced.answered)}/${fmt(alone.paced.sent)} answered, Accounting-Response p50 ${f(alone.paced.latencyMs.p50)} ms, p99 ${f(alone.paced.latencyMs.p99)} ms; node ${alone.busy.node.toFixed(2)} cores busy`);
   consumers = fork(new URL('./lib/event-subscribers.js', import.meta.url), { stdio: 'inherit' });
   consumers.send({ sse, pxgrid: SUBSCRIBERS - sse, apiPort: server.apiPort, admin: ADMIN, password: PASSWORD });
