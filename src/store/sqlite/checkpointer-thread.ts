@@ -62,7 +62,7 @@ const databaseFile = openSync(data.path, 'r');
  * this thread, and leave that commit only what came since the last pass (Accounting-Response p99
  * at 1,000 Starts/s with 200,000 sessions: 29–35 → 4–8 ms). Not with FULL: there every commit
  * syncs the WAL, and a sync of the database file beside it (10–75 ms a pass) holds those commits
- * at the disk (p99 17–82 ms in seven runs, 14–24 in eight without).
+ * at the disk (p99 17–82 ms in seven runs, 14–24 in eight without, though a later one reached 73).
  */
 const syncAfterPass = data.synchronous === 'normal';
 function syncCopiedPages(result: CheckpointResult): void {
@@ -76,7 +76,8 @@ let timer: NodeJS.Timeout | null = setTimeout(function pass() {
     syncCopiedPages(result);
     logFrames = result.log;
   } catch {
-    // SQLITE_BUSY (another checkpoint) or a database being closed: the next turn tries again.
+    // SQLITE_BUSY (another checkpoint), a database being closed, or a failed sync (the writer's
+    // own checkpoint syncs the file again before the WAL starts over): the next turn tries again.
   }
   timer = setTimeout(pass, nextPassInMs(logFrames, walMaxFrames));
 }, CHECKPOINT_INTERVAL_MS);
