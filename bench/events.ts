@@ -32,12 +32,11 @@
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism, setPriority } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { AdminDirectory } from '../src/http/admins.js';
 import { openSqliteStore } from '../src/store/index.js';
 import { Code } from '../src/radius/index.js';
 import { describe, encodeAll, fmt, runLoad } from './lib/load.js';
-import type { PacedResult } from './lib/paced.js';
+import { pacedProbe, type PacedResult } from './lib/paced.js';
 import { pidCpuSeconds, startOpenMnt, tempDir, type OpenMnt } from './lib/processes.js';
 import { accountingAttributes, accountingWrite } from './lib/traffic.js';
 
@@ -105,17 +104,10 @@ async function writePath(path: string, sessionEvents: boolean, sessions: number)
 
 const f = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
 
-/** RATE Starts a second for `seconds` from a thread of their own (paced-worker.ts), each timed to its Accounting-Response. */
+/** RATE Starts a second for `seconds` from a thread of their own (lib/paced.ts), each timed to its Accounting-Response. */
 async function paced(server: OpenMnt, first: number, seconds: number, onStart: () => void = () => undefined): Promise<PacedResult> {
-  const worker = new Worker(new URL('./lib/paced-worker.js', import.meta.url), {
-    workerData: { port: server.ports.accounting, secret: SECRET, first, count: RATE * seconds, eventTime: EVENT_TIME, phase: 'Start', rate: RATE, sockets: 4, drainMs: 5000 },
-  });
-  await new Promise((resolve) => worker.once('message', resolve));
-  onStart();
-  worker.postMessage('go');
-  const result = await new Promise<PacedResult>((resolve) => worker.once('message', resolve));
-  await worker.terminate();
-  return result;
+  const probe = await pacedProbe({ port: server.ports.accounting, secret: SECRET, first, count: RATE * seconds, eventTime: EVENT_TIME, phase: 'Start', rate: RATE, sockets: 4, drainMs: 5000 });
+  return probe.go(async () => onStart());
 }
 
 /**
@@ -187,19 +179,23 @@ async function main(): Promise<void> {
   await apiListening(server.apiPort);
   let consumers: ChildProcess | null = null;
   const next = <T>() => new Promise<T>((resolve) => consumers!.once('message', (m) => resolve(m as T)));
+  /** Forks the consumers' process and resolves once every consumer is in place. */
+  const startConsumers = async () => {
+    consumers = fork(new URL('./lib/event-subscribers.js', import.meta.url), { stdio: 'inherit' });
+    // CONSUMER_NICE lowers the consumers (firewalls and SIEMs stand on machines of their own).
+    // Not by default: measured at nice 10, their own wait for a core put commit → consumer p99 at
+    // 195–210 ms, where at the ordinary priority it is the node's figure.
+    if (CONSUMER_NICE > 0 && consumers.pid !== undefined) setPriority(consumers.pid, CONSUMER_NICE);
+    consumers.send({ sse, pxgrid: SUBSCRIBERS - sse, apiPort: server.apiPort, admin: ADMIN, password: PASSWORD });
+    await next<string>();
+  };
   for (let round = 0; round < ROUNDS; round++) {
     // Each run adds SESSIONS sessions to the directory, and a larger directory costs a write a
     // little more: the order alternates (none, with; with, none; …) so neither kind always runs on
     // the larger one.
     for (const kind of round % 2 === 0 ? (['none', 'with'] as const) : (['with', 'none'] as const)) {
       if (kind === 'with') {
-        consumers = fork(new URL('./lib/event-subscribers.js', import.meta.url), { stdio: 'inherit' });
-        // CONSUMER_NICE lowers the consumers (firewalls and SIEMs stand on machines of their own).
-        // Not by default: measured at nice 10, their own wait for a core put commit → consumer p99 at
-        // 195–210 ms, where at the ordinary priority it is the node's figure.
-        if (CONSUMER_NICE > 0 && consumers.pid !== undefined) setPriority(consumers.pid, CONSUMER_NICE);
-        consumers.send({ sse, pxgrid: SUBSCRIBERS - sse, apiPort: server.apiPort, admin: ADMIN, password: PASSWORD });
-        await next<string>();
+        await startConsumers();
       }
       const fellBehind = await behind(server.apiPort);
       const cpu = server.cpuSplit();
@@ -252,9 +248,7 @@ async function main(): Promise<void> {
   const alone = await steady(server, first, null);
   first += RATE * (WARMUP + DURATION);
   console.log(`  steady ${fmt(RATE)} events/s for ${DURATION} s, no consumer${pinned ? ' (node on core 0)' : ''}: ${fmt(alone.paced.answered)}/${fmt(alone.paced.sent)} answered, Accounting-Response p50 ${f(alone.paced.latencyMs.p50)} ms, p99 ${f(alone.paced.latencyMs.p99)} ms; node ${alone.busy.node.toFixed(2)} cores busy`);
-  consumers = fork(new URL('./lib/event-subscribers.js', import.meta.url), { stdio: 'inherit' });
-  consumers.send({ sse, pxgrid: SUBSCRIBERS - sse, apiPort: server.apiPort, admin: ADMIN, password: PASSWORD });
-  await next<string>();
+  await startConsumers();
   const withConsumers = async (label: string) => {
     const { paced, busy } = await steady(server, first, consumers);
     first += RATE * (WARMUP + DURATION);
@@ -270,7 +264,7 @@ async function main(): Promise<void> {
   if (pinned) {
     await withConsumers('node on core 0, consumers on the others');
     const all = `0-${availableParallelism() - 1}`;
-    for (const pid of [server.pid, process.pid, consumers.pid!]) execFileSync('taskset', ['-a', '-p', '-c', all, String(pid)], { stdio: 'ignore' });
+    for (const pid of [server.pid, process.pid, consumers!.pid!]) execFileSync('taskset', ['-a', '-p', '-c', all, String(pid)], { stdio: 'ignore' });
   }
   await withConsumers('every process on every core');
   consumers!.send('exit');

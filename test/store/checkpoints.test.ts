@@ -98,7 +98,7 @@ test('a WAL grown past twice its bound behind a long read is cut back to eight t
 });
 
 test('past walMaxMiB the WAL is not starting over by itself, and the passes come more often until the writer\'s bound', () => {
-  const frames = walFrames(16, 4096);
+  const frames = walFrames(16 * MiB, 4096);
   assert.equal(frames, 4096, 'as wal_autocheckpoint counts: pages');
   assert.equal(nextPassInMs(0, frames), CHECKPOINT_INTERVAL_MS);
   assert.equal(nextPassInMs(frames, frames), CHECKPOINT_INTERVAL_MS);

@@ -18,9 +18,9 @@ export const CATCH_UP_INTERVAL_MS = 20;
 /** With background checkpoints, the writer checkpoints by itself once the WAL holds this many times walMaxMiB. */
 export const BACKGROUND_CHECKPOINT_BOUND = 4;
 
-/** Frames (pages) of a WAL of `mib` MiB, counted as SQLite's wal_autocheckpoint counts them. */
-export function walFrames(mib: number, pageSize: number): number {
-  return Math.max(1, Math.floor((mib * 2 ** 20) / pageSize));
+/** Frames (pages) of a WAL of `bytes`, counted as SQLite's wal_autocheckpoint counts them. */
+export function walFrames(bytes: number, pageSize: number): number {
+  return Math.max(1, Math.floor(bytes / pageSize));
 }
 
 /**

@@ -174,7 +174,7 @@ export class SqliteStore implements Store {
       // rarely pays for a copy: each one stalls the commits behind it).
       const walBytes = (options.walMaxMiB ?? DEFAULT_WAL_MAX_MIB) * 2 ** 20;
       const boundBytes = (options.backgroundCheckpoints === true ? BACKGROUND_CHECKPOINT_BOUND : 1) * walBytes;
-      db.pragma(`wal_autocheckpoint = ${walFrames(boundBytes / 2 ** 20, db.pragma('page_size', { simple: true }) as number)}`);
+      db.pragma(`wal_autocheckpoint = ${walFrames(boundBytes, db.pragma('page_size', { simple: true }) as number)}`);
       // When the WAL starts over from its beginning, SQLite cuts the file back to this size. Without
       // a limit the file would keep the largest size it ever reached (a long read holding old pages
       // lets it grow without bound). The limit is twice the size steady writing reaches, so the file
