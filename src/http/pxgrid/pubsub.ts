@@ -28,6 +28,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Config } from '../../config.js';
 import type { EventBus, EventSink } from '../../events/bus.js';
+import { ByteSink } from '../../events/text-sink.js';
 import { isOpenMntError } from '../../errors.js';
 import type { SessionEvent } from '../../store/index.js';
 import { statusOf } from '../errors.js';
@@ -35,7 +36,7 @@ import type { MetricsRegistry } from '../metrics.js';
 import type { PxGridAccount } from './accounts.js';
 import type { PxGridService } from './service.js';
 import { PUBSUB_PATH, SESSION_TOPIC } from './service.js';
-import { pxgridSession } from './session-object.js';
+import { writePxgridSession } from './session-object.js';
 import { parseFrames, serverFrame, StompSyntaxError, type StompFrame } from './stomp.js';
 
 /** One STOMP message at most this large (a SUBSCRIBE is a few hundred bytes). */
@@ -135,7 +136,7 @@ export class PxGridPubsub implements EventSink {
         this.#counters.skipped.inc();
         continue;
       }
-      body ??= Buffer.from(JSON.stringify({ sequence, sessions: events.map((e) => pxgridSession(e.session)) }), 'utf8');
+      body ??= messageBody(sequence, events);
       for (const id of s.subscriptionIds) {
         let frame = frames.get(id);
         if (frame === undefined) {
@@ -161,6 +162,20 @@ export class PxGridPubsub implements EventSink {
 }
 
 /** A topic MESSAGE for one subscription id; `message-id` is the message's sequence, unique per connection. */
+/** Reused for every message: a body is written and taken in one synchronous call. */
+const bodySink = new ByteSink();
+
+/** `{"sequence":N,"sessions":[...]}` as JSON.stringify writes it, encoded session by session. */
+function messageBody(sequence: number, events: readonly SessionEvent[]): Buffer {
+  bodySink.text(`{"sequence":${sequence},"sessions":[`);
+  for (let i = 0; i < events.length; i++) {
+    if (i > 0) bodySink.text(',');
+    writePxgridSession(bodySink, events[i]!.session);
+  }
+  bodySink.text(']}');
+  return bodySink.take();
+}
+
 function messageFrame(subscription: string, sequence: number, body: Buffer): Buffer {
   const id = subscription.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/:/g, '\\c');
   const head = `MESSAGE\ndestination:${SESSION_TOPIC.replace(/:/g, '\\c')}\nsubscription:${id}\nmessage-id:${sequence}\ncontent-type:application/json\ncontent-length:${body.length}\n\n`;

@@ -32,7 +32,7 @@ import type { MetricsRegistry } from '../metrics.js';
 import { ipArgument, macArgument } from '../mnt/calls.js';
 import { PxGridAccounts, type CertificateIdentity, type PxGridAccount } from './accounts.js';
 import { PxGridPubsub } from './pubsub.js';
-import { pxgridSession } from './session-object.js';
+import { pxgridSession, pxgridSessionJson } from './session-object.js';
 
 export const PXGRID_PREFIX = '/pxgrid/';
 const CONTROL = '/pxgrid/control/';
@@ -267,7 +267,7 @@ async function streamSessions(res: ServerResponse, sessions: AsyncIterable<Param
   let first = true;
   let chunk = '';
   for await (const s of sessions) {
-    chunk += (first ? '' : ',') + JSON.stringify(pxgridSession(s));
+    chunk += (first ? '' : ',') + pxgridSessionJson(s);
     first = false;
     if (chunk.length > 64 * 1024) {
       if (!(await write(res, chunk))) return;
