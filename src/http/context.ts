@@ -36,7 +36,7 @@ export function sendJson(res: ServerResponse, status: number, value: unknown, he
 }
 
 /** Writes with backpressure; resolves false when the client went away. */
-export function write(res: ServerResponse, chunk: string): Promise<boolean> {
+export function write(res: ServerResponse, chunk: string | Uint8Array): Promise<boolean> {
   if (res.destroyed) return Promise.resolve(false);
   if (res.write(chunk)) return Promise.resolve(true);
   return new Promise((resolve) => {

@@ -7,10 +7,13 @@
  */
 import { OpenMntError } from '../errors.js';
 import type { SqliteStore } from './sqlite/store.js';
-import type { Session, SessionQuery } from './types.js';
+import type { JsonMember, Session, SessionQuery } from './types.js';
 
-/** `summaries`: what session lists show (a page is one JSON text); `sessions`: whole rows. */
-export type CursorKind = 'summaries' | 'sessions';
+/**
+ * `summaries`: what session lists show (a page is one JSON text); `summaryText`: the same as the
+ * bytes of JSON objects (Store.listSessionJsonPages); `sessions`: whole rows.
+ */
+export type CursorKind = 'summaries' | 'summaryText' | 'sessions';
 
 export interface Page<T> {
   rows: T[];
@@ -30,8 +33,8 @@ export class Cursors {
   answer(method: string, args: unknown[]): Promise<unknown> | null | undefined {
     switch (method) {
       case 'cursorOpen': {
-        const [key, kind, query, pageSize] = args as [number, CursorKind, SessionQuery, number];
-        return this.open(key, kind, query, pageSize);
+        const [key, kind, query, pageSize, members] = args as [number, CursorKind, SessionQuery, number, JsonMember[] | undefined];
+        return this.open(key, kind, query, pageSize, members);
       }
       case 'cursorNext':
         return this.next(args[0] as number);
@@ -43,10 +46,16 @@ export class Cursors {
   }
 
   /** Opens cursor `key` and answers its first page. */
-  open(key: number, kind: CursorKind, query: SessionQuery, pageSize: number): Promise<Page<unknown>> {
+  open(key: number, kind: CursorKind, query: SessionQuery, pageSize: number, members: readonly JsonMember[] = []): Promise<Page<unknown>> {
     if (this.#open.has(key)) throw new OpenMntError('STORE_FAILED', `cursor ${key} is already open`);
     const size = Math.max(1, Math.floor(pageSize));
-    this.#open.set(key, kind === 'summaries' ? summaryPages(this.#store, query, size) : sessionPages(this.#store, query, size));
+    const read =
+      kind === 'summaries'
+        ? textPages(this.#store.summaryPagesAsJson(query, size))
+        : kind === 'summaryText'
+          ? textPages(this.#store.summaryPagesAsText(query, size, members))
+          : sessionPages(this.#store, query, size);
+    this.#open.set(key, read);
     return this.next(key);
   }
 
@@ -64,9 +73,8 @@ export class Cursors {
   }
 }
 
-/** Summaries travel as one JSON text per page (summaryPagesAsJson); the calling side parses it. */
-function summaryPages(store: SqliteStore, query: SessionQuery, size: number): () => Promise<Page<string>> {
-  const pages = store.summaryPagesAsJson(query, size);
+/** Summaries travel as one text per page (JSON, or bytes); the calling side parses or writes it. */
+function textPages<T>(pages: Generator<T>): () => Promise<Page<T>> {
   return async () => {
     const next = pages.next();
     return next.done ? { rows: [], done: true } : { rows: [next.value], done: false };

@@ -20,8 +20,23 @@ export function reply(port: MessagePort, id: number, outcome: unknown): void {
     const code = outcome instanceof OpenMntError ? outcome.code : 'STORE_FAILED';
     port.postMessage({ id, error: { code, message: outcome.message, sqlite: engineCodeOf(outcome) } });
   } else {
-    port.postMessage({ id, result: outcome });
+    port.postMessage({ id, result: outcome }, movableBuffers(outcome));
   }
+}
+
+/**
+ * The buffers of a page of bytes (a cursor page whose rows are Uint8Arrays, each owning its whole
+ * ArrayBuffer): moved to the other thread instead of copied. Copied, a streamed list's 250 KB
+ * pages cost the reading thread a seventh of its time.
+ */
+function movableBuffers(outcome: unknown): ArrayBuffer[] {
+  const rows = (outcome as { rows?: unknown } | null | undefined)?.rows;
+  if (!Array.isArray(rows)) return [];
+  const buffers: ArrayBuffer[] = [];
+  for (const row of rows) {
+    if (row instanceof Uint8Array && row.buffer instanceof ArrayBuffer && row.byteOffset === 0 && row.byteLength === row.buffer.byteLength && !buffers.includes(row.buffer)) buffers.push(row.buffer);
+  }
+  return buffers;
 }
 
 /** Runs `work` and posts its outcome, whether a result or an error. */

@@ -261,6 +261,18 @@ export interface SessionSummary {
   framedIpv6: string | null;
 }
 
+/** One member of a JSON object written from a SessionSummary field (how an API shows a list item). */
+export interface JsonMember {
+  /** The member's name: letters, digits and `_` only. */
+  name: string;
+  field: Exclude<keyof SessionSummary, 'id'>;
+  /**
+   * When the field is null: the member is left out (`omit`, the default), also when it is ''
+   * (`omitEmpty`), or written as "" (`empty`).
+   */
+  absent?: 'omit' | 'omitEmpty' | 'empty';
+}
+
 /** Authentications across every endpoint, newest first (Live Logs without a MAC). */
 export interface RecentAuthQuery {
   /** Epoch ms, inclusive. */
@@ -560,6 +572,14 @@ export interface Store {
 
   /** Session summaries in id order, a page at a time: how a list of millions is streamed. */
   listSessionPages(query: SessionQuery, pageSize: number): AsyncIterable<SessionSummary[]>;
+
+  /**
+   * listSessionPages as text, where the engine can write it: each page is the UTF-8 of its
+   * summaries as JSON objects of `members`, separated by commas (`{…},{…}`), in id order. What
+   * `JSON.stringify` of such an object says, byte for byte; a list of millions is then written
+   * without a JavaScript value per field. Optional: without it, callers render listSessionPages.
+   */
+  listSessionJsonPages?(query: SessionQuery, pageSize: number, members: readonly JsonMember[]): AsyncIterable<Uint8Array>;
 
   /** Sessions in id order, streamed in pages so a caller never holds the whole directory. */
   iterateSessions(query: SessionQuery): AsyncIterable<Session>;

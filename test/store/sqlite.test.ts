@@ -7,7 +7,8 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { startStore, SCHEMA_VERSION, type AccountingWrite, type SessionSummary, type Store } from '../../src/store/index.js';
 import { migrate } from '../../src/store/sqlite/migrations.js';
-import { acct, clock, job, result, storeContract } from './contract.js';
+import { acct, auth, clock, job, result, storeContract } from './contract.js';
+import { activeSessionJson, activeSessionJsonMembers } from '../../src/http/mnt/views.js';
 
 const THREADED = process.env.OPENMNT_TEST_STORE_THREAD === '1';
 const open = (file: string, synchronous: 'normal' | 'full' = 'normal') => startStore({ driver: 'sqlite', path: file, synchronous, thread: THREADED });
@@ -79,6 +80,37 @@ describe('SQLite files', () => {
     let limited = 0;
     for await (const page of store.listSessionPages({ limit: 1500 }, 1000)) limited += page.length;
     assert.equal(limited, 1500);
+  });
+
+  test('listSessionJsonPages: the bytes of activeSessionJson of every summary, comma-separated, page by page, in id order and within the limit', async () => {
+    const odd = ['a"b\\c', 'x\u0000y', 'tab\tnl\n', '\u0001\u001f\u007f', 'é 漢字 😀', '\u2028\u2029', '<&>\'', '\uFFFE\uFFFF', 'lone\uD800x', '', '12', 'null'];
+    const batch: AccountingWrite[] = [];
+    for (let i = 0; i < 1300; i++) {
+      const mac = `CD:00:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`.toUpperCase();
+      const text = odd[i % odd.length]!;
+      batch.push(acct('start', `lj-${i}-${text}`, mac, { userName: i % 5 === 0 ? null : text, framedIp: i % 3 === 0 ? null : text, framedIpv6: i % 7 === 0 ? '2001:db8::1' : null, auditSessionId: i % 4 === 0 ? null : `audit-${text}` }));
+    }
+    await store.write({ accounting: batch });
+    // Sessions opened by an authentication have no Acct-Session-Id yet: '' is left out, not written.
+    await store.write({ auth: [auth('CD:00:00:00:FF:01', true), auth('CD:00:00:00:FF:02', true)] });
+    const summaries: SessionSummary[] = [];
+    for await (const page of store.listSessionPages({}, 1000)) summaries.push(...page);
+    assert.equal(summaries.length, 1302);
+    assert.ok(summaries.some((s) => s.acctSessionId === ''));
+    for (const prefix of ['/admin/API/mnt/', '/ise/mnt/'] as const) {
+      const pages: Buffer[] = [];
+      for await (const page of store.listSessionJsonPages!({}, 500, activeSessionJsonMembers(prefix))) pages.push(Buffer.from(page));
+      assert.equal(pages.length, 3);
+      const text = pages.map((p) => p.toString('utf8')).join(',');
+      assert.equal(text, summaries.map((s) => activeSessionJson(s, prefix)).join(','), prefix);
+      assert.equal(JSON.parse(`[${text}]`).length, 1302);
+    }
+    const limited: Buffer[] = [];
+    for await (const page of store.listSessionJsonPages!({ limit: 700 }, 500, activeSessionJsonMembers('/admin/API/mnt/'))) limited.push(Buffer.from(page));
+    assert.equal(JSON.parse(`[${limited.map((p) => p.toString('utf8')).join(',')}]`).length, 700);
+    const none: unknown[] = [];
+    for await (const page of store.listSessionJsonPages!({ mac: '00:00:00:00:00:00' }, 500, activeSessionJsonMembers('/admin/API/mnt/'))) none.push(page);
+    assert.deepEqual(none, []);
   });
 
   test('findLatestSession reads every column exactly as getSession does (its row comes as JSON text built by SQLite)', async () => {

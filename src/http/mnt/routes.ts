@@ -26,6 +26,7 @@ import {
   sessionDetailDocument,
   sessionDetailFields,
   sessionListEmpty,
+  activeSessionJsonMembers,
   sessionListHead,
   sessionListItem,
   sessionListTail,
@@ -245,6 +246,19 @@ export function mntRoutes(deps: ApiDependencies): Record<CallName, Handler> {
     res.writeHead(200, { 'Content-Type': format === 'json' ? JSON_TYPE : XML_TYPE, 'X-Total-Count': String(total) });
     if (count === 0) {
       res.end(sessionListEmpty(format, root));
+      return;
+    }
+    if (format === 'json' && page === null && store.listSessionJsonPages !== undefined) {
+      // The whole list, written by the store as bytes (its pages are the items, comma-separated):
+      // nothing to skip, and at most the count the head announced.
+      if (!(await write(res, sessionListHead(format, root, count)))) return;
+      let first = true;
+      for await (const items of store.listSessionJsonPages({ ...query, limit: count }, LIST_PAGE, activeSessionJsonMembers(call.prefix))) {
+        if (!first && !(await write(res, ','))) return;
+        first = false;
+        if (!(await write(res, items))) return;
+      }
+      res.end(sessionListTail(format, root));
       return;
     }
     let buffer = sessionListHead(format, root, count);

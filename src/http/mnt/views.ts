@@ -4,7 +4,7 @@
  * Element names and order follow ISE 3.x as observed under `/admin/API/mnt/`, and the 1.0.4 schemas
  * where the legacy prefixes differ.
  */
-import type { AccountingRecord, AuthRecord, Session } from '../../store/index.js';
+import type { AccountingRecord, AuthRecord, JsonMember, Session } from '../../store/index.js';
 import type { FailureReason } from '../../auth/index.js';
 import { AUTH_STATUS_DEFAULT_FIELDS, type Prefix } from './calls.js';
 
@@ -105,21 +105,38 @@ function jsonString(value: string): string {
 }
 
 /**
- * `JSON.stringify(jsonObject(activeSessionFields(s, prefix)))`, written straight from the session: a streamed JSON
- * list writes a million of these, and the field arrays built only to be read once cost as much as
- * parsing the rows did. test/http/json-text.test.ts holds it to the fields' shape.
+ * The members of an `activeSession` in JSON, as data: `activeSessionJson` writes them, and so can
+ * a store (Store.listSessionJsonPages), so a streamed list of millions need not make a JavaScript
+ * object of each. The same names and absences as activeSessionFields (test/http/json-text.test.ts).
  */
-export function activeSessionJson(s: Parameters<typeof activeSessionFields>[0], prefix: Prefix): string {
+type SessionSummaryFields = Parameters<typeof activeSessionFields>[0];
+
+export function activeSessionJsonMembers(prefix: Prefix): readonly JsonMember[] {
+  return isCurrent(prefix) ? CURRENT_MEMBERS : LEGACY_MEMBERS;
+}
+
+const LEGACY_MEMBERS: readonly JsonMember[] = [
+  { name: 'user_name', field: 'userName' },
+  { name: 'calling_station_id', field: 'callingStationId' },
+  { name: 'nas_ip_address', field: 'nasIp' },
+  { name: 'acct_session_id', field: 'acctSessionId', absent: 'omitEmpty' },
+  { name: 'audit_session_id', field: 'auditSessionId' },
+  { name: 'server', field: 'server' },
+];
+// ISE 3.x adds the endpoint addresses and writes an absent IPv6 address as empty.
+const CURRENT_MEMBERS: readonly JsonMember[] = [...LEGACY_MEMBERS, { name: 'framed_ip_address', field: 'framedIp' }, { name: 'framed_ipv6_address', field: 'framedIpv6', absent: 'empty' }];
+
+/**
+ * `JSON.stringify(jsonObject(activeSessionFields(s, prefix)))`, written member by member from the
+ * summary: the field arrays built only to be read once cost as much as parsing the rows did.
+ */
+export function activeSessionJson(s: SessionSummaryFields, prefix: Prefix): string {
   let out = '';
-  if (s.userName != null) out += `,"user_name":${jsonString(s.userName)}`;
-  if (s.callingStationId != null) out += `,"calling_station_id":${jsonString(s.callingStationId)}`;
-  if (s.nasIp != null) out += `,"nas_ip_address":${jsonString(s.nasIp)}`;
-  if (s.acctSessionId != null && s.acctSessionId !== '') out += `,"acct_session_id":${jsonString(s.acctSessionId)}`;
-  if (s.auditSessionId != null) out += `,"audit_session_id":${jsonString(s.auditSessionId)}`;
-  if (s.server != null) out += `,"server":${jsonString(s.server)}`;
-  if (isCurrent(prefix)) {
-    if (s.framedIp != null) out += `,"framed_ip_address":${jsonString(s.framedIp)}`;
-    out += `,"framed_ipv6_address":${jsonString(s.framedIpv6 ?? '')}`;
+  for (const { name, field, absent } of activeSessionJsonMembers(prefix)) {
+    const value = s[field];
+    if (value === null || value === undefined) {
+      if (absent === 'empty') out += `,"${name}":""`;
+    } else if (value !== '' || absent !== 'omitEmpty') out += `,"${name}":${jsonString(value)}`;
   }
   return out === '' ? '{}' : `{${out.slice(1)}}`;
 }

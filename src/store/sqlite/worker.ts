@@ -13,6 +13,7 @@ import type { CheckpointResult, CheckpointerData } from './checkpointer-thread.j
 import { DEFAULT_WAL_MAX_MIB, MACS_PER_QUERY, distinctChunks, openSqliteStore, summariesOfJson, type SqliteStore, type SqliteStoreOptions } from './store.js';
 import { StoreThread } from '../thread-channel.js';
 import type {
+  JsonMember,
   ConfigAuditQuery,
   ConfigAuditRecord,
   NewConfigAuditRecord,
@@ -208,6 +209,9 @@ export class WorkerStore implements Store {
   async *listSessionPages(query: SessionQuery, pageSize: number): AsyncIterable<SessionSummary[]> {
     for await (const pages of this.#pages<string>('summaries', query, pageSize)) for (const page of pages) yield summariesOfJson(page);
   }
+  async *listSessionJsonPages(query: SessionQuery, pageSize: number, members: readonly JsonMember[]): AsyncIterable<Uint8Array> {
+    for await (const pages of this.#pages<Uint8Array>('summaryText', query, pageSize, members)) yield* pages;
+  }
   async *iterateSessions(query: SessionQuery): AsyncIterable<Session> {
     for await (const rows of this.#pages<Session>('sessions', query, SESSION_PAGE)) yield* rows;
   }
@@ -216,10 +220,10 @@ export class WorkerStore implements Store {
    * arrives, so the thread reads it while the consumer handles this one; never more than that
    * one page ahead, so a slow consumer (a client reading a long list slowly) holds two pages.
    */
-  async *#pages<T>(kind: CursorKind, query: SessionQuery, pageSize: number): AsyncGenerator<T[]> {
+  async *#pages<T>(kind: CursorKind, query: SessionQuery, pageSize: number, members?: readonly JsonMember[]): AsyncGenerator<T[]> {
     const thread = await this.#reads();
     const key = this.#nextCursor++;
-    let next = thread.call<Page<T>>('cursorOpen', key, kind, query, pageSize);
+    let next = thread.call<Page<T>>('cursorOpen', key, kind, query, pageSize, members);
     let done = false;
     try {
       while (!done) {
