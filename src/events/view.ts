@@ -1,6 +1,6 @@
 /** A session event as our stream and webhooks show it: the session with ISO 8601 times. */
 import type { Session, SessionEvent } from '../store/index.js';
-import { ByteSink, StringSink, type TextSink } from './text-sink.js';
+import { ByteSink, StringSink, type TextSink } from '../text-sink.js';
 
 /** The session's times (epoch ms in the store), shown as ISO 8601 text. */
 const TIME_FIELDS = ['startedAt', 'updatedAt', 'closedAt', 'authAt', 'acctAt'] as const;

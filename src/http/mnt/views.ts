@@ -7,6 +7,7 @@
 import type { AccountingRecord, AuthRecord, JsonMember, Session } from '../../store/index.js';
 import type { FailureReason } from '../../auth/index.js';
 import { AUTH_STATUS_DEFAULT_FIELDS, type Prefix } from './calls.js';
+import { jsonValue } from '../../text-sink.js';
 
 /** A value: absent values are left out; `''` is written as an empty element. */
 export type Value = string | number | boolean | null | undefined;
@@ -67,9 +68,6 @@ export function jsonObject(fields: readonly Field[]): Record<string, string | nu
   return out;
 }
 
-/** Printable ASCII but `"` and `\\`: a JSON string of it is the text between two quotes. */
-const JSON_PLAIN = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
-
 function iso(ms: number | null | undefined): string | undefined {
   return ms === null || ms === undefined ? undefined : new Date(ms).toISOString();
 }
@@ -99,18 +97,13 @@ export function activeSessionFields(
   return fields;
 }
 
-/** A JSON string of `value`, as JSON.stringify writes it (most values need no escaping). */
-function jsonString(value: string): string {
-  return JSON_PLAIN.test(value) ? `"${value}"` : JSON.stringify(value);
-}
+type SessionSummaryFields = Parameters<typeof activeSessionFields>[0];
 
 /**
  * The members of an `activeSession` in JSON, as data: `activeSessionJson` writes them, and so can
  * a store (Store.listSessionJsonPages), so a streamed list of millions need not make a JavaScript
  * object of each. The same names and absences as activeSessionFields (test/http/json-text.test.ts).
  */
-type SessionSummaryFields = Parameters<typeof activeSessionFields>[0];
-
 export function activeSessionJsonMembers(prefix: Prefix): readonly JsonMember[] {
   return isCurrent(prefix) ? CURRENT_MEMBERS : LEGACY_MEMBERS;
 }
@@ -136,7 +129,7 @@ export function activeSessionJson(s: SessionSummaryFields, prefix: Prefix): stri
     const value = s[field];
     if (value === null || value === undefined) {
       if (absent === 'empty') out += `,"${name}":""`;
-    } else if (value !== '' || absent !== 'omitEmpty') out += `,"${name}":${jsonString(value)}`;
+    } else if (value !== '' || absent !== 'omitEmpty') out += `,"${name}":${jsonValue(value)}`;
   }
   return out === '' ? '{}' : `{${out.slice(1)}}`;
 }
@@ -439,7 +432,7 @@ function jsonFieldsText(fields: readonly Field[], attributes: Record<string, str
   const names = new Set<string>();
   let out = '';
   const member = (name: string, value: string | number | boolean) => {
-    out += `,${jsonString(name)}:${typeof value === 'string' ? jsonString(value) : JSON.stringify(value)}`;
+    out += `,${jsonValue(name)}:${jsonValue(value)}`;
   };
   for (const [name, value] of Object.entries(attributes)) {
     names.add(name);

@@ -28,7 +28,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Config } from '../../config.js';
 import type { EventBus, EventSink } from '../../events/bus.js';
-import { ByteSink } from '../../events/text-sink.js';
+import { ByteSink } from '../../text-sink.js';
 import { isOpenMntError } from '../../errors.js';
 import type { SessionEvent } from '../../store/index.js';
 import { statusOf } from '../errors.js';
@@ -161,7 +161,6 @@ export class PxGridPubsub implements EventSink {
   }
 }
 
-/** A topic MESSAGE for one subscription id; `message-id` is the message's sequence, unique per connection. */
 /** Reused for every message: a body is written and taken in one synchronous call. */
 const bodySink = new ByteSink();
 
@@ -176,6 +175,7 @@ function messageBody(sequence: number, events: readonly SessionEvent[]): Buffer 
   return bodySink.take();
 }
 
+/** A topic MESSAGE for one subscription id; `message-id` is the message's sequence, unique per connection. */
 function messageFrame(subscription: string, sequence: number, body: Buffer): Buffer {
   const id = subscription.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/:/g, '\\c');
   const head = `MESSAGE\ndestination:${SESSION_TOPIC.replace(/:/g, '\\c')}\nsubscription:${id}\nmessage-id:${sequence}\ncontent-type:application/json\ncontent-length:${body.length}\n\n`;

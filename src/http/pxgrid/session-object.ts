@@ -6,7 +6,7 @@
 import type { Session } from '../../store/index.js';
 import { normalizeMac } from '../../sessions/mac.js';
 import { isoTime } from '../../events/view.js';
-import { jsonValue, StringSink, type TextSink } from '../../events/text-sink.js';
+import { jsonValue, StringSink, type TextSink } from '../../text-sink.js';
 
 export type PxGridState = 'AUTHENTICATING' | 'AUTHENTICATED' | 'POSTURED' | 'STARTED' | 'DISCONNECTED';
 

@@ -5,11 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ByteSink, StringSink, jsonValue } from '../../src/events/text-sink.js';
-import { sseBatch, sseMessage } from '../../src/events/view.js';
-import { pxgridSession, pxgridSessionJson, writePxgridSession } from '../../src/http/pxgrid/session-object.js';
-import type { Session } from '../../src/store/index.js';
-import { sessionEventOf } from '../../src/store/sqlite/events.js';
+import { ByteSink, StringSink, jsonValue } from '../src/text-sink.js';
+import { sseBatch, sseMessage } from '../src/events/view.js';
+import { pxgridSession, pxgridSessionJson, writePxgridSession } from '../src/http/pxgrid/session-object.js';
+import type { Session } from '../src/store/index.js';
+import { sessionEventOf } from '../src/store/sqlite/events.js';
 
 const PIECES = ['plain ascii', 'Zoë café', '日本語のユーザー', 'emoji 🛰️ pair', '\u0000\u001f control', '"quoted" \\ back', 'x'.repeat(70_000)];
 
