@@ -12,6 +12,7 @@ import { EventBus } from '../../src/events/bus.js';
 import { SessionWebhooks } from '../../src/events/webhooks.js';
 import { createLogger } from '../../src/logger.js';
 import { startStore } from '../../src/store/index.js';
+import { waitFor } from '../helpers/node-api.js';
 import { radclient } from '../helpers/radclient.js';
 import { SECRET as RADIUS_SECRET, startTestServer } from '../helpers/server.js';
 import { accountingStart } from '../helpers/session-writes.js';
@@ -38,6 +39,10 @@ describe('session webhooks', { timeout: 120_000 }, () => {
       assert.equal((await radclient({ port: server.ports.accounting, secret: RADIUS_SECRET, kind: 'acct', packets })).status, 0);
       const stops = packets.map((p) => p.replace('Start', 'Stop'));
       assert.equal((await radclient({ port: server.ports.accounting, secret: RADIUS_SECRET, kind: 'acct', packets: stops })).status, 0);
+      // An answer leaves after its commit, but the commit's events reach this thread by a message
+      // of their own and wait up to the bus's fan-out interval: drain only once they are handed
+      // over (the lists below then say whether anything more, or other, was delivered).
+      await waitFor('the closed events handed to both receivers', () => closedOnly.received.length >= 2 && oneMac.received.length >= 2, 60_000);
       await server.sessionWebhooks.drain();
       const bodies = (r: WebhookReceiver) => r.received.map((h) => JSON.parse(h.body) as { type: string; data: { id: number; session: { callingStationId: string } } });
       assert.deepEqual(bodies(closedOnly).map((b) => [b.type, b.data.session.callingStationId]).sort(), [
