@@ -35,6 +35,26 @@ test('activeSessionJson writes exactly what JSON.stringify of the activeSession 
   assert.equal(checked, 2 * sessions.length);
 });
 
+// The absences the two writers share, spelled out: a null value is left out, an empty
+// Acct-Session-Id (a session opened by an authentication) too, and an absent IPv6 address is written
+// empty under today's prefix (a self-closed element in XML) and not at all under the legacy ones.
+test('activeSession fields: what is left out, what is written empty, per prefix', () => {
+  const s = { userName: null, callingStationId: 'AA:BB:CC:DD:EE:FF', nasIp: '10.0.0.1', acctSessionId: '', auditSessionId: null, server: 'n1', framedIp: null, framedIpv6: null };
+  assert.deepEqual(activeSessionFields(s, '/admin/API/mnt/'), [
+    ['user_name', undefined],
+    ['calling_station_id', 'AA:BB:CC:DD:EE:FF'],
+    ['nas_ip_address', '10.0.0.1'],
+    ['acct_session_id', undefined],
+    ['audit_session_id', undefined],
+    ['server', 'n1'],
+    ['framed_ip_address', undefined],
+    ['framed_ipv6_address', ''],
+  ]);
+  assert.equal(activeSessionJson(s, '/admin/API/mnt/'), '{"calling_station_id":"AA:BB:CC:DD:EE:FF","nas_ip_address":"10.0.0.1","server":"n1","framed_ipv6_address":""}');
+  assert.equal(activeSessionJson(s, '/ise/mnt/'), '{"calling_station_id":"AA:BB:CC:DD:EE:FF","nas_ip_address":"10.0.0.1","server":"n1"}');
+  assert.equal(activeSessionJson({ ...s, acctSessionId: '0000002A', framedIpv6: '2001:db8::1' }, '/ise/mnt/'), '{"calling_station_id":"AA:BB:CC:DD:EE:FF","nas_ip_address":"10.0.0.1","acct_session_id":"0000002A","server":"n1"}');
+});
+
 // Whole answers (Session/MACAddress and the others) in JSON are written member by member too.
 test('fieldsDocument in JSON is what JSON.stringify of the attributes and fields objects writes', async () => {
   const { fieldsDocument, sessionParameterFields } = await import('../../src/http/mnt/views.js');

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { startStore, SCHEMA_VERSION, type AccountingWrite, type SessionSummary, type Store } from '../../src/store/index.js';
 import { migrate } from '../../src/store/sqlite/migrations.js';
 import { acct, auth, clock, job, result, storeContract } from './contract.js';
-import { activeSessionJson, activeSessionJsonMembers } from '../../src/http/mnt/views.js';
+import { activeSessionJson, activeSessionMembers } from '../../src/http/mnt/views.js';
 
 const THREADED = process.env.OPENMNT_TEST_STORE_THREAD === '1';
 const open = (file: string, synchronous: 'normal' | 'full' = 'normal') => startStore({ driver: 'sqlite', path: file, synchronous, thread: THREADED });
@@ -99,17 +99,17 @@ describe('SQLite files', () => {
     assert.ok(summaries.some((s) => s.acctSessionId === ''));
     for (const prefix of ['/admin/API/mnt/', '/ise/mnt/'] as const) {
       const pages: Buffer[] = [];
-      for await (const page of store.listSessionJsonPages!({}, 500, activeSessionJsonMembers(prefix))) pages.push(Buffer.from(page));
+      for await (const page of store.listSessionJsonPages!({}, 500, activeSessionMembers(prefix))) pages.push(Buffer.from(page));
       assert.equal(pages.length, 3);
       const text = pages.map((p) => p.toString('utf8')).join(',');
       assert.equal(text, summaries.map((s) => activeSessionJson(s, prefix)).join(','), prefix);
       assert.equal(JSON.parse(`[${text}]`).length, 1302);
     }
     const limited: Buffer[] = [];
-    for await (const page of store.listSessionJsonPages!({ limit: 700 }, 500, activeSessionJsonMembers('/admin/API/mnt/'))) limited.push(Buffer.from(page));
+    for await (const page of store.listSessionJsonPages!({ limit: 700 }, 500, activeSessionMembers('/admin/API/mnt/'))) limited.push(Buffer.from(page));
     assert.equal(JSON.parse(`[${limited.map((p) => p.toString('utf8')).join(',')}]`).length, 700);
     const none: unknown[] = [];
-    for await (const page of store.listSessionJsonPages!({ mac: '00:00:00:00:00:00' }, 500, activeSessionJsonMembers('/admin/API/mnt/'))) none.push(page);
+    for await (const page of store.listSessionJsonPages!({ mac: '00:00:00:00:00:00' }, 500, activeSessionMembers('/admin/API/mnt/'))) none.push(page);
     assert.deepEqual(none, []);
   });
 

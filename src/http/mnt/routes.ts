@@ -26,7 +26,7 @@ import {
   sessionDetailDocument,
   sessionDetailFields,
   sessionListEmpty,
-  activeSessionJsonMembers,
+  activeSessionMembers,
   sessionListHead,
   sessionListItem,
   sessionListTail,
@@ -260,7 +260,7 @@ export function mntRoutes(deps: ApiDependencies): Record<CallName, Handler> {
       // nothing to skip, and at most the count the head announced.
       if (!(await write(res, sessionListHead(format, root, count)))) return;
       let first = true;
-      for await (const items of store.listSessionJsonPages({ ...query, limit: count }, TEXT_PAGE, activeSessionJsonMembers(call.prefix))) {
+      for await (const items of store.listSessionJsonPages({ ...query, limit: count }, TEXT_PAGE, activeSessionMembers(call.prefix))) {
         if (!first && !(await write(res, ','))) return;
         first = false;
         if (!(await write(res, items))) return;

@@ -77,34 +77,15 @@ export function isCurrent(prefix: Prefix): boolean {
   return prefix === '/admin/API/mnt/';
 }
 
-/** `activeSession` of ActiveList / AuthList: from a full session or a list summary. */
-export function activeSessionFields(
-  s: Pick<Session, 'userName' | 'callingStationId' | 'nasIp' | 'acctSessionId' | 'auditSessionId' | 'server' | 'framedIp' | 'framedIpv6'>,
-  prefix: Prefix,
-): Field[] {
-  const fields: Field[] = [
-    ['user_name', s.userName],
-    ['calling_station_id', s.callingStationId],
-    ['nas_ip_address', s.nasIp],
-    ['acct_session_id', s.acctSessionId === '' ? undefined : s.acctSessionId],
-    ['audit_session_id', s.auditSessionId],
-    ['server', s.server],
-  ];
-  if (isCurrent(prefix)) {
-    // ISE 3.x adds the endpoint addresses and writes an absent IPv6 address self-closed.
-    fields.push(['framed_ip_address', s.framedIp], ['framed_ipv6_address', s.framedIpv6 ?? '']);
-  }
-  return fields;
-}
-
-type SessionSummaryFields = Parameters<typeof activeSessionFields>[0];
+/** What an `activeSession` is written from: a full session or a list summary. */
+type SessionSummaryFields = Pick<Session, 'userName' | 'callingStationId' | 'nasIp' | 'acctSessionId' | 'auditSessionId' | 'server' | 'framedIp' | 'framedIpv6'>;
 
 /**
- * The members of an `activeSession` in JSON, as data: `activeSessionJson` writes them, and so can
- * a store (Store.listSessionJsonPages), so a streamed list of millions need not make a JavaScript
- * object of each. The same names and absences as activeSessionFields (test/http/json-text.test.ts).
+ * The members of an `activeSession` (ActiveList, AuthList), as data: the XML and JSON views write
+ * them, and so can a store (Store.listSessionJsonPages), so a streamed list of millions need not
+ * make a JavaScript object of each.
  */
-export function activeSessionJsonMembers(prefix: Prefix): readonly JsonMember[] {
+export function activeSessionMembers(prefix: Prefix): readonly JsonMember[] {
   return isCurrent(prefix) ? CURRENT_MEMBERS : LEGACY_MEMBERS;
 }
 
@@ -116,8 +97,20 @@ const LEGACY_MEMBERS: readonly JsonMember[] = [
   { name: 'audit_session_id', field: 'auditSessionId' },
   { name: 'server', field: 'server' },
 ];
-// ISE 3.x adds the endpoint addresses and writes an absent IPv6 address as empty.
+// ISE 3.x adds the endpoint addresses and writes an absent IPv6 address self-closed (empty).
 const CURRENT_MEMBERS: readonly JsonMember[] = [...LEGACY_MEMBERS, { name: 'framed_ip_address', field: 'framedIp' }, { name: 'framed_ipv6_address', field: 'framedIpv6', absent: 'empty' }];
+
+/** A member's value as a field: undefined (left out), '' where an absent value is written empty, or the value. */
+function memberValue(s: SessionSummaryFields, { field, absent }: JsonMember): Value {
+  const value = s[field];
+  if (value === null || value === undefined) return absent === 'empty' ? '' : undefined;
+  return value === '' && absent === 'omitEmpty' ? undefined : value;
+}
+
+/** `activeSession` of ActiveList / AuthList: from a full session or a list summary. */
+export function activeSessionFields(s: SessionSummaryFields, prefix: Prefix): Field[] {
+  return activeSessionMembers(prefix).map((m) => [m.name, memberValue(s, m)]);
+}
 
 /**
  * `JSON.stringify(jsonObject(activeSessionFields(s, prefix)))`, written member by member from the
@@ -125,11 +118,9 @@ const CURRENT_MEMBERS: readonly JsonMember[] = [...LEGACY_MEMBERS, { name: 'fram
  */
 export function activeSessionJson(s: SessionSummaryFields, prefix: Prefix): string {
   let out = '';
-  for (const { name, field, absent } of activeSessionJsonMembers(prefix)) {
-    const value = s[field];
-    if (value === null || value === undefined) {
-      if (absent === 'empty') out += `,"${name}":""`;
-    } else if (value !== '' || absent !== 'omitEmpty') out += `,"${name}":${jsonValue(value)}`;
+  for (const m of activeSessionMembers(prefix)) {
+    const value = memberValue(s, m);
+    if (value !== undefined) out += `,"${m.name}":${jsonValue(value)}`;
   }
   return out === '' ? '{}' : `{${out.slice(1)}}`;
 }
@@ -460,7 +451,7 @@ export function sessionListHead(format: Format, root: string, count: number): st
   return format === 'json' ? `{"noOfActiveSession":${count},"activeSession":[` : `${XML_HEADER}<${root} noOfActiveSession="${count}">\n`;
 }
 
-export function sessionListItem(format: Format, session: Parameters<typeof activeSessionFields>[0], prefix: Prefix, first: boolean): string {
+export function sessionListItem(format: Format, session: SessionSummaryFields, prefix: Prefix, first: boolean): string {
   if (format === 'json') return (first ? '' : ',') + activeSessionJson(session, prefix);
   return `    <activeSession>\n${xmlFields(activeSessionFields(session, prefix), 2)}    </activeSession>\n`;
 }

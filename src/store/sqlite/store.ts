@@ -22,6 +22,7 @@ import {
 } from '../session-rules.js';
 import { BACKGROUND_CHECKPOINT_BOUND, walFrames } from './checkpoint-pace.js';
 import { migrate, requireCurrent } from './migrations.js';
+import { SUMMARY_ARRAYS, SUMMARY_SELECT, membersKey, summariesOfJson, summaryObjectsSql } from './summaries.js';
 import { SqliteEventLog, sessionEventOf, type LoggedEvent } from './events.js';
 import { SqliteJobTables } from './jobs.js';
 import { SqliteConsoleQueries } from './console.js';
@@ -481,7 +482,7 @@ export class SqliteStore implements Store {
    */
   summaryPagesAsJson(query: SessionQuery, pageSize: number): Generator<string> {
     // Rows reach the aggregate in the subquery's id order (summariesOfJson checks it).
-    return this.#summaryPages<string>(query, pageSize, 'json', `json_group_array(json_array(${SUMMARY_SELECT}))`);
+    return this.#summaryPages<string>(query, pageSize, 'json', SUMMARY_ARRAYS);
   }
 
   async *listSessionJsonPages(query: SessionQuery, pageSize: number, members: readonly JsonMember[]): AsyncIterable<Uint8Array> {
@@ -498,7 +499,7 @@ export class SqliteStore implements Store {
    * listSessionPages's order instead.
    */
   summaryPagesAsText(query: SessionQuery, pageSize: number, members: readonly JsonMember[]): Generator<Uint8Array> {
-    return this.#summaryPages<Uint8Array>(query, pageSize, `text:${membersKey(members)}`, `CAST(group_concat(${jsonObjectSql(members)}, ',') AS BLOB)`);
+    return this.#summaryPages<Uint8Array>(query, pageSize, `text:${membersKey(members)}`, summaryObjectsSql(members));
   }
 
   /** Session summaries a page at a time, each page one aggregate (`page`) over the page's rows. */
@@ -810,57 +811,6 @@ function storeFailure(what: string, write: () => void): void {
   }
 }
 
-/** The columns of a SessionSummary, in the order of a SummaryRow. */
-const SUMMARY_KEYS = ['id', 'userName', 'callingStationId', 'nasIp', 'acctSessionId', 'auditSessionId', 'server', 'framedIp', 'framedIpv6'] as const;
-const column = (key: string) => SESSION_COLUMNS.find((c) => c.key === key)!.name;
-const SUMMARY_SELECT = SUMMARY_KEYS.map(column).join(', ');
-type SummaryRow = [number, string | null, string, string, string, string | null, string, string | null, string | null];
-
-/**
- * One JSON object of `members` over a session row, as an SQL expression. `json_quote` writes a
- * string as JSON.stringify does (every character below U+0800 compared; a lone surrogate cannot be
- * stored). A member whose field has no value is left out or written "" as it says, and an object
- * without members is `{}`. When every member has its value (most rows) one json_object call writes
- * the whole object; a row missing one is written member by member (concat), which costs twice as
- * much (0.34 and 0.63 µs a session more than the rows' JSON arrays, measured at 300,000).
- */
-function jsonObjectSql(members: readonly JsonMember[]): string {
-  if (members.length === 0) return `'{}'`;
-  const present: string[] = [];
-  const whole: string[] = [];
-  const parts: string[] = [];
-  for (const { name, field, absent } of members) {
-    if (!/^[A-Za-z0-9_]+$/.test(name)) throw new OpenMntError('INVALID_ARGUMENT', `a JSON member name must be letters, digits and _: ${JSON.stringify(name)}`);
-    const value = column(field);
-    if (absent === 'empty') {
-      whole.push(`'${name}', coalesce(${value}, '')`);
-      parts.push(`',"${name}":' || json_quote(coalesce(${value}, ''))`);
-      continue;
-    }
-    const has = absent === 'omitEmpty' ? `${value} IS NOT NULL AND ${value} <> ''` : `${value} IS NOT NULL`;
-    present.push(has);
-    whole.push(`'${name}', ${value}`);
-    parts.push(`iif(${has}, ',"${name}":' || json_quote(${value}), '')`);
-  }
-  const byMember = `'{' || substr(concat(${parts.join(', ')}), 2) || '}'`;
-  return present.length === 0 ? `json_object(${whole.join(', ')})` : `iif(${present.join(' AND ')}, json_object(${whole.join(', ')}), ${byMember})`;
-}
-
-const membersKey = (members: readonly JsonMember[]) => members.map((m) => `${m.name}=${m.field}/${m.absent ?? 'omit'}`).join(',');
-
-/** A page from summaryPagesAsJson as SessionSummary objects (one object literal: one shape for every row). */
-export function summariesOfJson(page: string): SessionSummary[] {
-  const rows = JSON.parse(page) as SummaryRow[];
-  // SQLite does not promise an aggregate's input order; the subquery's order is what it uses, and
-  // a list must stay in id order whatever a later SQLite does.
-  for (let i = 1; i < rows.length; i++) {
-    if (rows[i]![0] < rows[i - 1]![0]) {
-      rows.sort((a, b) => a[0] - b[0]);
-      break;
-    }
-  }
-  return rows.map((r) => ({ id: r[0], userName: r[1], callingStationId: r[2], nasIp: r[3], acctSessionId: r[4], auditSessionId: r[5], server: r[6], framedIp: r[7], framedIpv6: r[8] }));
-}
 
 /**
  * The distinct entries of `list` in order of first appearance, `size` at a time. The duplicate

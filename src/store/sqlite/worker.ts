@@ -10,7 +10,8 @@ import type { MessagePort } from 'node:worker_threads';
 import { OpenMntError } from '../../errors.js';
 import type { CursorKind, Page } from '../cursors.js';
 import type { CheckpointResult, CheckpointerData } from './checkpointer-thread.js';
-import { DEFAULT_WAL_MAX_MIB, MACS_PER_QUERY, distinctChunks, openSqliteStore, summariesOfJson, type SqliteStore, type SqliteStoreOptions } from './store.js';
+import { DEFAULT_WAL_MAX_MIB, MACS_PER_QUERY, distinctChunks, openSqliteStore, type SqliteStore, type SqliteStoreOptions } from './store.js';
+import { summariesOfJson } from './summaries.js';
 import { StoreThread } from '../thread-channel.js';
 import type {
   JsonMember,
