@@ -30,7 +30,8 @@ export async function healthAnswer(deps: ApiDependencies): Promise<{ status: num
     readable = false;
   }
   // PostgreSQL: which server the node reads from now (the promoted one after a failover), or null
-  // while none answers.
+  // while none answers; and whether that server is a standby still in recovery (reads answer there,
+  // writes cannot).
   const server = deps.store.databaseServer === undefined ? undefined : await bounded(deps.store.databaseServer()).catch(() => null);
   const writes = await deps.storeHealth?.();
   const ok = readable && (writes === undefined || writes.ok);
@@ -40,7 +41,7 @@ export async function healthAnswer(deps: ApiDependencies): Promise<{ status: num
     // Which engine, and whether a read of it answers now (a PostgreSQL server out of reach fails both ways).
     storeDriver: deps.config.store.driver,
     storeReadable: readable,
-    ...(server === undefined ? {} : { storeServer: server?.address ?? null, storeSchemaVersion: server?.schemaVersion ?? null }),
+    ...(server === undefined ? {} : { storeServer: server?.address ?? null, storeServerInRecovery: server?.inRecovery ?? null, storeSchemaVersion: server?.schemaVersion ?? null }),
     activeSessions: sessions,
     ...writes?.fields,
     uptimeSeconds: Math.round(process.uptime()),
