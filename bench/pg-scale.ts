@@ -30,6 +30,7 @@ import { bodySize, cannon, mntClient, stream, MiB } from './lib/mnt-http.js';
 import { ADMIN_URL, backendCpu as backendCpuOf, cores as coreCount, cpuSince, freshDatabase, ingestIntoNodes, startPgNode, type NodeIngest } from './lib/pg.js';
 import type { OpenMnt } from './lib/processes.js';
 import { macFor } from './lib/traffic.js';
+import { FLOOR_ENV } from '../src/http/floor.js';
 
 const SESSIONS = Number(process.env.SESSIONS ?? 2_000_000);
 const INGEST = Number(process.env.INGEST ?? 20_000);
@@ -47,7 +48,8 @@ const PHASES = new Set((process.env.PHASES ?? 'list,mac,ingest').split(',').map(
 const NODE_ARGS = (process.env.NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 
 const backendCpu = (sql: postgres.Sql) => backendCpuOf(sql, DB);
-const startNode = (name: string) => startPgNode({ url, name, client, user: USER, password: PASSWORD, nodeArgs: NODE_ARGS });
+// The floor route (src/http/floor.ts) answers a constant body: Session/MACAddress is printed beside it.
+const startNode = (name: string) => startPgNode({ url, name, client, user: USER, password: PASSWORD, nodeArgs: NODE_ARGS, env: { [FLOOR_ENV]: '1' } });
 const client = mntClient(USER, PASSWORD);
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
@@ -148,9 +150,15 @@ async function macAddress(sql: postgres.Sql, node: OpenMnt): Promise<void> {
   // Less the two statements of this bench's own reads in between (backendCpu, commits).
   const statements = (await commits(sql)) - commits0 - 2;
   const macOk = mac.other === 0 && mac.errors === 0 && mac.ok > 0;
+  // What this machine allows: the same node answering a constant body of the same size, no lookup.
+  const { bytes } = await bodySize(client, node.apiPort, `/admin/API/mnt/Session/MACAddress/${macFor(1)}`, 'application/xml');
+  const floorCpu0 = node.cpuSeconds();
+  const floor = await cannon(client, node.apiPort, 'application/xml', () => `/bench-floor/${bytes}`, CONNECTIONS, DURATION);
+  const floorMs = ((node.cpuSeconds() - floorCpu0) * 1000) / Math.max(1, floor.total);
   const macLine =
     `Session/MACAddress (random endpoints of ${fmt(SESSIONS)}), ${CONNECTIONS} keep-alive HTTPS connections, ${DURATION} s: ${fmt(mac.perSecond)} req/s, p50 ${mac.p50} ms, p99 ${mac.p99} ms ` +
-    `(${fmt(mac.ok)} answered 200, ${fmt(mac.other)} other, ${mac.errors} errors; CPU a request: node ${perRequestMs.toFixed(3)} ms, PostgreSQL backends ${dbPerRequestMs.toFixed(3)} ms; ${(statements / requests).toFixed(2)} statements a request) — goal ≥ 5,000 req/s and p99 ≤ 10 ms: ${verdict(macOk && mac.perSecond >= 5000 && mac.p99 <= 10)}`;
+    `(${fmt(mac.ok)} answered 200, ${fmt(mac.other)} other, ${mac.errors} errors; CPU a request: node ${perRequestMs.toFixed(3)} ms, PostgreSQL backends ${dbPerRequestMs.toFixed(3)} ms; ${(statements / requests).toFixed(2)} statements a request) — goal ≥ 5,000 req/s and p99 ≤ 10 ms: ${verdict(macOk && mac.perSecond >= 5000 && mac.p99 <= 10)}; ` +
+    `beside the same node answering a constant ${fmt(bytes)}-byte body (no lookup): ${fmt(floor.perSecond)} req/s, p99 ${floor.p99} ms, node ${floorMs.toFixed(3)} ms a request`;
   console.log(`pg-scale: ${macLine}`);
   summary.push(macLine);
 }

@@ -65,10 +65,10 @@ export function machineCpu(): { busy: number; iowait: number; total: number } {
  * An OpenMnt node on the database at `url`, with `client`'s user as its MnT admin; its temporary
  * directory goes when it stops. `nodeArgs`: node options (e.g. --cpu-prof).
  */
-export async function startPgNode(o: { url: string; name: string; client: MntClient; user: string; password: string; nodeArgs?: string[] }): Promise<OpenMnt> {
+export async function startPgNode(o: { url: string; name: string; client: MntClient; user: string; password: string; nodeArgs?: string[]; env?: Record<string, string> }): Promise<OpenMnt> {
   const dir = tempDir(`openmnt-${o.name}-`);
   await AdminDirectory.open(join(dir.path, 'admins.json')).add(o.user, o.password, 'mnt-admin');
-  const node = await startOpenMnt({ env: { OPENMNT_STORE__DRIVER: 'postgres', OPENMNT_STORE__URL: o.url, OPENMNT_NODE__NAME: o.name }, dir: dir.path, nodeArgs: o.nodeArgs });
+  const node = await startOpenMnt({ env: { OPENMNT_STORE__DRIVER: 'postgres', OPENMNT_STORE__URL: o.url, OPENMNT_NODE__NAME: o.name, ...o.env }, dir: dir.path, nodeArgs: o.nodeArgs });
   const stop = node.stop;
   node.stop = async (...args) => {
     try {

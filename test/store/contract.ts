@@ -174,6 +174,22 @@ export function storeContract(name: string, open: ContractEngine): void {
         assert.equal(await store.countActive(), 1);
       });
 
+      test('lookups by MAC made at once answer as each would alone: the newest session, null when none', async () => {
+        // Two sessions of one MAC on two NAS (the later one newest), one MAC with a session only in
+        // history, and MACs never seen; each asked twice and all at once.
+        await store.write({ accounting: [acct('start', 'a', 'AA:00:00:00:00:31', {}, '10.0.0.1'), acct('start', 'b', 'AA:00:00:00:00:31', {}, '10.0.0.2')] });
+        await store.write({ accounting: [acct('start', 'c', 'AA:00:00:00:00:32'), acct('start', 'd', 'AA:00:00:00:00:33'), acct('stop', 'd', 'AA:00:00:00:00:33')] });
+        const macs = ['AA:00:00:00:00:31', 'AA:00:00:00:00:32', 'AA:00:00:00:00:33', 'AA:00:00:00:00:34'];
+        const alone = [];
+        for (const mac of macs) alone.push(await store.findLatestSession({ mac }));
+        assert.equal(alone[0]?.nasIp, '10.0.0.2', 'the newest of the two');
+        assert.equal(alone[1]?.callingStationId, 'AA:00:00:00:00:32');
+        assert.equal(alone[2], null, 'closed: not active');
+        assert.equal(alone[3], null);
+        const together = await Promise.all([...macs, ...macs].map((mac) => store.findLatestSession({ mac, scope: 'active' })));
+        assert.deepEqual(together, [...alone, ...alone]);
+      });
+
       test('a new Start after Stop of the same identity opens a new session', async () => {
         await store.write({ accounting: [acct('start', 's', 'AA:00:00:00:00:04'), acct('stop', 's', 'AA:00:00:00:00:04'), acct('start', 's', 'AA:00:00:00:00:04')] });
         assert.equal(await store.countActive(), 1);
