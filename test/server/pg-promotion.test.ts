@@ -98,28 +98,28 @@ describe('promotion of the synchronous standby during ingest', { skip, timeout: 
     await Promise.all(streams.map((s) => s.ackedAtLeast(30)));
     primary.kill();
 
-    // The outage as each node reports it: 503, writes not committing (failing, or stalled while the
-    // driver waits for a host that is a primary), no primary answering a read.
+    // The outage as each node reports it: 503, no server answering a read, writes not committing
+    // (failing, or stalled while the driver waits for a host that is a primary). The standby is up
+    // and in recovery all along: no pool may take it (two runs of this test once saw reads answered
+    // there; the driver's mend in scripts/patch-postgres-driver.mjs is why they are not).
     for (const node of nodes) {
       // What the node last said, for the failure message: the outage must show, whatever it says.
       let last: unknown;
       // Reads and writes learn of the outage each in its own time: a write waiting for a host is
       // not failing until its connection attempt ends (one run saw the read side first, writes
-      // still 'ok'), and by then the read pool may have reached the standby, which answers reads
-      // while still in recovery (two runs saw that). So the report is awaited until the writes
-      // show the outage, and the reads must then be answered by no server or by the standby, in
-      // recovery: never by the dead primary, never by a server claiming to be a primary.
-      const writesDown = await eventually('/health answers 503, writes not committing, reads from no server or the standby in recovery', async () => {
+      // still 'ok'), so the report is awaited until it shows both.
+      const down = await eventually('/health answers 503 with no server and writes not committing', async () => {
         const h = await health(node);
         last = { status: h.status, body: h.body };
-        const reads = h.body.storeServer === null || (h.body.storeServer === `127.0.0.1:${standby.port}` && h.body.storeServerInRecovery === true);
-        return h.status === 503 && h.body.writes !== 'ok' && reads ? h : undefined;
+        assert.notEqual(h.body.storeServer, `127.0.0.1:${standby.port}`, `reads answered by the standby in recovery: ${JSON.stringify(h.body)}`);
+        return h.status === 503 && h.body.storeServer === null && h.body.writes !== 'ok' ? h : undefined;
       }).catch((error: Error) => {
         throw new Error(`${error.message}; node ${nodes.indexOf(node) + 1} last answered ${JSON.stringify(last)}`);
       });
-      if (writesDown.body.storeServer === null) assert.equal(writesDown.body.storeReadable, false);
-      assert.ok(['failing', 'stalled'].includes(writesDown.body.writes as string), `writes: ${String(writesDown.body.writes)}`);
-      t.diagnostic(`during the outage: ${JSON.stringify({ status: writesDown.status, store: writesDown.body.store, storeReadable: writesDown.body.storeReadable, storeServer: writesDown.body.storeServer, storeServerInRecovery: writesDown.body.storeServerInRecovery, writes: writesDown.body.writes, lastWriteFailure: writesDown.body.lastWriteFailure })}`);
+      assert.ok(['failing', 'stalled'].includes(down.body.writes as string), `writes: ${String(down.body.writes)}`);
+      assert.equal(down.body.storeReadable, false);
+      assert.equal(down.body.storeServer, null);
+      t.diagnostic(`during the outage: ${JSON.stringify({ status: down.status, store: down.body.store, storeReadable: down.body.storeReadable, storeServer: down.body.storeServer, writes: down.body.writes, lastWriteFailure: down.body.lastWriteFailure })}`);
     }
     // The NAS give up on what was not answered (they will send it again).
     for (const s of streams) keep(await s.stop());
