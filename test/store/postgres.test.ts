@@ -117,6 +117,36 @@ describe('PostgreSQL only', { skip }, () => {
     }
   });
 
+  test('the writing thread with transactions in flight together: each endpoint\'s writes applied in the order they came', async () => {
+    const db = await fresh();
+    const store = await startStore({ driver: 'postgres', path: '', url: db.url, poolSize: 2, thread: true });
+    try {
+      // Start, Interim, Stop of 300 sessions, each packet its own call, none awaited before the
+      // next: each transaction takes what queued while the ones before were in flight, so a
+      // session's packets land in transactions that run at the same time. Out of order, a Stop
+      // before its Start would leave the session open (a Start after a Stop opens a new one).
+      const mac = (i: number) => `AE:00:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
+      const calls: Promise<unknown>[] = [];
+      for (let i = 0; i < 300; i++) {
+        calls.push(store.write({ accounting: [acct('start', `ord-${i}`, mac(i))] }));
+        calls.push(store.write({ accounting: [acct('interim', `ord-${i}`, mac(i), { inputOctets: i })] }));
+        calls.push(store.write({ accounting: [acct('stop', `ord-${i}`, mac(i), { inputOctets: i + 1 })] }));
+        if (i % 100 === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+      await Promise.all(calls);
+      assert.equal(await store.countActive(), 0, 'every Stop came after its Start');
+      assert.equal(await store.countSessions({ scope: 'closed' }), 300, 'one session each, none doubled');
+      for (const i of [0, 1, 150, 299]) {
+        const closed = await store.findLatestSession({ mac: mac(i), scope: 'closed' });
+        assert.equal(closed?.inputOctets, i + 1, `session ${i} ends with its Stop's counters`);
+      }
+      assert.equal((await store.stats()).accountingRecords, 900);
+    } finally {
+      await store.close();
+      await dropAll();
+    }
+  });
+
   test('nodes starting together migrate once; two stores writing the same endpoints at once make no duplicate, the count stays exact', async () => {
     const db = await fresh();
     const stores: Store[] = await Promise.all([0, 1, 2].map(() => startStore({ driver: 'postgres', path: '', url: db.url, poolSize: 2, thread: true })));

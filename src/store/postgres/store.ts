@@ -398,15 +398,15 @@ export class PostgresStore implements Store {
   /**
    * Several batches in one transaction, one outcome each (the writing thread's group commit). If
    * that transaction fails, each batch is tried again in its own, so a bad write fails only its
-   * own batch.
+   * own batch. `onLocked` is told when the transaction holds its endpoints' locks (see write-plan.ts).
    */
-  async writeBatches(batches: readonly WriteBatch[]): Promise<(WriteResult | OpenMntError)[]> {
+  async writeBatches(batches: readonly WriteBatch[], onLocked?: () => void): Promise<(WriteResult | OpenMntError)[]> {
     try {
       const { value, events } = await this.#transaction(
         'write',
         async (tx, notes) => {
           // The rules answered from a plan of the whole group, in a few round trips (write-plan.ts).
-          const plan = new WritePlan(tx, notes, this.#rules);
+          const plan = new WritePlan(tx, notes, this.#rules, onLocked);
           let finished: Promise<LoggedEvent[]> = Promise.resolve([]);
           const results = await plan.run(batches, (results) => {
             notes.renumber((id) => plan.idOf(id));

@@ -13,8 +13,11 @@ import type { ClusterStore } from '../cluster.js';
 import { connectPostgres } from './connect.js';
 import { openPostgresStore, type PostgresStore, type PostgresStoreOptions } from './store.js';
 
-/** Connections of the writing thread: one per port in a transaction, and one for probes. */
-const WRITER_POOL = 3;
+/**
+ * Connections of the writing thread: two transactions in flight for each of its two ports (this
+ * thread's and the RADIUS thread's; writer-thread.ts, TRANSACTIONS), and one for probes.
+ */
+const WRITER_POOL = 5;
 
 type Delegated = Omit<Store, 'write' | 'probe' | 'onEvents' | 'onOwnEvents' | 'close' | 'databaseServer' | 'cluster'>;
 

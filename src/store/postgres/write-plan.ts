@@ -162,6 +162,7 @@ export class WritePlan {
   readonly #tx: TransactionSql;
   readonly #notes: PlanNotes;
   readonly #rules: RuleOptions;
+  readonly #onLocked: (() => void) | undefined;
   readonly #rows = new Map<number, PlanRow>();
   readonly #byIdentity = new Map<string, PlanRow>();
   readonly #byEndpoint = new Map<string, Set<PlanRow>>();
@@ -177,10 +178,12 @@ export class WritePlan {
   /** Placeholder → drawn id, for the notes. */
   readonly #drawn = new Map<number, number>();
 
-  constructor(tx: TransactionSql, notes: PlanNotes, rules: RuleOptions) {
+  /** @param onLocked told once this transaction holds its endpoints' locks (writer-thread.ts starts the next then). */
+  constructor(tx: TransactionSql, notes: PlanNotes, rules: RuleOptions, onLocked?: () => void) {
     this.#tx = tx;
     this.#notes = notes;
     this.#rules = rules;
+    this.#onLocked = onLocked;
   }
 
   /** The session id a note made with a placeholder ended up with. */
@@ -246,7 +249,16 @@ export class WritePlan {
     const pending: Promise<unknown>[] = [];
     // One advisory lock per endpoint, taken in the order of their hashes (see store.ts).
     const lockKeys = [...new Set(batches.flatMap((b) => endpointKeys(b)))];
-    if (lockKeys.length > 0) pending.push(q(LOCK_ENDPOINTS, [lockKeys]));
+    if (lockKeys.length > 0) {
+      pending.push(
+        q(LOCK_ENDPOINTS, [lockKeys]).then((rows) => {
+          this.#onLocked?.();
+          return rows;
+        }),
+      );
+    } else {
+      this.#onLocked?.();
+    }
     const eps = [...endpoints.values()];
     const byEndpoint = eps.length > 0 ? q(SESSIONS_BY_ENDPOINT, [eps.map((e) => e[0]), eps.map((e) => e[1])]) : Promise.resolve([]);
     const byAudit = audits.size > 0 ? q(SESSIONS_BY_AUDIT, [[...audits]]) : Promise.resolve([]);
