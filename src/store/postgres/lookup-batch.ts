@@ -7,7 +7,8 @@
  * the requests overlap, so the keys that arrive while `inFlight` statements run wait for the next
  * one and share it. Nothing waits on a timer: a lookup alone goes out at once, as before, and a
  * batch is never older than the statement it follows, so a reader sees what was committed when its
- * request arrived, or later.
+ * request arrived, or later. Lookups of one key in one batch share the value found (callers read
+ * it, none changes it).
  */
 export type BatchRead<K, V> = (keys: K[]) => Promise<Map<K, V>>;
 

@@ -190,9 +190,8 @@ const INSERT_EVENTS =
   `UNION ALL SELECT ${EVENT_JSON} FROM sessions_closed WHERE id = n.sid LIMIT 1) AS j ORDER BY n.ord ` +
   `RETURNING id, type, session`;
 
-const SUMMARY_COLUMNS =
-  'id, user_name AS "userName", calling_station_id AS "callingStationId", nas_ip AS "nasIp", acct_session_id AS "acctSessionId", ' +
-  'audit_session_id AS "auditSessionId", server, framed_ip AS "framedIp", framed_ipv6 AS "framedIpv6"';
+/** The columns of a list item, in the order summaryOfValues reads them. */
+const SUMMARY_COLUMNS = 'id, user_name, calling_station_id, nas_ip, acct_session_id, audit_session_id, server, framed_ip, framed_ipv6';
 
 /**
  * A row of SUMMARY_COLUMNS read as an array (`values()`), as a summary of one fixed shape: the
