@@ -70,7 +70,10 @@ function serve(port: MessagePort): void {
           });
         // The next transaction starts once this one holds its endpoints' locks: one of its writes
         // for an endpoint this one has then waits for this commit, so each endpoint's writes are
-        // still applied in the order they arrived.
+        // still applied in the order they arrived. Not when this one fails and is tried again
+        // (each batch alone after a failed group, or after a deadlock): the next may commit
+        // first. None of this one's writes has been answered then, and a NAS sends a session's
+        // next packet after the answer to the one before, so that next packet is not in it.
         await holdsLocks;
       } else {
         // Any other call waits until every write before it has committed, as it always did.
