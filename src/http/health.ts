@@ -30,8 +30,8 @@ export async function healthAnswer(deps: ApiDependencies): Promise<{ status: num
     readable = false;
   }
   // PostgreSQL: which server the node reads from now (the promoted one after a failover), or null
-  // while none answers; and whether that server is a standby still in recovery (reads answer there,
-  // writes cannot).
+  // while none answers; and whether that server is a standby still in recovery (never with the
+  // default target_session_attrs=primary: only where a site's URL asks for a standby).
   const server = deps.store.databaseServer === undefined ? undefined : await bounded(deps.store.databaseServer()).catch(() => null);
   const writes = await deps.storeHealth?.();
   const ok = readable && (writes === undefined || writes.ok);

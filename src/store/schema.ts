@@ -2,7 +2,7 @@
  * Table layouts as data. Each column names the property it maps to, so the SQL, the row mapper
  * and the insert/update statements are generated from one list and cannot drift apart.
  */
-import type { AccountingRecord, AuthRecord, CoaAuditRecord, Session } from './types.js';
+import type { AccountingRecord, AuthRecord, CoaAuditRecord, Session, SessionSummary } from './types.js';
 
 export type ColumnKind = 'text' | 'int' | 'real' | 'bool';
 
@@ -199,6 +199,14 @@ export function rawRowMapper<T>(cols: readonly Column<T>[]): (row: readonly unkn
 export function selectList<T>(cols: readonly Column<T>[]): string {
   return cols.map((c) => c.name).join(', ');
 }
+
+/** What a session list shows of each session (SessionSummary), in the order both engines read its rows. */
+export const SUMMARY_COLUMNS: readonly Column<Session>[] = (
+  ['id', 'userName', 'callingStationId', 'nasIp', 'acctSessionId', 'auditSessionId', 'server', 'framedIp', 'framedIpv6'] as const
+).map((key) => SESSION_COLUMNS.find((c) => c.key === key)!);
+
+/** A row of SUMMARY_COLUMNS read as an array, as a SessionSummary (one object literal: one shape for every row). */
+export const summaryOfRow = rawRowMapper(SUMMARY_COLUMNS) as (row: readonly unknown[]) => SessionSummary;
 
 /**
  * Builds `(value, over?) => params` for an insert of the given columns, in column order: each

@@ -10,6 +10,7 @@ import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeTcpPort } from './ports.js';
+import { needTool } from './tools.js';
 
 /** The newest PostgreSQL installed (Debian keeps each major version under /usr/lib/postgresql). */
 export function postgresBin(): string | null {
@@ -19,6 +20,11 @@ export function postgresBin(): string | null {
     .filter((v) => existsSync(join(root, v, 'bin', 'initdb')))
     .sort((a, b) => Number(b) - Number(a));
   return versions.length === 0 ? null : join(root, versions[0]!, 'bin');
+}
+
+/** A test's skip reason when clusters of its own cannot be made (false when they can; under CI, a throw). */
+export function needPgCluster(): string | false {
+  return postgresBin() === null ? needTool('initdb (PostgreSQL server)', 'postgresql') : needTool('psql', 'postgresql-client');
 }
 
 const asRoot = process.getuid?.() === 0;

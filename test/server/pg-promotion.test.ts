@@ -17,11 +17,11 @@ import { after, before, describe, test } from 'node:test';
 import postgres from 'postgres';
 import { sendUntilAcked, streamAccounting, type AcctPacket } from '../helpers/nas-stream.js';
 import { eventually as eventuallyWithin, nodeHealth as health, startNodeProcess, type NodeProcess } from '../helpers/node-process.js';
-import { postgresBin, startPrimary, startStandby, type PgCluster } from '../helpers/pg-cluster.js';
+import { needPgCluster, startPrimary, startStandby, type PgCluster } from '../helpers/pg-cluster.js';
 import { needTool } from '../helpers/tools.js';
 
 const skip =
-  (postgresBin() === null ? needTool('initdb (PostgreSQL server)', 'postgresql') : needTool('psql', 'postgresql-client')) ||
+  needPgCluster() ||
   needTool('radclient', 'freeradius-utils') ||
   needTool('stdbuf', 'coreutils');
 const SECRET = 'testing123';

@@ -12,8 +12,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import postgres from 'postgres';
 import { ADMIN_URL, needPostgres } from '../helpers/postgres.js';
-import { postgresBin, startPrimary, startStandby } from '../helpers/pg-cluster.js';
-import { needTool } from '../helpers/tools.js';
+import { needPgCluster, startPrimary, startStandby } from '../helpers/pg-cluster.js';
 import { tcpCut } from '../helpers/tcp-cut.js';
 
 const skip = await needPostgres();
@@ -54,7 +53,7 @@ test('a transaction whose connection is cut fails with CONNECTION_CLOSED; nothin
   }
 });
 
-const clusterSkip = postgresBin() === null ? needTool('initdb (PostgreSQL server)', 'postgresql') : needTool('psql', 'postgresql-client');
+const clusterSkip = needPgCluster();
 
 test('target_session_attrs=primary: no answer from the standby while the primary is down; writes reach the primary once it is back', { skip: clusterSkip, timeout: 120_000 }, async () => {
   const primary = await startPrimary();

@@ -7,11 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { postgresBin, startPrimary, startStandby, type PgCluster } from '../helpers/pg-cluster.js';
-import { needTool } from '../helpers/tools.js';
+import { needPgCluster, startPrimary, startStandby, type PgCluster } from '../helpers/pg-cluster.js';
 
-const bin = postgresBin();
-const skip = bin === null ? needTool('initdb (PostgreSQL server)', 'postgresql') : needTool('psql', 'postgresql-client');
+const skip = needPgCluster();
 
 describe('PostgreSQL streaming replication with a synchronous hot standby', { skip, timeout: 180_000 }, () => {
   let primary: PgCluster;

@@ -24,9 +24,6 @@ export class LookupBatcher<K, V> {
   #running = 0;
   #waiting = new Map<K, Waiter<V>[]>();
   #scheduled = false;
-  /** Statements sent and keys they carried, for the benchmark's "statements a request". */
-  statements = 0;
-  keys = 0;
 
   /**
    * @param inFlight statements at once. One, measured against two with Session/MACAddress under
@@ -74,8 +71,6 @@ export class LookupBatcher<K, V> {
       }
     }
     this.#running++;
-    this.statements++;
-    this.keys += batch.size;
     this.#read([...batch.keys()]).then(
       (found) => {
         for (const [key, waiters] of batch) {

@@ -4,17 +4,14 @@
  * names (Store.listSessionJsonPages). The store runs the page queries (store.ts, #summaryPages).
  */
 import { OpenMntError } from '../../errors.js';
-import { SESSION_COLUMNS } from '../schema.js';
+import { SESSION_COLUMNS, SUMMARY_COLUMNS, selectList, summaryOfRow } from '../schema.js';
 import type { JsonMember, SessionSummary } from '../types.js';
 
-/** The columns of a SessionSummary, in the order of a SummaryRow. */
-const SUMMARY_KEYS = ['id', 'userName', 'callingStationId', 'nasIp', 'acctSessionId', 'auditSessionId', 'server', 'framedIp', 'framedIpv6'] as const;
 const column = (key: string) => SESSION_COLUMNS.find((c) => c.key === key)!.name;
 /** The summary columns, as the page queries select them from a sessions table. */
-export const SUMMARY_SELECT = SUMMARY_KEYS.map(column).join(', ');
-/** A page as the JSON text of an array of SummaryRow arrays (read back by summariesOfJson). */
+export const SUMMARY_SELECT = selectList(SUMMARY_COLUMNS);
+/** A page as the JSON text of an array of rows of SUMMARY_COLUMNS (read back by summariesOfJson). */
 export const SUMMARY_ARRAYS = `json_group_array(json_array(${SUMMARY_SELECT}))`;
-type SummaryRow = [number, string | null, string, string, string, string | null, string, string | null, string | null];
 
 /**
  * One JSON object of `members` over a session row, as an SQL expression. `json_quote` writes a
@@ -54,9 +51,9 @@ export function summaryObjectsSql(members: readonly JsonMember[]): string {
 /** What makes two member lists the same statement. */
 export const membersKey = (members: readonly JsonMember[]) => members.map((m) => `${m.name}=${m.field}/${m.absent ?? 'omit'}`).join(',');
 
-/** A page from summaryPagesAsJson as SessionSummary objects (one object literal: one shape for every row). */
+/** A page from summaryPagesAsJson as SessionSummary objects. */
 export function summariesOfJson(page: string): SessionSummary[] {
-  const rows = JSON.parse(page) as SummaryRow[];
+  const rows = JSON.parse(page) as [number, ...unknown[]][];
   // SQLite does not promise an aggregate's input order; the subquery's order is what it uses, and
   // a list must stay in id order whatever a later SQLite does.
   for (let i = 1; i < rows.length; i++) {
@@ -65,5 +62,5 @@ export function summariesOfJson(page: string): SessionSummary[] {
       break;
     }
   }
-  return rows.map((r) => ({ id: r[0], userName: r[1], callingStationId: r[2], nasIp: r[3], acctSessionId: r[4], auditSessionId: r[5], server: r[6], framedIp: r[7], framedIpv6: r[8] }));
+  return rows.map(summaryOfRow);
 }
